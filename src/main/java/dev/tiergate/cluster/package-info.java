@@ -1,0 +1,4 @@
+/**
+ * Kubernetes reads and writes: node and pod informers, slice inventory, sharing profiles, PriorityClasses.
+ */
+package dev.tiergate.cluster;

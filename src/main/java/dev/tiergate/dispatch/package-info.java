@@ -1,0 +1,4 @@
+/**
+ * Tiers, per-tier per-tenant queues, the scheduler and the live runtime that carries out its decisions.
+ */
+package dev.tiergate.dispatch;

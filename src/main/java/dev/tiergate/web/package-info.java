@@ -1,0 +1,4 @@
+/**
+ * Dashboard pages, REST error handling and the shared layout.
+ */
+package dev.tiergate.web;
