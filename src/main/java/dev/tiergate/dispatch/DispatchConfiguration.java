@@ -1,0 +1,23 @@
+package dev.tiergate.dispatch;
+
+import java.time.Clock;
+
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+import dev.tiergate.routing.EndpointRegistry;
+import io.micrometer.core.instrument.MeterRegistry;
+
+/**
+ * Dispatch's beans.
+ */
+@Configuration(proxyBeanMethods = false)
+class DispatchConfiguration {
+
+	@Bean
+	Dispatcher dispatcher(EndpointRegistry registry, DispatchProperties properties, Clock clock,
+			MeterRegistry meters) {
+		return new Dispatcher(registry, properties, clock, meters);
+	}
+
+}

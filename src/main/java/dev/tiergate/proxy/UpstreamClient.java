@@ -1,0 +1,46 @@
+package dev.tiergate.proxy;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.concurrent.Executors;
+
+/**
+ * Calls inference endpoints over HTTP/1.1 with the JDK client, on virtual threads.
+ */
+class UpstreamClient {
+
+	private final HttpClient http;
+
+	private final ProxyProperties properties;
+
+	UpstreamClient(ProxyProperties properties) {
+		this.properties = properties;
+		this.http = HttpClient.newBuilder()
+			.version(HttpClient.Version.HTTP_1_1)
+			.connectTimeout(properties.upstreamConnectTimeout())
+			.followRedirects(HttpClient.Redirect.NEVER)
+			.executor(Executors.newVirtualThreadPerTaskExecutor())
+			.build();
+	}
+
+	/**
+	 * Sends a POST and returns as soon as the status and headers have arrived. Closing the body stream aborts the
+	 * call.
+	 */
+	HttpResponse<InputStream> post(URI uri, byte[] body, boolean stream, String requestId)
+			throws IOException, InterruptedException {
+		HttpRequest request = HttpRequest.newBuilder(uri)
+			.timeout(this.properties.upstreamTimeout())
+			.header("Content-Type", "application/json")
+			.header("Accept", stream ? "text/event-stream" : "application/json")
+			.header("X-Request-Id", requestId)
+			.POST(HttpRequest.BodyPublishers.ofByteArray(body))
+			.build();
+		return this.http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+	}
+
+}

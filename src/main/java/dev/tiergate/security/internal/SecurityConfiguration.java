@@ -1,0 +1,149 @@
+package dev.tiergate.security.internal;
+
+import java.time.Clock;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.ApplicationRunner;
+import org.springframework.boot.security.autoconfigure.actuate.web.servlet.EndpointRequest;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.annotation.Order;
+import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.http.HttpMethod;
+import org.springframework.security.access.hierarchicalroles.RoleHierarchy;
+import org.springframework.security.access.hierarchicalroles.RoleHierarchyImpl;
+import org.springframework.security.config.annotation.web.builders.HttpSecurity;
+import org.springframework.security.config.http.SessionCreationPolicy;
+import org.springframework.security.core.userdetails.User;
+import org.springframework.security.core.userdetails.UserDetailsService;
+import org.springframework.security.core.userdetails.UsernameNotFoundException;
+import org.springframework.security.crypto.factory.PasswordEncoderFactories;
+import org.springframework.security.crypto.password.PasswordEncoder;
+import org.springframework.security.web.SecurityFilterChain;
+import org.springframework.security.web.authentication.AnonymousAuthenticationFilter;
+import org.springframework.security.web.authentication.www.BasicAuthenticationFilter;
+
+import dev.tiergate.quota.TenantStore;
+import dev.tiergate.security.OperatorStore;
+import dev.tiergate.security.Role;
+import dev.tiergate.security.SecurityProperties;
+
+/**
+ * Who may reach what.
+ * <ul>
+ * <li>Actuator (management port): health, info and prometheus only, unauthenticated, as probes and scrapers expect.
+ * <li>{@code /v1/**}: tenant API keys only.
+ * <li>{@code /api/**}: operators by HTTP Basic, or CI tokens by bearer; stateless, so no CSRF surface.
+ * <li>Everything else: the dashboard, behind a form login with CSRF protection.
+ * </ul>
+ */
+@Configuration(proxyBeanMethods = false)
+class SecurityConfiguration {
+
+	private static final Logger logger = LoggerFactory.getLogger(SecurityConfiguration.class);
+
+	@Bean
+	@Order(0)
+	SecurityFilterChain actuatorSecurity(HttpSecurity http) throws Exception {
+		return http.securityMatcher(EndpointRequest.toAnyEndpoint())
+			.authorizeHttpRequests((requests) -> requests.anyRequest().permitAll())
+			.csrf((csrf) -> csrf.disable())
+			.sessionManagement((session) -> session.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
+			.build();
+	}
+
+	@Bean
+	@Order(1)
+	SecurityFilterChain tenantApiSecurity(HttpSecurity http, TenantStore tenants) throws Exception {
+		return http.securityMatcher("/v1/**")
+			.addFilterBefore(new TenantKeyAuthenticationFilter(tenants), AnonymousAuthenticationFilter.class)
+			.authorizeHttpRequests((requests) -> requests.anyRequest().hasRole("TENANT"))
+			.csrf((csrf) -> csrf.disable())
+			.sessionManagement((session) -> session.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
+			.requestCache((cache) -> cache.disable())
+			.build();
+	}
+
+	@Bean
+	@Order(2)
+	SecurityFilterChain operatorApiSecurity(HttpSecurity http, OperatorStore operators) throws Exception {
+		return http.securityMatcher("/api/**")
+			.addFilterBefore(new ApiTokenAuthenticationFilter(operators), BasicAuthenticationFilter.class)
+			.httpBasic((basic) -> basic.realmName("tiergate")
+				.authenticationEntryPoint((request, response, ex) -> {
+					response.setHeader("WWW-Authenticate", "Basic realm=\"tiergate\"");
+					ErrorBodies.problem(response, 401, "Unauthorized",
+							"Authenticate with HTTP Basic (operator) or a bearer token (CI).");
+				}))
+			.authorizeHttpRequests((requests) -> requests.requestMatchers(HttpMethod.GET, "/api/**")
+				.hasRole(Role.VIEWER.name())
+				.anyRequest()
+				.hasRole(Role.OPERATOR.name()))
+			.exceptionHandling((exceptions) -> exceptions.accessDeniedHandler((request, response, ex) -> ErrorBodies
+				.problem(response, 403, "Forbidden", "Your role does not allow this operation.")))
+			.csrf((csrf) -> csrf.disable())
+			.sessionManagement((session) -> session.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
+			.requestCache((cache) -> cache.disable())
+			.build();
+	}
+
+	@Bean
+	@Order(3)
+	SecurityFilterChain dashboardSecurity(HttpSecurity http) throws Exception {
+		return http
+			.authorizeHttpRequests((requests) -> requests
+				.requestMatchers("/livez", "/readyz", "/login", "/error", "/webjars/**", "/css/**", "/js/**",
+						"/favicon.ico")
+				.permitAll()
+				.anyRequest()
+				.hasRole(Role.VIEWER.name()))
+			.formLogin((form) -> form.loginPage("/login").permitAll())
+			.logout((logout) -> logout.logoutSuccessUrl("/login?logout"))
+			.headers((headers) -> headers.contentSecurityPolicy((csp) -> csp.policyDirectives(
+					"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'")))
+			.build();
+	}
+
+	@Bean
+	static RoleHierarchy roleHierarchy() {
+		return RoleHierarchyImpl.withDefaultRolePrefix()
+			.role(Role.ADMIN.name())
+			.implies(Role.OPERATOR.name())
+			.role(Role.OPERATOR.name())
+			.implies(Role.VIEWER.name())
+			.build();
+	}
+
+	@Bean
+	PasswordEncoder passwordEncoder() {
+		return PasswordEncoderFactories.createDelegatingPasswordEncoder();
+	}
+
+	@Bean
+	OperatorStore operatorStore(StringRedisTemplate redis, Clock clock) {
+		return new OperatorStore(redis, clock);
+	}
+
+	@Bean
+	UserDetailsService operatorDetailsService(OperatorStore operators) {
+		return (username) -> operators.find(username)
+			.map((operator) -> User.withUsername(operator.username())
+				.password(operator.passwordHash())
+				.roles(operator.role().name())
+				.build())
+			.orElseThrow(() -> new UsernameNotFoundException("No such operator"));
+	}
+
+	@Bean
+	ApplicationRunner bootstrapAdmin(SecurityProperties properties, OperatorStore operators) {
+		return (args) -> {
+			SecurityProperties.Admin admin = properties.admin();
+			if (!admin.passwordHash().isBlank()) {
+				operators.save(new OperatorStore.Operator(admin.username(), admin.passwordHash(), Role.ADMIN));
+				logger.info("Bootstrap administrator '{}' is configured", admin.username());
+			}
+		};
+	}
+
+}
