@@ -1,0 +1,105 @@
+package dev.tiergate;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Tests for the module boundaries that {@code ARCHITECTURE.md} draws: which feature may use which, no reaching into
+ * another feature's {@code internal} package, and Kubernetes types only where the cluster is read.
+ */
+class ModuleBoundariesTests {
+
+	/** Each module and the modules it may use (besides itself). */
+	static final Map<String, Set<String>> ALLOWED = new LinkedHashMap<>();
+
+	static {
+		ALLOWED.put("cluster", Set.of());
+		ALLOWED.put("routing", Set.of("cluster"));
+		ALLOWED.put("dispatch", Set.of("routing"));
+		ALLOWED.put("quota", Set.of("dispatch"));
+		ALLOWED.put("proxy", Set.of("dispatch", "quota", "routing"));
+		ALLOWED.put("batch", Set.of("dispatch", "quota", "routing"));
+		ALLOWED.put("cost", Set.of("dispatch", "routing"));
+		ALLOWED.put("security", Set.of("quota"));
+		ALLOWED.put("web", Set.of("cluster", "routing", "dispatch", "quota", "proxy", "batch", "cost", "security"));
+	}
+
+	private static JavaClasses classes;
+
+	@BeforeAll
+	static void importClasses() {
+		classes = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+			.importPackages("dev.tiergate");
+	}
+
+	@Test
+	void modulesUseOnlyTheModulesTheyMayUse() {
+		for (Map.Entry<String, Set<String>> entry : ALLOWED.entrySet()) {
+			String module = entry.getKey();
+			String[] forbidden = ALLOWED.keySet()
+				.stream()
+				.filter((other) -> !other.equals(module) && !entry.getValue().contains(other))
+				.map((other) -> "dev.tiergate." + other + "..")
+				.toArray(String[]::new);
+			if (forbidden.length > 0) {
+				noClasses().that()
+					.resideInAPackage("dev.tiergate." + module + "..")
+					.should()
+					.dependOnClassesThat()
+					.resideInAnyPackage(forbidden)
+					.allowEmptyShould(true)
+					.because(module + " may use only " + entry.getValue())
+					.check(classes);
+			}
+		}
+	}
+
+	@Test
+	void noModuleReachesIntoAnotherModulesInternals() {
+		for (String module : ALLOWED.keySet()) {
+			noClasses().that()
+				.resideOutsideOfPackage("dev.tiergate." + module + "..")
+				.should()
+				.dependOnClassesThat()
+				.resideInAPackage("dev.tiergate." + module + ".internal..")
+				.allowEmptyShould(true)
+				.check(classes);
+		}
+	}
+
+	@Test
+	void kubernetesTypesStayInClusterAndRouting() {
+		noClasses().that()
+			.resideOutsideOfPackages("dev.tiergate.cluster..", "dev.tiergate.routing..")
+			.should()
+			.dependOnClassesThat()
+			.resideInAPackage("io.kubernetes..")
+			.check(classes);
+	}
+
+	@Test
+	void everyModuleIsKnown() {
+		Set<String> found = new TreeSet<>();
+		classes.forEach((c) -> {
+			String[] parts = c.getPackageName().split("\\.");
+			if (parts.length > 2) {
+				found.add(parts[2]);
+			}
+		});
+		assertThat(ALLOWED.keySet())
+			.as("every top-level package under dev.tiergate is a module listed here")
+			.containsAll(found);
+	}
+
+}
