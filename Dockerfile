@@ -1,0 +1,36 @@
+# syntax=docker/dockerfile:1
+
+# Build stage: compile with the Maven wrapper, then split the Boot jar into layers.
+FROM eclipse-temurin:25-jdk AS build
+WORKDIR /workspace
+
+# Dependencies first, so this layer is reused until pom.xml or the wrapper changes.
+COPY .mvn/ .mvn/
+COPY --chmod=0755 mvnw ./
+COPY pom.xml ./
+RUN ./mvnw -B dependency:go-offline
+
+COPY src/ src/
+RUN ./mvnw -B -DskipTests package
+RUN java -Djarmode=tools -jar target/tiergate-*.jar extract --layers --launcher --destination extracted
+
+# Runtime stage: JRE only, non-root, the layers from least to most often changed.
+FROM eclipse-temurin:25-jre
+
+# A numeric non-root user with no login shell and no home directory; the chart runs as 10001:10001 too.
+RUN groupadd --gid 10001 tiergate \
+	&& useradd --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin tiergate
+
+# The application files stay owned by root: the process can read them but not change them.
+WORKDIR /app
+COPY --from=build /workspace/extracted/dependencies/ ./
+COPY --from=build /workspace/extracted/spring-boot-loader/ ./
+COPY --from=build /workspace/extracted/snapshot-dependencies/ ./
+COPY --from=build /workspace/extracted/application/ ./
+
+USER 10001:10001
+
+# 8080: dashboard, REST and OpenAI-compatible APIs, /livez and /readyz. 8081: Actuator (metrics).
+EXPOSE 8080 8081
+
+ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "org.springframework.boot.loader.launch.JarLauncher"]

@@ -1,0 +1,427 @@
+package dev.tiergate.deploy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Predicate;
+import java.util.regex.Pattern;
+
+import com.marcnuri.helm.DryRun;
+import com.marcnuri.helm.Helm;
+import com.marcnuri.helm.LintResult;
+import com.marcnuri.helm.TemplateCommand;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatException;
+
+/**
+ * Tests for the Helm chart in {@code charts/tiergate}.
+ */
+class HelmChartTests {
+
+	private static final Path CHART = Paths.get("charts/tiergate");
+
+	private static final String RELEASE = "tg";
+
+	private static final String NAMESPACE = "tiergate-system";
+
+	private static final String FULLNAME = "tg-tiergate";
+
+	/**
+	 * The Kubernetes version to render for; helm-java's default (1.20) is older than the chart supports.
+	 */
+	private static final String KUBE_VERSION = "1.33.0";
+
+	private static final List<String> READ_ONLY = List.of("get", "list", "watch");
+
+	@Test
+	void lintPassesStrictly() {
+		LintResult result = new Helm(CHART).lint().strict().call();
+		assertThat(result.isFailed()).as("lint messages: %s", result.getMessages()).isFalse();
+		assertThat(result.getMessages())
+			.noneMatch((message) -> message.contains("[ERROR]") || message.contains("[WARNING]"));
+	}
+
+	@Test
+	void documentsEveryValue() throws IOException {
+		List<String> lines = Files.readAllLines(CHART.resolve("values.yaml"));
+		Pattern key = Pattern.compile("^\\s*[A-Za-z][A-Za-z0-9]*:.*");
+		List<String> undocumented = new ArrayList<>();
+		for (int i = 0; i < lines.size(); i++) {
+			if (key.matcher(lines.get(i)).matches() && (i == 0 || !lines.get(i - 1).trim().startsWith("#"))) {
+				undocumented.add((i + 1) + ": " + lines.get(i).trim());
+			}
+		}
+		assertThat(undocumented).as("values.yaml keys without a comment above them").isEmpty();
+	}
+
+	@Test
+	void rendersRestrictedSecurityContextByDefault() {
+		Map<String, Object> podSpec = podSpec(render());
+		assertThat(map(podSpec, "securityContext")).containsEntry("runAsNonRoot", true)
+			.containsEntry("runAsUser", 10001)
+			.containsEntry("runAsGroup", 10001)
+			.containsEntry("fsGroup", 10001)
+			.containsEntry("seccompProfile", Map.of("type", "RuntimeDefault"));
+		Map<String, Object> container = container(podSpec);
+		Map<String, Object> securityContext = map(container, "securityContext");
+		assertThat(securityContext).containsEntry("allowPrivilegeEscalation", false)
+			.containsEntry("readOnlyRootFilesystem", true)
+			.containsEntry("runAsNonRoot", true)
+			.containsEntry("capabilities", Map.of("drop", List.of("ALL")));
+		assertThat(securityContext).doesNotContainKey("privileged");
+		assertThat(list(container, "volumeMounts")).containsExactly(Map.of("name", "tmp", "mountPath", "/tmp"));
+		assertThat(list(podSpec, "volumes")).singleElement()
+			.satisfies((volume) -> assertThat(map(volume, "emptyDir")).isNotNull());
+	}
+
+	@Test
+	void probesLivezAndReadyzOnHttpPort() {
+		Map<String, Object> container = container(podSpec(render()));
+		assertThat(map(container, "livenessProbe", "httpGet")).containsEntry("path", "/livez")
+			.containsEntry("port", "http");
+		assertThat(map(container, "readinessProbe", "httpGet")).containsEntry("path", "/readyz")
+			.containsEntry("port", "http");
+		assertThat(map(container, "startupProbe", "httpGet")).containsEntry("path", "/livez")
+			.containsEntry("port", "http");
+		assertThat(map(container, "startupProbe")).containsKey("failureThreshold");
+	}
+
+	@Test
+	void exposesHttpAndManagementPortsOnContainerAndService() {
+		Manifests manifests = render();
+		assertThat(list(container(podSpec(manifests)), "ports")).containsExactly(
+				Map.of("name", "http", "containerPort", 8080, "protocol", "TCP"),
+				Map.of("name", "management", "containerPort", 8081, "protocol", "TCP"));
+		Map<String, Object> service = manifests.single("Service");
+		assertThat(map(service, "spec")).containsEntry("type", "ClusterIP");
+		assertThat(list(service, "spec", "ports")).containsExactly(
+				Map.of("name", "http", "port", 8080, "targetPort", "http", "protocol", "TCP"),
+				Map.of("name", "management", "port", 8081, "targetPort", "management", "protocol", "TCP"));
+	}
+
+	@Test
+	void runsOneReplicaWithRecreateStrategyByDefault() {
+		Map<String, Object> spec = map(render().single("Deployment"), "spec");
+		assertThat(spec).containsEntry("replicas", 1).containsEntry("strategy", Map.of("type", "Recreate"));
+	}
+
+	@Test
+	void defaultsImageTagToAppVersion() throws IOException {
+		Map<String, Object> chart = new Yaml(new SafeConstructor(new LoaderOptions()))
+			.load(Files.readString(CHART.resolve("Chart.yaml")));
+		Map<String, Object> container = container(podSpec(render()));
+		assertThat(container).containsEntry("image", "ghcr.io/tiergate/tiergate:" + chart.get("appVersion"));
+		assertThat(container(podSpec(render(Map.of("image.tag", "1.2.3"))))).containsEntry("image",
+				"ghcr.io/tiergate/tiergate:1.2.3");
+	}
+
+	@Test
+	void requestsAndLimitsResourcesFromValues() {
+		assertThat(map(container(podSpec(render())), "resources")).isEqualTo(Map.of("requests",
+				Map.of("cpu", "500m", "memory", "1Gi"), "limits", Map.of("memory", "1Gi")));
+	}
+
+	@Test
+	void labelsEveryObjectAndSelectsPodsByStableLabels() {
+		Manifests manifests = render();
+		assertThat(manifests.documents()).isNotEmpty()
+			.allSatisfy((document) -> assertThat(map(document, "metadata", "labels"))
+				.containsEntry("app.kubernetes.io/name", "tiergate")
+				.containsEntry("app.kubernetes.io/instance", RELEASE)
+				.containsEntry("app.kubernetes.io/managed-by", "Helm")
+				.containsKeys("app.kubernetes.io/version", "helm.sh/chart"));
+		Map<String, Object> selector = Map.of("app.kubernetes.io/name", "tiergate", "app.kubernetes.io/instance",
+				RELEASE);
+		Map<String, Object> deployment = manifests.single("Deployment");
+		assertThat(map(deployment, "spec", "selector", "matchLabels")).isEqualTo(selector);
+		assertThat(map(deployment, "spec", "template", "metadata", "labels")).containsAllEntriesOf(selector);
+		assertThat(map(manifests.single("Service"), "spec", "selector")).isEqualTo(selector);
+	}
+
+	@Test
+	void setsNoAdminPasswordHashWhenAuthSecretIsUnset() {
+		Manifests manifests = render();
+		Map<String, Map<String, Object>> env = env(manifests);
+		assertThat(env).doesNotContainKey("TIERGATE_SECURITY_ADMIN_PASSWORD_HASH");
+		assertThat(env.get("TIERGATE_SECURITY_ADMIN_USERNAME")).containsEntry("value", "admin");
+		assertThat(manifests.ofKind("Secret")).isEmpty();
+	}
+
+	@Test
+	void readsAdminPasswordHashFromExistingSecret() {
+		Map<String, Map<String, Object>> env = env(render(Map.of("auth.existingSecret", "tiergate-admin")));
+		Map<String, Object> hash = env.get("TIERGATE_SECURITY_ADMIN_PASSWORD_HASH");
+		assertThat(hash).doesNotContainKey("value");
+		assertThat(map(hash, "valueFrom", "secretKeyRef")).isEqualTo(Map.of("name", "tiergate-admin", "key",
+				"admin-password-hash"));
+	}
+
+	@Test
+	void readsRedisPasswordFromExistingSecretOnly() {
+		Map<String, Map<String, Object>> defaults = env(render());
+		assertThat(defaults.get("SPRING_DATA_REDIS_HOST")).containsEntry("value", "redis");
+		assertThat(defaults.get("SPRING_DATA_REDIS_PORT")).containsEntry("value", "6379");
+		assertThat(defaults).doesNotContainKey("SPRING_DATA_REDIS_PASSWORD");
+		Map<String, Map<String, Object>> env = env(
+				render(Map.of("redis.host", "redis-master.data", "redis.existingSecret", "redis-auth")));
+		assertThat(env.get("SPRING_DATA_REDIS_HOST")).containsEntry("value", "redis-master.data");
+		assertThat(map(env.get("SPRING_DATA_REDIS_PASSWORD"), "valueFrom", "secretKeyRef"))
+			.isEqualTo(Map.of("name", "redis-auth", "key", "redis-password"));
+	}
+
+	@Test
+	void appendsExtraEnv() {
+		Map<String, Map<String, Object>> env = env(
+				render(Map.of("extraEnv[0].name", "LOGGING_LEVEL_DEV_TIERGATE", "extraEnv[0].value", "DEBUG")));
+		assertThat(env.get("LOGGING_LEVEL_DEV_TIERGATE")).containsEntry("value", "DEBUG");
+	}
+
+	@Test
+	void grantsReadOnlyAccessToNodesAndPodsClusterWideByDefault() {
+		Manifests manifests = render();
+		assertThat(env(manifests).get("TIERGATE_CLUSTER_NAMESPACES")).containsEntry("value", "");
+		List<Map<String, Object>> rules = list(manifests.single("ClusterRole"), "rules");
+		assertThat(rules).allSatisfy(HelmChartTests::assertReadOnlyCoreRule);
+		assertThat(resources(rules)).containsExactlyInAnyOrder("nodes", "pods");
+		assertThat(manifests.ofKind("Role")).isEmpty();
+		assertThat(manifests.ofKind("RoleBinding")).isEmpty();
+		Map<String, Object> binding = manifests.single("ClusterRoleBinding");
+		assertThat(map(binding, "roleRef")).containsEntry("kind", "ClusterRole").containsEntry("name", FULLNAME);
+		assertThat(list(binding, "subjects")).containsExactly(serviceAccount(FULLNAME));
+	}
+
+	@Test
+	void grantsPodAccessOnlyInListedNamespaces() {
+		Manifests manifests = render(Map.of("cluster.namespaces[0]", "a", "cluster.namespaces[1]", "b"));
+		assertThat(env(manifests).get("TIERGATE_CLUSTER_NAMESPACES")).containsEntry("value", "a,b");
+		List<Map<String, Object>> clusterRules = list(manifests.single("ClusterRole"), "rules");
+		assertThat(clusterRules).allSatisfy(HelmChartTests::assertReadOnlyCoreRule);
+		assertThat(resources(clusterRules)).containsExactly("nodes");
+		List<Map<String, Object>> roles = manifests.ofKind("Role");
+		assertThat(roles).extracting((role) -> map(role, "metadata").get("namespace"))
+			.containsExactlyInAnyOrder("a", "b");
+		assertThat(roles).allSatisfy((role) -> {
+			List<Map<String, Object>> rules = list(role, "rules");
+			assertThat(rules).allSatisfy(HelmChartTests::assertReadOnlyCoreRule);
+			assertThat(resources(rules)).containsExactly("pods");
+		});
+		List<Map<String, Object>> bindings = manifests.ofKind("RoleBinding");
+		assertThat(bindings).extracting((binding) -> map(binding, "metadata").get("namespace"))
+			.containsExactlyInAnyOrder("a", "b");
+		assertThat(bindings).allSatisfy((binding) -> {
+			assertThat(map(binding, "roleRef")).containsEntry("kind", "Role").containsEntry("name", FULLNAME);
+			assertThat(list(binding, "subjects")).containsExactly(serviceAccount(FULLNAME));
+		});
+	}
+
+	@Test
+	void rendersNoRbacWhenDisabled() {
+		Manifests manifests = render(Map.of("rbac.create", "false"));
+		assertThat(manifests.documents()).extracting((document) -> document.get("kind"))
+			.doesNotContain("ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding");
+	}
+
+	@Test
+	void createsServiceAccountWithTokenForTheApiByDefault() {
+		Manifests manifests = render();
+		Map<String, Object> account = manifests.single("ServiceAccount");
+		assertThat(map(account, "metadata")).containsEntry("name", FULLNAME).containsEntry("namespace", NAMESPACE);
+		assertThat(account).containsEntry("automountServiceAccountToken", true);
+		assertThat(podSpec(manifests)).containsEntry("serviceAccountName", FULLNAME)
+			.containsEntry("automountServiceAccountToken", true);
+	}
+
+	@Test
+	void bindsExistingServiceAccountWhenNotCreated() {
+		Manifests manifests = render(Map.of("serviceAccount.create", "false", "serviceAccount.name", "ops"));
+		assertThat(manifests.ofKind("ServiceAccount")).isEmpty();
+		assertThat(podSpec(manifests)).containsEntry("serviceAccountName", "ops");
+		assertThat(list(manifests.single("ClusterRoleBinding"), "subjects")).containsExactly(serviceAccount("ops"));
+	}
+
+	@Test
+	void rendersNoServiceMonitorByDefault() {
+		assertThat(render().ofKind("ServiceMonitor")).isEmpty();
+	}
+
+	@Test
+	void scrapesManagementPortWhenServiceMonitorIsEnabled() {
+		Manifests manifests = render(Map.of("serviceMonitor.enabled", "true", "serviceMonitor.labels.release", "kps"));
+		Map<String, Object> monitor = manifests.single("ServiceMonitor");
+		assertThat(monitor).containsEntry("apiVersion", "monitoring.coreos.com/v1");
+		assertThat(map(monitor, "metadata", "labels")).containsEntry("release", "kps");
+		assertThat(list(monitor, "spec", "endpoints")).singleElement()
+			.satisfies((endpoint) -> assertThat(endpoint).containsEntry("port", "management")
+				.containsEntry("path", "/actuator/prometheus"));
+		Map<String, Object> serviceLabels = map(manifests.single("Service"), "metadata", "labels");
+		assertThat(serviceLabels).containsAllEntriesOf(map(monitor, "spec", "selector", "matchLabels"));
+	}
+
+	@Test
+	void rendersNoPodDisruptionBudgetByDefault() {
+		assertThat(render().ofKind("PodDisruptionBudget")).isEmpty();
+	}
+
+	@Test
+	void rendersPodDisruptionBudgetWithOneBoundWhenEnabled() {
+		Map<String, Object> budget = render(Map.of("podDisruptionBudget.enabled", "true"))
+			.single("PodDisruptionBudget");
+		assertThat(map(budget, "spec")).containsEntry("maxUnavailable", 1).doesNotContainKey("minAvailable");
+		Map<String, Object> minAvailable = render(
+				Map.of("podDisruptionBudget.enabled", "true", "podDisruptionBudget.minAvailable", "0"))
+			.single("PodDisruptionBudget");
+		assertThat(map(minAvailable, "spec")).containsEntry("minAvailable", 0).doesNotContainKey("maxUnavailable");
+	}
+
+	@ParameterizedTest
+	@CsvSource(delimiter = '|', textBlock = """
+			replicaCount                  | -1          | at '/replicaCount': minimum
+			replicaCount                  | two         | at '/replicaCount': got string, want integer
+			redis.port                    | not-a-port  | at '/redis/port': got string, want integer
+			redis.port                    | 70000       | at '/redis/port': maximum
+			serviceAccount.create         | maybe       | at '/serviceAccount/create': got string, want boolean
+			image.pullPolicy              | Sometimes   | at '/image/pullPolicy'
+			cluster.namespaces[0]         | Not_A_Name  | at '/cluster/namespaces/0'
+			resources.requests.memory     | lots        | at '/resources/requests/memory'
+			podDisruptionBudget.enabled   | yes-please  | at '/podDisruptionBudget/enabled': got string, want boolean
+			notAValue                     | 1           | additional properties 'notAValue' not allowed
+			""")
+	void rejectsInvalidValues(String key, String value, String reason) {
+		assertThatException().isThrownBy(() -> render(Map.of(key, value)))
+			.withMessageContaining("values don't meet the specifications of the schema")
+			.withMessageContaining(reason);
+	}
+
+	@Test
+	void notesExplainHowToCreateTheAdminSecretWhenNoneIsGiven() {
+		assertThat(notes(Map.of())).contains("no admin password is configured")
+			.contains("create secret generic " + FULLNAME + "-admin")
+			.contains("--from-literal=admin-password-hash=\"{bcrypt}${HASH}\"")
+			.contains("--set auth.existingSecret=" + FULLNAME + "-admin");
+		assertThat(notes(Map.of("auth.existingSecret", "tiergate-admin"))).doesNotContain("no admin password")
+			.contains("Secret tiergate-admin (key admin-password-hash)");
+	}
+
+	private static void assertReadOnlyCoreRule(Map<String, Object> rule) {
+		assertThat(rule).containsEntry("apiGroups", List.of(""));
+		assertThat(rule.get("verbs")).isEqualTo(READ_ONLY);
+		assertThat(rule).containsOnlyKeys("apiGroups", "resources", "verbs");
+	}
+
+	@SuppressWarnings("unchecked")
+	private static List<String> resources(List<Map<String, Object>> rules) {
+		return rules.stream().flatMap((rule) -> ((List<String>) rule.get("resources")).stream()).toList();
+	}
+
+	private static Map<String, Object> serviceAccount(String name) {
+		return Map.of("kind", "ServiceAccount", "name", name, "namespace", NAMESPACE);
+	}
+
+	private static Manifests render() {
+		return render(Map.of());
+	}
+
+	private static Manifests render(Map<String, String> values) {
+		TemplateCommand template = new Helm(CHART).template()
+			.withName(RELEASE)
+			.withNamespace(NAMESPACE)
+			.withKubeVersion(KUBE_VERSION);
+		values.forEach(template::set);
+		return Manifests.parse(template.call());
+	}
+
+	private static String notes(Map<String, String> values) {
+		var install = new Helm(CHART).install()
+			.withName(RELEASE)
+			.withNamespace(NAMESPACE)
+			.withKubeVersion(KUBE_VERSION)
+			.dryRun()
+			.withDryRunOption(DryRun.CLIENT)
+			.clientOnly();
+		values.forEach(install::set);
+		return install.call().getOutput();
+	}
+
+	private static Map<String, Object> podSpec(Manifests manifests) {
+		return map(manifests.single("Deployment"), "spec", "template", "spec");
+	}
+
+	private static Map<String, Object> container(Map<String, Object> podSpec) {
+		List<Map<String, Object>> containers = list(podSpec, "containers");
+		assertThat(containers).hasSize(1);
+		return containers.get(0);
+	}
+
+	private static Map<String, Map<String, Object>> env(Manifests manifests) {
+		Map<String, Map<String, Object>> env = new LinkedHashMap<>();
+		for (Map<String, Object> variable : list(container(podSpec(manifests)), "env")) {
+			assertThat(env.put((String) variable.get("name"), variable)).as("duplicate env %s", variable).isNull();
+		}
+		return env;
+	}
+
+	@SuppressWarnings("unchecked")
+	private static Map<String, Object> map(Map<String, Object> node, String... path) {
+		return (Map<String, Object>) at(node, path);
+	}
+
+	@SuppressWarnings("unchecked")
+	private static List<Map<String, Object>> list(Map<String, Object> node, String... path) {
+		return (List<Map<String, Object>>) at(node, path);
+	}
+
+	@SuppressWarnings("unchecked")
+	private static Object at(Map<String, Object> node, String... path) {
+		Object current = node;
+		for (String key : path) {
+			assertThat(current).as("parent of %s", key).isInstanceOf(Map.class);
+			current = ((Map<String, Object>) current).get(key);
+		}
+		return current;
+	}
+
+	/**
+	 * The objects of one rendering of the chart.
+	 *
+	 * @param documents the non-empty YAML documents, in rendering order
+	 */
+	private record Manifests(List<Map<String, Object>> documents) {
+
+		@SuppressWarnings("unchecked")
+		static Manifests parse(String rendered) {
+			List<Map<String, Object>> documents = new ArrayList<>();
+			for (Object document : new Yaml(new SafeConstructor(new LoaderOptions())).loadAll(rendered)) {
+				if (document != null) {
+					documents.add((Map<String, Object>) document);
+				}
+			}
+			return new Manifests(List.copyOf(documents));
+		}
+
+		List<Map<String, Object>> ofKind(String kind) {
+			Predicate<Map<String, Object>> ofKind = (document) -> Objects.equals(kind, document.get("kind"));
+			return this.documents.stream().filter(ofKind).toList();
+		}
+
+		Map<String, Object> single(String kind) {
+			List<Map<String, Object>> ofKind = ofKind(kind);
+			assertThat(ofKind).as("rendered %s objects", kind).hasSize(1);
+			return ofKind.get(0);
+		}
+
+	}
+
+}
