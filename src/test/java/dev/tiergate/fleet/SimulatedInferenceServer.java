@@ -1,0 +1,947 @@
+package dev.tiergate.fleet;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.tiergate.cost.GpuServiceTimeModel;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * One simulated OpenAI-compatible inference server, as vLLM runs it in one inference pod, listening on 127.0.0.1.
+ * <p>
+ * It serves {@code POST /v1/chat/completions} and {@code POST /v1/completions} (JSON or, with {@code "stream": true},
+ * server-sent events), {@code GET /v1/models}, {@code GET /metrics} (vLLM's gauge and counter names) and
+ * {@code GET /health}. At most {@code slots} requests run at once; the rest wait in a FIFO queue, as vLLM's running
+ * and waiting queues do. A running request takes the prefill time, then one decode step per token, both from the
+ * {@link GpuServiceTimeModel} of the pod's slice, with the batch as large as the requests running at that step. Time is
+ * real (scaled by the model's time scale); the work is simulated by parking the request's virtual thread. A
+ * streaming response sends its headers together with its first token, so until then a failure leaves the client with
+ * no byte at all. A client that goes away is noticed at the next write, which ends the request and frees its slot.
+ * <p>
+ * Prompt tokens are estimated as characters / 4 (at least 1). A request generates {@code max_completion_tokens} or
+ * {@code max_tokens} tokens when given (finish reason {@code length}), otherwise a pseudo-random 16 to 128 tokens
+ * seeded by the server's seed and the prompt (finish reason {@code stop}). vLLM's {@code priority} field and other
+ * unknown fields are accepted and ignored.
+ * <p>
+ * Chaos controls let failure tests break it on purpose: {@link #failNextRequestsBeforeFirstByte(int)},
+ * {@link #answerNextRequestsWithServerError(int)}, {@link #dieMidStream()} and {@link #stop()}. All methods are
+ * thread-safe.
+ */
+public final class SimulatedInferenceServer implements AutoCloseable {
+
+	/**
+	 * How many tokens a request generates before {@link #dieMidStream()} kills it.
+	 */
+	public static final int TOKENS_BEFORE_DYING = 3;
+
+	private static final String OWNER = "tiergate-sim";
+
+	private static final List<String> FILLER_WORDS = List.of("the", "shared", "GPU", "serves", "every", "tier", "in",
+			"turn", "while", "tokens", "stream", "back", "to", "patient", "clients", "and", "slots", "free", "up",
+			"again");
+
+	private static final byte[] DONE_EVENT = "data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8);
+
+	private final String servedModel;
+
+	private final int slots;
+
+	private final GpuServiceTimeModel serviceTime;
+
+	private final long seed;
+
+	private final Clock clock;
+
+	private final int requestedPort;
+
+	private final JsonMapper json = JsonMapper.builder().build();
+
+	private final ReentrantLock lock = new ReentrantLock();
+
+	private final ArrayDeque<Sequence> waitingQueue = new ArrayDeque<>();
+
+	private final List<Sequence> runningSequences = new ArrayList<>();
+
+	private long residentTokens;
+
+	private long completedCount;
+
+	private long abortedCount;
+
+	private long promptTokensTotal;
+
+	private long generationTokensTotal;
+
+	private final AtomicLong requestCount = new AtomicLong();
+
+	private int connectionFailuresToInject;
+
+	private int serverErrorsToInject;
+
+	private volatile boolean stopped;
+
+	private HttpServer server;
+
+	private ExecutorService executor;
+
+	private long createdEpochSecond;
+
+	private SimulatedInferenceServer(Builder builder) {
+		this.servedModel = builder.servedModel;
+		this.slots = builder.slots;
+		this.serviceTime = builder.serviceTime;
+		this.seed = builder.seed;
+		this.clock = builder.clock;
+		this.requestedPort = builder.port;
+	}
+
+	/**
+	 * Starts building a server.
+	 * @param servedModel the model name clients must ask for
+	 * @param serviceTime the service-time model of the pod's slice
+	 * @return a builder with 8 slots, seed 42, the system clock and an ephemeral port
+	 */
+	public static Builder builder(String servedModel, GpuServiceTimeModel serviceTime) {
+		return new Builder(servedModel, serviceTime);
+	}
+
+	/**
+	 * Starts listening.
+	 * @return this server
+	 * @throws IOException if the port cannot be bound
+	 * @throws IllegalStateException if the server was started before
+	 */
+	public SimulatedInferenceServer start() throws IOException {
+		this.lock.lock();
+		try {
+			if (this.server != null) {
+				throw new IllegalStateException("already started");
+			}
+			this.createdEpochSecond = this.clock.instant().getEpochSecond();
+			HttpServer http = HttpServer
+				.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), this.requestedPort), 0);
+			this.executor = Executors.newVirtualThreadPerTaskExecutor();
+			http.setExecutor(this.executor);
+			http.createContext("/", this::handle);
+			http.start();
+			this.server = http;
+			return this;
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	/**
+	 * The port the server listens on.
+	 * @return the bound port
+	 * @throws IllegalStateException if the server has not been started
+	 */
+	public int port() {
+		HttpServer http = this.server;
+		if (http == null) {
+			throw new IllegalStateException("not started");
+		}
+		return http.getAddress().getPort();
+	}
+
+	/**
+	 * The server's base URI, without a trailing slash.
+	 * @return for example {@code http://127.0.0.1:40123}
+	 */
+	public URI baseUri() {
+		return URI.create("http://127.0.0.1:" + port());
+	}
+
+	/**
+	 * The model name clients must ask for.
+	 * @return the served model
+	 */
+	public String servedModel() {
+		return this.servedModel;
+	}
+
+	/**
+	 * How many requests may run at once.
+	 * @return the slot count
+	 */
+	public int slots() {
+		return this.slots;
+	}
+
+	/**
+	 * The requests holding a slot now (prefilling or decoding).
+	 * @return the running count
+	 */
+	public int running() {
+		return read(this.runningSequences::size);
+	}
+
+	/**
+	 * The requests waiting for a slot now.
+	 * @return the waiting count
+	 */
+	public int waiting() {
+		return read(this.waitingQueue::size);
+	}
+
+	/**
+	 * The requests that got a slot and were answered in full.
+	 * @return the completed count
+	 */
+	public long completed() {
+		return read(() -> this.completedCount);
+	}
+
+	/**
+	 * The requests that got a slot but ended early: the client went away, {@link #dieMidStream()} or {@link #stop()}.
+	 * @return the aborted count
+	 */
+	public long aborted() {
+		return read(() -> this.abortedCount);
+	}
+
+	/**
+	 * Makes the next {@code requests} completion requests fail before the server sends any byte: the connection is
+	 * closed without a response. Other endpoints are not affected.
+	 * @param requests how many requests to fail, zero or more
+	 */
+	public void failNextRequestsBeforeFirstByte(int requests) {
+		requireNotNegative(requests);
+		update(() -> this.connectionFailuresToInject = requests);
+	}
+
+	/**
+	 * Makes the next {@code requests} completion requests fail at once with an OpenAI-shaped 500 response. Other
+	 * endpoints are not affected.
+	 * @param requests how many requests to fail, zero or more
+	 */
+	public void answerNextRequestsWithServerError(int requests) {
+		requireNotNegative(requests);
+		update(() -> this.serverErrorsToInject = requests);
+	}
+
+	/**
+	 * Kills every running request, as a crashing engine would: each one generates (and, if streaming, sends) at least
+	 * {@value #TOKENS_BEFORE_DYING} tokens, then its connection is closed abruptly, without the end of the chunked body
+	 * or {@code [DONE]}. Waiting and later requests are not affected.
+	 */
+	public void dieMidStream() {
+		update(() -> this.runningSequences.forEach((sequence) -> sequence.doomed = true));
+	}
+
+	/**
+	 * Closes the listener, so that new connections are refused, and drops every open connection; running and waiting
+	 * requests end at once. The server cannot be started again.
+	 */
+	public void stop() {
+		HttpServer http;
+		this.lock.lock();
+		try {
+			this.stopped = true;
+			http = this.server;
+			this.waitingQueue.forEach((sequence) -> sequence.granted.signal());
+			this.runningSequences.forEach((sequence) -> LockSupport.unpark(sequence.thread));
+		}
+		finally {
+			this.lock.unlock();
+		}
+		if (http != null) {
+			http.stop(0);
+		}
+	}
+
+	/**
+	 * Stops the server and waits briefly for its request threads to end.
+	 */
+	@Override
+	public void close() {
+		stop();
+		ExecutorService threads = this.executor;
+		if (threads != null) {
+			threads.shutdownNow();
+			try {
+				threads.awaitTermination(5, TimeUnit.SECONDS);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
+		}
+	}
+
+	private void handle(HttpExchange exchange) throws IOException {
+		try {
+			String path = exchange.getRequestURI().getPath();
+			String method = exchange.getRequestMethod();
+			switch (path) {
+				case "/v1/chat/completions" -> requirePost(exchange, method, Endpoint.CHAT);
+				case "/v1/completions" -> requirePost(exchange, method, Endpoint.COMPLETIONS);
+				case "/v1/models" -> requireGet(exchange, method, this::models);
+				case "/metrics" -> requireGet(exchange, method, this::metrics);
+				case "/health" -> requireGet(exchange, method, this::health);
+				default -> sendError(exchange, 404, "Not found: " + path, "invalid_request_error", null);
+			}
+		}
+		catch (RuntimeException ex) {
+			if (exchange.getResponseCode() != -1) {
+				throw new AbortConnection("failed after the response started");
+			}
+			sendError(exchange, 500, "The simulated server failed: " + ex.getClass().getSimpleName(), "server_error",
+					null);
+		}
+	}
+
+	private void requirePost(HttpExchange exchange, String method, Endpoint endpoint) throws IOException {
+		if (!"POST".equals(method)) {
+			sendError(exchange, 405, "Method " + method + " not allowed", "invalid_request_error", null);
+			return;
+		}
+		complete(exchange, endpoint);
+	}
+
+	private void requireGet(HttpExchange exchange, String method, Handler handler) throws IOException {
+		if (!"GET".equals(method)) {
+			sendError(exchange, 405, "Method " + method + " not allowed", "invalid_request_error", null);
+			return;
+		}
+		handler.handle(exchange);
+	}
+
+	private void complete(HttpExchange exchange, Endpoint endpoint) throws IOException {
+		byte[] body = exchange.getRequestBody().readAllBytes();
+		Chaos chaos = takeChaos();
+		if (chaos == Chaos.CLOSE_CONNECTION) {
+			throw new AbortConnection("injected failure before the first byte");
+		}
+		if (chaos == Chaos.SERVER_ERROR) {
+			sendError(exchange, 500, "Injected server error", "server_error", null);
+			return;
+		}
+		Job job;
+		try {
+			job = parse(endpoint, body);
+		}
+		catch (BadRequest ex) {
+			sendError(exchange, ex.status, ex.getMessage(), "invalid_request_error", ex.code);
+			return;
+		}
+		Sequence sequence = admit(job);
+		boolean finished = false;
+		try {
+			finished = job.stream() ? stream(exchange, sequence) : answer(exchange, sequence);
+		}
+		finally {
+			release(sequence, finished);
+		}
+	}
+
+	private Job parse(Endpoint endpoint, byte[] body) throws BadRequest {
+		JsonNode request;
+		try {
+			request = this.json.readTree(body);
+		}
+		catch (JacksonException ex) {
+			throw new BadRequest(400, "We could not parse the JSON body of your request.", null);
+		}
+		if (request == null || !request.isObject()) {
+			throw new BadRequest(400, "The request body must be a JSON object.", null);
+		}
+		JsonNode model = request.get("model");
+		if (model == null || !model.isString()) {
+			throw new BadRequest(400, "You must provide a model parameter.", null);
+		}
+		if (!this.servedModel.equals(model.stringValue())) {
+			throw new BadRequest(404, "The model `" + model.stringValue() + "` does not exist.", "model_not_found");
+		}
+		String prompt = (endpoint == Endpoint.CHAT) ? chatText(request) : completionText(request);
+		int promptTokens = Math.max(1, prompt.length() / 4);
+		Integer maxTokens = maxTokens(request);
+		int completionTokens = (maxTokens != null) ? maxTokens
+				: 16 + new Random(this.seed * 31 + prompt.hashCode()).nextInt(113);
+		boolean stream = request.path("stream").asBoolean(false);
+		boolean includeUsage = stream && request.path("stream_options").path("include_usage").asBoolean(false);
+		String id = String.format(Locale.ROOT, "%s-%024x", endpoint.idPrefix, this.requestCount.incrementAndGet());
+		return new Job(endpoint, id, this.clock.instant().getEpochSecond(), promptTokens, completionTokens,
+				(maxTokens != null) ? "length" : "stop", stream, includeUsage);
+	}
+
+	private static String chatText(JsonNode request) throws BadRequest {
+		JsonNode messages = request.get("messages");
+		if (messages == null || !messages.isArray() || messages.isEmpty()) {
+			throw new BadRequest(400, "messages must be a non-empty array.", null);
+		}
+		StringBuilder text = new StringBuilder();
+		for (JsonNode message : messages) {
+			JsonNode content = message.path("content");
+			if (content.isString()) {
+				text.append(content.stringValue());
+			}
+			else if (content.isArray()) {
+				for (JsonNode part : content) {
+					text.append(part.path("text").asString(""));
+				}
+			}
+		}
+		return text.toString();
+	}
+
+	private static String completionText(JsonNode request) throws BadRequest {
+		JsonNode prompt = request.get("prompt");
+		if (prompt == null || prompt.isNull()) {
+			throw new BadRequest(400, "prompt must be given.", null);
+		}
+		if (prompt.isString()) {
+			return prompt.stringValue();
+		}
+		if (prompt.isArray()) {
+			StringBuilder text = new StringBuilder();
+			for (JsonNode element : prompt) {
+				// Token ids count as one token (four characters) each.
+				text.append(element.isString() ? element.stringValue() : "tokn".repeat(Math.max(1, element.size())));
+			}
+			return text.toString();
+		}
+		throw new BadRequest(400, "prompt must be a string or an array.", null);
+	}
+
+	private static Integer maxTokens(JsonNode request) throws BadRequest {
+		for (String field : List.of("max_completion_tokens", "max_tokens")) {
+			JsonNode value = request.get(field);
+			if (value != null && !value.isNull()) {
+				if (!value.canConvertToInt() || !value.isIntegralNumber() || value.asInt() < 1) {
+					throw new BadRequest(400, field + " must be an integer of at least 1.", null);
+				}
+				return value.asInt();
+			}
+		}
+		return null;
+	}
+
+	private Chaos takeChaos() {
+		return read(() -> {
+			if (this.connectionFailuresToInject > 0) {
+				this.connectionFailuresToInject--;
+				return Chaos.CLOSE_CONNECTION;
+			}
+			if (this.serverErrorsToInject > 0) {
+				this.serverErrorsToInject--;
+				return Chaos.SERVER_ERROR;
+			}
+			return Chaos.NONE;
+		});
+	}
+
+	private Sequence admit(Job job) throws AbortConnection {
+		this.lock.lock();
+		try {
+			Sequence sequence = new Sequence(job, Thread.currentThread(), this.lock.newCondition());
+			this.waitingQueue.addLast(sequence);
+			grantFreeSlots();
+			while (!sequence.running) {
+				if (this.stopped) {
+					this.waitingQueue.remove(sequence);
+					throw new AbortConnection("stopped while waiting");
+				}
+				sequence.granted.awaitUninterruptibly();
+			}
+			return sequence;
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	private void grantFreeSlots() {
+		while (this.runningSequences.size() < this.slots && !this.waitingQueue.isEmpty()) {
+			Sequence next = this.waitingQueue.removeFirst();
+			next.running = true;
+			this.runningSequences.add(next);
+			this.residentTokens += next.job.promptTokens();
+			next.granted.signal();
+		}
+	}
+
+	private void release(Sequence sequence, boolean finished) {
+		this.lock.lock();
+		try {
+			this.runningSequences.remove(sequence);
+			this.residentTokens -= sequence.job.promptTokens() + sequence.generated;
+			if (finished) {
+				this.completedCount++;
+			}
+			else {
+				this.abortedCount++;
+			}
+			grantFreeSlots();
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	private boolean answer(HttpExchange exchange, Sequence sequence) throws IOException {
+		StringBuilder text = new StringBuilder();
+		long deadline = prefill(sequence);
+		while (sequence.generated < sequence.job.completionTokens()) {
+			deadline = nextToken(sequence, deadline);
+			text.append(word(sequence.generated - 1));
+		}
+		Job job = sequence.job;
+		ObjectNode response = envelope(job, job.endpoint().objectName);
+		ObjectNode choice = response.putArray("choices").addObject().put("index", 0);
+		if (job.endpoint() == Endpoint.CHAT) {
+			choice.putObject("message").put("role", "assistant").put("content", text.toString());
+		}
+		else {
+			choice.put("text", text.toString());
+		}
+		choice.putNull("logprobs");
+		choice.put("finish_reason", job.finishReason());
+		putUsage(response, job);
+		sendJson(exchange, 200, response);
+		return true;
+	}
+
+	private boolean stream(HttpExchange exchange, Sequence sequence) throws IOException {
+		Job job = sequence.job;
+		long deadline = prefill(sequence);
+		OutputStream body = null;
+		while (sequence.generated < job.completionTokens()) {
+			deadline = nextToken(sequence, deadline);
+			if (body == null) {
+				exchange.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
+				exchange.getResponseHeaders().set("Cache-Control", "no-cache");
+				exchange.sendResponseHeaders(200, 0);
+				body = exchange.getResponseBody();
+			}
+			int index = sequence.generated - 1;
+			boolean last = sequence.generated == job.completionTokens();
+			ObjectNode chunk = envelope(job, job.endpoint().chunkObjectName);
+			ObjectNode choice = chunk.putArray("choices").addObject().put("index", 0);
+			if (job.endpoint() == Endpoint.CHAT) {
+				ObjectNode delta = choice.putObject("delta");
+				if (index == 0) {
+					delta.put("role", "assistant");
+				}
+				delta.put("content", word(index));
+			}
+			else {
+				choice.put("text", word(index));
+			}
+			choice.putNull("logprobs");
+			if (last) {
+				choice.put("finish_reason", job.finishReason());
+			}
+			else {
+				choice.putNull("finish_reason");
+			}
+			if (job.includeUsage()) {
+				chunk.putNull("usage");
+			}
+			writeEvent(body, chunk);
+		}
+		if (job.includeUsage()) {
+			ObjectNode usageChunk = envelope(job, job.endpoint().chunkObjectName);
+			usageChunk.putArray("choices");
+			putUsage(usageChunk, job);
+			writeEvent(body, usageChunk);
+		}
+		write(body, DONE_EVENT);
+		exchange.close();
+		return true;
+	}
+
+	private long prefill(Sequence sequence) throws AbortConnection {
+		long deadline = System.nanoTime() + this.serviceTime.prefillTime(sequence.job.promptTokens()).toNanos();
+		sleepUntil(deadline);
+		checkAlive(sequence);
+		update(() -> this.promptTokensTotal += sequence.job.promptTokens());
+		return deadline;
+	}
+
+	/**
+	 * Waits for the next decode step, whose length follows the batch running now, and counts its token.
+	 */
+	private long nextToken(Sequence sequence, long previousDeadline) throws AbortConnection {
+		int batch = running();
+		Duration step = this.serviceTime.decodeStepTime(Math.max(1, batch));
+		long deadline = previousDeadline + step.toNanos();
+		sleepUntil(deadline);
+		checkAlive(sequence);
+		update(() -> {
+			sequence.generated++;
+			this.residentTokens++;
+			this.generationTokensTotal++;
+		});
+		return deadline;
+	}
+
+	private void checkAlive(Sequence sequence) throws AbortConnection {
+		if (this.stopped) {
+			throw new AbortConnection("server stopped");
+		}
+		if (Thread.currentThread().isInterrupted()) {
+			throw new AbortConnection("interrupted");
+		}
+		if (sequence.doomed && sequence.generated >= TOKENS_BEFORE_DYING) {
+			throw new AbortConnection("died mid-stream");
+		}
+	}
+
+	private void sleepUntil(long deadline) {
+		long remaining;
+		while ((remaining = deadline - System.nanoTime()) > 0 && !this.stopped
+				&& !Thread.currentThread().isInterrupted()) {
+			LockSupport.parkNanos(remaining);
+		}
+	}
+
+	private String word(int index) {
+		String word = FILLER_WORDS.get(index % FILLER_WORDS.size());
+		return (index == 0) ? word : " " + word;
+	}
+
+	private ObjectNode envelope(Job job, String object) {
+		ObjectNode node = this.json.createObjectNode();
+		node.put("id", job.id());
+		node.put("object", object);
+		node.put("created", job.created());
+		node.put("model", this.servedModel);
+		return node;
+	}
+
+	private static void putUsage(ObjectNode node, Job job) {
+		node.putObject("usage")
+			.put("prompt_tokens", job.promptTokens())
+			.put("completion_tokens", job.completionTokens())
+			.put("total_tokens", job.promptTokens() + job.completionTokens());
+	}
+
+	private void writeEvent(OutputStream body, ObjectNode event) throws AbortConnection {
+		byte[] data = this.json.writeValueAsBytes(event);
+		byte[] framed = new byte[data.length + 8];
+		System.arraycopy("data: ".getBytes(StandardCharsets.US_ASCII), 0, framed, 0, 6);
+		System.arraycopy(data, 0, framed, 6, data.length);
+		framed[framed.length - 2] = '\n';
+		framed[framed.length - 1] = '\n';
+		write(body, framed);
+	}
+
+	private static void write(OutputStream body, byte[] bytes) throws AbortConnection {
+		try {
+			body.write(bytes);
+			body.flush();
+		}
+		catch (IOException ex) {
+			throw new AbortConnection("client went away");
+		}
+	}
+
+	private void models(HttpExchange exchange) throws IOException {
+		ObjectNode list = this.json.createObjectNode().put("object", "list");
+		ArrayNode data = list.putArray("data");
+		data.addObject()
+			.put("id", this.servedModel)
+			.put("object", "model")
+			.put("created", this.createdEpochSecond)
+			.put("owned_by", OWNER);
+		sendJson(exchange, 200, list);
+	}
+
+	private void metrics(HttpExchange exchange) throws IOException {
+		String label = "{model_name=\"" + this.servedModel.replace("\\", "\\\\").replace("\"", "\\\"")
+			.replace("\n", "\\n") + "\"}";
+		StringBuilder text = new StringBuilder();
+		this.lock.lock();
+		try {
+			double cacheUsage = this.serviceTime.kvCacheUsage(this.residentTokens);
+			metric(text, "vllm:num_requests_running", "gauge", "Number of requests in model execution batches.",
+					label, this.runningSequences.size());
+			metric(text, "vllm:num_requests_waiting", "gauge", "Number of requests waiting to be processed.", label,
+					this.waitingQueue.size());
+			metric(text, "vllm:gpu_cache_usage_perc", "gauge", "GPU KV-cache usage. 1 means 100 percent usage.",
+					label, cacheUsage);
+			metric(text, "vllm:kv_cache_usage_perc", "gauge", "KV-cache usage. 1 means 100 percent usage.", label,
+					cacheUsage);
+			metric(text, "vllm:prompt_tokens_total", "counter", "Number of prefill tokens processed.", label,
+					this.promptTokensTotal);
+			metric(text, "vllm:generation_tokens_total", "counter", "Number of generation tokens processed.", label,
+					this.generationTokensTotal);
+		}
+		finally {
+			this.lock.unlock();
+		}
+		send(exchange, 200, "text/plain; version=0.0.4; charset=utf-8",
+				text.toString().getBytes(StandardCharsets.UTF_8));
+	}
+
+	private static void metric(StringBuilder text, String name, String type, String help, String label,
+			double value) {
+		text.append("# HELP ").append(name).append(' ').append(help).append('\n');
+		text.append("# TYPE ").append(name).append(' ').append(type).append('\n');
+		text.append(name).append(label).append(' ').append(value).append('\n');
+	}
+
+	private void health(HttpExchange exchange) throws IOException {
+		exchange.sendResponseHeaders(200, -1);
+		exchange.close();
+	}
+
+	private void sendError(HttpExchange exchange, int status, String message, String type, String code)
+			throws IOException {
+		ObjectNode error = this.json.createObjectNode();
+		error.putObject("error")
+			.put("message", message)
+			.put("type", type)
+			.putNull("param")
+			.put("code", code);
+		sendJson(exchange, status, error);
+	}
+
+	private void sendJson(HttpExchange exchange, int status, ObjectNode body) throws IOException {
+		send(exchange, status, "application/json", this.json.writeValueAsBytes(body));
+	}
+
+	private static void send(HttpExchange exchange, int status, String contentType, byte[] body) throws IOException {
+		exchange.getResponseHeaders().set("Content-Type", contentType);
+		exchange.sendResponseHeaders(status, body.length);
+		try (OutputStream out = exchange.getResponseBody()) {
+			out.write(body);
+		}
+		catch (IOException ex) {
+			throw new AbortConnection("client went away");
+		}
+	}
+
+	private <T> T read(Supplier<T> action) {
+		this.lock.lock();
+		try {
+			return action.get();
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	private void update(Runnable action) {
+		this.lock.lock();
+		try {
+			action.run();
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	private static void requireNotNegative(int requests) {
+		if (requests < 0) {
+			throw new IllegalArgumentException("requests must be zero or more, was " + requests);
+		}
+	}
+
+	/**
+	 * Builds a {@link SimulatedInferenceServer}.
+	 */
+	public static final class Builder {
+
+		private final String servedModel;
+
+		private final GpuServiceTimeModel serviceTime;
+
+		private int slots = 8;
+
+		private long seed = 42;
+
+		private Clock clock = Clock.systemUTC();
+
+		private int port;
+
+		private Builder(String servedModel, GpuServiceTimeModel serviceTime) {
+			if (servedModel == null || servedModel.isBlank()) {
+				throw new IllegalArgumentException("servedModel must not be blank");
+			}
+			if (serviceTime == null) {
+				throw new IllegalArgumentException("serviceTime must not be null");
+			}
+			this.servedModel = servedModel;
+			this.serviceTime = serviceTime;
+		}
+
+		/**
+		 * Sets how many requests may run at once (vLLM's {@code --max-num-seqs}).
+		 * @param slots 1 or more
+		 * @return this builder
+		 */
+		public Builder slots(int slots) {
+			if (slots < 1) {
+				throw new IllegalArgumentException("slots must be at least 1, was " + slots);
+			}
+			this.slots = slots;
+			return this;
+		}
+
+		/**
+		 * Sets the seed of the generated lengths.
+		 * @param seed any value
+		 * @return this builder
+		 */
+		public Builder seed(long seed) {
+			this.seed = seed;
+			return this;
+		}
+
+		/**
+		 * Sets the clock the {@code created} timestamps are read from.
+		 * @param clock the clock
+		 * @return this builder
+		 */
+		public Builder clock(Clock clock) {
+			if (clock == null) {
+				throw new IllegalArgumentException("clock must not be null");
+			}
+			this.clock = clock;
+			return this;
+		}
+
+		/**
+		 * Sets the port to listen on.
+		 * @param port 0 for an ephemeral port (the default), or 1 to 65535
+		 * @return this builder
+		 */
+		public Builder port(int port) {
+			if (port < 0 || port > 65_535) {
+				throw new IllegalArgumentException("port must be between 0 and 65535, was " + port);
+			}
+			this.port = port;
+			return this;
+		}
+
+		/**
+		 * Builds the server, not yet started.
+		 * @return the server
+		 */
+		public SimulatedInferenceServer build() {
+			return new SimulatedInferenceServer(this);
+		}
+
+	}
+
+	private enum Endpoint {
+
+		CHAT("chatcmpl", "chat.completion", "chat.completion.chunk"),
+
+		COMPLETIONS("cmpl", "text_completion", "text_completion");
+
+		private final String idPrefix;
+
+		private final String objectName;
+
+		private final String chunkObjectName;
+
+		Endpoint(String idPrefix, String objectName, String chunkObjectName) {
+			this.idPrefix = idPrefix;
+			this.objectName = objectName;
+			this.chunkObjectName = chunkObjectName;
+		}
+
+	}
+
+	private enum Chaos {
+
+		NONE, CLOSE_CONNECTION, SERVER_ERROR
+
+	}
+
+	@FunctionalInterface
+	private interface Handler {
+
+		void handle(HttpExchange exchange) throws IOException;
+
+	}
+
+	/**
+	 * One parsed completion request.
+	 */
+	private record Job(Endpoint endpoint, String id, long created, int promptTokens, int completionTokens,
+			String finishReason, boolean stream, boolean includeUsage) {
+	}
+
+	/**
+	 * One request from admission to release; its fields are guarded by the server's lock, except {@code doomed}.
+	 */
+	private static final class Sequence {
+
+		private final Job job;
+
+		private final Thread thread;
+
+		private final Condition granted;
+
+		private boolean running;
+
+		private int generated;
+
+		private volatile boolean doomed;
+
+		private Sequence(Job job, Thread thread, Condition granted) {
+			this.job = job;
+			this.thread = thread;
+			this.granted = granted;
+		}
+
+	}
+
+	/**
+	 * Thrown out of the handler to make the HTTP server close the connection without finishing the response.
+	 */
+	private static final class AbortConnection extends IOException {
+
+		private AbortConnection(String reason) {
+			super(reason);
+		}
+
+	}
+
+	/**
+	 * A request the server answers with an OpenAI-shaped client error.
+	 */
+	private static final class BadRequest extends Exception {
+
+		private final int status;
+
+		private final String code;
+
+		private BadRequest(int status, String message, String code) {
+			super(message, null, false, false);
+			this.status = status;
+			this.code = code;
+		}
+
+	}
+
+}
