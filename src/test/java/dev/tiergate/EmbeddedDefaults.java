@@ -1,0 +1,64 @@
+package dev.tiergate;
+
+import java.util.EnumSet;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.ApplicationRunner;
+import org.springframework.boot.test.context.TestConfiguration;
+import org.springframework.boot.web.server.context.WebServerApplicationContext;
+import org.springframework.context.annotation.Bean;
+import org.springframework.core.env.Environment;
+import org.springframework.security.crypto.password.PasswordEncoder;
+
+import dev.tiergate.dispatch.Tier;
+import dev.tiergate.quota.Tenant;
+import dev.tiergate.quota.TenantStore;
+import dev.tiergate.security.OperatorStore;
+import dev.tiergate.security.Role;
+
+/**
+ * What the embedded default seeds, and only the embedded default: operators {@code admin}/{@code admin} and
+ * {@code viewer}/{@code viewer}, a CI token, and tenants {@code acme} (P0-P2) and {@code batchco} (P1-P2) with
+ * well-known keys. Seeding is idempotent.
+ */
+@TestConfiguration(proxyBeanMethods = false)
+public class EmbeddedDefaults {
+
+	private static final Logger logger = LoggerFactory.getLogger(EmbeddedDefaults.class);
+
+	/** The demo key of tenant {@code acme}. */
+	public static final String ACME_KEY = "tg-acme-demo";
+
+	/** The demo key of tenant {@code batchco}. */
+	public static final String BATCHCO_KEY = "tg-batchco-demo";
+
+	/** The demo CI token (operator role). */
+	public static final String CI_TOKEN = "tgo-demo-ci";
+
+	@Bean
+	ApplicationRunner embeddedDefaultsSeeder(TenantStore tenants, OperatorStore operators, PasswordEncoder encoder,
+			WebServerApplicationContext context, Environment environment) {
+		return (args) -> {
+			operators.save(new OperatorStore.Operator("admin", encoder.encode("admin"), Role.ADMIN));
+			operators.save(new OperatorStore.Operator("viewer", encoder.encode("viewer"), Role.VIEWER));
+			operators.addToken(CI_TOKEN, "demo-ci", Role.OPERATOR);
+			tenants.save(new Tenant("acme", "Acme Corp", EnumSet.allOf(Tier.class), Tier.P1, 1));
+			tenants.addKey("acme", ACME_KEY);
+			tenants.save(new Tenant("batchco", "BatchCo", EnumSet.of(Tier.P1, Tier.P2), Tier.P2, 1));
+			tenants.addKey("batchco", BATCHCO_KEY);
+			int port = context.getWebServer().getPort();
+			String management = environment.getProperty("local.management.port", "8081");
+			logger.info("""
+
+					Tiergate embedded default is up, with a simulated GPU fleet (2 nodes, 8 x A100 shared by MPS x4,
+					20 llama-3.1-8b-instruct pods, 4 qwen2.5-32b-instruct pods).
+					  Dashboard       http://localhost:{}/          login admin / admin (admin), viewer / viewer
+					  OpenAI API      http://localhost:{}/v1        keys tg-acme-demo (acme, P0-P2), tg-batchco-demo (batchco, P1-P2)
+					  REST API        http://localhost:{}/api/v1    HTTP Basic admin / admin, or Bearer {}
+					  Metrics         http://localhost:{}/actuator/prometheus
+					""", port, port, port, CI_TOKEN, management);
+		};
+	}
+
+}

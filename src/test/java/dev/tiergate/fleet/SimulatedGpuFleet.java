@@ -1,0 +1,219 @@
+package dev.tiergate.fleet;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import dev.tiergate.cost.GpuProfile;
+import dev.tiergate.cost.GpuServiceTimeModel;
+import dev.tiergate.cost.ModelProfile;
+import dev.tiergate.cost.SliceShare;
+import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.apis.CoreV1Api;
+import io.kubernetes.client.openapi.models.V1Namespace;
+import io.kubernetes.client.openapi.models.V1ObjectMeta;
+
+/**
+ * The embedded default's GPU fleet: a Kubernetes API stand-in seeded with GPU nodes and inference pods, and one
+ * {@link SimulatedInferenceServer} per pod on a local port, timed by the {@link GpuServiceTimeModel}.
+ * <p>
+ * The default fleet: 2 nodes, each 4 x {@code NVIDIA-A100-SXM4-80GB} shared by MPS with 4 replicas (16 slices a node),
+ * 20 pods of {@code llama-3.1-8b-instruct} (8 slots each) and 4 of {@code qwen2.5-32b-instruct} (4 slots each), one
+ * slice per pod (MPS hands a pod at most one replica), spread over the nodes.
+ */
+public final class SimulatedGpuFleet implements AutoCloseable {
+
+	/** Namespace of the inference pods. */
+	public static final String NAMESPACE = "inference";
+
+	/** Model of the large pool. */
+	public static final String LLAMA = "llama-3.1-8b-instruct";
+
+	/** Model of the small pool. */
+	public static final String QWEN = "qwen2.5-32b-instruct";
+
+	private static SimulatedGpuFleet shared;
+
+	private final KubernetesApiStandIn kubernetes;
+
+	private final ApiClient client;
+
+	private final Map<String, SimulatedInferenceServer> servers = new LinkedHashMap<>();
+
+	private final Map<String, String> modelOfPod = new LinkedHashMap<>();
+
+	private SimulatedGpuFleet(KubernetesApiStandIn kubernetes) {
+		this.kubernetes = kubernetes;
+		this.client = kubernetes.apiClient();
+	}
+
+	/**
+	 * Starts the default fleet.
+	 * @param timeScale simulated time per real time: 1.0 is an A100's real speed, 0.1 ten times faster
+	 * @return the running fleet
+	 */
+	public static SimulatedGpuFleet startDefault(double timeScale) {
+		SimulatedGpuFleet fleet = new SimulatedGpuFleet(new KubernetesApiStandIn().start());
+		try {
+			fleet.createNamespace(NAMESPACE);
+			GpuProfile a100 = GpuProfile.a100Sxm80gb();
+			List<String> nodes = List.of("gpu-node-1", "gpu-node-2");
+			for (String node : nodes) {
+				fleet.createNode(node, a100, 4, 4);
+			}
+			GpuServiceTimeModel llama = new GpuServiceTimeModel(a100, ModelProfile.llama31_8b(), SliceShare.mps(4),
+					timeScale);
+			GpuServiceTimeModel qwen = new GpuServiceTimeModel(a100, ModelProfile.qwen25_32b(), SliceShare.mps(4),
+					timeScale);
+			for (int i = 0; i < 20; i++) {
+				fleet.addPod(String.format("llama-%02d", i), LLAMA, nodes.get(i % 2), 8, llama);
+			}
+			for (int i = 0; i < 4; i++) {
+				fleet.addPod(String.format("qwen-%02d", i), QWEN, nodes.get(i % 2), 4, qwen);
+			}
+			return fleet;
+		}
+		catch (RuntimeException ex) {
+			fleet.close();
+			throw ex;
+		}
+	}
+
+	/**
+	 * A default fleet shared by the tests of one JVM, fast (time scale 0.05), closed when the JVM exits. Tests that
+	 * change the fleet (kill servers, delete pods) must start their own.
+	 * @return the shared fleet
+	 */
+	public static synchronized SimulatedGpuFleet shared() {
+		if (shared == null) {
+			shared = startDefault(0.05);
+			Runtime.getRuntime().addShutdownHook(new Thread(shared::close, "fleet-shutdown"));
+		}
+		return shared;
+	}
+
+	private void createNamespace(String name) {
+		try {
+			new CoreV1Api(this.client)
+				.createNamespace(new V1Namespace().apiVersion("v1").kind("Namespace").metadata(new V1ObjectMeta().name(name)))
+				.execute();
+		}
+		catch (ApiException ex) {
+			throw new IllegalStateException("Cannot create namespace " + name + ": " + ex.getCode(), ex);
+		}
+	}
+
+	private void createNode(String name, GpuProfile gpu, int gpus, int replicas) {
+		try {
+			new CoreV1Api(this.client)
+				.createNode(FleetObjects.gpuNode(name, gpu.product(), gpus, replicas, "mps", gpu.memoryMib()))
+				.execute();
+		}
+		catch (ApiException ex) {
+			throw new IllegalStateException("Cannot create node " + name + ": " + ex.getCode(), ex);
+		}
+	}
+
+	/**
+	 * Starts a simulated server and creates its pod (one slice, Ready).
+	 * @param name pod name
+	 * @param model the model it serves
+	 * @param node the node it runs on
+	 * @param slots its slots
+	 * @param serviceTime its timing
+	 * @return the server
+	 */
+	public SimulatedInferenceServer addPod(String name, String model, String node, int slots,
+			GpuServiceTimeModel serviceTime) {
+		SimulatedInferenceServer server = SimulatedInferenceServer.builder(model, serviceTime)
+			.slots(slots)
+			.seed(name.hashCode())
+			.build();
+		try {
+			server.start();
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
+		this.servers.put(name, server);
+		this.modelOfPod.put(name, model);
+		try {
+			new CoreV1Api(this.client)
+				.createNamespacedPod(NAMESPACE,
+						FleetObjects.inferencePod(NAMESPACE, name, model, node, "127.0.0.1", server.port(), slots, 1))
+				.execute();
+		}
+		catch (ApiException ex) {
+			throw new IllegalStateException("Cannot create pod " + name + ": " + ex.getCode(), ex);
+		}
+		return server;
+	}
+
+	/**
+	 * Base URL of the Kubernetes API stand-in.
+	 * @return {@code http://127.0.0.1:PORT}
+	 */
+	public String apiServerUrl() {
+		return this.kubernetes.url();
+	}
+
+	/**
+	 * The stand-in, for tests that change the fleet.
+	 * @return the Kubernetes API stand-in
+	 */
+	public KubernetesApiStandIn kubernetes() {
+		return this.kubernetes;
+	}
+
+	/**
+	 * An official client of the stand-in.
+	 * @return the client
+	 */
+	public ApiClient client() {
+		return this.client;
+	}
+
+	/**
+	 * The server behind a pod.
+	 * @param pod pod name
+	 * @return its server
+	 */
+	public SimulatedInferenceServer server(String pod) {
+		return this.servers.get(pod);
+	}
+
+	/**
+	 * The servers of one model.
+	 * @param model the model
+	 * @return its servers in pod-name order
+	 */
+	public List<SimulatedInferenceServer> servers(String model) {
+		List<SimulatedInferenceServer> result = new ArrayList<>();
+		this.modelOfPod.forEach((pod, m) -> {
+			if (m.equals(model)) {
+				result.add(this.servers.get(pod));
+			}
+		});
+		return Collections.unmodifiableList(result);
+	}
+
+	/**
+	 * Pod names in creation order.
+	 * @return the pods
+	 */
+	public List<String> pods() {
+		return List.copyOf(this.servers.keySet());
+	}
+
+	@Override
+	public void close() {
+		this.servers.values().forEach(SimulatedInferenceServer::close);
+		this.kubernetes.close();
+	}
+
+}
