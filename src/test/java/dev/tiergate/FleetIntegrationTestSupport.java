@@ -1,0 +1,78 @@
+package dev.tiergate;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.annotation.Import;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import dev.tiergate.fleet.SimulatedGpuFleet;
+
+/**
+ * Base of the tests that run the whole application in-process against the shared simulated GPU fleet (through the
+ * official Kubernetes client), the real Redis on 127.0.0.1:6379, and real HTTP on random ports, seeded like the
+ * embedded default.
+ */
+@SpringBootTest(classes = TiergateApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+		properties = { "management.server.port=0", "logging.level.io.fabric8.mockwebserver=WARN" })
+@Import(EmbeddedDefaults.class)
+public abstract class FleetIntegrationTestSupport {
+
+	protected static final HttpClient http = HttpClient.newBuilder()
+		.version(HttpClient.Version.HTTP_1_1)
+		.connectTimeout(Duration.ofSeconds(5))
+		.build();
+
+	@LocalServerPort
+	protected int port;
+
+	@DynamicPropertySource
+	static void fleet(DynamicPropertyRegistry registry) {
+		registry.add("tiergate.cluster.api-server", () -> SimulatedGpuFleet.shared().apiServerUrl());
+	}
+
+	protected static SimulatedGpuFleet fleet() {
+		return SimulatedGpuFleet.shared();
+	}
+
+	protected URI uri(String path) {
+		return URI.create("http://127.0.0.1:" + this.port + path);
+	}
+
+	protected HttpResponse<String> post(String path, String key, String body, String... headers)
+			throws IOException, InterruptedException {
+		HttpRequest.Builder request = HttpRequest.newBuilder(uri(path))
+			.timeout(Duration.ofSeconds(30))
+			.header("Content-Type", "application/json")
+			.POST(HttpRequest.BodyPublishers.ofString(body));
+		if (key != null) {
+			request.header("Authorization", "Bearer " + key);
+		}
+		if (headers.length > 0) {
+			request.headers(headers);
+		}
+		return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+	}
+
+	protected HttpResponse<String> get(String path, String authorization) throws IOException, InterruptedException {
+		HttpRequest.Builder request = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(30)).GET();
+		if (authorization != null) {
+			request.header("Authorization", authorization);
+		}
+		return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+	}
+
+	protected static String chat(String model, int maxTokens) {
+		return """
+				{"model":"%s","messages":[{"role":"user","content":"Say something about GPUs"}],"max_tokens":%d}"""
+			.formatted(model, maxTokens);
+	}
+
+}

@@ -1,0 +1,115 @@
+package dev.tiergate.proxy;
+
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+
+import org.junit.jupiter.api.Test;
+
+import dev.tiergate.EmbeddedDefaults;
+import dev.tiergate.FleetIntegrationTestSupport;
+import dev.tiergate.fleet.SimulatedGpuFleet;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Tests for the errors of {@code /v1/**}: every bad input gets its 4xx, OpenAI-shaped, with a message that says what
+ * is wrong.
+ */
+class ProxyErrorsIntegrationTests extends FleetIntegrationTestSupport {
+
+	private static final JsonMapper json = JsonMapper.builder().build();
+
+	private static void assertOpenAiError(HttpResponse<String> response, int status, String code) {
+		assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
+		assertThat(response.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/json");
+		JsonNode error = json.readTree(response.body()).get("error");
+		assertThat(error).as(response.body()).isNotNull();
+		assertThat(error.get("message").asString()).isNotBlank().doesNotContain("Exception").doesNotContain("\tat ");
+		assertThat(error.get("type").asString()).isNotBlank();
+		assertThat(error.get("code").asString()).isEqualTo(code);
+	}
+
+	@Test
+	void missingKeyIs401() throws Exception {
+		assertOpenAiError(post("/v1/chat/completions", null, chat(SimulatedGpuFleet.LLAMA, 1)), 401, "missing_api_key");
+		assertOpenAiError(get("/v1/models", null), 401, "missing_api_key");
+		assertOpenAiError(get("/v1/models", "Basic YWRtaW46YWRtaW4="), 401, "missing_api_key");
+	}
+
+	@Test
+	void wrongKeyIs401() throws Exception {
+		assertOpenAiError(post("/v1/chat/completions", "tg-wrong", chat(SimulatedGpuFleet.LLAMA, 1)), 401,
+				"invalid_api_key");
+	}
+
+	@Test
+	void operatorTokenIsNoTenantKey() throws Exception {
+		assertOpenAiError(post("/v1/chat/completions", EmbeddedDefaults.CI_TOKEN, chat(SimulatedGpuFleet.LLAMA, 1)),
+				401, "invalid_api_key");
+	}
+
+	@Test
+	void malformedJsonIs400() throws Exception {
+		assertOpenAiError(post("/v1/chat/completions", EmbeddedDefaults.ACME_KEY, "{\"model\": "), 400, "invalid_json");
+		assertOpenAiError(post("/v1/chat/completions", EmbeddedDefaults.ACME_KEY, "[1,2]"), 400, "invalid_json");
+		assertOpenAiError(post("/v1/chat/completions", EmbeddedDefaults.ACME_KEY, ""), 400, "invalid_json");
+	}
+
+	@Test
+	void missingOrInvalidModelIs400() throws Exception {
+		assertOpenAiError(post("/v1/chat/completions", EmbeddedDefaults.ACME_KEY, "{\"messages\":[]}"), 400,
+				"missing_model");
+		assertOpenAiError(post("/v1/completions", EmbeddedDefaults.ACME_KEY, "{\"model\":42}"), 400, "invalid_model");
+	}
+
+	@Test
+	void invalidStreamFlagOrTierIs400() throws Exception {
+		assertOpenAiError(post("/v1/chat/completions", EmbeddedDefaults.ACME_KEY,
+				"{\"model\":\"" + SimulatedGpuFleet.LLAMA + "\",\"stream\":\"yes\"}"), 400, "invalid_stream");
+		assertOpenAiError(post("/v1/chat/completions", EmbeddedDefaults.ACME_KEY, chat(SimulatedGpuFleet.LLAMA, 1),
+				"X-Tiergate-Priority", "P9"), 400, "invalid_priority");
+		assertOpenAiError(post("/v1/chat/completions", EmbeddedDefaults.ACME_KEY,
+				"{\"model\":\"" + SimulatedGpuFleet.LLAMA + "\",\"service_tier\":\"ultra\"}"), 400,
+				"invalid_service_tier");
+	}
+
+	@Test
+	void aTierTheTenantMayNotUseIs403() throws Exception {
+		assertOpenAiError(post("/v1/chat/completions", EmbeddedDefaults.BATCHCO_KEY, chat(SimulatedGpuFleet.LLAMA, 1),
+				"X-Tiergate-Priority", "P0"), 403, "tier_not_allowed");
+	}
+
+	@Test
+	void unknownModelIs404() throws Exception {
+		HttpResponse<String> response = post("/v1/chat/completions", EmbeddedDefaults.ACME_KEY, chat("gpt-17", 1));
+		assertOpenAiError(response, 404, "model_not_found");
+		assertThat(response.body()).contains("gpt-17");
+	}
+
+	@Test
+	void bodyOverTheLimitIs413() throws Exception {
+		String huge = "{\"model\":\"" + SimulatedGpuFleet.LLAMA + "\",\"prompt\":\"" + "x".repeat(1_100_000) + "\"}";
+		assertOpenAiError(post("/v1/completions", EmbeddedDefaults.ACME_KEY, huge), 413, "request_too_large");
+	}
+
+	@Test
+	void bodyOverTheLimitWithoutContentLengthIs413() throws Exception {
+		byte[] huge = ("{\"prompt\":\"" + "y".repeat(1_200_000) + "\"}").getBytes();
+		HttpRequest request = HttpRequest.newBuilder(uri("/v1/completions"))
+			.header("Authorization", "Bearer " + EmbeddedDefaults.ACME_KEY)
+			.header("Content-Type", "application/json")
+			.POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(huge)))
+			.build();
+		assertOpenAiError(http.send(request, HttpResponse.BodyHandlers.ofString()), 413, "request_too_large");
+	}
+
+	@Test
+	void unknownPathAndWrongMethodAreOpenAiShapedToo() throws Exception {
+		assertOpenAiError(get("/v1/embeddingz", "Bearer " + EmbeddedDefaults.ACME_KEY), 404, "not_found");
+		assertOpenAiError(get("/v1/chat/completions", "Bearer " + EmbeddedDefaults.ACME_KEY), 405,
+				"method_not_allowed");
+	}
+
+}
