@@ -1,0 +1,88 @@
+package dev.tiergate.web;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+import dev.tiergate.FleetIntegrationTestSupport;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Tests of the dashboard in a real headless Chromium (Debian's {@code chromium} and {@code chromium-driver}, given
+ * explicitly so nothing is downloaded).
+ */
+class DashboardBrowserTests extends FleetIntegrationTestSupport {
+
+	private WebDriver browser;
+
+	@BeforeEach
+	void openBrowser() throws Exception {
+		ChromeOptions options = new ChromeOptions();
+		options.setBinary("/usr/bin/chromium");
+		options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+				"--disable-background-networking", "--disable-component-update", "--disable-sync",
+				"--user-data-dir=" + Files.createTempDirectory("tiergate-chromium"), "--window-size=1400,1000");
+		ChromeDriverService service = new ChromeDriverService.Builder()
+			.usingDriverExecutable(Path.of("/usr/bin/chromedriver").toFile())
+			.usingAnyFreePort()
+			.build();
+		this.browser = new ChromeDriver(service, options);
+	}
+
+	@AfterEach
+	void closeBrowser() {
+		if (this.browser != null) {
+			this.browser.quit();
+		}
+	}
+
+	private WebDriverWait waiting() {
+		return new WebDriverWait(this.browser, Duration.ofSeconds(15));
+	}
+
+	@Test
+	void operatorLogsInAndSeesTheFleet() throws Exception {
+		this.browser.get(uri("/").toString());
+		waiting().until(ExpectedConditions.urlContains("/login"));
+		this.browser.findElement(By.id("username")).sendKeys("admin");
+		this.browser.findElement(By.id("password")).sendKeys("admin");
+		this.browser.findElement(By.id("sign-in")).click();
+		waiting().until(ExpectedConditions.presenceOfElementLocated(By.id("nodes")));
+		waiting().until((d) -> d.findElements(By.cssSelector("#endpoints tbody tr")).size() == 24);
+		assertThat(this.browser.findElement(By.id("total-nodes")).getText()).isEqualTo("2");
+		assertThat(this.browser.findElement(By.id("total-gpus")).getText()).isEqualTo("8");
+		assertThat(this.browser.findElement(By.id("total-slices")).getText()).isEqualTo("32");
+		assertThat(this.browser.findElement(By.id("nodes")).getText()).contains("gpu-node-1")
+			.contains("NVIDIA-A100-SXM4-80GB")
+			.contains("mps");
+		assertThat(this.browser.findElement(By.id("pools")).getText()).contains("llama-3.1-8b-instruct")
+			.contains("qwen2.5-32b-instruct");
+		Path screenshot = Path.of("target", "screenshots", "overview.png");
+		Files.createDirectories(screenshot.getParent());
+		Files.write(screenshot, ((org.openqa.selenium.TakesScreenshot) this.browser).getScreenshotAs(OutputType.BYTES));
+	}
+
+	@Test
+	void wrongPasswordStaysOnTheLoginPage() {
+		this.browser.get(uri("/login").toString());
+		this.browser.findElement(By.id("username")).sendKeys("admin");
+		this.browser.findElement(By.id("password")).sendKeys("not-the-password");
+		this.browser.findElement(By.id("sign-in")).click();
+		waiting().until(ExpectedConditions.presenceOfElementLocated(By.id("login-error")));
+		assertThat(this.browser.getCurrentUrl()).contains("/login?error");
+	}
+
+}

@@ -1,0 +1,101 @@
+package dev.tiergate.web;
+
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Value;
+
+import dev.tiergate.EmbeddedDefaults;
+import dev.tiergate.FleetIntegrationTestSupport;
+import dev.tiergate.fleet.SimulatedGpuFleet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Tests for the operations baseline: probes, the management port's narrow exposure, metrics, and who may reach what.
+ */
+class OperationsIntegrationTests extends FleetIntegrationTestSupport {
+
+	@Value("${local.management.port}")
+	private int managementPort;
+
+	private HttpResponse<String> management(String path) throws Exception {
+		return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.managementPort + path))
+			.timeout(Duration.ofSeconds(10))
+			.build(), HttpResponse.BodyHandlers.ofString());
+	}
+
+	private static String basic(String user, String password) {
+		return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+	}
+
+	@Test
+	void livenessAndReadinessAreOnTheAppPortWithoutLogin() throws Exception {
+		assertThat(get("/livez", null).statusCode()).isEqualTo(200);
+		await().atMost(Duration.ofSeconds(10)).until(() -> get("/readyz", null).statusCode() == 200);
+	}
+
+	@Test
+	void managementExposesOnlyHealthInfoAndPrometheus() throws Exception {
+		assertThat(management("/actuator/health").statusCode()).isEqualTo(200);
+		assertThat(management("/actuator/info").statusCode()).isEqualTo(200);
+		assertThat(management("/actuator/prometheus").statusCode()).isEqualTo(200);
+		for (String hidden : new String[] { "/actuator/env", "/actuator/beans", "/actuator/heapdump",
+				"/actuator/configprops", "/actuator/loggers" }) {
+			assertThat(management(hidden).statusCode()).as(hidden).isNotEqualTo(200);
+		}
+		assertThat(management("/actuator").body()).doesNotContain("env").doesNotContain("beans");
+	}
+
+	@Test
+	void prometheusShowsTiergateMetricsAfterTraffic() throws Exception {
+		await().atMost(Duration.ofSeconds(10))
+			.until(() -> post("/v1/chat/completions", EmbeddedDefaults.ACME_KEY, chat(SimulatedGpuFleet.LLAMA, 2))
+				.statusCode() == 200);
+		String metrics = management("/actuator/prometheus").body();
+		assertThat(metrics).contains("tiergate_proxy_requests_total{")
+			.contains("tiergate_dispatch_queue_wait_seconds")
+			.contains("tiergate_routing_endpoints")
+			.contains("outcome=\"ok\"");
+	}
+
+	@Test
+	void dashboardAsksForALogin() throws Exception {
+		HttpResponse<String> response = get("/", null);
+		assertThat(response.statusCode()).isEqualTo(302);
+		assertThat(response.headers().firstValue("Location").orElseThrow()).endsWith("/login");
+		assertThat(get("/login", null).body()).contains("Sign in");
+	}
+
+	@Test
+	void restApiNeedsAnOperatorOrACiToken() throws Exception {
+		HttpResponse<String> anonymous = get("/api/v1/anything", null);
+		assertThat(anonymous.statusCode()).isEqualTo(401);
+		assertThat(anonymous.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/problem+json");
+		assertThat(get("/api/v1/anything", basic("admin", "wrong")).statusCode()).isEqualTo(401);
+		assertThat(get("/api/v1/anything", "Bearer tgo-not-a-token").statusCode()).isEqualTo(401);
+		assertThat(get("/api/v1/anything", "Bearer " + EmbeddedDefaults.ACME_KEY).statusCode())
+			.as("tenant keys do not open the operator API")
+			.isEqualTo(401);
+		// Authenticated callers get past security to the (absent) resource.
+		assertThat(get("/api/v1/anything", basic("admin", "admin")).statusCode()).isEqualTo(404);
+		assertThat(get("/api/v1/anything", "Bearer " + EmbeddedDefaults.CI_TOKEN).statusCode()).isEqualTo(404);
+	}
+
+	@Test
+	void viewersCannotChangeAnything() throws Exception {
+		HttpResponse<String> response = http.send(HttpRequest.newBuilder(uri("/api/v1/anything"))
+			.header("Authorization", basic("viewer", "viewer"))
+			.POST(HttpRequest.BodyPublishers.ofString("{}"))
+			.build(), HttpResponse.BodyHandlers.ofString());
+		assertThat(response.statusCode()).isEqualTo(403);
+		assertThat(response.body()).doesNotContain("Exception");
+	}
+
+}
