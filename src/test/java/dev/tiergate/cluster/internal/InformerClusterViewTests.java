@@ -1,0 +1,154 @@
+package dev.tiergate.cluster.internal;
+
+import java.time.Duration;
+import java.util.List;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import dev.tiergate.cluster.ClusterProperties;
+import dev.tiergate.cluster.InferencePod;
+import dev.tiergate.fleet.FleetObjects;
+import dev.tiergate.fleet.KubernetesApiStandIn;
+import dev.tiergate.routing.Endpoint;
+import dev.tiergate.routing.EndpointRegistry;
+import dev.tiergate.routing.RoutingProperties;
+import io.kubernetes.client.custom.V1Patch;
+import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.openapi.apis.CoreV1Api;
+import io.kubernetes.client.openapi.models.V1Namespace;
+import io.kubernetes.client.openapi.models.V1ObjectMeta;
+import io.kubernetes.client.util.PatchUtils;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Tests for {@link InformerClusterView} and the endpoint registry it feeds, against the Kubernetes API stand-in
+ * through the official client: the registry follows pods within a second.
+ */
+class InformerClusterViewTests {
+
+	private static final Duration WITHIN = Duration.ofSeconds(1);
+
+	private final KubernetesApiStandIn api = new KubernetesApiStandIn().start();
+
+	private final ApiClient client = this.api.apiClient();
+
+	private final CoreV1Api core = new CoreV1Api(this.client);
+
+	private InformerClusterView view;
+
+	private EndpointRegistry registry;
+
+	@BeforeEach
+	void createNamespaces() throws Exception {
+		for (String ns : List.of("ml", "other")) {
+			this.core.createNamespace(new V1Namespace().apiVersion("v1").kind("Namespace").metadata(new V1ObjectMeta().name(ns)))
+				.execute();
+		}
+		this.core.createNode(FleetObjects.gpuNode("gpu-1", "NVIDIA-A100-SXM4-80GB", 4, 4, "mps", 81920)).execute();
+		this.core.createNamespacedPod("ml", FleetObjects.inferencePod("ml", "llama-0", "llama", "gpu-1", "10.0.0.1", 8000, 8, 1))
+			.execute();
+	}
+
+	private void startView(List<String> namespaces) {
+		ClusterProperties properties = new ClusterProperties(this.api.url(), namespaces, "tiergate.dev/model",
+				Duration.ofMinutes(5), Duration.ofSeconds(2), 8000);
+		this.view = new InformerClusterView(new KubernetesClientConfiguration().kubernetesApiClient(properties),
+				properties);
+		this.registry = new EndpointRegistry(this.view, new RoutingProperties(16, java.util.Map.of()));
+		this.view.start();
+		await().atMost(Duration.ofSeconds(10)).until(this.view::synced);
+		await().atMost(Duration.ofSeconds(5)).until(() -> this.api.openWatches() == 2);
+	}
+
+	@AfterEach
+	void stop() {
+		if (this.view != null) {
+			this.view.stop();
+		}
+		this.api.close();
+	}
+
+	private Endpoint endpoint(String key) {
+		return this.registry.endpoints().stream().filter((e) -> e.key().equals(key)).findFirst().orElse(null);
+	}
+
+	@Test
+	void seesNodesAndPodsThatExistedBeforeItStarted() {
+		startView(List.of());
+		assertThat(this.view.nodes()).singleElement().satisfies((node) -> {
+			assertThat(node.sliceCapacity()).isEqualTo(16);
+			assertThat(node.sharingStrategy()).isEqualTo("mps");
+		});
+		assertThat(this.view.inferencePods()).extracting(InferencePod::key).containsExactly("ml/llama-0");
+		assertThat(endpoint("ml/llama-0").baseUri().toString()).isEqualTo("http://10.0.0.1:8000");
+	}
+
+	@Test
+	void followsAPodThatIsAddedMadeUnreadyAndDeleted() throws Exception {
+		startView(List.of());
+		this.core.createNamespacedPod("ml", FleetObjects.inferencePod("ml", "llama-1", "llama", "gpu-1", "10.0.0.2", 8000, 4, 1))
+			.execute();
+		await().atMost(WITHIN).until(() -> endpoint("ml/llama-1") != null && endpoint("ml/llama-1").accepting());
+		assertThat(endpoint("ml/llama-1").slots()).isEqualTo(4);
+
+		PatchUtils.patch(io.kubernetes.client.openapi.models.V1Pod.class,
+				() -> this.core.patchNamespacedPodStatus("llama-1", "ml",
+						new V1Patch("[{\"op\":\"replace\",\"path\":\"/status/conditions\",\"value\":"
+								+ this.client.getJSON().serialize(FleetObjects.podConditions(false)) + "}]"))
+					.buildCall(null),
+				V1Patch.PATCH_FORMAT_JSON_PATCH, this.client);
+		await().atMost(WITHIN).until(() -> !endpoint("ml/llama-1").accepting());
+		assertThat(this.registry.tryAcquire("llama").orElseThrow().endpoint().key()).isEqualTo("ml/llama-0");
+
+		this.core.deleteNamespacedPod("llama-1", "ml").execute();
+		await().atMost(WITHIN).until(() -> endpoint("ml/llama-1") == null);
+	}
+
+	@Test
+	void aPodWithADeletionTimestampTakesNoNewRequest() throws Exception {
+		var pod = FleetObjects.inferencePod("ml", "llama-9", "llama", "gpu-1", "10.0.0.9", 8000, 8, 1);
+		pod.getMetadata().addFinalizersItem("tiergate.dev/test");
+		this.core.deleteNamespacedPod("llama-0", "ml").execute();
+		this.core.createNamespacedPod("ml", pod).execute();
+		startView(List.of());
+		await().atMost(WITHIN).until(() -> endpoint("ml/llama-9") != null && endpoint("ml/llama-9").accepting());
+		// With a finalizer, deleting only marks the pod (deletionTimestamp), as when a higher-priority pod evicts it.
+		this.core.deleteNamespacedPod("llama-9", "ml").execute();
+		await().atMost(WITHIN).until(() -> endpoint("ml/llama-9") != null && !endpoint("ml/llama-9").accepting());
+		assertThat(this.registry.tryAcquire("llama")).isEmpty();
+	}
+
+	@Test
+	void aRelabelledPodMovesToItsNewPoolAndAnUnlabelledOneLeaves() throws Exception {
+		startView(List.of());
+		PatchUtils.patch(io.kubernetes.client.openapi.models.V1Pod.class,
+				() -> this.core.patchNamespacedPod("llama-0", "ml",
+						new V1Patch("{\"metadata\":{\"labels\":{\"tiergate.dev/model\":\"qwen\"}}}"))
+					.buildCall(null),
+				V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH, this.client);
+		await().atMost(WITHIN).until(() -> this.registry.models().equals(new java.util.TreeSet<>(List.of("qwen"))));
+		PatchUtils.patch(io.kubernetes.client.openapi.models.V1Pod.class,
+				() -> this.core.patchNamespacedPod("llama-0", "ml",
+						new V1Patch("{\"metadata\":{\"labels\":{\"tiergate.dev/model\":null}}}"))
+					.buildCall(null),
+				V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH, this.client);
+		await().atMost(WITHIN).until(() -> this.registry.models().isEmpty());
+	}
+
+	@Test
+	void watchesOnlyTheConfiguredNamespaces() throws Exception {
+		this.core.createNamespacedPod("other", FleetObjects.inferencePod("other", "llama-x", "llama", "gpu-1", "10.0.0.9", 8000, 8, 1))
+			.execute();
+		startView(List.of("ml"));
+		assertThat(this.view.inferencePods()).extracting(InferencePod::key).containsExactly("ml/llama-0");
+		this.core.createNamespacedPod("ml", FleetObjects.inferencePod("ml", "llama-2", "llama", "gpu-1", "10.0.0.3", 8000, 8, 1))
+			.execute();
+		await().atMost(WITHIN).until(() -> endpoint("ml/llama-2") != null);
+		assertThat(endpoint("other/llama-x")).isNull();
+	}
+
+}
