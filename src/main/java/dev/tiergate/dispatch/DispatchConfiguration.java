@@ -15,6 +15,11 @@ import io.micrometer.core.instrument.MeterRegistry;
 class DispatchConfiguration {
 
 	@Bean
+	Tiers tiers(TierProperties properties) {
+		return new Tiers(properties.effective());
+	}
+
+	@Bean
 	Dispatcher dispatcher(EndpointRegistry registry, DispatchProperties properties, Clock clock,
 			MeterRegistry meters) {
 		return new Dispatcher(registry, properties, clock, meters);
