@@ -20,9 +20,9 @@ class DispatchConfiguration {
 	}
 
 	@Bean
-	Dispatcher dispatcher(EndpointRegistry registry, DispatchProperties properties, Clock clock,
-			MeterRegistry meters) {
-		return new Dispatcher(registry, properties, clock, meters);
+	DispatchRuntime dispatchRuntime(EndpointRegistry registry, Tiers tiers, DispatchProperties properties,
+			Clock clock, MeterRegistry meters) {
+		return new DispatchRuntime(registry, tiers, properties, clock, meters);
 	}
 
 }

@@ -742,15 +742,41 @@ public final class PoolScheduler {
 	}
 
 	/**
+	 * Leases held by one tier.
+	 * @param tier the tier
+	 * @return leases, borrowed ones included
+	 */
+	public int inFlight(Tier tier) {
+		return this.nonBorrowed[tier.ordinal()] + this.borrowed[tier.ordinal()];
+	}
+
+	/**
+	 * Free slots on accepting endpoints.
+	 * @return free slots
+	 */
+	public int free() {
+		int free = 0;
+		for (int i = 0; i < this.heapSize; i++) {
+			free += this.heap[i].slots - this.heap[i].used;
+		}
+		return free;
+	}
+
+	/**
+	 * Leases held on slots reserved for another tier.
+	 * @return borrowed leases
+	 */
+	public int borrowed() {
+		return this.totalBorrowed;
+	}
+
+	/**
 	 * A consistent picture of the pool, for the API, the dashboard, metrics and tests.
 	 * @param now the time, for waits
 	 * @return the snapshot
 	 */
 	public PoolSnapshot snapshot(long now) {
-		int free = 0;
-		for (int i = 0; i < this.heapSize; i++) {
-			free += this.heap[i].slots - this.heap[i].used;
-		}
+		int free = free();
 		Map<Tier, PoolSnapshot.TierState> tiers = new EnumMap<>(Tier.class);
 		for (Tier tier : TIERS) {
 			int t = tier.ordinal();

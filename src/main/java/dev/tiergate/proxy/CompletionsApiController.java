@@ -7,6 +7,10 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.UUID;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,11 +19,12 @@ import org.springframework.security.core.annotation.AuthenticationPrincipal;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RestController;
 
-import dev.tiergate.dispatch.DispatchOutcome;
-import dev.tiergate.dispatch.Dispatcher;
+import dev.tiergate.dispatch.Admission;
+import dev.tiergate.dispatch.DispatchRuntime;
 import dev.tiergate.dispatch.Tier;
 import dev.tiergate.quota.Tenant;
-import dev.tiergate.routing.EndpointLease;
+import dev.tiergate.routing.Endpoint;
+import dev.tiergate.routing.EndpointRegistry;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import jakarta.servlet.http.HttpServletRequest;
@@ -31,19 +36,25 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * {@code POST /v1/chat/completions} and {@code POST /v1/completions}: authenticate (done by the security filter),
- * validate, pick the tier, take a slot, forward, and pass the answer back (server-sent events chunk by chunk).
+ * validate, pick the tier, wait for a slot from the dispatcher, forward, and pass the answer back (server-sent events
+ * chunk by chunk). A request whose slot is taken away before it has sent anything waits for another one,
+ * transparently; one that has already streamed ends with a {@code preempted} error event.
  */
 @RestController
 class CompletionsApiController {
 
 	private static final Logger logger = LoggerFactory.getLogger(CompletionsApiController.class);
 
-	private static final byte[] UPSTREAM_FAILED_EVENT = ("data: {\"error\":{\"message\":\"The inference endpoint failed "
-			+ "while streaming.\",\"type\":\"server_error\",\"param\":null,\"code\":\"upstream_error\"}}\n\n"
-			+ "data: [DONE]\n\n")
-		.getBytes(StandardCharsets.UTF_8);
+	private static final byte[] UPSTREAM_FAILED_EVENT = event("The inference endpoint failed while streaming.",
+			"server_error", "upstream_error");
 
-	private final Dispatcher dispatcher;
+	private static final byte[] PREEMPTED_EVENT = event(
+			"The request was preempted by a higher-priority request after it had started streaming.", "preempted",
+			"preempted");
+
+	private final DispatchRuntime dispatcher;
+
+	private final EndpointRegistry registry;
 
 	private final UpstreamClient upstream;
 
@@ -53,13 +64,40 @@ class CompletionsApiController {
 
 	private final MeterRegistry meters;
 
-	CompletionsApiController(Dispatcher dispatcher, UpstreamClient upstream, ProxyProperties properties,
-			JsonMapper json, MeterRegistry meters) {
+	CompletionsApiController(DispatchRuntime dispatcher, EndpointRegistry registry, UpstreamClient upstream,
+			ProxyProperties properties, JsonMapper json, MeterRegistry meters) {
 		this.dispatcher = dispatcher;
+		this.registry = registry;
 		this.upstream = upstream;
 		this.properties = properties;
 		this.json = json;
 		this.meters = meters;
+	}
+
+	private static byte[] event(String message, String type, String code) {
+		return ("data: {\"error\":{\"message\":\"" + message + "\",\"type\":\"" + type + "\",\"param\":null,\"code\":\""
+				+ code + "\"}}\n\ndata: [DONE]\n\n")
+			.getBytes(StandardCharsets.UTF_8);
+	}
+
+	/** How one attempt on one slot ended. */
+	private enum Attempt {
+
+		/** Answered (success or an upstream error status passed through). */
+		DONE,
+
+		/** The client went away. */
+		CLIENT_GONE,
+
+		/** The upstream failed after the stream had begun; the client got an error event. */
+		FAILED_MID_STREAM,
+
+		/** Preempted after streaming began; the client got a {@code preempted} event. */
+		PREEMPTED,
+
+		/** Preempted before anything was sent: wait for another slot. */
+		REQUEUED
+
 	}
 
 	@PostMapping({ "/v1/chat/completions", "/v1/completions" })
@@ -71,41 +109,51 @@ class CompletionsApiController {
 		boolean stream = requireStreamFlag(body);
 		Tier tier = TierSelection.select(request.getHeader(TierSelection.HEADER), body.get("service_tier"), tenant);
 		body.remove("service_tier");
-		if (this.properties.sendPriority()) {
-			body.put("priority", tier.enginePriority());
+		if (this.registry.pool(model).isEmpty()) {
+			count("_unknown", tier, "unknown_model");
+			throw new OpenAiException(404, "invalid_request_error", "model_not_found",
+					"The model '" + model + "' does not exist");
 		}
-		byte[] upstreamBody = this.json.writeValueAsBytes(body);
-		DispatchOutcome outcome = this.dispatcher.dispatch(model, tier);
-		if (outcome instanceof DispatchOutcome.Rejected rejected) {
-			count(rejected.reason() == DispatchOutcome.Reason.UNKNOWN_MODEL ? "_unknown" : model, tier,
-					rejected.reason().name().toLowerCase());
-			throw switch (rejected.reason()) {
-				case UNKNOWN_MODEL -> new OpenAiException(404, "invalid_request_error", "model_not_found",
-						rejected.message());
-				case NO_CAPACITY -> new OpenAiException(503, "service_unavailable", "no_capacity", rejected.message(),
-						rejected.retryAfter());
-				case QUEUE_TIMEOUT -> new OpenAiException(503, "service_unavailable", "queue_timeout",
-						rejected.message(), rejected.retryAfter());
-			};
-		}
-		DispatchOutcome.Dispatched dispatched = (DispatchOutcome.Dispatched) outcome;
+		long cost = TokenEstimates.promptTokens(body) + TokenEstimates.maxTokens(body, this.properties.defaultMaxTokens());
 		String requestId = UUID.randomUUID().toString();
-		try (EndpointLease lease = dispatched.lease()) {
-			MDC.put("endpoint", lease.endpoint().key());
-			MDC.put("requestId", requestId);
-			response.setHeader("x-request-id", requestId);
-			response.setHeader("x-tiergate-tier", tier.name());
-			response.setHeader("x-tiergate-endpoint", lease.endpoint().key());
-			response.setHeader("x-tiergate-queue-ms", Long.toString(dispatched.queued().toMillis()));
-			String outcomeTag = forward(request.getRequestURI(), upstreamBody, stream, requestId, lease, response);
-			count(model, tier, outcomeTag);
-			Timer.builder("tiergate.proxy.duration")
-				.description("Time from request arrival to the end of the response")
-				.tag("model", model)
-				.tag("priority", tier.name())
-				.tag("stream", Boolean.toString(stream))
-				.register(this.meters)
-				.record(Duration.ofNanos(System.nanoTime() - started));
+		MDC.put("requestId", requestId);
+		try (Admission admission = this.dispatcher.admit(model, tier, tenant.id(), tenant.weight(), cost)) {
+			long queuedMillis = 0;
+			while (true) {
+				Admission.Running running;
+				try {
+					running = admission.awaitSlot();
+				}
+				catch (Admission.Rejected rejected) {
+					count(model, tier, rejected.reason().code());
+					throw rejection(rejected, model, tier);
+				}
+				queuedMillis += running.queued().toMillis();
+				Endpoint endpoint = (Endpoint) running.endpoint();
+				MDC.put("endpoint", endpoint.key());
+				response.setHeader("x-request-id", requestId);
+				response.setHeader("x-tiergate-tier", tier.name());
+				response.setHeader("x-tiergate-endpoint", endpoint.key());
+				response.setHeader("x-tiergate-queue-ms", Long.toString(queuedMillis));
+				if (this.properties.sendsPriority(model)) {
+					body.put("priority", tier.enginePriority());
+				}
+				Attempt attempt = forward(request.getRequestURI(), this.json.writeValueAsBytes(body), stream, requestId,
+						running, tier, response);
+				if (attempt == Attempt.REQUEUED) {
+					count(model, tier, "requeued");
+					continue;
+				}
+				count(model, tier, attempt.name().toLowerCase());
+				Timer.builder("tiergate.proxy.duration")
+					.description("Time from request arrival to the end of the response")
+					.tag("model", model)
+					.tag("priority", tier.name())
+					.tag("stream", Boolean.toString(stream))
+					.register(this.meters)
+					.record(Duration.ofNanos(System.nanoTime() - started));
+				return;
+			}
 		}
 		finally {
 			MDC.remove("endpoint");
@@ -113,69 +161,162 @@ class CompletionsApiController {
 		}
 	}
 
-	private String forward(String path, byte[] body, boolean stream, String requestId, EndpointLease lease,
-			HttpServletResponse response) throws IOException, InterruptedException {
+	private static OpenAiException rejection(Admission.Rejected rejected, String model, Tier tier) {
+		Duration retryAfter = rejected.retryAfter();
+		return switch (rejected.reason()) {
+			case NO_CAPACITY -> new OpenAiException(503, "service_unavailable", "no_capacity",
+					"No endpoint of model '" + model + "' is ready to take requests.", retryAfter);
+			case QUEUE_TIMEOUT -> new OpenAiException(503, "service_unavailable", "queue_timeout",
+					"The request waited longer than tier " + tier + " allows for a free slot.", retryAfter);
+			case OVERLOADED -> new OpenAiException(429, "overloaded", "overloaded",
+					"Model '" + model + "' is overloaded; tier " + tier + " requests are being shed.", retryAfter);
+		};
+	}
+
+	private Attempt forward(String path, byte[] body, boolean stream, String requestId, Admission.Running running,
+			Tier tier, HttpServletResponse response) throws IOException, InterruptedException {
+		Endpoint endpoint = (Endpoint) running.endpoint();
+		CompletableFuture<HttpResponse<InputStream>> call = this.upstream.post(endpoint.baseUri().resolve(path), body,
+				stream, requestId);
+		AtomicReference<InputStream> bodyStream = new AtomicReference<>();
+		running.onPreempt(() -> {
+			call.cancel(true);
+			InputStream in = bodyStream.get();
+			if (in != null) {
+				closeQuietly(in);
+			}
+		});
 		HttpResponse<InputStream> answer;
 		try {
-			answer = this.upstream.post(lease.endpoint().baseUri().resolve(path), body, stream, requestId);
+			answer = call.get();
 		}
-		catch (IOException ex) {
-			logger.warn("Upstream call failed before any byte: {}", ex.toString());
+		catch (ExecutionException | CancellationException ex) {
+			if (running.preempted()) {
+				return Attempt.REQUEUED;
+			}
+			logger.warn("Upstream call failed before any byte: {}", ex.getCause() != null ? ex.getCause().toString() : ex.toString());
 			throw new OpenAiException(502, "server_error", "upstream_unavailable",
 					"The inference endpoint could not be reached.", Duration.ofSeconds(1));
 		}
+		bodyStream.set(answer.body());
+		if (running.preempted()) {
+			closeQuietly(answer.body());
+			return Attempt.REQUEUED;
+		}
 		String contentType = answer.headers().firstValue("Content-Type").orElse("application/json");
-		boolean eventStream = contentType.startsWith("text/event-stream");
 		try (InputStream in = answer.body()) {
-			if (!eventStream) {
-				byte[] all;
-				try {
-					all = in.readAllBytes();
-				}
-				catch (IOException ex) {
-					throw new OpenAiException(502, "server_error", "upstream_error",
-							"The inference endpoint failed before answering.", Duration.ofSeconds(1));
-				}
-				response.setStatus(answer.statusCode());
-				response.setContentType(contentType);
-				response.setContentLength(all.length);
-				response.getOutputStream().write(all);
-				return (answer.statusCode() < 400) ? "ok" : "upstream_" + answer.statusCode();
+			if (!contentType.startsWith("text/event-stream")) {
+				return answerWhole(in, answer.statusCode(), contentType, running, tier, response);
 			}
-			response.setStatus(answer.statusCode());
-			response.setContentType(contentType);
-			response.setHeader("Cache-Control", "no-cache");
-			response.setHeader("X-Accel-Buffering", "no");
-			OutputStream out = response.getOutputStream();
+			return answerStream(in, answer.statusCode(), contentType, running, response);
+		}
+	}
+
+	private Attempt answerWhole(InputStream in, int status, String contentType, Admission.Running running, Tier tier,
+			HttpServletResponse response) throws IOException {
+		byte[] all;
+		try {
+			all = in.readAllBytes();
+		}
+		catch (IOException ex) {
+			if (running.preempted()) {
+				return Attempt.REQUEUED;
+			}
+			throw new OpenAiException(502, "server_error", "upstream_error",
+					"The inference endpoint failed before answering.", Duration.ofSeconds(1));
+		}
+		if (!this.dispatcher.markSent(running)) {
+			return Attempt.REQUEUED;
+		}
+		if (status < 300) {
+			all = withServiceTier(all, tier);
+		}
+		response.setStatus(status);
+		response.setContentType(contentType);
+		response.setContentLength(all.length);
+		try {
+			response.getOutputStream().write(all);
+			response.flushBuffer();
+		}
+		catch (IOException ex) {
+			return Attempt.CLIENT_GONE;
+		}
+		return Attempt.DONE;
+	}
+
+	private Attempt answerStream(InputStream in, int status, String contentType, Admission.Running running,
+			HttpServletResponse response) throws IOException {
+		byte[] buffer = new byte[8192];
+		int n;
+		try {
+			n = in.read(buffer);
+		}
+		catch (IOException ex) {
+			if (running.preempted()) {
+				return Attempt.REQUEUED;
+			}
+			throw new OpenAiException(502, "server_error", "upstream_error",
+					"The inference endpoint failed before answering.", Duration.ofSeconds(1));
+		}
+		// Nothing has reached the client yet; from here on, preemption ends the request instead of requeueing it.
+		if (!this.dispatcher.markSent(running)) {
+			return Attempt.REQUEUED;
+		}
+		response.setStatus(status);
+		response.setContentType(contentType);
+		response.setHeader("Cache-Control", "no-cache");
+		response.setHeader("X-Accel-Buffering", "no");
+		OutputStream out = response.getOutputStream();
+		while (n >= 0) {
 			try {
-				response.flushBuffer();
+				out.write(buffer, 0, n);
+				out.flush();
 			}
 			catch (IOException ex) {
-				return "client_disconnected";
+				// The client went away: leaving the try-with-resources closes the upstream body, aborting the call.
+				return Attempt.CLIENT_GONE;
 			}
-			byte[] buffer = new byte[8192];
-			while (true) {
-				int n;
-				try {
-					n = in.read(buffer);
-				}
-				catch (IOException ex) {
-					logger.warn("Upstream failed mid-stream: {}", ex.toString());
-					writeQuietly(out, UPSTREAM_FAILED_EVENT);
-					return "upstream_failed_mid_stream";
-				}
-				if (n < 0) {
-					return "ok";
-				}
-				try {
-					out.write(buffer, 0, n);
-					out.flush();
-				}
-				catch (IOException ex) {
-					// The client went away: leaving the try closes the upstream body, which aborts the call.
-					return "client_disconnected";
-				}
+			try {
+				n = in.read(buffer);
 			}
+			catch (IOException ex) {
+				if (running.preempted()) {
+					writeQuietly(out, PREEMPTED_EVENT);
+					return Attempt.PREEMPTED;
+				}
+				logger.warn("Upstream failed mid-stream: {}", ex.toString());
+				writeQuietly(out, UPSTREAM_FAILED_EVENT);
+				return Attempt.FAILED_MID_STREAM;
+			}
+		}
+		return Attempt.DONE;
+	}
+
+	/** Sets OpenAI's {@code service_tier} in a JSON answer to the tier the request was served at. */
+	private byte[] withServiceTier(byte[] answer, Tier tier) {
+		try {
+			JsonNode node = this.json.readTree(answer);
+			if (node instanceof ObjectNode object) {
+				object.put("service_tier", switch (tier) {
+					case P0 -> "priority";
+					case P1 -> "default";
+					case P2 -> "flex";
+				});
+				return this.json.writeValueAsBytes(object);
+			}
+		}
+		catch (JacksonException ex) {
+			// not JSON: pass it through unchanged
+		}
+		return answer;
+	}
+
+	private static void closeQuietly(InputStream in) {
+		try {
+			in.close();
+		}
+		catch (IOException ex) {
+			// aborting anyway
 		}
 	}
 

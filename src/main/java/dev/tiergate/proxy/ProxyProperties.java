@@ -1,6 +1,7 @@
 package dev.tiergate.proxy;
 
 import java.time.Duration;
+import java.util.Set;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
@@ -8,6 +9,7 @@ import org.springframework.util.unit.DataSize;
 import org.springframework.validation.annotation.Validated;
 
 import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Positive;
 
 /**
  * The OpenAI-compatible front door.
@@ -15,13 +17,24 @@ import jakarta.validation.constraints.NotNull;
  * @param maxRequestSize largest request body accepted; larger ones get 413
  * @param upstreamConnectTimeout connect timeout to an inference endpoint
  * @param upstreamTimeout longest a whole upstream response may take
- * @param sendPriority whether to pass the tier to endpoints as vLLM's {@code priority} field (only for engines
- * started with {@code --scheduling-policy priority}; others reject the field)
+ * @param priorityModels models whose engines take vLLM's {@code priority} request field (vLLM started with
+ * {@code --scheduling-policy priority}; other engines reject the field), or {@code *} for all
+ * @param defaultMaxTokens completion tokens assumed, for fair sharing and quotas, when a request sets no limit
  */
 @Validated
 @ConfigurationProperties("tiergate.proxy")
 public record ProxyProperties(@DefaultValue("1MB") @NotNull DataSize maxRequestSize,
 		@DefaultValue("2s") @NotNull Duration upstreamConnectTimeout,
-		@DefaultValue("10m") @NotNull Duration upstreamTimeout, @DefaultValue("false") boolean sendPriority) {
+		@DefaultValue("10m") @NotNull Duration upstreamTimeout, @DefaultValue Set<String> priorityModels,
+		@DefaultValue("256") @Positive int defaultMaxTokens) {
+
+	/**
+	 * Whether requests for a model carry the {@code priority} field.
+	 * @param model the model
+	 * @return {@code true} when configured
+	 */
+	public boolean sendsPriority(String model) {
+		return this.priorityModels.contains("*") || this.priorityModels.contains(model);
+	}
 
 }

@@ -1,11 +1,11 @@
 package dev.tiergate.proxy;
 
-import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 
 /**
@@ -28,11 +28,10 @@ class UpstreamClient {
 	}
 
 	/**
-	 * Sends a POST and returns as soon as the status and headers have arrived. Closing the body stream aborts the
-	 * call.
+	 * Starts a POST; the future completes when status and headers have arrived. Cancelling the future, or closing
+	 * the body stream, aborts the exchange.
 	 */
-	HttpResponse<InputStream> post(URI uri, byte[] body, boolean stream, String requestId)
-			throws IOException, InterruptedException {
+	CompletableFuture<HttpResponse<InputStream>> post(URI uri, byte[] body, boolean stream, String requestId) {
 		HttpRequest request = HttpRequest.newBuilder(uri)
 			.timeout(this.properties.upstreamTimeout())
 			.header("Content-Type", "application/json")
@@ -40,7 +39,7 @@ class UpstreamClient {
 			.header("X-Request-Id", requestId)
 			.POST(HttpRequest.BodyPublishers.ofByteArray(body))
 			.build();
-		return this.http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+		return this.http.sendAsync(request, HttpResponse.BodyHandlers.ofInputStream());
 	}
 
 }

@@ -100,19 +100,17 @@ public final class Endpoint {
 		this.spec = spec;
 	}
 
-	boolean tryAcquire() {
-		while (true) {
-			int current = this.inFlight.get();
-			if (current >= this.spec.slots()) {
-				return false;
-			}
-			if (this.inFlight.compareAndSet(current, current + 1)) {
-				return true;
-			}
-		}
+	/**
+	 * Counts a request that starts on this endpoint (called by the dispatcher for every lease it grants).
+	 */
+	public void leaseStarted() {
+		this.inFlight.incrementAndGet();
 	}
 
-	void release() {
+	/**
+	 * Counts a request that ended on this endpoint (exactly once per {@link #leaseStarted()}).
+	 */
+	public void leaseEnded() {
 		this.inFlight.decrementAndGet();
 	}
 

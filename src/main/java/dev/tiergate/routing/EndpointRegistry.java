@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
@@ -26,7 +25,7 @@ public class EndpointRegistry implements ClusterView.PodListener {
 
 	private final Map<String, List<Endpoint>> byModel = new ConcurrentHashMap<>();
 
-	private final List<Runnable> changeListeners = new CopyOnWriteArrayList<>();
+	private final List<EndpointListener> listeners = new CopyOnWriteArrayList<>();
 
 	public EndpointRegistry(ClusterView clusterView, RoutingProperties properties) {
 		this.properties = properties;
@@ -44,10 +43,12 @@ public class EndpointRegistry implements ClusterView.PodListener {
 			Endpoint existing = this.byKey.get(pod.key());
 			if (existing != null && existing.model().equals(pod.model())) {
 				existing.spec(spec);
+				fireUpserted(existing);
 			}
 			else {
 				if (existing != null) {
 					removeFromPool(existing);
+					fireRemoved(existing);
 				}
 				Endpoint endpoint = new Endpoint(pod.key(), pod.model(), spec);
 				this.byKey.put(pod.key(), endpoint);
@@ -55,9 +56,9 @@ public class EndpointRegistry implements ClusterView.PodListener {
 				pool.add(endpoint);
 				pool.sort(Comparator.comparing(Endpoint::key));
 				this.byModel.put(pod.model(), List.copyOf(pool));
+				fireUpserted(endpoint);
 			}
 		}
-		fireChanged();
 	}
 
 	@Override
@@ -66,9 +67,9 @@ public class EndpointRegistry implements ClusterView.PodListener {
 			Endpoint existing = this.byKey.remove(pod.key());
 			if (existing != null) {
 				removeFromPool(existing);
+				fireRemoved(existing);
 			}
 		}
-		fireChanged();
 	}
 
 	private void removeFromPool(Endpoint endpoint) {
@@ -115,46 +116,45 @@ public class EndpointRegistry implements ClusterView.PodListener {
 	}
 
 	/**
-	 * Takes a slot on the accepting endpoint of the model with the fewest requests in flight.
-	 * @param model the model
-	 * @return the lease, or empty when no accepting endpoint has a free slot
+	 * Registers a listener for endpoint changes. It first receives every known endpoint.
+	 * @param listener the listener; calls come from informer threads
 	 */
-	public Optional<EndpointLease> tryAcquire(String model) {
-		List<Endpoint> pool = pool(model);
-		while (true) {
-			Endpoint best = null;
-			int bestLoad = Integer.MAX_VALUE;
-			for (Endpoint endpoint : pool) {
-				if (!endpoint.accepting()) {
-					continue;
-				}
-				int inFlight = endpoint.inFlight();
-				if (inFlight < endpoint.slots() && inFlight < bestLoad) {
-					best = endpoint;
-					bestLoad = inFlight;
-				}
-			}
-			if (best == null) {
-				return Optional.empty();
-			}
-			if (best.tryAcquire()) {
-				return Optional.of(new EndpointLease(best, this::fireChanged));
-			}
+	public void addListener(EndpointListener listener) {
+		synchronized (this) {
+			this.listeners.add(listener);
+			endpoints().forEach(listener::upserted);
+		}
+	}
+
+	private void fireUpserted(Endpoint endpoint) {
+		for (EndpointListener listener : this.listeners) {
+			listener.upserted(endpoint);
+		}
+	}
+
+	private void fireRemoved(Endpoint endpoint) {
+		for (EndpointListener listener : this.listeners) {
+			listener.removed(endpoint);
 		}
 	}
 
 	/**
-	 * Registers a callback run after any change that may free capacity: a slot released, a pod added or changed.
-	 * @param listener the callback, which must be quick
+	 * Receives endpoint changes.
 	 */
-	public void onCapacityChange(Runnable listener) {
-		this.changeListeners.add(listener);
-	}
+	public interface EndpointListener {
 
-	private void fireChanged() {
-		for (Runnable listener : this.changeListeners) {
-			listener.run();
-		}
+		/**
+		 * An endpoint appeared, or its address, slots or readiness changed.
+		 * @param endpoint the endpoint as it is now
+		 */
+		void upserted(Endpoint endpoint);
+
+		/**
+		 * An endpoint is gone (its pod was deleted or moved to another model).
+		 * @param endpoint the endpoint
+		 */
+		void removed(Endpoint endpoint);
+
 	}
 
 }

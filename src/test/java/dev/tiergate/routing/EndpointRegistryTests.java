@@ -3,12 +3,6 @@ package dev.tiergate.routing;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
 
@@ -47,41 +41,47 @@ class EndpointRegistryTests {
 	}
 
 	@Test
-	void acquiresOnTheLeastLoadedEndpointAndNeverBeyondItsSlots() {
+	void listenersHearOfEveryEndpointAndEveryChange() {
 		this.cluster.upsert(InMemoryClusterView.pod("a", "llama", 2));
+		List<String> events = new ArrayList<>();
+		this.registry.addListener(new EndpointRegistry.EndpointListener() {
+
+			@Override
+			public void upserted(Endpoint endpoint) {
+				events.add("+" + endpoint.key() + ":" + endpoint.model() + ":" + endpoint.accepting());
+			}
+
+			@Override
+			public void removed(Endpoint endpoint) {
+				events.add("-" + endpoint.key() + ":" + endpoint.model());
+			}
+
+		});
 		this.cluster.upsert(InMemoryClusterView.pod("b", "llama", 2));
-		List<EndpointLease> leases = new ArrayList<>();
-		for (int i = 0; i < 4; i++) {
-			leases.add(this.registry.tryAcquire("llama").orElseThrow());
-		}
-		assertThat(leases).extracting((l) -> l.endpoint().key())
-			.containsExactlyInAnyOrder("default/a", "default/a", "default/b", "default/b");
-		assertThat(this.registry.tryAcquire("llama")).isEmpty();
-		leases.get(0).close();
-		assertThat(this.registry.tryAcquire("llama")).isPresent();
+		this.cluster.upsert(InMemoryClusterView.pod("a", "qwen", 2));
+		this.cluster.remove(InMemoryClusterView.pod("b", "llama", 2));
+		assertThat(events).containsExactly("+default/a:llama:true", "+default/b:llama:true", "-default/a:llama",
+				"+default/a:qwen:true", "-default/b:llama");
 	}
 
 	@Test
-	void closingALeaseTwiceFreesOneSlot() {
+	void inFlightCountsFollowLeases() {
 		this.cluster.upsert(InMemoryClusterView.pod("a", "llama", 2));
-		EndpointLease first = this.registry.tryAcquire("llama").orElseThrow();
-		this.registry.tryAcquire("llama").orElseThrow();
-		first.close();
-		first.close();
-		assertThat(this.registry.pool("llama").get(0).inFlight()).isEqualTo(1);
+		Endpoint endpoint = this.registry.pool("llama").get(0);
+		endpoint.leaseStarted();
+		endpoint.leaseStarted();
+		endpoint.leaseEnded();
+		assertThat(endpoint.inFlight()).isEqualTo(1);
 	}
 
 	@Test
 	void drainsAPodThatIsNotReadyOrBeingDeleted() {
 		InferencePod pod = InMemoryClusterView.pod("a", "llama", 2);
 		this.cluster.upsert(pod);
-		EndpointLease running = this.registry.tryAcquire("llama").orElseThrow();
 		this.cluster.upsert(new InferencePod(pod.namespace(), pod.name(), pod.uid(), pod.model(), pod.nodeName(),
 				pod.podIp(), pod.port(), pod.maxConcurrency(), pod.slices(), pod.priorityClass(), true, true));
 		assertThat(this.registry.pool("llama").get(0).accepting()).isFalse();
-		assertThat(this.registry.tryAcquire("llama")).isEmpty();
-		running.close();
-		assertThat(this.registry.pool("llama").get(0).inFlight()).isZero();
+		assertThat(this.registry.pool("llama")).as("kept, draining").hasSize(1);
 	}
 
 	@Test
@@ -93,37 +93,6 @@ class EndpointRegistryTests {
 		this.cluster.remove(InMemoryClusterView.pod("a", "qwen", 2));
 		assertThat(this.registry.models()).isEmpty();
 		assertThat(this.registry.endpoints()).isEmpty();
-	}
-
-	@Test
-	void concurrentAcquirersNeverExceedCapacity() throws Exception {
-		for (int i = 0; i < 5; i++) {
-			this.cluster.upsert(InMemoryClusterView.pod("p" + i, "llama", 3));
-		}
-		AtomicInteger maxSeen = new AtomicInteger();
-		AtomicInteger held = new AtomicInteger();
-		CountDownLatch start = new CountDownLatch(1);
-		try (ExecutorService pool = Executors.newFixedThreadPool(16)) {
-			for (int t = 0; t < 16; t++) {
-				pool.submit(() -> {
-					start.await();
-					for (int i = 0; i < 2_000; i++) {
-						Optional<EndpointLease> lease = this.registry.tryAcquire("llama");
-						if (lease.isPresent()) {
-							maxSeen.accumulateAndGet(held.incrementAndGet(), Math::max);
-							held.decrementAndGet();
-							lease.get().close();
-						}
-					}
-					return null;
-				});
-			}
-			start.countDown();
-			pool.shutdown();
-			assertThat(pool.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
-		}
-		assertThat(maxSeen.get()).isLessThanOrEqualTo(15);
-		assertThat(this.registry.endpoints()).allSatisfy((e) -> assertThat(e.inFlight()).isZero());
 	}
 
 }

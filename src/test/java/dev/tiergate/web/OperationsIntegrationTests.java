@@ -62,7 +62,14 @@ class OperationsIntegrationTests extends FleetIntegrationTestSupport {
 		assertThat(metrics).contains("tiergate_proxy_requests_total{")
 			.contains("tiergate_dispatch_queue_wait_seconds")
 			.contains("tiergate_routing_endpoints")
-			.contains("outcome=\"ok\"");
+			.contains("outcome=\"done\"")
+			.contains("tiergate_dispatch_queue_depth{")
+			.contains("tiergate_dispatch_inflight{")
+			.contains("tiergate_dispatch_preemptions_total{")
+			.contains("tiergate_dispatch_rejections_total{")
+			.contains("tiergate_slots{")
+			.contains("tiergate_dispatch_queue_wait_seconds_bucket{")
+			.contains("le=\"0.005\"");
 	}
 
 	@Test

@@ -1,0 +1,205 @@
+package dev.tiergate.dispatch;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * One request's passage through the dispatcher, as its serving thread sees it: wait for a slot, run on it, give it
+ * back. A preempted request that had sent nothing waits again; closing the admission ends it whatever state it is
+ * in, exactly once.
+ */
+public final class Admission implements AutoCloseable {
+
+	private final DispatchRuntime.PoolRuntime pool;
+
+	private final Ticket ticket;
+
+	private final Thread waiter;
+
+	private volatile Object outcome;
+
+	private volatile Running running;
+
+	/** The lease last granted, set by the pool under its lock. */
+	volatile Running current;
+
+	private boolean closed;
+
+	Admission(DispatchRuntime.PoolRuntime pool, Ticket ticket) {
+		this.pool = pool;
+		this.ticket = ticket;
+		this.waiter = Thread.currentThread();
+		ticket.attach(this);
+	}
+
+	/**
+	 * The tier.
+	 * @return tier
+	 */
+	public Tier tier() {
+		return this.ticket.tier();
+	}
+
+	// Called by the pool under its lock.
+	void offer(Object outcome) {
+		this.outcome = outcome;
+		LockSupport.unpark(this.waiter);
+	}
+
+	/**
+	 * Waits until the request holds a slot or is turned away.
+	 * @return the lease to run on
+	 * @throws Rejected when it will not be served
+	 * @throws InterruptedException if the thread is interrupted while waiting
+	 */
+	public Running awaitSlot() throws Rejected, InterruptedException {
+		while (true) {
+			Object current = this.outcome;
+			if (current instanceof Running lease) {
+				this.outcome = null;
+				this.running = lease;
+				return lease;
+			}
+			if (current instanceof RejectReason reason) {
+				throw new Rejected(reason, this.pool.retryAfter());
+			}
+			long waitNanos = this.pool.nanosUntilDeadline(this.ticket);
+			if (waitNanos <= 0) {
+				this.pool.tick();
+				continue;
+			}
+			LockSupport.parkNanos(this, Math.min(waitNanos, TimeUnit.MILLISECONDS.toNanos(100)));
+			if (Thread.interrupted()) {
+				throw new InterruptedException();
+			}
+		}
+	}
+
+	/**
+	 * Ends the request: frees its slot, or takes it out of the queue. Safe to call more than once.
+	 */
+	@Override
+	public void close() {
+		if (this.closed) {
+			return;
+		}
+		this.closed = true;
+		this.pool.end(this.ticket);
+	}
+
+	/**
+	 * The slot a request runs on.
+	 */
+	public static final class Running {
+
+		final Lease lease;
+
+		final Duration queued;
+
+		private final Object endpoint;
+
+		private volatile Runnable abort;
+
+		private volatile boolean preempted;
+
+		private volatile boolean requeued;
+
+		Running(Lease lease, Duration queued) {
+			this.lease = lease;
+			this.queued = queued;
+			this.endpoint = lease.endpointAttachment();
+		}
+
+		/**
+		 * The endpoint to send to (a {@code dev.tiergate.routing.Endpoint} in the live runtime).
+		 * @return the endpoint
+		 */
+		public Object endpoint() {
+			return this.endpoint;
+		}
+
+		/**
+		 * How long it waited for this slot.
+		 * @return the wait
+		 */
+		public Duration queued() {
+			return this.queued;
+		}
+
+		/**
+		 * Whether the slot was taken away by a more urgent request.
+		 * @return {@code true} once preempted
+		 */
+		public boolean preempted() {
+			return this.preempted;
+		}
+
+		/**
+		 * Whether, having been preempted, the request waits again for a slot (it had sent nothing).
+		 * @return {@code true} when requeued
+		 */
+		public boolean requeued() {
+			return this.requeued;
+		}
+
+		/**
+		 * Registers how to stop the upstream call if the slot is taken away (abort the HTTP exchange). If it was
+		 * taken away already, the action runs at once.
+		 * @param abort the action
+		 */
+		public void onPreempt(Runnable abort) {
+			this.abort = abort;
+			if (this.preempted) {
+				abort.run();
+			}
+		}
+
+		void preempt(boolean requeued) {
+			this.requeued = requeued;
+			this.preempted = true;
+		}
+
+		void runAbort() {
+			Runnable action = this.abort;
+			if (action != null) {
+				action.run();
+			}
+		}
+
+	}
+
+	/**
+	 * The request will not be served.
+	 */
+	public static final class Rejected extends Exception {
+
+		private final RejectReason reason;
+
+		private final Duration retryAfter;
+
+		Rejected(RejectReason reason, Duration retryAfter) {
+			super(reason.code(), null, false, false);
+			this.reason = reason;
+			this.retryAfter = retryAfter;
+		}
+
+		/**
+		 * Why.
+		 * @return the reason
+		 */
+		public RejectReason reason() {
+			return this.reason;
+		}
+
+		/**
+		 * When trying again makes sense.
+		 * @return the delay
+		 */
+		public Duration retryAfter() {
+			return this.retryAfter;
+		}
+
+	}
+
+}

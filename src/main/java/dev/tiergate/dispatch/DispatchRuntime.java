@@ -1,0 +1,323 @@
+package dev.tiergate.dispatch;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+
+import dev.tiergate.routing.Endpoint;
+import dev.tiergate.routing.EndpointRegistry;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+
+/**
+ * The live runtime around the schedulers: one {@link PoolScheduler} per model, fed with real events (requests,
+ * endpoints from the registry, tier changes, time) under a short per-pool lock, and its decisions carried out:
+ * waiting threads are woken, preempted upstream calls aborted (after the lock is released), endpoints' in-flight
+ * counts kept.
+ */
+public class DispatchRuntime implements EndpointRegistry.EndpointListener {
+
+	/** Queue-wait histogram buckets, around the tiers' objectives. */
+	static final Duration[] WAIT_BUCKETS = { Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(25),
+			Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofMillis(200), Duration.ofMillis(500),
+			Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(10),
+			Duration.ofSeconds(30) };
+
+	private final Map<String, PoolRuntime> pools = new ConcurrentHashMap<>();
+
+	private final Tiers tiers;
+
+	private final DispatchProperties properties;
+
+	private final Clock clock;
+
+	private final MeterRegistry meters;
+
+	private final WaitHistory waits = new WaitHistory();
+
+	public DispatchRuntime(EndpointRegistry registry, Tiers tiers, DispatchProperties properties, Clock clock,
+			MeterRegistry meters) {
+		this.tiers = tiers;
+		this.properties = properties;
+		this.clock = clock;
+		this.meters = meters;
+		tiers.onChange((definitions) -> this.pools.values().forEach((pool) -> pool.configure(definitions)));
+		registry.addListener(this);
+	}
+
+	long now() {
+		Instant instant = this.clock.instant();
+		return instant.getEpochSecond() * 1_000_000_000L + instant.getNano();
+	}
+
+	private PoolRuntime pool(String model) {
+		return this.pools.computeIfAbsent(model, PoolRuntime::new);
+	}
+
+	/**
+	 * Puts a request in line for a slot of its model's pool. The calling thread then waits with
+	 * {@link Admission#awaitSlot()} and must close the admission when the request ends.
+	 * @param model the model (pool)
+	 * @param tier the tier
+	 * @param tenant tenant id
+	 * @param weight the tenant's weight
+	 * @param cost tokens (prompt estimate + max_tokens)
+	 * @return the admission
+	 */
+	public Admission admit(String model, Tier tier, String tenant, int weight, long cost) {
+		PoolRuntime pool = pool(model);
+		Ticket ticket = new Ticket(tenant, tier, cost, weight);
+		Admission admission = new Admission(pool, ticket);
+		pool.submit(ticket);
+		return admission;
+	}
+
+	/**
+	 * Marks that a request is about to send its first bytes to its client; from then on preemption ends it rather
+	 * than requeueing it.
+	 * @param running the request's slot
+	 * @return {@code false} if the slot was taken away meanwhile: send nothing
+	 */
+	public boolean markSent(Admission.Running running) {
+		return pool(((Endpoint) running.endpoint()).model()).markSent(running);
+	}
+
+	@Override
+	public void upserted(Endpoint endpoint) {
+		pool(endpoint.model()).upsert(endpoint);
+	}
+
+	@Override
+	public void removed(Endpoint endpoint) {
+		pool(endpoint.model()).remove(endpoint);
+	}
+
+	/**
+	 * Every pool's state.
+	 * @return snapshots sorted by pool
+	 */
+	public List<PoolSnapshot> snapshots() {
+		return this.pools.values()
+			.stream()
+			.map(PoolRuntime::snapshot)
+			.sorted(Comparator.comparing(PoolSnapshot::pool))
+			.toList();
+	}
+
+	/**
+	 * Requests in flight on one endpoint, by tier.
+	 * @param endpoint the endpoint
+	 * @return counts per tier
+	 */
+	public Map<Tier, Integer> inFlightByTier(Endpoint endpoint) {
+		PoolRuntime pool = this.pools.get(endpoint.model());
+		if (pool == null) {
+			Map<Tier, Integer> none = new EnumMap<>(Tier.class);
+			for (Tier tier : Tier.values()) {
+				none.put(tier, 0);
+			}
+			return none;
+		}
+		return pool.locked(() -> pool.scheduler.inFlightByTier(endpoint.key()));
+	}
+
+	/**
+	 * Recent queue waits.
+	 * @return the wait history
+	 */
+	public WaitHistory waits() {
+		return this.waits;
+	}
+
+	/**
+	 * One pool's scheduler, its lock and its metrics.
+	 */
+	final class PoolRuntime implements SchedulerDecisions {
+
+		private final String model;
+
+		private final ReentrantLock lock = new ReentrantLock();
+
+		final PoolScheduler scheduler;
+
+		private final List<Admission.Running> toAbort = new ArrayList<>();
+
+		private final Timer[] waitTimers = new Timer[Tier.values().length];
+
+		private final Counter[] preemptions = new Counter[Tier.values().length];
+
+		private final Counter[][] rejections = new Counter[Tier.values().length][RejectReason.values().length];
+
+		PoolRuntime(String model) {
+			this.model = model;
+			this.scheduler = new PoolScheduler(model, DispatchRuntime.this.tiers.all(),
+					DispatchRuntime.this.properties.preemptionBudget(),
+					DispatchRuntime.this.properties.maxQueuedPerPool(), this);
+			MeterRegistry meters = DispatchRuntime.this.meters;
+			for (Tier tier : Tier.values()) {
+				int t = tier.ordinal();
+				this.waitTimers[t] = Timer.builder("tiergate.dispatch.queue.wait")
+					.description("Time from arrival to a slot")
+					.tag("pool", model)
+					.tag("tier", tier.name())
+					.serviceLevelObjectives(WAIT_BUCKETS)
+					.register(meters);
+				this.preemptions[t] = Counter.builder("tiergate.dispatch.preemptions")
+					.description("Leases taken away for a more urgent request")
+					.tag("pool", model)
+					.tag("tier", tier.name())
+					.register(meters);
+				for (RejectReason reason : RejectReason.values()) {
+					this.rejections[t][reason.ordinal()] = Counter.builder("tiergate.dispatch.rejections")
+						.description("Requests turned away by the dispatcher")
+						.tag("pool", model)
+						.tag("tier", tier.name())
+						.tag("reason", reason.code())
+						.register(meters);
+				}
+				Gauge.builder("tiergate.dispatch.queue.depth", this, (p) -> p.scheduler.queued(tier))
+					.description("Requests waiting for a slot")
+					.tag("pool", model)
+					.tag("tier", tier.name())
+					.register(meters);
+				Gauge.builder("tiergate.dispatch.inflight", this, (p) -> p.scheduler.inFlight(tier))
+					.description("Requests holding a slot")
+					.tag("pool", model)
+					.tag("tier", tier.name())
+					.register(meters);
+			}
+			Gauge.builder("tiergate.slots", this, (p) -> p.locked(p.scheduler::used))
+				.description("Slots by state")
+				.tag("pool", model)
+				.tag("state", "busy")
+				.register(meters);
+			Gauge.builder("tiergate.slots", this, (p) -> p.locked(p.scheduler::free))
+				.tag("pool", model)
+				.tag("state", "idle")
+				.register(meters);
+			Gauge.builder("tiergate.slots", this, (p) -> p.locked(p.scheduler::borrowed))
+				.tag("pool", model)
+				.tag("state", "borrowed")
+				.register(meters);
+		}
+
+		<T> T locked(Supplier<T> action) {
+			this.lock.lock();
+			try {
+				return action.get();
+			}
+			finally {
+				this.lock.unlock();
+			}
+		}
+
+		private void run(Runnable action) {
+			List<Admission.Running> aborts;
+			this.lock.lock();
+			try {
+				action.run();
+				if (this.toAbort.isEmpty()) {
+					return;
+				}
+				aborts = List.copyOf(this.toAbort);
+				this.toAbort.clear();
+			}
+			finally {
+				this.lock.unlock();
+			}
+			// I/O outside the lock.
+			aborts.forEach(Admission.Running::runAbort);
+		}
+
+		void submit(Ticket ticket) {
+			run(() -> this.scheduler.submit(ticket, now()));
+		}
+
+		void end(Ticket ticket) {
+			run(() -> {
+				Lease lease = ticket.lease();
+				this.scheduler.cancel(ticket, now());
+				if (lease != null && !lease.active()) {
+					((Endpoint) lease.endpointAttachment()).leaseEnded();
+				}
+			});
+		}
+
+		void tick() {
+			run(() -> this.scheduler.tick(now()));
+		}
+
+		boolean markSent(Admission.Running running) {
+			return locked(() -> this.scheduler.markSent(running.lease));
+		}
+
+		long nanosUntilDeadline(Ticket ticket) {
+			return ticket.deadlineNanos - now();
+		}
+
+		Duration retryAfter() {
+			return DispatchRuntime.this.properties.retryAfter();
+		}
+
+		void configure(Map<Tier, TierDefinition> definitions) {
+			run(() -> this.scheduler.configure(definitions, now()));
+		}
+
+		void upsert(Endpoint endpoint) {
+			run(() -> this.scheduler.upsertEndpoint(endpoint.key(), endpoint.slots(), endpoint.accepting(), endpoint,
+					now()));
+		}
+
+		void remove(Endpoint endpoint) {
+			run(() -> this.scheduler.removeEndpoint(endpoint.key(), now()));
+		}
+
+		PoolSnapshot snapshot() {
+			return locked(() -> this.scheduler.snapshot(now()));
+		}
+
+		@Override
+		public void dispatched(Ticket ticket, Lease lease) {
+			((Endpoint) lease.endpointAttachment()).leaseStarted();
+			long waitNanos = Math.max(0, lease.startNanos() - ticket.arrivalNanos());
+			if (!ticket.requeued) {
+				this.waitTimers[ticket.tier().ordinal()].record(Duration.ofNanos(waitNanos));
+				DispatchRuntime.this.waits.record(ticket.tier(), lease.startNanos() / 1_000_000, waitNanos);
+			}
+			Admission admission = (Admission) ticket.attachment();
+			Admission.Running running = new Admission.Running(lease, Duration.ofNanos(waitNanos));
+			admission.current = running;
+			admission.offer(running);
+		}
+
+		@Override
+		public void preempted(Lease lease, boolean requeued) {
+			((Endpoint) lease.endpointAttachment()).leaseEnded();
+			this.preemptions[lease.ticket().tier().ordinal()].increment();
+			Admission admission = (Admission) lease.ticket().attachment();
+			Admission.Running running = admission.current;
+			if (running != null && running.lease == lease) {
+				running.preempt(requeued);
+				this.toAbort.add(running);
+			}
+		}
+
+		@Override
+		public void rejected(Ticket ticket, RejectReason reason) {
+			this.rejections[ticket.tier().ordinal()][reason.ordinal()].increment();
+			((Admission) ticket.attachment()).offer(reason);
+		}
+
+	}
+
+}
