@@ -21,6 +21,7 @@ import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.method.annotation.HandlerMethodValidationException;
 
+import dev.tiergate.dispatch.InvalidTierException;
 import dev.tiergate.proxy.OpenAiException;
 import jakarta.servlet.http.HttpServletRequest;
 
@@ -42,6 +43,16 @@ class ErrorResponses {
 		}
 		return respond(request, HttpStatusCode.valueOf(ex.status()), ex.type(), ex.code(), ex.getMessage(),
 				ProblemTypes.INVALID_REQUEST, headers);
+	}
+
+	@ExceptionHandler(InvalidTierException.class)
+	ResponseEntity<Object> invalidTier(InvalidTierException ex, HttpServletRequest request) {
+		ResponseEntity<Object> response = respond(request, HttpStatus.BAD_REQUEST, "invalid_request_error",
+				"invalid_tier", ex.getMessage(), ProblemTypes.INVALID_REQUEST, new HttpHeaders());
+		if (response.getBody() instanceof ProblemDetail problem) {
+			problem.setProperty("field", ex.field());
+		}
+		return response;
 	}
 
 	@ExceptionHandler(MethodArgumentNotValidException.class)

@@ -85,6 +85,17 @@ public final class SimulatedGpuFleet implements AutoCloseable {
 	}
 
 	/**
+	 * An empty fleet (one namespace, no nodes or pods) for tests that build their own with {@link #addNode} and
+	 * {@link #addPod}.
+	 * @return the running, empty fleet
+	 */
+	public static SimulatedGpuFleet startEmpty() {
+		SimulatedGpuFleet fleet = new SimulatedGpuFleet(new KubernetesApiStandIn().start());
+		fleet.createNamespace(NAMESPACE);
+		return fleet;
+	}
+
+	/**
 	 * A default fleet shared by the tests of one JVM, fast (time scale 0.05), closed when the JVM exits. Tests that
 	 * change the fleet (kill servers, delete pods) must start their own.
 	 * @return the shared fleet
@@ -106,6 +117,17 @@ public final class SimulatedGpuFleet implements AutoCloseable {
 		catch (ApiException ex) {
 			throw new IllegalStateException("Cannot create namespace " + name + ": " + ex.getCode(), ex);
 		}
+	}
+
+	/**
+	 * Adds a GPU node shared by MPS.
+	 * @param name node name
+	 * @param gpu its GPUs
+	 * @param gpus how many
+	 * @param replicas MPS replicas per GPU
+	 */
+	public void addNode(String name, GpuProfile gpu, int gpus, int replicas) {
+		createNode(name, gpu, gpus, replicas);
 	}
 
 	private void createNode(String name, GpuProfile gpu, int gpus, int replicas) {
