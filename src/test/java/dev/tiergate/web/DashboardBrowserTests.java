@@ -76,6 +76,27 @@ class DashboardBrowserTests extends FleetIntegrationTestSupport {
 	}
 
 	@Test
+	void queuesPageShowsEveryPoolsSlotsAndChartsWaits() throws Exception {
+		post("/v1/chat/completions", dev.tiergate.EmbeddedDefaults.ACME_KEY,
+				chat(dev.tiergate.fleet.SimulatedGpuFleet.LLAMA, 2), "X-Tiergate-Priority", "P0");
+		this.browser.get(uri("/login").toString());
+		this.browser.findElement(By.id("username")).sendKeys("viewer");
+		this.browser.findElement(By.id("password")).sendKeys("viewer");
+		this.browser.findElement(By.id("sign-in")).click();
+		waiting().until(ExpectedConditions.presenceOfElementLocated(By.id("nodes")));
+		this.browser.findElement(By.linkText("Queues")).click();
+		waiting().until(ExpectedConditions.presenceOfElementLocated(
+				By.cssSelector("section.pool[data-pool='llama-3.1-8b-instruct'] svg.slotbar")));
+		assertThat(this.browser.findElements(By.cssSelector("section.pool"))).hasSizeGreaterThanOrEqualTo(2);
+		assertThat(this.browser.findElements(
+				By.cssSelector("section.pool[data-pool='llama-3.1-8b-instruct'] tr[data-tier]"))).hasSize(3);
+		waiting().until((d) -> "true".equals(d.findElement(By.id("waits")).getAttribute("data-loaded")));
+		Path screenshot = Path.of("target", "screenshots", "queues.png");
+		Files.createDirectories(screenshot.getParent());
+		Files.write(screenshot, ((org.openqa.selenium.TakesScreenshot) this.browser).getScreenshotAs(OutputType.BYTES));
+	}
+
+	@Test
 	void wrongPasswordStaysOnTheLoginPage() {
 		this.browser.get(uri("/login").toString());
 		this.browser.findElement(By.id("username")).sendKeys("admin");
