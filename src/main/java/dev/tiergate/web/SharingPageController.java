@@ -116,7 +116,7 @@ class SharingPageController {
 			return new SharingProfiles.Target(this.nodes, this.nodeSelector);
 		}
 
-		boolean selected(String node) {
+		public boolean selected(String node) {
 			return this.nodes != null && this.nodes.contains(node);
 		}
 
