@@ -24,15 +24,16 @@ class ModuleBoundariesTests {
 	static final Map<String, Set<String>> ALLOWED = new LinkedHashMap<>();
 
 	static {
-		ALLOWED.put("cluster", Set.of());
+		ALLOWED.put("audit", Set.of());
+		ALLOWED.put("cluster", Set.of("audit"));
 		ALLOWED.put("routing", Set.of("cluster"));
-		ALLOWED.put("dispatch", Set.of("routing"));
-		ALLOWED.put("quota", Set.of("dispatch"));
+		ALLOWED.put("dispatch", Set.of("routing", "audit"));
+		ALLOWED.put("quota", Set.of("dispatch", "audit"));
 		ALLOWED.put("proxy", Set.of("dispatch", "quota", "routing"));
 		ALLOWED.put("batch", Set.of("dispatch", "quota", "routing"));
 		ALLOWED.put("cost", Set.of("dispatch", "routing"));
 		ALLOWED.put("security", Set.of("quota"));
-		ALLOWED.put("web", Set.of("cluster", "routing", "dispatch", "quota", "proxy", "batch", "cost", "security"));
+		ALLOWED.put("web", Set.of("cluster", "routing", "dispatch", "quota", "proxy", "batch", "cost", "security", "audit"));
 	}
 
 	private static JavaClasses classes;

@@ -115,20 +115,18 @@ public class DispatchRuntime implements EndpointRegistry.EndpointListener {
 	}
 
 	/**
-	 * Requests in flight on one endpoint, by tier.
-	 * @param endpoint the endpoint
-	 * @return counts per tier
+	 * Requests in flight on every endpoint, by tier, in one pass over each pool's leases.
+	 * @return per endpoint key, counts per tier (endpoints without leases are absent)
 	 */
-	public Map<Tier, Integer> inFlightByTier(Endpoint endpoint) {
-		PoolRuntime pool = this.pools.get(endpoint.model());
-		if (pool == null) {
-			Map<Tier, Integer> none = new EnumMap<>(Tier.class);
-			for (Tier tier : Tier.values()) {
-				none.put(tier, 0);
+	public Map<String, Map<Tier, Integer>> inFlightByEndpointAndTier() {
+		Map<String, Map<Tier, Integer>> result = new java.util.HashMap<>();
+		for (PoolRuntime pool : this.pools.values()) {
+			for (Lease lease : pool.locked(pool.scheduler::leases)) {
+				result.computeIfAbsent(lease.endpointId(), (k) -> new EnumMap<>(Tier.class))
+					.merge(lease.ticket().tier(), 1, Integer::sum);
 			}
-			return none;
 		}
-		return pool.locked(() -> pool.scheduler.inFlightByTier(endpoint.key()));
+		return result;
 	}
 
 	/**

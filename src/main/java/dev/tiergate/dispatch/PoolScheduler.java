@@ -832,24 +832,6 @@ public final class PoolScheduler {
 	}
 
 	/**
-	 * Leases on one endpoint, by tier.
-	 * @param endpointId the endpoint
-	 * @return in-flight counts per tier
-	 */
-	public Map<Tier, Integer> inFlightByTier(String endpointId) {
-		Map<Tier, Integer> counts = new EnumMap<>(Tier.class);
-		for (Tier tier : TIERS) {
-			counts.put(tier, 0);
-		}
-		for (Lease lease : leases()) {
-			if (lease.endpoint.id.equals(endpointId)) {
-				counts.merge(lease.ticket.tier, 1, Integer::sum);
-			}
-		}
-		return counts;
-	}
-
-	/**
 	 * An endpoint as the scheduler tracks it.
 	 */
 	public static final class EndpointSlot {

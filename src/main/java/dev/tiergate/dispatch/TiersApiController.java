@@ -15,7 +15,9 @@ import org.springframework.web.bind.annotation.PutMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RestController;
 
+import dev.tiergate.audit.AuditLog;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * {@code GET/PUT /api/v1/tiers}: the tier definitions in force, and changes to them. A PUT carries only what it
@@ -31,8 +33,14 @@ class TiersApiController {
 
 	private final Tiers tiers;
 
-	TiersApiController(Tiers tiers) {
+	private final AuditLog audit;
+
+	private final JsonMapper json;
+
+	TiersApiController(Tiers tiers, AuditLog audit, JsonMapper json) {
 		this.tiers = tiers;
+		this.audit = audit;
+		this.json = json;
 	}
 
 	@GetMapping("/api/v1/tiers")
@@ -42,7 +50,14 @@ class TiersApiController {
 
 	@PutMapping("/api/v1/tiers")
 	Map<String, Object> put(@RequestBody JsonNode body) {
-		return view(this.tiers.update(changes(body)));
+		Map<Tier, TierProperties.Override> changes = changes(body);
+		Map<String, Object> before = view(this.tiers.all());
+		Map<String, Object> after = view(this.tiers.update(changes));
+		if (!after.equals(before)) {
+			this.audit.record("tier", "update", String.join(",", changes.keySet().stream().map(Tier::name).toList()),
+					this.json.writeValueAsString(before), this.json.writeValueAsString(after));
+		}
+		return after;
 	}
 
 	static Map<String, Object> view(Map<Tier, TierDefinition> definitions) {

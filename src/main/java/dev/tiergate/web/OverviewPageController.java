@@ -24,9 +24,12 @@ class OverviewPageController {
 
 	private final EndpointRegistry registry;
 
-	OverviewPageController(ClusterView cluster, EndpointRegistry registry) {
+	private final SliceInventoryService slices;
+
+	OverviewPageController(ClusterView cluster, EndpointRegistry registry, SliceInventoryService slices) {
 		this.cluster = cluster;
 		this.registry = registry;
+		this.slices = slices;
 	}
 
 	@GetMapping("/")
@@ -48,6 +51,9 @@ class OverviewPageController {
 		for (Endpoint endpoint : endpoints) {
 			pools.merge(endpoint.model(), Pool.of(endpoint), Pool::plus);
 		}
+		SliceInventoryService.Slices inventory = this.slices.slices();
+		model.addAttribute("picture", SlicePicture.of(inventory));
+		model.addAttribute("sliceTotals", inventory.totals());
 		model.addAttribute("nodes", nodes);
 		model.addAttribute("endpoints", endpoints);
 		model.addAttribute("pools", pools.values());

@@ -13,6 +13,9 @@ public final class ProblemTypes {
 	/** The named thing does not exist. */
 	public static final URI NOT_FOUND = URI.create("https://tiergate.dev/problems/not-found");
 
+	/** The caller's role does not allow the operation. */
+	public static final URI FORBIDDEN = URI.create("https://tiergate.dev/problems/forbidden");
+
 	/** The change conflicts with the current state. */
 	public static final URI CONFLICT = URI.create("https://tiergate.dev/problems/conflict");
 

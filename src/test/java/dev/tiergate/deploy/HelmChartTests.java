@@ -193,11 +193,13 @@ class HelmChartTests {
 	void grantsReadOnlyAccessToNodesAndPodsClusterWideByDefault() {
 		Manifests manifests = render();
 		assertThat(env(manifests).get("TIERGATE_CLUSTER_NAMESPACES")).containsEntry("value", "");
-		List<Map<String, Object>> rules = list(manifests.single("ClusterRole"), "rules");
+		List<Map<String, Object>> rules = readRules(list(manifests.single("ClusterRole"), "rules"));
 		assertThat(rules).allSatisfy(HelmChartTests::assertReadOnlyCoreRule);
 		assertThat(resources(rules)).containsExactlyInAnyOrder("nodes", "pods");
-		assertThat(manifests.ofKind("Role")).isEmpty();
-		assertThat(manifests.ofKind("RoleBinding")).isEmpty();
+		assertThat(manifests.ofKind("Role")).extracting((role) -> map(role, "metadata").get("name"))
+			.containsExactly(FULLNAME + "-sharing");
+		assertThat(manifests.ofKind("RoleBinding")).extracting((role) -> map(role, "metadata").get("name"))
+			.containsExactly(FULLNAME + "-sharing");
 		Map<String, Object> binding = manifests.single("ClusterRoleBinding");
 		assertThat(map(binding, "roleRef")).containsEntry("kind", "ClusterRole").containsEntry("name", FULLNAME);
 		assertThat(list(binding, "subjects")).containsExactly(serviceAccount(FULLNAME));
@@ -207,10 +209,10 @@ class HelmChartTests {
 	void grantsPodAccessOnlyInListedNamespaces() {
 		Manifests manifests = render(Map.of("cluster.namespaces[0]", "a", "cluster.namespaces[1]", "b"));
 		assertThat(env(manifests).get("TIERGATE_CLUSTER_NAMESPACES")).containsEntry("value", "a,b");
-		List<Map<String, Object>> clusterRules = list(manifests.single("ClusterRole"), "rules");
+		List<Map<String, Object>> clusterRules = readRules(list(manifests.single("ClusterRole"), "rules"));
 		assertThat(clusterRules).allSatisfy(HelmChartTests::assertReadOnlyCoreRule);
 		assertThat(resources(clusterRules)).containsExactly("nodes");
-		List<Map<String, Object>> roles = manifests.ofKind("Role");
+		List<Map<String, Object>> roles = withoutSharing(manifests.ofKind("Role"));
 		assertThat(roles).extracting((role) -> map(role, "metadata").get("namespace"))
 			.containsExactlyInAnyOrder("a", "b");
 		assertThat(roles).allSatisfy((role) -> {
@@ -218,13 +220,45 @@ class HelmChartTests {
 			assertThat(rules).allSatisfy(HelmChartTests::assertReadOnlyCoreRule);
 			assertThat(resources(rules)).containsExactly("pods");
 		});
-		List<Map<String, Object>> bindings = manifests.ofKind("RoleBinding");
+		List<Map<String, Object>> bindings = withoutSharing(manifests.ofKind("RoleBinding"));
 		assertThat(bindings).extracting((binding) -> map(binding, "metadata").get("namespace"))
 			.containsExactlyInAnyOrder("a", "b");
 		assertThat(bindings).allSatisfy((binding) -> {
 			assertThat(map(binding, "roleRef")).containsEntry("kind", "Role").containsEntry("name", FULLNAME);
 			assertThat(list(binding, "subjects")).containsExactly(serviceAccount(FULLNAME));
 		});
+	}
+
+	@Test
+	void growsClusterWideOnlyByNodePatchAndPriorityClasses() {
+		List<Map<String, Object>> writes = list(render().single("ClusterRole"), "rules")
+			.stream()
+			.filter((rule) -> !READ_ONLY.equals(rule.get("verbs")))
+			.toList();
+		assertThat(writes).containsExactlyInAnyOrder(
+				Map.of("apiGroups", List.of(""), "resources", List.of("nodes"), "verbs", List.of("patch")),
+				Map.of("apiGroups", List.of("scheduling.k8s.io"), "resources", List.of("priorityclasses"), "verbs",
+						List.of("get", "list", "watch", "create", "update", "patch", "delete")));
+	}
+
+	@Test
+	void grantsConfigMapsAndTheDevicePluginDaemonSetInTheSharingNamespaceOnly() {
+		Manifests manifests = render(Map.of("sharing.namespace", "nvidia", "sharing.daemonSet", "dp"));
+		Map<String, Object> role = manifests.single("Role");
+		assertThat(map(role, "metadata")).containsEntry("namespace", "nvidia");
+		assertThat(list(role, "rules")).containsExactly(
+				Map.of("apiGroups", List.of(""), "resources", List.of("configmaps"), "verbs",
+						List.of("get", "list", "watch", "create", "update", "patch")),
+				Map.of("apiGroups", List.of("apps"), "resources", List.of("daemonsets"), "resourceNames",
+						List.of("dp"), "verbs", List.of("get", "patch")));
+		Map<String, Object> binding = manifests.single("RoleBinding");
+		assertThat(map(binding, "metadata")).containsEntry("namespace", "nvidia");
+		assertThat(map(binding, "roleRef")).containsEntry("name", FULLNAME + "-sharing");
+		assertThat(list(binding, "subjects")).containsExactly(serviceAccount(FULLNAME));
+		Map<String, Map<String, Object>> env = env(manifests);
+		assertThat(env.get("TIERGATE_SHARING_NAMESPACE")).containsEntry("value", "nvidia");
+		assertThat(env.get("TIERGATE_SHARING_DAEMON_SET")).containsEntry("value", "dp");
+		assertThat(env(render()).get("TIERGATE_SHARING_CONFIG_MAP")).containsEntry("value", "device-plugin-config");
 	}
 
 	@Test
@@ -313,6 +347,16 @@ class HelmChartTests {
 			.contains("--set auth.existingSecret=" + FULLNAME + "-admin");
 		assertThat(notes(Map.of("auth.existingSecret", "tiergate-admin"))).doesNotContain("no admin password")
 			.contains("Secret tiergate-admin (key admin-password-hash)");
+	}
+
+	private static List<Map<String, Object>> readRules(List<Map<String, Object>> rules) {
+		return rules.stream().filter((rule) -> READ_ONLY.equals(rule.get("verbs"))).toList();
+	}
+
+	private static List<Map<String, Object>> withoutSharing(List<Map<String, Object>> objects) {
+		return objects.stream()
+			.filter((object) -> !(FULLNAME + "-sharing").equals(map(object, "metadata").get("name")))
+			.toList();
 	}
 
 	private static void assertReadOnlyCoreRule(Map<String, Object> rule) {

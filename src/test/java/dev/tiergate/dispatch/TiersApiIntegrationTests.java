@@ -74,7 +74,14 @@ class TiersApiIntegrationTests extends FleetIntegrationTestSupport {
 		assertThat(body.at("/P0/maxQueueWait").asString()).isEqualTo("PT3S");
 		assertThat(body.at("/P0/maxQueueDepth").asInt()).isEqualTo(1000);
 		assertThat(this.tiers.get(Tier.P0).reservedShare()).isEqualTo(0.4);
+		assertThat(this.audit.entries("tier", null, null, 1)).singleElement().satisfies((entry) -> {
+			assertThat(entry.after()).contains("\"reservedShare\":0.4");
+			assertThat(entry.before()).contains("\"reservedShare\":0.3");
+		});
 	}
+
+	@Autowired
+	private dev.tiergate.audit.AuditLog audit;
 
 	@Test
 	void viewersMayNotChangeTiers() throws Exception {

@@ -32,55 +32,81 @@ class InformerClusterView implements ClusterView, SmartLifecycle {
 
 	private static final Logger logger = LoggerFactory.getLogger(InformerClusterView.class);
 
+	private final ApiClient client;
+
 	private final ClusterProperties properties;
-
-	private final List<SharedInformerFactory> factories = new ArrayList<>();
-
-	private final SharedIndexInformer<V1Node> nodeInformer;
-
-	private final List<SharedIndexInformer<V1Pod>> podInformers = new ArrayList<>();
 
 	private final List<PodListener> listeners = new CopyOnWriteArrayList<>();
 
+	private volatile Informers informers;
+
 	private volatile boolean running;
 
+	private boolean stopped;
+
 	InformerClusterView(ApiClient client, ClusterProperties properties) {
+		this.client = client;
 		this.properties = properties;
-		CoreV1Api api = new CoreV1Api(client);
-		long resync = properties.resync().toMillis();
-		// The existence selector narrows the list on a real API server; the handler filters again because not every
-		// API server implementation honours set-based selectors.
-		String selector = properties.modelLabel();
-		SharedInformerFactory nodeFactory = new SharedInformerFactory(client);
-		this.factories.add(nodeFactory);
-		this.nodeInformer = nodeFactory.sharedIndexInformerFor((params) -> api.listNode()
-			.resourceVersion(params.resourceVersion)
-			.timeoutSeconds(params.timeoutSeconds)
-			.watch(params.watch)
-			.buildCall(null), V1Node.class, V1NodeList.class, resync, this::informerError);
-		if (properties.allNamespaces()) {
-			SharedInformerFactory factory = new SharedInformerFactory(client);
-			this.factories.add(factory);
-			this.podInformers.add(factory.sharedIndexInformerFor((params) -> api.listPodForAllNamespaces()
-				.labelSelector(selector)
+		this.informers = new Informers();
+	}
+
+	/**
+	 * One set of informers. Stopping shuts their threads down for good, so a restart (a paused test context, for
+	 * one) builds a new set.
+	 */
+	private final class Informers {
+
+		private final List<SharedInformerFactory> factories = new ArrayList<>();
+
+		private final SharedIndexInformer<V1Node> nodeInformer;
+
+		private final List<SharedIndexInformer<V1Pod>> podInformers = new ArrayList<>();
+
+		Informers() {
+			ApiClient client = InformerClusterView.this.client;
+			ClusterProperties properties = InformerClusterView.this.properties;
+			CoreV1Api api = new CoreV1Api(client);
+			long resync = properties.resync().toMillis();
+			// The existence selector narrows the list on a real API server; the handler filters again because not
+			// every API server implementation honours set-based selectors.
+			String selector = properties.modelLabel();
+			SharedInformerFactory nodeFactory = new SharedInformerFactory(client);
+			this.factories.add(nodeFactory);
+			this.nodeInformer = nodeFactory.sharedIndexInformerFor((params) -> api.listNode()
 				.resourceVersion(params.resourceVersion)
 				.timeoutSeconds(params.timeoutSeconds)
 				.watch(params.watch)
-				.buildCall(null), V1Pod.class, V1PodList.class, resync, this::informerError));
-		}
-		else {
-			for (String namespace : properties.namespaces().stream().filter((n) -> !n.isBlank()).distinct().toList()) {
+				.buildCall(null), V1Node.class, V1NodeList.class, resync, InformerClusterView.this::informerError);
+			if (properties.allNamespaces()) {
 				SharedInformerFactory factory = new SharedInformerFactory(client);
 				this.factories.add(factory);
-				this.podInformers.add(factory.sharedIndexInformerFor((params) -> api.listNamespacedPod(namespace)
+				this.podInformers.add(factory.sharedIndexInformerFor((params) -> api.listPodForAllNamespaces()
 					.labelSelector(selector)
 					.resourceVersion(params.resourceVersion)
 					.timeoutSeconds(params.timeoutSeconds)
 					.watch(params.watch)
-					.buildCall(null), V1Pod.class, V1PodList.class, resync, this::informerError));
+					.buildCall(null), V1Pod.class, V1PodList.class, resync, InformerClusterView.this::informerError));
 			}
+			else {
+				for (String namespace : properties.namespaces()
+					.stream()
+					.filter((n) -> !n.isBlank())
+					.distinct()
+					.toList()) {
+					SharedInformerFactory factory = new SharedInformerFactory(client);
+					this.factories.add(factory);
+					this.podInformers.add(factory.sharedIndexInformerFor((params) -> api.listNamespacedPod(namespace)
+						.labelSelector(selector)
+						.resourceVersion(params.resourceVersion)
+						.timeoutSeconds(params.timeoutSeconds)
+						.watch(params.watch)
+						.buildCall(null), V1Pod.class, V1PodList.class, resync,
+							InformerClusterView.this::informerError));
+				}
+			}
+			this.podInformers.forEach((informer) -> informer.addEventHandler(new PodHandler()));
 		}
-		this.podInformers.forEach((informer) -> informer.addEventHandler(new PodHandler()));
+
 	}
 
 	private void informerError(Class<?> type, Throwable ex) {
@@ -89,7 +115,7 @@ class InformerClusterView implements ClusterView, SmartLifecycle {
 
 	@Override
 	public List<GpuNode> nodes() {
-		return this.nodeInformer.getIndexer()
+		return this.informers.nodeInformer.getIndexer()
 			.list()
 			.stream()
 			.map(KubernetesObjects::node)
@@ -99,7 +125,7 @@ class InformerClusterView implements ClusterView, SmartLifecycle {
 
 	@Override
 	public List<InferencePod> inferencePods() {
-		return this.podInformers.stream()
+		return this.informers.podInformers.stream()
 			.flatMap((informer) -> informer.getIndexer().list().stream())
 			.map(this::toPod)
 			.filter((pod) -> !pod.model().isEmpty())
@@ -109,8 +135,9 @@ class InformerClusterView implements ClusterView, SmartLifecycle {
 
 	@Override
 	public boolean synced() {
-		return this.running && this.nodeInformer.hasSynced()
-				&& this.podInformers.stream().allMatch(SharedIndexInformer::hasSynced);
+		Informers current = this.informers;
+		return this.running && current.nodeInformer.hasSynced()
+				&& current.podInformers.stream().allMatch(SharedIndexInformer::hasSynced);
 	}
 
 	@Override
@@ -124,15 +151,23 @@ class InformerClusterView implements ClusterView, SmartLifecycle {
 	}
 
 	@Override
-	public void start() {
-		this.factories.forEach(SharedInformerFactory::startAllRegisteredInformers);
+	public synchronized void start() {
+		if (this.running) {
+			return;
+		}
+		if (this.stopped) {
+			this.informers = new Informers();
+			this.stopped = false;
+		}
+		this.informers.factories.forEach(SharedInformerFactory::startAllRegisteredInformers);
 		this.running = true;
 	}
 
 	@Override
-	public void stop() {
+	public synchronized void stop() {
 		this.running = false;
-		this.factories.forEach((factory) -> factory.stopAllRegisteredInformers(true));
+		this.stopped = true;
+		this.informers.factories.forEach((factory) -> factory.stopAllRegisteredInformers(true));
 	}
 
 	@Override

@@ -2,17 +2,21 @@ package dev.tiergate.cluster.internal;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Clock;
 import java.time.Duration;
 
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
+import dev.tiergate.audit.AuditLog;
 import dev.tiergate.cluster.ClusterProperties;
+import dev.tiergate.cluster.SharingProperties;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.util.ClientBuilder;
 
 /**
- * The official Kubernetes client and the informers built on it.
+ * The official Kubernetes client, the informers built on it, and the writers of sharing profiles and
+ * PriorityClasses.
  */
 @Configuration(proxyBeanMethods = false)
 class KubernetesClientConfiguration {
@@ -39,6 +43,18 @@ class KubernetesClientConfiguration {
 	@Bean
 	InformerClusterView clusterView(ApiClient kubernetesApiClient, ClusterProperties properties) {
 		return new InformerClusterView(kubernetesApiClient, properties);
+	}
+
+	@Bean
+	KubernetesSharingProfiles sharingProfiles(ApiClient kubernetesApiClient, SharingProperties properties,
+			InformerClusterView clusterView, AuditLog audit, Clock clock) {
+		return new KubernetesSharingProfiles(kubernetesApiClient, properties, clusterView, audit, clock);
+	}
+
+	@Bean
+	KubernetesPriorityClasses priorityClasses(ApiClient kubernetesApiClient, ClusterProperties properties,
+			AuditLog audit) {
+		return new KubernetesPriorityClasses(kubernetesApiClient, properties, audit);
 	}
 
 	@Bean

@@ -88,6 +88,20 @@ class InformerClusterViewTests {
 	}
 
 	@Test
+	void startsAgainAfterStopAsAPausedTestContextDoes() throws Exception {
+		startView(List.of());
+		this.view.stop();
+		this.core.createNamespacedPod("ml", FleetObjects.inferencePod("ml", "llama-2", "llama", "gpu-1", "10.0.0.3", 8000, 8, 1))
+			.execute();
+
+		this.view.start();
+
+		await().atMost(Duration.ofSeconds(10)).until(this.view::synced);
+		await().atMost(WITHIN).until(() -> endpoint("ml/llama-2") != null);
+		assertThat(this.view.inferencePods()).extracting(InferencePod::key).containsExactly("ml/llama-0", "ml/llama-2");
+	}
+
+	@Test
 	void followsAPodThatIsAddedMadeUnreadyAndDeleted() throws Exception {
 		startView(List.of());
 		this.core.createNamespacedPod("ml", FleetObjects.inferencePod("ml", "llama-1", "llama", "gpu-1", "10.0.0.2", 8000, 4, 1))

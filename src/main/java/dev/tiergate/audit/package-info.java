@@ -1,0 +1,4 @@
+/**
+ * The audit log: who changed what through Tiergate, when, with before and after, in a Redis stream.
+ */
+package dev.tiergate.audit;

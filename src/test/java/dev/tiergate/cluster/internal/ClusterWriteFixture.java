@@ -1,0 +1,80 @@
+package dev.tiergate.cluster.internal;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.StringRedisTemplate;
+
+import dev.tiergate.audit.AuditEntry;
+import dev.tiergate.audit.AuditLog;
+import dev.tiergate.audit.AuditProperties;
+import dev.tiergate.fleet.KubernetesApiStandIn;
+import io.kubernetes.client.openapi.ApiClient;
+import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.apis.AppsV1Api;
+import io.kubernetes.client.openapi.models.V1Container;
+import io.kubernetes.client.openapi.models.V1DaemonSet;
+import io.kubernetes.client.openapi.models.V1DaemonSetSpec;
+import io.kubernetes.client.openapi.models.V1LabelSelector;
+import io.kubernetes.client.openapi.models.V1ObjectMeta;
+import io.kubernetes.client.openapi.models.V1PodSpec;
+import io.kubernetes.client.openapi.models.V1PodTemplateSpec;
+
+/**
+ * A Kubernetes API stand-in of its own (so writes do not touch the shared fleet), an official client on it, and an
+ * audit log in a stream of its own on the local Redis.
+ */
+final class ClusterWriteFixture implements AutoCloseable {
+
+	final KubernetesApiStandIn kubernetes = new KubernetesApiStandIn().start();
+
+	final ApiClient client = this.kubernetes.apiClient();
+
+	final Clock clock = Clock.fixed(Instant.parse("2026-11-02T09:30:00Z"), ZoneOffset.UTC);
+
+	private final LettuceConnectionFactory connections;
+
+	final StringRedisTemplate redis;
+
+	final String auditKey = "tg:audit:test-" + UUID.randomUUID();
+
+	final AuditLog audit;
+
+	ClusterWriteFixture() {
+		this.connections = new LettuceConnectionFactory(new RedisStandaloneConfiguration("127.0.0.1", 6379));
+		this.connections.afterPropertiesSet();
+		this.connections.start();
+		this.redis = new StringRedisTemplate(this.connections);
+		this.audit = new AuditLog(this.redis, new AuditProperties(this.auditKey, 1000), this.clock);
+	}
+
+	List<AuditEntry> auditEntries() {
+		return this.audit.entries(null, null, null, 1000);
+	}
+
+	void createDevicePluginDaemonSet(String namespace, String name) throws ApiException {
+		Map<String, String> labels = Map.of("app", name);
+		new AppsV1Api(this.client).createNamespacedDaemonSet(namespace, new V1DaemonSet().apiVersion("apps/v1")
+			.kind("DaemonSet")
+			.metadata(new V1ObjectMeta().name(name).namespace(namespace))
+			.spec(new V1DaemonSetSpec().selector(new V1LabelSelector().matchLabels(labels))
+				.template(new V1PodTemplateSpec().metadata(new V1ObjectMeta().labels(labels))
+					.spec(new V1PodSpec().containers(List.of(new V1Container().name("nvidia-device-plugin")
+						.image("nvcr.io/nvidia/k8s-device-plugin:v0.17.0")))))))
+			.execute();
+	}
+
+	@Override
+	public void close() {
+		this.redis.delete(this.auditKey);
+		this.connections.destroy();
+		this.kubernetes.close();
+	}
+
+}
