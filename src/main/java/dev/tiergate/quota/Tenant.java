@@ -1,5 +1,7 @@
 package dev.tiergate.quota;
 
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.Objects;
 import java.util.Set;
 
@@ -35,7 +37,7 @@ public record Tenant(String id, String displayName, Set<Tier> allowedTiers, Tier
 		if (allowedTiers == null || allowedTiers.isEmpty()) {
 			throw new InvalidTenantException("allowedTiers", "must name at least one tier");
 		}
-		allowedTiers = Set.copyOf(allowedTiers);
+		allowedTiers = Collections.unmodifiableSet(EnumSet.copyOf(allowedTiers));
 		if (defaultTier == null) {
 			throw new InvalidTenantException("defaultTier", "is required");
 		}

@@ -225,12 +225,30 @@ public class TenantStore {
 	 * @throws TenantNotFoundException if the tenant does not exist
 	 */
 	public String createKey(String tenantId) {
+		return issueKey(tenantId).key();
+	}
+
+	/**
+	 * A key just made: the only time the key itself is seen.
+	 *
+	 * @param key the key
+	 * @param info what listings show of it
+	 */
+	public record IssuedKey(String key, KeyInfo info) {
+	}
+
+	/**
+	 * Makes a new API key for a tenant and says how listings will show it.
+	 * @param tenantId the tenant
+	 * @return the key and its listing
+	 * @throws TenantNotFoundException if the tenant does not exist
+	 */
+	public IssuedKey issueKey(String tenantId) {
 		if (find(tenantId).isEmpty()) {
 			throw notFound(tenantId);
 		}
 		String key = ApiKeys.generate("tg-");
-		addKey(tenantId, key);
-		return key;
+		return new IssuedKey(key, register(tenantId, key));
 	}
 
 	/**
@@ -240,14 +258,20 @@ public class TenantStore {
 	 * @param key the key
 	 */
 	public void addKey(String tenantId, String key) {
-		String hash = ApiKeys.hash(key);
-		if (Boolean.TRUE.equals(this.redis.hasKey(lookupKey(hash)))) {
+		if (Boolean.TRUE.equals(this.redis.hasKey(lookupKey(ApiKeys.hash(key))))) {
 			return;
 		}
+		register(tenantId, key);
+	}
+
+	private KeyInfo register(String tenantId, String key) {
+		String hash = ApiKeys.hash(key);
 		String keyId = UUID.randomUUID().toString().substring(0, 8);
+		long created = this.clock.millis();
 		this.redis.opsForHash()
-			.put(keysKey(tenantId), keyId, hash + "|" + ApiKeys.displayPrefix(key) + "|" + this.clock.millis());
+			.put(keysKey(tenantId), keyId, hash + "|" + ApiKeys.displayPrefix(key) + "|" + created);
 		this.redis.opsForValue().set(lookupKey(hash), tenantId + "|" + keyId);
+		return new KeyInfo(keyId, ApiKeys.displayPrefix(key), Instant.ofEpochMilli(created));
 	}
 
 	/**
