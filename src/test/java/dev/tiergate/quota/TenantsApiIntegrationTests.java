@@ -41,6 +41,13 @@ class TenantsApiIntegrationTests extends FleetIntegrationTestSupport {
 		return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
 	}
 
+	/** This class's REST helpers, aimed at another test's application. */
+	static TenantsApiIntegrationTests on(int port) {
+		TenantsApiIntegrationTests helper = new TenantsApiIntegrationTests();
+		helper.port = port;
+		return helper;
+	}
+
 	static String basic(String user, String password) {
 		return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
 	}
