@@ -22,6 +22,8 @@ import org.springframework.web.bind.annotation.RestController;
 import dev.tiergate.dispatch.Admission;
 import dev.tiergate.dispatch.DispatchRuntime;
 import dev.tiergate.dispatch.Tier;
+import dev.tiergate.quota.QuotaPermit;
+import dev.tiergate.quota.QuotaService;
 import dev.tiergate.quota.Tenant;
 import dev.tiergate.routing.Endpoint;
 import dev.tiergate.routing.EndpointRegistry;
@@ -64,14 +66,17 @@ class CompletionsApiController {
 
 	private final MeterRegistry meters;
 
+	private final QuotaService quota;
+
 	CompletionsApiController(DispatchRuntime dispatcher, EndpointRegistry registry, UpstreamClient upstream,
-			ProxyProperties properties, JsonMapper json, MeterRegistry meters) {
+			ProxyProperties properties, JsonMapper json, MeterRegistry meters, QuotaService quota) {
 		this.dispatcher = dispatcher;
 		this.registry = registry;
 		this.upstream = upstream;
 		this.properties = properties;
 		this.json = json;
 		this.meters = meters;
+		this.quota = quota;
 	}
 
 	private static byte[] event(String message, String type, String code) {
@@ -115,6 +120,10 @@ class CompletionsApiController {
 					"The model '" + model + "' does not exist");
 		}
 		long cost = TokenEstimates.promptTokens(body) + TokenEstimates.maxTokens(body, this.properties.defaultMaxTokens());
+		// Quota (issue 6): admitted here or refused with 429/503 before queueing; QuotaPermits ends the permit.
+		QuotaPermit permit = this.quota.admit(tenant, tier, model, TokenEstimates.promptTokens(body),
+				TokenEstimates.maxTokens(body, this.properties.defaultMaxTokens()));
+		QuotaPermits.attach(request, response, permit);
 		String requestId = UUID.randomUUID().toString();
 		MDC.put("requestId", requestId);
 		try (Admission admission = this.dispatcher.admit(model, tier, tenant.id(), tenant.weight(), cost)) {

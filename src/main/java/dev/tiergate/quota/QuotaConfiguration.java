@@ -1,20 +1,66 @@
 package dev.tiergate.quota;
 
 import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 
+import org.springframework.boot.data.redis.autoconfigure.ClientResourcesBuilderCustomizer;
+import org.springframework.boot.data.redis.autoconfigure.LettuceClientOptionsBuilderCustomizer;
+import org.springframework.boot.health.contributor.Health;
+import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.data.redis.core.StringRedisTemplate;
 
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.resource.Delay;
+import io.micrometer.core.instrument.MeterRegistry;
+
 /**
- * Quota's beans.
+ * Quota's beans, and the Redis client behaviour the admission path needs: a command issued while the connection is
+ * down fails at once instead of waiting in Lettuce's queue, and reconnection is retried at most a second apart, so
+ * normal mode returns soon after Redis does.
  */
 @Configuration(proxyBeanMethods = false)
 class QuotaConfiguration {
 
 	@Bean
-	TenantStore tenantStore(StringRedisTemplate redis, Clock clock) {
-		return new TenantStore(redis, clock);
+	QuotaBackendCircuit quotaBackendCircuit(QuotaProperties properties, Clock clock, MeterRegistry meters) {
+		return new QuotaBackendCircuit(properties.failureThreshold(), properties.openFor(), clock, meters);
+	}
+
+	@Bean
+	TenantStore tenantStore(StringRedisTemplate redis, Clock clock, QuotaBackendCircuit circuit) {
+		return new TenantStore(redis, clock, circuit);
+	}
+
+	@Bean
+	QuotaService quotaService(StringRedisTemplate redis, QuotaProperties properties, Clock clock,
+			MeterRegistry meters, QuotaBackendCircuit circuit) {
+		return new QuotaService(redis, properties, clock, meters, circuit);
+	}
+
+	@Bean
+	HealthIndicator quotaHealthIndicator(QuotaBackendCircuit circuit, QuotaProperties properties) {
+		return () -> {
+			QuotaBackendCircuit.State state = circuit.state();
+			return Health.up()
+				.withDetail("mode", (state == QuotaBackendCircuit.State.CLOSED) ? "redis" : "fallback")
+				.withDetail("circuit", state.name().toLowerCase())
+				.withDetail("outagePolicy", properties.outagePolicy())
+				.build();
+		};
+	}
+
+	@Bean
+	LettuceClientOptionsBuilderCustomizer quotaFailFastWhenDisconnected() {
+		return (options) -> options.disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS);
+	}
+
+	@Bean
+	ClientResourcesBuilderCustomizer quotaQuickReconnect() {
+		return (resources) -> resources
+			.reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS));
 	}
 
 }

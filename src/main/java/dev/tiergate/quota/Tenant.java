@@ -1,5 +1,7 @@
 package dev.tiergate.quota;
 
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.Objects;
 import java.util.Set;
 
@@ -13,29 +15,51 @@ import dev.tiergate.dispatch.Tier;
  * @param allowedTiers tiers its requests may use
  * @param defaultTier tier of a request that names none; one of {@code allowedTiers}
  * @param weight fair-share weight among the tenants of a tier
+ * @param limits its quota limits, each optional
  */
-public record Tenant(String id, String displayName, Set<Tier> allowedTiers, Tier defaultTier, int weight) {
+public record Tenant(String id, String displayName, Set<Tier> allowedTiers, Tier defaultTier, int weight,
+		Limits limits) {
 
 	/** Pattern of a valid tenant id: it becomes part of Redis keys and URLs. */
 	public static final String ID_PATTERN = "[a-z0-9][a-z0-9-]{0,62}";
 
+	/** Longest display name. */
+	public static final int MAX_DISPLAY_NAME = 200;
+
 	public Tenant {
-		Objects.requireNonNull(id, "id");
-		if (!id.matches(ID_PATTERN)) {
-			throw new IllegalArgumentException("id must match " + ID_PATTERN);
+		if (id == null || !id.matches(ID_PATTERN)) {
+			throw new InvalidTenantException("id", "must match " + ID_PATTERN);
 		}
-		displayName = (displayName == null || displayName.isBlank()) ? id : displayName;
-		allowedTiers = Set.copyOf(allowedTiers);
-		if (allowedTiers.isEmpty()) {
-			throw new IllegalArgumentException("allowedTiers must name at least one tier");
+		displayName = (displayName == null || displayName.isBlank()) ? id : displayName.strip();
+		if (displayName.length() > MAX_DISPLAY_NAME) {
+			throw new InvalidTenantException("displayName", "must be at most " + MAX_DISPLAY_NAME + " characters");
 		}
-		Objects.requireNonNull(defaultTier, "defaultTier");
+		if (allowedTiers == null || allowedTiers.isEmpty()) {
+			throw new InvalidTenantException("allowedTiers", "must name at least one tier");
+		}
+		allowedTiers = Collections.unmodifiableSet(EnumSet.copyOf(allowedTiers));
+		if (defaultTier == null) {
+			throw new InvalidTenantException("defaultTier", "is required");
+		}
 		if (!allowedTiers.contains(defaultTier)) {
-			throw new IllegalArgumentException("defaultTier must be one of allowedTiers");
+			throw new InvalidTenantException("defaultTier", "must be one of allowedTiers");
 		}
 		if (weight < 1 || weight > 1000) {
-			throw new IllegalArgumentException("weight must be between 1 and 1000");
+			throw new InvalidTenantException("weight", "must be between 1 and 1000");
 		}
+		limits = Objects.requireNonNullElse(limits, Limits.NONE);
+	}
+
+	/**
+	 * A tenant without quota limits.
+	 * @param id stable identifier
+	 * @param displayName name shown to operators
+	 * @param allowedTiers tiers its requests may use
+	 * @param defaultTier tier of a request that names none
+	 * @param weight fair-share weight among the tenants of a tier
+	 */
+	public Tenant(String id, String displayName, Set<Tier> allowedTiers, Tier defaultTier, int weight) {
+		this(id, displayName, allowedTiers, defaultTier, weight, Limits.NONE);
 	}
 
 	/**
@@ -45,6 +69,15 @@ public record Tenant(String id, String displayName, Set<Tier> allowedTiers, Tier
 	 */
 	public boolean allows(Tier tier) {
 		return this.allowedTiers.contains(tier);
+	}
+
+	/**
+	 * This tenant with other limits.
+	 * @param limits the new limits
+	 * @return a copy
+	 */
+	public Tenant withLimits(Limits limits) {
+		return new Tenant(this.id, this.displayName, this.allowedTiers, this.defaultTier, this.weight, limits);
 	}
 
 }

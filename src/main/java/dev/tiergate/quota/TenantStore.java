@@ -1,16 +1,24 @@
 package dev.tiergate.quota;
 
 import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 
+import org.springframework.dao.DataAccessException;
+import org.springframework.dao.DataAccessResourceFailureException;
 import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.data.redis.core.script.DefaultRedisScript;
+import org.springframework.data.redis.core.script.RedisScript;
 
 import dev.tiergate.dispatch.Tier;
 
@@ -18,24 +26,53 @@ import dev.tiergate.dispatch.Tier;
  * Tenants and their API keys, in Redis. A key is stored only as its hash; the key itself is returned once, when it is
  * made.
  * <p>
- * Layout: {@code tg:quota:tenants} (set of ids); {@code tg:quota:{id}:tenant} (hash of the tenant's fields);
- * {@code tg:quota:{id}:keys} (hash keyId -> "hash|prefix|createdMillis"); {@code tg:quota:key:<sha256>} (string
- * "id|keyId", the lookup used on every request, so revoking a key takes effect at once on every replica).
+ * Layout: {@code tg:quota:tenants} (set of ids); {@code tg:quota:{id}:tenant} (hash of the tenant's fields and
+ * limits); {@code tg:quota:{id}:keys} (hash keyId -> "hash|prefix|createdMillis"); {@code tg:quota:key:<sha256>}
+ * (string "id|keyId", the lookup used on every request, so revoking a key takes effect at once on every replica).
+ * Deleting a tenant removes these but keeps its usage ({@code tg:quota:{id}:usage:*}, {@code tg:quota:{id}:budget}).
+ * <p>
+ * While Redis is unreachable (or the quota circuit is open), {@link #authenticate} answers from the keys this replica
+ * saw succeed last, so that tiers that fail open keep being served; revocations made during the outage cannot be seen
+ * until Redis returns.
  */
 public class TenantStore {
 
 	static final String TENANTS = "tg:quota:tenants";
 
+	private static final int MAX_REMEMBERED_KEYS = 10_000;
+
+	/** Creates the tenant hash only if it does not exist: 1 created, 0 exists. */
+	private static final RedisScript<Long> CREATE = new DefaultRedisScript<>("""
+			if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+			redis.call('HSET', KEYS[1], unpack(ARGV))
+			return 1""", Long.class);
+
+	/** Replaces the tenant hash only if it exists: 1 replaced, 0 missing. */
+	private static final RedisScript<Long> REPLACE = new DefaultRedisScript<>("""
+			if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+			redis.call('DEL', KEYS[1])
+			redis.call('HSET', KEYS[1], unpack(ARGV))
+			return 1""", Long.class);
+
 	private final StringRedisTemplate redis;
 
 	private final Clock clock;
 
+	private final QuotaBackendCircuit circuit;
+
+	private final Map<String, Tenant> lastKnown = new ConcurrentHashMap<>();
+
 	public TenantStore(StringRedisTemplate redis, Clock clock) {
-		this.redis = redis;
-		this.clock = clock;
+		this(redis, clock, null);
 	}
 
-	private static String tenantKey(String id) {
+	TenantStore(StringRedisTemplate redis, Clock clock, QuotaBackendCircuit circuit) {
+		this.redis = redis;
+		this.clock = clock;
+		this.circuit = circuit;
+	}
+
+	static String tenantKey(String id) {
 		return "tg:quota:{" + id + "}:tenant";
 	}
 
@@ -48,18 +85,97 @@ public class TenantStore {
 	}
 
 	/**
-	 * Creates or replaces a tenant.
+	 * An API key as listings show it: never the key itself.
+	 *
+	 * @param id the key's id, used to revoke it
+	 * @param prefix its first characters
+	 * @param created when it was made
+	 */
+	public record KeyInfo(String id, String prefix, Instant created) {
+	}
+
+	/**
+	 * Creates or replaces a tenant (used for seeding).
 	 * @param tenant the tenant
 	 */
 	public void save(Tenant tenant) {
+		this.redis.delete(tenantKey(tenant.id()));
+		this.redis.opsForHash().putAll(tenantKey(tenant.id()), fields(tenant));
+		this.redis.opsForSet().add(TENANTS, tenant.id());
+	}
+
+	/**
+	 * Creates a tenant.
+	 * @param tenant the tenant
+	 * @throws TenantConflictException if one with the same id exists
+	 */
+	public void create(Tenant tenant) {
+		Long created = this.redis.execute(CREATE, List.of(tenantKey(tenant.id())), flat(fields(tenant)));
+		if (created == null || created == 0) {
+			throw new TenantConflictException(tenant.id());
+		}
+		this.redis.opsForSet().add(TENANTS, tenant.id());
+	}
+
+	/**
+	 * Replaces an existing tenant's fields and limits.
+	 * @param tenant the tenant
+	 * @throws TenantNotFoundException if none has its id
+	 */
+	public void update(Tenant tenant) {
+		Long replaced = this.redis.execute(REPLACE, List.of(tenantKey(tenant.id())), flat(fields(tenant)));
+		if (replaced == null || replaced == 0) {
+			throw notFound(tenant.id());
+		}
+		this.lastKnown.replaceAll((hash, known) -> known.id().equals(tenant.id()) ? tenant : known);
+	}
+
+	/**
+	 * Deletes a tenant and its keys (which stop working at once); its usage history stays.
+	 * @param id the tenant
+	 * @return whether it existed
+	 */
+	public boolean delete(String id) {
+		if (!id.matches(Tenant.ID_PATTERN)) {
+			return false;
+		}
+		for (Object value : this.redis.opsForHash().values(keysKey(id))) {
+			this.redis.delete(lookupKey(((String) value).split("\\|")[0]));
+		}
+		this.lastKnown.values().removeIf((known) -> known.id().equals(id));
+		Long removed = this.redis.delete(List.of(tenantKey(id), keysKey(id)));
+		this.redis.opsForSet().remove(TENANTS, id);
+		return removed != null && removed > 0;
+	}
+
+	private static Map<String, String> fields(Tenant tenant) {
 		Map<String, String> fields = new LinkedHashMap<>();
 		fields.put("displayName", tenant.displayName());
 		fields.put("allowedTiers",
 				tenant.allowedTiers().stream().sorted().map(Tier::name).collect(Collectors.joining(",")));
 		fields.put("defaultTier", tenant.defaultTier().name());
 		fields.put("weight", Integer.toString(tenant.weight()));
-		this.redis.opsForHash().putAll(tenantKey(tenant.id()), fields);
-		this.redis.opsForSet().add(TENANTS, tenant.id());
+		Limits limits = tenant.limits();
+		putIfSet(fields, "requestsPerMinute", limits.requestsPerMinute());
+		putIfSet(fields, "tokensPerMinute", limits.tokensPerMinute());
+		putIfSet(fields, "maxConcurrent", limits.maxConcurrent());
+		putIfSet(fields, "monthlyTokenBudget", limits.monthlyTokenBudget());
+		return fields;
+	}
+
+	private static void putIfSet(Map<String, String> fields, String name, Long value) {
+		if (value != null) {
+			fields.put(name, Long.toString(value));
+		}
+	}
+
+	private static Object[] flat(Map<String, String> fields) {
+		List<String> args = new ArrayList<>();
+		fields.forEach((k, v) -> {
+			args.add(k);
+			args.add(v);
+		});
+		return args.toArray();
 	}
 
 	/**
@@ -68,7 +184,7 @@ public class TenantStore {
 	 * @return the tenant, or empty if none has that id
 	 */
 	public Optional<Tenant> find(String id) {
-		if (!id.matches(Tenant.ID_PATTERN)) {
+		if (id == null || !id.matches(Tenant.ID_PATTERN)) {
 			return Optional.empty();
 		}
 		Map<Object, Object> fields = this.redis.opsForHash().entries(tenantKey(id));
@@ -80,8 +196,16 @@ public class TenantStore {
 			.map(Tier::parse)
 			.flatMap(Optional::stream)
 			.forEach(tiers::add);
+		Limits limits = new Limits(number(fields, "requestsPerMinute"), number(fields, "tokensPerMinute"),
+				number(fields, "maxConcurrent"), number(fields, "monthlyTokenBudget"));
 		return Optional.of(new Tenant(id, (String) fields.get("displayName"), tiers,
-				Tier.valueOf((String) fields.get("defaultTier")), Integer.parseInt((String) fields.get("weight"))));
+				Tier.valueOf((String) fields.get("defaultTier")), Integer.parseInt((String) fields.get("weight")),
+				limits));
+	}
+
+	private static Long number(Map<Object, Object> fields, String name) {
+		Object value = fields.get(name);
+		return (value != null) ? Long.valueOf((String) value) : null;
 	}
 
 	/**
@@ -98,11 +222,33 @@ public class TenantStore {
 	 * Makes a new API key for a tenant.
 	 * @param tenantId the tenant
 	 * @return the key, which is not stored and cannot be shown again
+	 * @throws TenantNotFoundException if the tenant does not exist
 	 */
 	public String createKey(String tenantId) {
+		return issueKey(tenantId).key();
+	}
+
+	/**
+	 * A key just made: the only time the key itself is seen.
+	 *
+	 * @param key the key
+	 * @param info what listings show of it
+	 */
+	public record IssuedKey(String key, KeyInfo info) {
+	}
+
+	/**
+	 * Makes a new API key for a tenant and says how listings will show it.
+	 * @param tenantId the tenant
+	 * @return the key and its listing
+	 * @throws TenantNotFoundException if the tenant does not exist
+	 */
+	public IssuedKey issueKey(String tenantId) {
+		if (find(tenantId).isEmpty()) {
+			throw notFound(tenantId);
+		}
 		String key = ApiKeys.generate("tg-");
-		addKey(tenantId, key);
-		return key;
+		return new IssuedKey(key, register(tenantId, key));
 	}
 
 	/**
@@ -112,27 +258,107 @@ public class TenantStore {
 	 * @param key the key
 	 */
 	public void addKey(String tenantId, String key) {
-		String hash = ApiKeys.hash(key);
-		if (Boolean.TRUE.equals(this.redis.hasKey(lookupKey(hash)))) {
+		if (Boolean.TRUE.equals(this.redis.hasKey(lookupKey(ApiKeys.hash(key))))) {
 			return;
 		}
+		register(tenantId, key);
+	}
+
+	private KeyInfo register(String tenantId, String key) {
+		String hash = ApiKeys.hash(key);
 		String keyId = UUID.randomUUID().toString().substring(0, 8);
+		long created = this.clock.millis();
 		this.redis.opsForHash()
-			.put(keysKey(tenantId), keyId, hash + "|" + ApiKeys.displayPrefix(key) + "|" + this.clock.millis());
+			.put(keysKey(tenantId), keyId, hash + "|" + ApiKeys.displayPrefix(key) + "|" + created);
 		this.redis.opsForValue().set(lookupKey(hash), tenantId + "|" + keyId);
+		return new KeyInfo(keyId, ApiKeys.displayPrefix(key), Instant.ofEpochMilli(created));
+	}
+
+	/**
+	 * A tenant's keys, oldest first.
+	 * @param tenantId the tenant
+	 * @return prefix and creation time of each key
+	 * @throws TenantNotFoundException if the tenant does not exist
+	 */
+	public List<KeyInfo> keys(String tenantId) {
+		if (find(tenantId).isEmpty()) {
+			throw notFound(tenantId);
+		}
+		List<KeyInfo> keys = new ArrayList<>();
+		this.redis.opsForHash().entries(keysKey(tenantId)).forEach((keyId, value) -> {
+			String[] parts = ((String) value).split("\\|");
+			keys.add(new KeyInfo((String) keyId, parts[1], Instant.ofEpochMilli(Long.parseLong(parts[2]))));
+		});
+		keys.sort(Comparator.comparing(KeyInfo::created).thenComparing(KeyInfo::id));
+		return keys;
+	}
+
+	/**
+	 * Revokes a key: the next request that presents it, on any replica, is refused.
+	 * @param tenantId the tenant
+	 * @param keyId the key's id
+	 * @throws TenantNotFoundException if the tenant or the key does not exist
+	 */
+	public void revokeKey(String tenantId, String keyId) {
+		Object value = (tenantId.matches(Tenant.ID_PATTERN)) ? this.redis.opsForHash().get(keysKey(tenantId), keyId)
+				: null;
+		if (value == null) {
+			throw new TenantNotFoundException("Tenant '" + tenantId + "' has no key '" + keyId + "'.");
+		}
+		String hash = ((String) value).split("\\|")[0];
+		this.redis.delete(lookupKey(hash));
+		this.redis.opsForHash().delete(keysKey(tenantId), keyId);
+		this.lastKnown.remove(hash);
 	}
 
 	/**
 	 * Finds the tenant a key belongs to.
 	 * @param key the presented key
 	 * @return the tenant, or empty for an unknown or revoked key
+	 * @throws DataAccessException if Redis cannot answer and this replica has not seen the key succeed before
 	 */
 	public Optional<Tenant> authenticate(String key) {
-		String owner = this.redis.opsForValue().get(lookupKey(ApiKeys.hash(key)));
-		if (owner == null) {
-			return Optional.empty();
+		String hash = ApiKeys.hash(key);
+		if (this.circuit != null && !this.circuit.allow()) {
+			return remembered(hash, null);
 		}
-		return find(owner.substring(0, owner.indexOf('|')));
+		Optional<Tenant> tenant;
+		try {
+			String owner = this.redis.opsForValue().get(lookupKey(hash));
+			tenant = (owner != null) ? find(owner.substring(0, owner.indexOf('|'))) : Optional.empty();
+		}
+		catch (DataAccessException ex) {
+			if (this.circuit == null) {
+				throw ex;
+			}
+			this.circuit.failure(ex);
+			return remembered(hash, ex);
+		}
+		if (this.circuit != null) {
+			this.circuit.success();
+		}
+		if (tenant.isPresent()) {
+			if (this.lastKnown.size() >= MAX_REMEMBERED_KEYS) {
+				this.lastKnown.clear();
+			}
+			this.lastKnown.put(hash, tenant.get());
+		}
+		else {
+			this.lastKnown.remove(hash);
+		}
+		return tenant;
+	}
+
+	private Optional<Tenant> remembered(String hash, DataAccessException cause) {
+		Tenant known = this.lastKnown.get(hash);
+		if (known == null) {
+			throw new DataAccessResourceFailureException("Quota store unavailable and key not seen before", cause);
+		}
+		return Optional.of(known);
+	}
+
+	private static TenantNotFoundException notFound(String id) {
+		return new TenantNotFoundException("No tenant has id '" + id + "'.");
 	}
 
 }

@@ -23,6 +23,10 @@ import org.springframework.web.method.annotation.HandlerMethodValidationExceptio
 
 import dev.tiergate.dispatch.InvalidTierException;
 import dev.tiergate.proxy.OpenAiException;
+import dev.tiergate.quota.InvalidTenantException;
+import dev.tiergate.quota.QuotaException;
+import dev.tiergate.quota.TenantConflictException;
+import dev.tiergate.quota.TenantNotFoundException;
 import jakarta.servlet.http.HttpServletRequest;
 
 /**
@@ -54,6 +58,42 @@ class ErrorResponses {
 		}
 		return response;
 	}
+
+	// --- Quota and tenants (issue 6) ---
+
+	@ExceptionHandler(QuotaException.class)
+	ResponseEntity<Object> quota(QuotaException ex, HttpServletRequest request) {
+		HttpHeaders headers = new HttpHeaders();
+		ex.headers().forEach(headers::set);
+		headers.set(HttpHeaders.RETRY_AFTER, Long.toString(Math.max(1, ex.retryAfter().toSeconds()
+				+ ((ex.retryAfter().toMillisPart() > 0) ? 1 : 0))));
+		return respond(request, HttpStatusCode.valueOf(ex.status()), ex.type(), ex.code(), ex.getMessage(),
+				(ex.status() == 429) ? ProblemTypes.QUOTA_EXCEEDED : ProblemTypes.UNAVAILABLE, headers);
+	}
+
+	@ExceptionHandler(InvalidTenantException.class)
+	ResponseEntity<Object> invalidTenant(InvalidTenantException ex, HttpServletRequest request) {
+		ResponseEntity<Object> response = respond(request, HttpStatus.BAD_REQUEST, "invalid_request_error",
+				"invalid_request", ex.getMessage(), ProblemTypes.INVALID_REQUEST, new HttpHeaders());
+		if (response.getBody() instanceof ProblemDetail problem) {
+			problem.setProperty("field", ex.field());
+		}
+		return response;
+	}
+
+	@ExceptionHandler(TenantConflictException.class)
+	ResponseEntity<Object> tenantConflict(TenantConflictException ex, HttpServletRequest request) {
+		return respond(request, HttpStatus.CONFLICT, "invalid_request_error", "conflict", ex.getMessage(),
+				ProblemTypes.CONFLICT, new HttpHeaders());
+	}
+
+	@ExceptionHandler(TenantNotFoundException.class)
+	ResponseEntity<Object> tenantNotFound(TenantNotFoundException ex, HttpServletRequest request) {
+		return respond(request, HttpStatus.NOT_FOUND, "invalid_request_error", "not_found", ex.getMessage(),
+				ProblemTypes.NOT_FOUND, new HttpHeaders());
+	}
+
+	// --- end quota ---
 
 	@ExceptionHandler(MethodArgumentNotValidException.class)
 	ResponseEntity<Object> invalid(MethodArgumentNotValidException ex, HttpServletRequest request) {

@@ -1,0 +1,195 @@
+package dev.tiergate.proxy;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+
+import org.springframework.stereotype.Component;
+import org.springframework.web.filter.OncePerRequestFilter;
+
+import dev.tiergate.quota.QuotaPermit;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.WriteListener;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import jakarta.servlet.http.HttpServletResponseWrapper;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Ends each completion request's {@link QuotaPermit} when its response ends, whatever happened: with the real
+ * {@code usage} read from the answer as it passes (the JSON body, or the SSE event that carries it), with the
+ * reservation when a served answer reported none, or with a refund when it was not served. The controller attaches
+ * the permit with {@link #attach}; this filter is the one place that ends it.
+ */
+@Component
+class QuotaPermits extends OncePerRequestFilter {
+
+	private static final String PERMIT = QuotaPermits.class.getName() + ".permit";
+
+	/** Largest JSON answer read for its usage; larger ones are charged their reservation. */
+	private static final int MAX_JSON = 8 * 1024 * 1024;
+
+	/** Longest SSE line inspected. */
+	private static final int MAX_LINE = 256 * 1024;
+
+	private static final JsonMapper json = JsonMapper.builder().build();
+
+	/**
+	 * Hands an admitted request's permit to this filter and puts its rate-limit headers on the response.
+	 * @param request the request
+	 * @param response the response
+	 * @param permit the permit
+	 */
+	static void attach(HttpServletRequest request, HttpServletResponse response, QuotaPermit permit) {
+		permit.headers().forEach(response::setHeader);
+		request.setAttribute(PERMIT, permit);
+	}
+
+	@Override
+	protected boolean shouldNotFilter(HttpServletRequest request) {
+		String path = request.getRequestURI();
+		return !path.equals("/v1/chat/completions") && !path.equals("/v1/completions");
+	}
+
+	@Override
+	protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+			throws ServletException, IOException {
+		UsageCapture capture = new UsageCapture(response);
+		try {
+			chain.doFilter(request, capture);
+		}
+		finally {
+			if (request.getAttribute(PERMIT) instanceof QuotaPermit permit) {
+				request.removeAttribute(PERMIT);
+				if (capture.getStatus() >= 400 || capture.written == 0) {
+					permit.close();
+				}
+				else if (capture.usage() instanceof long[] usage) {
+					permit.complete(usage[0], usage[1]);
+				}
+				else {
+					permit.completeUnreported();
+				}
+			}
+		}
+	}
+
+	/** Passes the answer through and keeps what it needs to find the {@code usage} object. */
+	static final class UsageCapture extends HttpServletResponseWrapper {
+
+		private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+
+		private long written;
+
+		private boolean overflow;
+
+		private long[] streamUsage;
+
+		private ServletOutputStream stream;
+
+		UsageCapture(HttpServletResponse response) {
+			super(response);
+		}
+
+		private boolean eventStream() {
+			String type = getContentType();
+			return type != null && type.startsWith("text/event-stream");
+		}
+
+		@Override
+		public ServletOutputStream getOutputStream() throws IOException {
+			if (this.stream == null) {
+				ServletOutputStream out = super.getOutputStream();
+				this.stream = new ServletOutputStream() {
+
+					@Override
+					public void write(int b) throws IOException {
+						write(new byte[] { (byte) b }, 0, 1);
+					}
+
+					@Override
+					public void write(byte[] b, int off, int len) throws IOException {
+						out.write(b, off, len);
+						observe(b, off, len);
+					}
+
+					@Override
+					public void flush() throws IOException {
+						out.flush();
+					}
+
+					@Override
+					public boolean isReady() {
+						return out.isReady();
+					}
+
+					@Override
+					public void setWriteListener(WriteListener listener) {
+						out.setWriteListener(listener);
+					}
+
+				};
+			}
+			return this.stream;
+		}
+
+		private void observe(byte[] b, int off, int len) {
+			this.written += len;
+			if (!eventStream()) {
+				if (this.buffer.size() + len > MAX_JSON) {
+					this.overflow = true;
+				}
+				if (!this.overflow) {
+					this.buffer.write(b, off, len);
+				}
+				return;
+			}
+			for (int i = off; i < off + len; i++) {
+				if (b[i] == '\n') {
+					line();
+				}
+				else if (this.buffer.size() < MAX_LINE) {
+					this.buffer.write(b[i]);
+				}
+			}
+		}
+
+		private void line() {
+			String line = this.buffer.toString(StandardCharsets.UTF_8);
+			this.buffer.reset();
+			if (line.startsWith("data:") && line.contains("\"usage\"")) {
+				long[] usage = usageOf(line.substring(5).strip());
+				if (usage != null) {
+					this.streamUsage = usage;
+				}
+			}
+		}
+
+		long[] usage() {
+			if (eventStream()) {
+				return this.streamUsage;
+			}
+			return this.overflow ? null : usageOf(this.buffer.toString(StandardCharsets.UTF_8));
+		}
+
+		private static long[] usageOf(String text) {
+			try {
+				JsonNode usage = json.readTree(text).path("usage");
+				if (usage.path("prompt_tokens").isIntegralNumber()) {
+					return new long[] { usage.path("prompt_tokens").asLong(),
+							usage.path("completion_tokens").asLong(0) };
+				}
+			}
+			catch (JacksonException ex) {
+				// not JSON: no usage
+			}
+			return null;
+		}
+
+	}
+
+}

@@ -1,0 +1,52 @@
+package dev.tiergate.quota;
+
+/**
+ * A tenant's quota limits. Every limit is optional: {@code null} means no limit.
+ *
+ * @param requestsPerMinute most requests admitted in any sliding minute (1 to 100,000)
+ * @param tokensPerMinute most tokens (prompt + completion, reserved then reconciled) in any sliding minute (1 to
+ * 1,000,000,000)
+ * @param maxConcurrent most requests in flight at once (1 to 100,000)
+ * @param monthlyTokenBudget most tokens per calendar month, UTC (1 to 1,000,000,000,000)
+ */
+public record Limits(Long requestsPerMinute, Long tokensPerMinute, Long maxConcurrent, Long monthlyTokenBudget) {
+
+	/** No limits at all. */
+	public static final Limits NONE = new Limits(null, null, null, null);
+
+	/** Largest accepted {@code requestsPerMinute}: the sliding window keeps one entry per admitted request. */
+	public static final long MAX_REQUESTS_PER_MINUTE = 100_000;
+
+	/** Largest accepted {@code tokensPerMinute}. */
+	public static final long MAX_TOKENS_PER_MINUTE = 1_000_000_000L;
+
+	/** Largest accepted {@code maxConcurrent}. */
+	public static final long MAX_CONCURRENT = 100_000;
+
+	/** Largest accepted {@code monthlyTokenBudget}. */
+	public static final long MAX_MONTHLY_TOKEN_BUDGET = 1_000_000_000_000L;
+
+	public Limits {
+		check("limits.requestsPerMinute", requestsPerMinute, MAX_REQUESTS_PER_MINUTE);
+		check("limits.tokensPerMinute", tokensPerMinute, MAX_TOKENS_PER_MINUTE);
+		check("limits.maxConcurrent", maxConcurrent, MAX_CONCURRENT);
+		check("limits.monthlyTokenBudget", monthlyTokenBudget, MAX_MONTHLY_TOKEN_BUDGET);
+	}
+
+	private static void check(String field, Long value, long max) {
+		if (value != null && (value < 1 || value > max)) {
+			throw new InvalidTenantException(field,
+					"must be between 1 and " + max + ", or absent for no limit (was " + value + ")");
+		}
+	}
+
+	/**
+	 * Whether any limit is set.
+	 * @return {@code true} when at least one limit applies
+	 */
+	public boolean any() {
+		return this.requestsPerMinute != null || this.tokensPerMinute != null || this.maxConcurrent != null
+				|| this.monthlyTokenBudget != null;
+	}
+
+}

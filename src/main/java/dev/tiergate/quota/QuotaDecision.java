@@ -1,0 +1,16 @@
+package dev.tiergate.quota;
+
+import java.time.Duration;
+
+/**
+ * What one limiter (Redis or local) answered for one request.
+ *
+ * @param admitted whether all limits passed
+ * @param limit the limit that refused it, or {@code null}
+ * @param retryAfter when the limit frees up enough, or {@code null}
+ * @param requestsRemaining requests left in the sliding minute, or -1 when unlimited
+ * @param tokensRemaining tokens left in the sliding minute, or -1 when unlimited
+ */
+record QuotaDecision(boolean admitted, String limit, Duration retryAfter, long requestsRemaining,
+		long tokensRemaining) {
+}

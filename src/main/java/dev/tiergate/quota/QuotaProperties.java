@@ -1,0 +1,70 @@
+package dev.tiergate.quota;
+
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.validation.annotation.Validated;
+
+import dev.tiergate.dispatch.Tier;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotNull;
+
+/**
+ * Quota enforcement settings.
+ *
+ * @param leaseTtl how long a concurrency lease lives without renewal; a running request renews it every third of
+ * this, so a crashed replica's leases expire after at most this long
+ * @param defaultMaxTokens completion tokens reserved when a caller of {@link QuotaService#admit} passes no
+ * allowance (the proxy always passes one, from {@code tiergate.proxy.default-max-tokens}); reconciled with the real
+ * usage when the response ends
+ * @param failureThreshold consecutive Redis failures that open the quota circuit
+ * @param openFor how long the open circuit sends no call to Redis before one probe tries again
+ * @param retryAfter the {@code Retry-After} of a 503 {@code quota_unavailable}
+ * @param outagePolicy per tier, what happens while Redis is unavailable: {@code fail-open} serves under a local
+ * per-replica limiter with the same limits, {@code fail-closed} answers 503; default P0 open, P1 and P2 closed
+ */
+@Validated
+@ConfigurationProperties("tiergate.quota")
+public record QuotaProperties(@DefaultValue("30s") @NotNull Duration leaseTtl,
+		@DefaultValue("1024") @Min(1) @Max(1_000_000) long defaultMaxTokens,
+		@DefaultValue("3") @Min(1) @Max(1000) int failureThreshold, @DefaultValue("1s") @NotNull Duration openFor,
+		@DefaultValue("1s") @NotNull Duration retryAfter, @DefaultValue Map<Tier, OutagePolicy> outagePolicy) {
+
+	public QuotaProperties {
+		Map<Tier, OutagePolicy> policies = new EnumMap<>(Tier.class);
+		policies.put(Tier.P0, OutagePolicy.FAIL_OPEN);
+		policies.put(Tier.P1, OutagePolicy.FAIL_CLOSED);
+		policies.put(Tier.P2, OutagePolicy.FAIL_CLOSED);
+		if (outagePolicy != null) {
+			policies.putAll(outagePolicy);
+		}
+		outagePolicy = Map.copyOf(policies);
+	}
+
+	/**
+	 * The defaults.
+	 * @return properties as if nothing were configured
+	 */
+	public static QuotaProperties defaults() {
+		return new QuotaProperties(Duration.ofSeconds(30), 1024, 3, Duration.ofSeconds(1), Duration.ofSeconds(1),
+				Map.of());
+	}
+
+	/**
+	 * What a tier does while Redis is unavailable.
+	 */
+	public enum OutagePolicy {
+
+		/** Serve under a local per-replica limiter with the tenant's limits. */
+		FAIL_OPEN,
+
+		/** Refuse with 503 {@code quota_unavailable}. */
+		FAIL_CLOSED
+
+	}
+
+}

@@ -1,0 +1,325 @@
+package dev.tiergate.quota;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.YearMonth;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.core.io.ClassPathResource;
+import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.data.redis.core.script.DefaultRedisScript;
+import org.springframework.data.redis.core.script.RedisScript;
+
+import dev.tiergate.dispatch.Tier;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+
+/**
+ * Enforces tenants' limits on the admission path, in one Redis round trip per request: an atomic Lua script (called
+ * by SHA; Spring's script executor falls back to {@code EVAL}, which reloads it, on {@code NOSCRIPT}) checks the
+ * sliding minute of requests and tokens, the concurrency leases and the monthly budget on Redis's own clock, and
+ * records the request only if all pass. When the request ends its token reservation is reconciled with the real
+ * usage and its lease released; while it runs, the lease is renewed.
+ * <p>
+ * When Redis fails, a circuit breaker stops calls to it, and each tier follows its outage policy: fail open to the
+ * {@link LocalLimiter} (P0 by default) or fail closed with {@link QuotaException.Unavailable}.
+ */
+public class QuotaService implements AutoCloseable {
+
+	private static final Logger logger = LoggerFactory.getLogger(QuotaService.class);
+
+	static final long WINDOW_MS = 60_000;
+
+	@SuppressWarnings("rawtypes")
+	private static final RedisScript<List> ADMIT = script("admit.lua");
+
+	private static final RedisScript<Long> RECONCILE = RedisScript.of(new ClassPathResource("dev/tiergate/quota/reconcile.lua"),
+			Long.class);
+
+	private static final RedisScript<Long> RENEW = RedisScript.of(new ClassPathResource("dev/tiergate/quota/renew.lua"),
+			Long.class);
+
+	@SuppressWarnings("rawtypes")
+	private static final RedisScript<List> STATUS = new DefaultRedisScript<>("""
+			local t = redis.call('TIME')
+			local nowUs = tonumber(t[1]) * 1000000 + tonumber(t[2])
+			local nowMs = math.floor(nowUs / 1000)
+			local requests = redis.call('ZCOUNT', KEYS[1], '(' .. (nowUs - tonumber(ARGV[1]) * 1000), '+inf')
+			local tokens = tonumber(redis.call('HGET', KEYS[2], '_sum') or '0')
+			local inFlight = redis.call('ZCOUNT', KEYS[3], '(' .. nowMs, '+inf')
+			local month = tonumber(redis.call('HGET', KEYS[5], ARGV[2]) or '0')
+			return { requests, tokens, inFlight, month }""", List.class);
+
+	private final StringRedisTemplate redis;
+
+	private final QuotaProperties properties;
+
+	private final Clock clock;
+
+	private final MeterRegistry meters;
+
+	private final QuotaBackendCircuit circuit;
+
+	private final LocalLimiter local;
+
+	private final Map<String, QuotaPermit> running = new ConcurrentHashMap<>();
+
+	private final ScheduledExecutorService renewal;
+
+	QuotaService(StringRedisTemplate redis, QuotaProperties properties, Clock clock, MeterRegistry meters,
+			QuotaBackendCircuit circuit) {
+		this.redis = redis;
+		this.properties = properties;
+		this.clock = clock;
+		this.meters = meters;
+		this.circuit = circuit;
+		this.local = new LocalLimiter(clock);
+		this.renewal = Executors.newSingleThreadScheduledExecutor(
+				Thread.ofPlatform().daemon().name("quota-lease-renewal").factory());
+		long every = Math.max(10, properties.leaseTtl().toMillis() / 3);
+		this.renewal.scheduleWithFixedDelay(this::renewLeases, every, every, TimeUnit.MILLISECONDS);
+	}
+
+	@SuppressWarnings("rawtypes")
+	private static RedisScript<List> script(String name) {
+		return RedisScript.of(new ClassPathResource("dev/tiergate/quota/" + name), List.class);
+	}
+
+	static String key(String tenantId, String part) {
+		return "tg:quota:{" + tenantId + "}:" + part;
+	}
+
+	private static List<String> keys(String tenantId) {
+		return List.of(key(tenantId, "win"), key(tenantId, "wintok"), key(tenantId, "leases"),
+				key(tenantId, "inflight"), key(tenantId, "budget"), key(tenantId, "usage:"));
+	}
+
+	/**
+	 * Admits a request against its tenant's limits, or refuses it without consuming anything.
+	 * @param tenant the tenant, with its limits
+	 * @param tier the request's tier
+	 * @param model the model asked for (recorded with the usage)
+	 * @param promptTokens estimated prompt tokens
+	 * @param maxTokens completion tokens the request may generate, or {@code null} for the configured default
+	 * @return the permit, to be ended exactly once when the request ends
+	 * @throws QuotaException.Exceeded (429) if a limit would be exceeded
+	 * @throws QuotaException.Unavailable (503) if Redis is unavailable and the tier fails closed
+	 */
+	public QuotaPermit admit(Tenant tenant, Tier tier, String model, long promptTokens, Long maxTokens) {
+		long prompt = Math.max(0, promptTokens);
+		long reserve = prompt + ((maxTokens != null && maxTokens >= 0) ? maxTokens : this.properties.defaultMaxTokens());
+		String requestId = UUID.randomUUID().toString();
+		QuotaDecision decision = null;
+		boolean local = false;
+		if (this.circuit.allow()) {
+			try {
+				decision = admitInRedis(tenant, requestId, reserve);
+				this.circuit.success();
+			}
+			catch (RuntimeException ex) {
+				this.circuit.failure(ex);
+			}
+		}
+		if (decision == null) {
+			if (this.properties.outagePolicy().get(tier) != QuotaProperties.OutagePolicy.FAIL_OPEN) {
+				count(tier, "unavailable", "none");
+				throw new QuotaException.Unavailable(this.properties.retryAfter());
+			}
+			decision = this.local.admit(tenant, requestId, reserve);
+			local = true;
+		}
+		Map<String, String> headers = headers(tenant.limits(), decision);
+		if (!decision.admitted()) {
+			count(tier, local ? "rejected_local" : "rejected", decision.limit());
+			throw new QuotaException.Exceeded(decision.limit(), message(decision.limit(), tenant, reserve),
+					decision.retryAfter(), headers);
+		}
+		count(tier, local ? "admitted_local" : "admitted", "none");
+		QuotaPermit permit = new QuotaPermit(this, tenant, tier, model, requestId, prompt, reserve, local, headers);
+		if (!local) {
+			this.running.put(requestId, permit);
+		}
+		return permit;
+	}
+
+	private QuotaDecision admitInRedis(Tenant tenant, String requestId, long reserve) {
+		Limits limits = tenant.limits();
+		List<?> result = this.redis.execute(ADMIT, keys(tenant.id()).subList(0, 5), requestId, Long.toString(reserve),
+				limit(limits.requestsPerMinute()), limit(limits.tokensPerMinute()), limit(limits.maxConcurrent()),
+				limit(limits.monthlyTokenBudget()), Long.toString(this.properties.leaseTtl().toMillis()),
+				Long.toString(WINDOW_MS));
+		if (result == null || result.size() < 5) {
+			throw new IllegalStateException("Unexpected answer from the admission script: " + result);
+		}
+		boolean admitted = ((Number) result.get(0)).longValue() == 1;
+		return new QuotaDecision(admitted, admitted ? null : (String) result.get(1),
+				admitted ? null : Duration.ofMillis(((Number) result.get(2)).longValue()),
+				((Number) result.get(3)).longValue(), ((Number) result.get(4)).longValue());
+	}
+
+	private static String limit(Long value) {
+		return (value != null) ? Long.toString(value) : "-1";
+	}
+
+	private static Map<String, String> headers(Limits limits, QuotaDecision decision) {
+		Map<String, String> headers = new LinkedHashMap<>();
+		if (limits.requestsPerMinute() != null) {
+			headers.put("x-ratelimit-limit-requests", Long.toString(limits.requestsPerMinute()));
+			headers.put("x-ratelimit-remaining-requests", Long.toString(Math.max(0, decision.requestsRemaining())));
+		}
+		if (limits.tokensPerMinute() != null) {
+			headers.put("x-ratelimit-limit-tokens", Long.toString(limits.tokensPerMinute()));
+			headers.put("x-ratelimit-remaining-tokens", Long.toString(Math.max(0, decision.tokensRemaining())));
+		}
+		if (!decision.admitted()) {
+			headers.put("x-tiergate-quota-limit", decision.limit());
+		}
+		return headers;
+	}
+
+	private static String message(String limit, Tenant tenant, long reserve) {
+		Limits limits = tenant.limits();
+		return switch (limit) {
+			case "requests_per_minute" -> "Rate limit reached on requests per minute (RPM): limit "
+					+ limits.requestsPerMinute() + ". Retry after the Retry-After delay.";
+			case "tokens_per_minute" -> (reserve > limits.tokensPerMinute())
+					? "Request too large for tokens per minute (TPM): it reserves " + reserve
+							+ " tokens (prompt estimate + max_tokens), the limit is " + limits.tokensPerMinute() + "."
+					: "Rate limit reached on tokens per minute (TPM): limit " + limits.tokensPerMinute()
+							+ ", this request reserves " + reserve + ".";
+			case "max_concurrent" -> "Too many concurrent requests: limit " + limits.maxConcurrent() + ".";
+			default -> "Monthly token budget exhausted: budget " + limits.monthlyTokenBudget()
+					+ " tokens, this request reserves " + reserve + ".";
+		};
+	}
+
+	private void count(Tier tier, String decision, String limit) {
+		Counter.builder("tiergate.quota.decisions")
+			.description("Quota admission decisions")
+			.tag("tier", tier.name())
+			.tag("decision", decision)
+			.tag("limit", limit)
+			.register(this.meters)
+			.increment();
+	}
+
+	void end(QuotaPermit permit, long promptTokens, long completionTokens, boolean record) {
+		this.running.remove(permit.requestId());
+		if (permit.local()) {
+			this.local.finish(permit.tenant().id(), permit.requestId(),
+					record ? promptTokens + completionTokens : 0);
+			return;
+		}
+		if (!this.circuit.allow()) {
+			logger.debug("Quota store unavailable: reconciliation of {} left to lease expiry", permit.requestId());
+			return;
+		}
+		try {
+			this.redis.execute(RECONCILE, keys(permit.tenant().id()), permit.requestId(), Long.toString(promptTokens),
+					Long.toString(completionTokens), permit.tier().name(), permit.model().replace('|', '_'),
+					record ? "1" : "0");
+			this.circuit.success();
+		}
+		catch (RuntimeException ex) {
+			this.circuit.failure(ex);
+		}
+	}
+
+	/** Renews the leases of every request this replica is running, one call per tenant. */
+	void renewLeases() {
+		if (this.running.isEmpty() || !this.circuit.allow()) {
+			return;
+		}
+		Map<String, List<String>> byTenant = new HashMap<>();
+		this.running.values()
+			.forEach((p) -> byTenant.computeIfAbsent(p.tenant().id(), (id) -> new ArrayList<>()).add(p.requestId()));
+		try {
+			byTenant.forEach((tenantId, ids) -> {
+				List<String> args = new ArrayList<>(ids.size() + 1);
+				args.add(Long.toString(this.properties.leaseTtl().toMillis()));
+				args.addAll(ids);
+				this.redis.execute(RENEW, List.of(key(tenantId, "leases"), key(tenantId, "inflight")), args.toArray());
+			});
+			this.circuit.success();
+		}
+		catch (RuntimeException ex) {
+			this.circuit.failure(ex);
+		}
+	}
+
+	/**
+	 * Whether quotas are enforced in Redis now, or the outage policies apply.
+	 * @return {@code redis} or {@code fallback}
+	 */
+	public String mode() {
+		return (this.circuit.state() == QuotaBackendCircuit.State.CLOSED) ? "redis" : "fallback";
+	}
+
+	/**
+	 * A tenant's live counters.
+	 * @param tenantId the tenant
+	 * @return its counters, on Redis's clock
+	 */
+	public QuotaStatus status(String tenantId) {
+		List<?> result = this.redis.execute(STATUS, keys(tenantId).subList(0, 5), Long.toString(WINDOW_MS),
+				YearMonth.now(this.clock).toString());
+		return new QuotaStatus(((Number) result.get(0)).longValue(), ((Number) result.get(1)).longValue(),
+				((Number) result.get(2)).longValue(), ((Number) result.get(3)).longValue());
+	}
+
+	/**
+	 * A tenant's usage in one month, by day, tier and model (kept after the tenant is deleted).
+	 * @param tenantId the tenant
+	 * @param month the month (UTC)
+	 * @return the records, by day, tier and model
+	 */
+	public List<UsageRecord> usage(String tenantId, YearMonth month) {
+		if (!tenantId.matches(Tenant.ID_PATTERN)) {
+			return List.of();
+		}
+		Map<String, long[]> rows = new HashMap<>();
+		this.redis.opsForHash().entries(key(tenantId, "usage:" + month)).forEach((field, value) -> {
+			String name = (String) field;
+			int last = name.lastIndexOf('|');
+			long[] row = rows.computeIfAbsent(name.substring(0, last), (k) -> new long[3]);
+			long amount = Long.parseLong((String) value);
+			switch (name.substring(last + 1)) {
+				case "requests" -> row[0] += amount;
+				case "prompt" -> row[1] += amount;
+				case "completion" -> row[2] += amount;
+				default -> {
+				}
+			}
+		});
+		List<UsageRecord> records = new ArrayList<>();
+		rows.forEach((k, row) -> {
+			String[] parts = k.split("\\|", 3);
+			Tier.parse(parts[1])
+				.ifPresent((tier) -> records
+					.add(new UsageRecord(LocalDate.parse(parts[0]), tier, parts[2], row[0], row[1], row[2])));
+		});
+		records.sort(Comparator.comparing(UsageRecord::day)
+			.thenComparing(UsageRecord::tier)
+			.thenComparing(UsageRecord::model));
+		return records;
+	}
+
+	@Override
+	public void close() {
+		this.renewal.shutdownNow();
+	}
+
+}

@@ -1,0 +1,74 @@
+package dev.tiergate.quota;
+
+import java.time.YearMonth;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Usage records as JSON-ready maps and as CSV.
+ */
+final class UsageReports {
+
+	private UsageReports() {
+	}
+
+	static Map<String, Object> report(String tenantId, YearMonth month, List<UsageRecord> records) {
+		Map<String, Object> report = new LinkedHashMap<>();
+		report.put("object", "usage");
+		report.put("tenant", tenantId);
+		report.put("month", month.toString());
+		report.put("totals", totals(records));
+		report.put("data", records.stream().map(UsageReports::row).toList());
+		return report;
+	}
+
+	static Map<String, Object> totals(List<UsageRecord> records) {
+		Map<String, Object> totals = new LinkedHashMap<>();
+		totals.put("requests", records.stream().mapToLong(UsageRecord::requests).sum());
+		totals.put("prompt_tokens", records.stream().mapToLong(UsageRecord::promptTokens).sum());
+		totals.put("completion_tokens", records.stream().mapToLong(UsageRecord::completionTokens).sum());
+		totals.put("total_tokens", records.stream().mapToLong(UsageRecord::totalTokens).sum());
+		return totals;
+	}
+
+	private static Map<String, Object> row(UsageRecord r) {
+		Map<String, Object> row = new LinkedHashMap<>();
+		row.put("day", r.day().toString());
+		row.put("tier", r.tier().name());
+		row.put("model", r.model());
+		row.put("requests", r.requests());
+		row.put("prompt_tokens", r.promptTokens());
+		row.put("completion_tokens", r.completionTokens());
+		return row;
+	}
+
+	static String csv(List<UsageRecord> records) {
+		StringBuilder csv = new StringBuilder("day,tier,model,requests,prompt_tokens,completion_tokens\r\n");
+		for (UsageRecord r : records) {
+			csv.append(r.day())
+				.append(',')
+				.append(r.tier())
+				.append(',')
+				.append(field(r.model()))
+				.append(',')
+				.append(r.requests())
+				.append(',')
+				.append(r.promptTokens())
+				.append(',')
+				.append(r.completionTokens())
+				.append("\r\n");
+		}
+		return csv.toString();
+	}
+
+	/** RFC 4180 quoting, and no leading formula characters for spreadsheets. */
+	private static String field(String value) {
+		String safe = (!value.isEmpty() && "=+-@".indexOf(value.charAt(0)) >= 0) ? "'" + value : value;
+		if (safe.contains(",") || safe.contains("\"") || safe.contains("\n") || safe.contains("\r")) {
+			return "\"" + safe.replace("\"", "\"\"") + "\"";
+		}
+		return safe;
+	}
+
+}

@@ -1,0 +1,271 @@
+package dev.tiergate.quota;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.RedisCallback;
+import org.springframework.data.redis.core.StringRedisTemplate;
+
+import dev.tiergate.dispatch.Tier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Tests for {@link QuotaService}, against the real Redis on 127.0.0.1:6379.
+ */
+class QuotaServiceTests {
+
+	private static LettuceConnectionFactory connections;
+
+	private static StringRedisTemplate redis;
+
+	private final List<QuotaService> services = new ArrayList<>();
+
+	private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+
+	private final String id = "q-" + UUID.randomUUID().toString().substring(0, 8);
+
+	@BeforeAll
+	static void connect() {
+		connections = new LettuceConnectionFactory(new RedisStandaloneConfiguration("127.0.0.1", 6379));
+		connections.afterPropertiesSet();
+		connections.start();
+		redis = new StringRedisTemplate(connections);
+	}
+
+	@AfterAll
+	static void disconnect() {
+		connections.destroy();
+	}
+
+	@AfterEach
+	void stopServices() {
+		this.services.forEach(QuotaService::close);
+	}
+
+	private QuotaService service(Duration leaseTtl) {
+		QuotaProperties properties = new QuotaProperties(leaseTtl, 1024, 3, Duration.ofSeconds(1),
+				Duration.ofSeconds(1), Map.of());
+		QuotaService service = new QuotaService(redis, properties, Clock.systemUTC(), this.meters,
+				new QuotaBackendCircuit(3, Duration.ofSeconds(1), Clock.systemUTC(), this.meters));
+		this.services.add(service);
+		return service;
+	}
+
+	private Tenant tenant(Limits limits) {
+		return new Tenant(this.id, "Quota test", EnumSet.allOf(Tier.class), Tier.P1, 1, limits);
+	}
+
+	@Test
+	void sixtyFourThreadsRacingOnAFortyRpmLimitAdmitExactlyForty() throws Exception {
+		QuotaService service = service(Duration.ofSeconds(30));
+		Tenant tenant = tenant(new Limits(40L, null, null, null));
+		AtomicInteger admitted = new AtomicInteger();
+		AtomicInteger refused = new AtomicInteger();
+		CountDownLatch start = new CountDownLatch(1);
+		ExecutorService threads = Executors.newFixedThreadPool(64);
+		List<Future<?>> done = new ArrayList<>();
+		for (int i = 0; i < 64; i++) {
+			done.add(threads.submit(() -> {
+				start.await();
+				try {
+					service.admit(tenant, Tier.P1, "m", 10, 10L).complete(10, 10);
+					admitted.incrementAndGet();
+				}
+				catch (QuotaException.Exceeded ex) {
+					assertThat(ex.limit()).isEqualTo("requests_per_minute");
+					assertThat(ex.headers()).containsEntry("x-ratelimit-remaining-requests", "0");
+					refused.incrementAndGet();
+				}
+				return null;
+			}));
+		}
+		start.countDown();
+		for (Future<?> f : done) {
+			f.get();
+		}
+		threads.shutdown();
+		assertThat(admitted).hasValue(40);
+		assertThat(refused).hasValue(24);
+		assertThat(service.status(this.id).requestsLastMinute()).isEqualTo(40);
+		assertThat(this.meters.get("tiergate.quota.decisions")
+			.tags("tier", "P1", "decision", "rejected", "limit", "requests_per_minute")
+			.counter()
+			.count()).isEqualTo(24);
+	}
+
+	@Test
+	void tokenReservationIsReconciledToTheExactRealUsage() {
+		QuotaService service = service(Duration.ofSeconds(30));
+		Tenant tenant = tenant(new Limits(null, 1000L, null, 100_000L));
+		QuotaPermit first = service.admit(tenant, Tier.P1, "m", 100, 400L);
+		QuotaPermit second = service.admit(tenant, Tier.P1, "m", 50, 300L);
+		assertThat(first.headers()).containsEntry("x-ratelimit-limit-tokens", "1000")
+			.containsEntry("x-ratelimit-remaining-tokens", "500");
+		assertThat(second.headers()).containsEntry("x-ratelimit-remaining-tokens", "150");
+		assertThat(service.status(this.id).tokensLastMinute()).isEqualTo(850);
+		assertThatThrownBy(() -> service.admit(tenant, Tier.P1, "m", 100, 100L))
+			.isInstanceOfSatisfying(QuotaException.Exceeded.class, (ex) -> {
+				assertThat(ex.limit()).isEqualTo("tokens_per_minute");
+				assertThat(ex.retryAfter()).isPositive().isLessThanOrEqualTo(Duration.ofSeconds(60));
+			});
+		first.complete(98, 17);
+		second.complete(47, 300);
+		second.complete(1, 1);
+		QuotaStatus status = service.status(this.id);
+		assertThat(status.tokensLastMinute()).isEqualTo(98 + 17 + 47 + 300);
+		assertThat(status.monthTokens()).isEqualTo(98 + 17 + 47 + 300);
+		assertThat(status.inFlight()).isZero();
+		List<UsageRecord> usage = service.usage(this.id, java.time.YearMonth.now(Clock.systemUTC()));
+		assertThat(usage).singleElement().satisfies((r) -> {
+			assertThat(r.requests()).isEqualTo(2);
+			assertThat(r.promptTokens()).isEqualTo(98 + 47);
+			assertThat(r.completionTokens()).isEqualTo(17 + 300);
+		});
+	}
+
+	@Test
+	void aRequestThatWasNotServedIsRefundedButStillCountsAsARequest() {
+		QuotaService service = service(Duration.ofSeconds(30));
+		Tenant tenant = tenant(new Limits(10L, 1000L, 5L, null));
+		service.admit(tenant, Tier.P2, "m", 100, 100L).close();
+		QuotaStatus status = service.status(this.id);
+		assertThat(status.requestsLastMinute()).isEqualTo(1);
+		assertThat(status.tokensLastMinute()).isZero();
+		assertThat(status.inFlight()).isZero();
+		assertThat(service.usage(this.id, java.time.YearMonth.now(Clock.systemUTC()))).isEmpty();
+	}
+
+	@Test
+	void rejectedRequestsChangeNoCounter() {
+		QuotaService service = service(Duration.ofSeconds(30));
+		Tenant tenant = tenant(new Limits(2L, 500L, 1L, 10_000L));
+		QuotaPermit holder = service.admit(tenant, Tier.P1, "m", 10, 90L);
+		Map<String, String> before = snapshot();
+		for (int i = 0; i < 5; i++) {
+			assertThatThrownBy(() -> service.admit(tenant, Tier.P1, "m", 10, 10L))
+				.isInstanceOfSatisfying(QuotaException.Exceeded.class,
+						(ex) -> assertThat(ex.limit()).isEqualTo("max_concurrent"));
+			assertThatThrownBy(() -> service.admit(tenant, Tier.P1, "m", 10, 1000L))
+				.isInstanceOfSatisfying(QuotaException.Exceeded.class,
+						(ex) -> assertThat(ex.limit()).isEqualTo("tokens_per_minute"));
+		}
+		assertThat(snapshot()).isEqualTo(before);
+		holder.complete(10, 90);
+		service.admit(tenant, Tier.P1, "m", 10, 10L).complete(10, 10);
+		Map<String, String> full = snapshot();
+		assertThatThrownBy(() -> service.admit(tenant, Tier.P1, "m", 1, 1L))
+			.isInstanceOfSatisfying(QuotaException.Exceeded.class,
+					(ex) -> assertThat(ex.limit()).isEqualTo("requests_per_minute"));
+		assertThat(snapshot()).isEqualTo(full);
+	}
+
+	@Test
+	void theMonthlyBudgetRefusesUntilTheNextMonth() {
+		QuotaService service = service(Duration.ofSeconds(30));
+		Tenant tenant = tenant(new Limits(null, null, null, 100L));
+		service.admit(tenant, Tier.P1, "m", 10, 50L).complete(10, 50);
+		assertThatThrownBy(() -> service.admit(tenant, Tier.P1, "m", 10, 50L))
+			.isInstanceOfSatisfying(QuotaException.Exceeded.class, (ex) -> {
+				assertThat(ex.limit()).isEqualTo("monthly_token_budget");
+				assertThat(ex.code()).isEqualTo("insufficient_quota");
+				assertThat(ex.retryAfter()).isPositive().isLessThanOrEqualTo(Duration.ofDays(31));
+			});
+		service.admit(tenant, Tier.P1, "m", 10, 30L).complete(5, 5);
+		assertThat(service.status(this.id).monthTokens()).isEqualTo(70);
+	}
+
+	@Test
+	void aLeaseThatIsNeverReleasedExpires() {
+		QuotaService crashed = service(Duration.ofMillis(600));
+		Tenant tenant = tenant(new Limits(null, null, 1L, null));
+		crashed.admit(tenant, Tier.P1, "m", 1, 1L);
+		crashed.close(); // the replica dies: no renewal, no release
+		QuotaService survivor = service(Duration.ofMillis(600));
+		assertThatThrownBy(() -> survivor.admit(tenant, Tier.P1, "m", 1, 1L))
+			.isInstanceOfSatisfying(QuotaException.Exceeded.class,
+					(ex) -> assertThat(ex.limit()).isEqualTo("max_concurrent"));
+		await().atMost(Duration.ofSeconds(3))
+			.pollInterval(Duration.ofMillis(50))
+			.ignoreExceptionsInstanceOf(QuotaException.Exceeded.class)
+			.untilAsserted(() -> {
+			survivor.admit(tenant, Tier.P1, "m", 1, 1L).complete(1, 1);
+		});
+		assertThat(redis.opsForHash().size(QuotaService.key(this.id, "inflight"))).isZero();
+	}
+
+	@Test
+	void aRunningRequestKeepsItsLeaseBeyondTheExpiry() {
+		QuotaService service = service(Duration.ofMillis(300));
+		Tenant tenant = tenant(new Limits(null, null, 1L, null));
+		QuotaPermit running = service.admit(tenant, Tier.P1, "m", 1, 1L);
+		await().during(Duration.ofMillis(1200)).atMost(Duration.ofSeconds(3)).untilAsserted(
+				() -> assertThatThrownBy(() -> service.admit(tenant, Tier.P1, "m", 1, 1L))
+					.isInstanceOf(QuotaException.Exceeded.class));
+		running.complete(1, 1);
+		service.admit(tenant, Tier.P1, "m", 1, 1L).close();
+	}
+
+	@Test
+	void theScriptIsLoadedAgainAfterRedisForgetsIt() {
+		QuotaService service = service(Duration.ofSeconds(30));
+		Tenant tenant = tenant(new Limits(5L, null, null, null));
+		service.admit(tenant, Tier.P1, "m", 1, 1L).complete(1, 1);
+		redis.execute((RedisCallback<Object>) (connection) -> {
+			connection.scriptingCommands().scriptFlush();
+			return null;
+		});
+		service.admit(tenant, Tier.P1, "m", 1, 1L).complete(1, 1);
+		assertThat(service.status(this.id).requestsLastMinute()).isEqualTo(2);
+	}
+
+	@Test
+	void tenantsDoNotShareCounters() {
+		QuotaService service = service(Duration.ofSeconds(30));
+		Tenant one = tenant(new Limits(1L, null, null, null));
+		Tenant other = new Tenant(this.id + "-b", "Other", Set.of(Tier.P1), Tier.P1, 1, new Limits(1L, null, null, null));
+		service.admit(one, Tier.P1, "m", 1, 1L).complete(1, 1);
+		assertThatThrownBy(() -> service.admit(one, Tier.P1, "m", 1, 1L)).isInstanceOf(QuotaException.Exceeded.class);
+		service.admit(other, Tier.P1, "m", 1, 1L).complete(1, 1);
+	}
+
+	private Map<String, String> snapshot() {
+		Map<String, String> all = new TreeMap<>();
+		for (String part : List.of("win", "wintok", "leases", "inflight", "budget")) {
+			String key = QuotaService.key(this.id, part);
+			String type = redis.type(key).code();
+			switch (type) {
+				case "zset" -> redis.opsForZSet()
+					.rangeWithScores(key, 0, -1)
+					.forEach((t) -> all.put(part + ":" + t.getValue(), String.valueOf(t.getScore())));
+				case "hash" -> redis.opsForHash().entries(key).forEach((k, v) -> all.put(part + ":" + k, (String) v));
+				default -> {
+				}
+			}
+		}
+		return all;
+	}
+
+}
