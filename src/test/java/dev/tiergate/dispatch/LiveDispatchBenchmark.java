@@ -44,7 +44,8 @@ public final class LiveDispatchBenchmark {
 				ConfigurableApplicationContext app = SpringApplication.from(TiergateApplication::main)
 					.with(EmbeddedDefaults.class)
 					.run("--server.port=0", "--management.server.port=0", "--logging.level.root=WARN",
-							"--tiergate.cluster.api-server=" + fleet.apiServerUrl())) {
+							"--tiergate.cluster.api-server=" + fleet.apiServerUrl())
+					.getApplicationContext()) {
 			int port = ((WebServerApplicationContext) app).getWebServer().getPort();
 			URI uri = URI.create("http://127.0.0.1:" + port + "/v1/chat/completions");
 			HttpClient http = HttpClient.newBuilder()
