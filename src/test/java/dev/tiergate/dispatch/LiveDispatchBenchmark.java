@@ -28,7 +28,8 @@ import dev.tiergate.fleet.SimulatedGpuFleet;
  * end-to-end latency, with the default 30% reserve.
  * <p>
  * Settings (system properties): {@code bench.seconds} (30), {@code bench.p2Clients} (400), {@code bench.p0PerSecond}
- * (20), {@code bench.timeScale} (0.25). Run: see {@code docs/benchmarks.md}.
+ * (20), {@code bench.timeScale} (0.25), {@code bench.p2Stream} (true: P2 streams, so a preempted P2 call is seen to
+ * abort by the engine at its next token). Run: see {@code docs/benchmarks.md}.
  */
 public final class LiveDispatchBenchmark {
 
@@ -40,6 +41,7 @@ public final class LiveDispatchBenchmark {
 		int p2Clients = Integer.getInteger("bench.p2Clients", 400);
 		int p0PerSecond = Integer.getInteger("bench.p0PerSecond", 20);
 		double timeScale = Double.parseDouble(System.getProperty("bench.timeScale", "0.25"));
+		boolean p2Stream = Boolean.parseBoolean(System.getProperty("bench.p2Stream", "true"));
 		try (SimulatedGpuFleet fleet = SimulatedGpuFleet.startDefault(timeScale);
 				ConfigurableApplicationContext app = SpringApplication.from(TiergateApplication::main)
 					.with(EmbeddedDefaults.class)
@@ -57,6 +59,29 @@ public final class LiveDispatchBenchmark {
 					&& s.acceptingSlots() == 160)) {
 				Thread.sleep(100);
 			}
+			// Baseline: P0 alone on an idle fleet, for the service time the flood is compared with.
+			List<Long> baseline = Collections.synchronizedList(new ArrayList<>());
+			try (ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
+				long interval = TimeUnit.SECONDS.toNanos(1) / p0PerSecond;
+				long nextAt = System.nanoTime();
+				long stop = nextAt + TimeUnit.SECONDS.toNanos(5);
+				while (nextAt < stop) {
+					long sleep = nextAt - System.nanoTime();
+					if (sleep > 0) {
+						TimeUnit.NANOSECONDS.sleep(sleep);
+					}
+					nextAt += interval;
+					clients.submit(() -> {
+						long start = System.nanoTime();
+						HttpResponse<String> response = http.send(request(uri, "P0", 16, false), HttpResponse.BodyHandlers.ofString());
+						if (response.statusCode() == 200) {
+							baseline.add(System.nanoTime() - start);
+						}
+						return null;
+					});
+				}
+			}
+			long floodStartMillis = System.currentTimeMillis();
 			long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
 			AtomicLong p2Done = new AtomicLong();
 			AtomicLong p2Shed = new AtomicLong();
@@ -67,7 +92,8 @@ public final class LiveDispatchBenchmark {
 				for (int c = 0; c < p2Clients; c++) {
 					clients.submit(() -> {
 						while (System.nanoTime() < end) {
-							HttpResponse<String> response = http.send(request(uri, "P2", 64), HttpResponse.BodyHandlers.ofString());
+							HttpResponse<String> response = http.send(request(uri, "P2", 64, p2Stream),
+									HttpResponse.BodyHandlers.ofString());
 							(response.statusCode() == 200 ? p2Done : p2Shed).incrementAndGet();
 						}
 						return null;
@@ -85,7 +111,7 @@ public final class LiveDispatchBenchmark {
 					nextAt += interval;
 					clients.submit(() -> {
 						long start = System.nanoTime();
-						HttpResponse<String> response = http.send(request(uri, "P0", 16), HttpResponse.BodyHandlers.ofString());
+						HttpResponse<String> response = http.send(request(uri, "P0", 16, false), HttpResponse.BodyHandlers.ofString());
 						if (response.statusCode() == 200) {
 							p0Total.add(System.nanoTime() - start);
 							p0Queue.add(Long.parseLong(response.headers().firstValue("x-tiergate-queue-ms").orElse("0")));
@@ -102,27 +128,32 @@ public final class LiveDispatchBenchmark {
 				.filter((s) -> s.pool().equals(SimulatedGpuFleet.LLAMA))
 				.findFirst()
 				.orElseThrow();
-			System.out.printf("%nLive dispatch benchmark: %d s, %d P2 clients, %d P0/s, time scale %.2f, 160 slots, P0 reserve 30%%%n",
-					seconds, p2Clients, p0PerSecond, timeScale);
+			System.out.printf("%nLive dispatch benchmark: %d s, %d P2 clients (%s), %d P0/s, time scale %.2f, 160 slots, P0 reserve 30%%%n",
+					seconds, p2Clients, p2Stream ? "streaming" : "non-streaming", p0PerSecond, timeScale);
 			System.out.printf("P2 completed %d (%.0f/s), shed or failed %d, preempted %d%n", p2Done.get(),
 					p2Done.get() / (double) seconds, p2Shed.get(), llama.tiers().get(Tier.P2).preempted());
 			System.out.printf("P0 requests %d, failed %d%n", p0Queue.size(), p0Failed.get());
 			System.out.printf("P0 queue wait (dispatcher), ms: p50 %d  p99 %d  max %d%n", percentile(p0Queue, 0.50),
 					percentile(p0Queue, 0.99), percentile(p0Queue, 1.0));
-			System.out.printf("P0 end to end, ms: p50 %.1f  p99 %.1f  max %.1f%n", percentile(p0Total, 0.50) / 1e6,
-					percentile(p0Total, 0.99) / 1e6, percentile(p0Total, 1.0) / 1e6);
+			System.out.printf("P0 queue wait (dispatcher, from its clock): %s%n",
+					runtime.waits().percentiles(System.currentTimeMillis(), System.currentTimeMillis() - floodStartMillis, 1)
+						.get(Tier.P0));
+			System.out.printf("P0 end to end under the flood, ms: p50 %.1f  p99 %.1f  max %.1f%n",
+					percentile(p0Total, 0.50) / 1e6, percentile(p0Total, 0.99) / 1e6, percentile(p0Total, 1.0) / 1e6);
+			System.out.printf("P0 end to end on an idle fleet (baseline, %d requests), ms: p50 %.1f  p99 %.1f%n",
+					baseline.size(), percentile(baseline, 0.50) / 1e6, percentile(baseline, 0.99) / 1e6);
 		}
 		System.exit(0);
 	}
 
-	private static HttpRequest request(URI uri, String tier, int maxTokens) {
+	private static HttpRequest request(URI uri, String tier, int maxTokens, boolean stream) {
 		return HttpRequest.newBuilder(uri)
 			.header("Authorization", "Bearer " + EmbeddedDefaults.ACME_KEY)
 			.header("Content-Type", "application/json")
 			.header("X-Tiergate-Priority", tier)
 			.timeout(Duration.ofMinutes(2))
 			.POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + SimulatedGpuFleet.LLAMA
-					+ "\",\"max_tokens\":" + maxTokens + ",\"messages\":[{\"role\":\"user\",\"content\":\"benchmark\"}]}"))
+					+ "\",\"stream\":" + stream + ",\"max_tokens\":" + maxTokens + ",\"messages\":[{\"role\":\"user\",\"content\":\"benchmark\"}]}"))
 			.build();
 	}
 
