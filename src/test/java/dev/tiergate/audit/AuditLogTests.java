@@ -6,13 +6,11 @@ import java.time.ZoneOffset;
 import java.util.List;
 import java.util.UUID;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
-import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
+
+import dev.tiergate.LocalRedis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -21,24 +19,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class AuditLogTests {
 
-	private static LettuceConnectionFactory connections;
-
-	private static StringRedisTemplate redis;
+	private static final StringRedisTemplate redis = LocalRedis.template();
 
 	private final String key = "tg:audit:test-" + UUID.randomUUID();
-
-	@BeforeAll
-	static void connect() {
-		connections = new LettuceConnectionFactory(new RedisStandaloneConfiguration("127.0.0.1", 6379));
-		connections.afterPropertiesSet();
-		connections.start();
-		redis = new StringRedisTemplate(connections);
-	}
-
-	@AfterAll
-	static void disconnect() {
-		connections.destroy();
-	}
 
 	@AfterEach
 	void clean() {

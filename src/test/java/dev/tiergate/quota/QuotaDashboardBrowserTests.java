@@ -13,12 +13,10 @@ import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
+import dev.tiergate.HeadlessChromium;
 import dev.tiergate.FleetIntegrationTestSupport;
 import dev.tiergate.fleet.SimulatedGpuFleet;
 
@@ -35,17 +33,8 @@ class QuotaDashboardBrowserTests extends FleetIntegrationTestSupport {
 	private final String id = "ui-" + UUID.randomUUID().toString().substring(0, 8);
 
 	@BeforeEach
-	void openBrowser() throws Exception {
-		ChromeOptions options = new ChromeOptions();
-		options.setBinary("/usr/bin/chromium");
-		options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-				"--disable-background-networking", "--disable-component-update", "--disable-sync",
-				"--user-data-dir=" + Files.createTempDirectory("tiergate-chromium"), "--window-size=1400,1000");
-		ChromeDriverService service = new ChromeDriverService.Builder()
-			.usingDriverExecutable(Path.of("/usr/bin/chromedriver").toFile())
-			.usingAnyFreePort()
-			.build();
-		this.browser = new ChromeDriver(service, options);
+	void openBrowser() {
+		this.browser = HeadlessChromium.start();
 	}
 
 	@AfterEach

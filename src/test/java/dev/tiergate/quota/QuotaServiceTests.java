@@ -17,16 +17,14 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
-import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.RedisCallback;
 import org.springframework.data.redis.core.StringRedisTemplate;
 
 import dev.tiergate.dispatch.Tier;
+
+import dev.tiergate.LocalRedis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -37,28 +35,13 @@ import static org.awaitility.Awaitility.await;
  */
 class QuotaServiceTests {
 
-	private static LettuceConnectionFactory connections;
-
-	private static StringRedisTemplate redis;
+	private static final StringRedisTemplate redis = LocalRedis.template();
 
 	private final List<QuotaService> services = new ArrayList<>();
 
 	private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
 
 	private final String id = "q-" + UUID.randomUUID().toString().substring(0, 8);
-
-	@BeforeAll
-	static void connect() {
-		connections = new LettuceConnectionFactory(new RedisStandaloneConfiguration("127.0.0.1", 6379));
-		connections.afterPropertiesSet();
-		connections.start();
-		redis = new StringRedisTemplate(connections);
-	}
-
-	@AfterAll
-	static void disconnect() {
-		connections.destroy();
-	}
 
 	@AfterEach
 	void stopServices() {

@@ -6,14 +6,12 @@ import java.time.ZoneOffset;
 import java.util.EnumSet;
 import java.util.UUID;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
-import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
 
 import dev.tiergate.dispatch.Tier;
+
+import dev.tiergate.LocalRedis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
@@ -23,27 +21,12 @@ import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException
  */
 class TenantStoreTests {
 
-	private static LettuceConnectionFactory connections;
-
-	private static StringRedisTemplate redis;
+	private static final StringRedisTemplate redis = LocalRedis.template();
 
 	private final TenantStore store = new TenantStore(redis,
 			Clock.fixed(Instant.parse("2026-11-28T10:00:00Z"), ZoneOffset.UTC));
 
 	private final String id = "t-" + UUID.randomUUID().toString().substring(0, 8);
-
-	@BeforeAll
-	static void connect() {
-		connections = new LettuceConnectionFactory(new RedisStandaloneConfiguration("127.0.0.1", 6379));
-		connections.afterPropertiesSet();
-		connections.start();
-		redis = new StringRedisTemplate(connections);
-	}
-
-	@AfterAll
-	static void disconnect() {
-		connections.destroy();
-	}
 
 	@Test
 	void savesAndFindsATenant() {

@@ -12,15 +12,14 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
-import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 import io.kubernetes.client.openapi.apis.AppsV1Api;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
+
+import dev.tiergate.HeadlessChromium;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -33,17 +32,8 @@ class ClusterDashboardBrowserTests extends ClusterIntegrationTestSupport {
 	private WebDriver browser;
 
 	@BeforeEach
-	void openBrowser() throws Exception {
-		ChromeOptions options = new ChromeOptions();
-		options.setBinary("/usr/bin/chromium");
-		options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-				"--disable-background-networking", "--disable-component-update", "--disable-sync",
-				"--user-data-dir=" + Files.createTempDirectory("tiergate-chromium"), "--window-size=1400,1000");
-		ChromeDriverService service = new ChromeDriverService.Builder()
-			.usingDriverExecutable(Path.of("/usr/bin/chromedriver").toFile())
-			.usingAnyFreePort()
-			.build();
-		this.browser = new ChromeDriver(service, options);
+	void openBrowser() {
+		this.browser = HeadlessChromium.start();
 	}
 
 	@AfterEach
