@@ -58,7 +58,7 @@ class InformerClusterViewTests {
 				Duration.ofMinutes(5), Duration.ofSeconds(2), 8000);
 		this.view = new InformerClusterView(new KubernetesClientConfiguration().kubernetesApiClient(properties),
 				properties);
-		this.registry = new EndpointRegistry(this.view, new RoutingProperties(16, java.util.Map.of()));
+		this.registry = new EndpointRegistry(this.view, RoutingProperties.withSlots(16, java.util.Map.of()));
 		this.view.start();
 		await().atMost(Duration.ofSeconds(10)).until(this.view::synced);
 		await().atMost(Duration.ofSeconds(5)).until(() -> this.api.openWatches() == 2);
