@@ -77,6 +77,19 @@ public final class Admission implements AutoCloseable {
 	}
 
 	/**
+	 * The request failed on its endpoint before anything reached its client: gives the slot back and puts the
+	 * request at the head of its tier to run again, on another endpoint when one has room. Then wait with
+	 * {@link #awaitSlot()} again. Does nothing if the slot was already taken away (the request then waits anyway).
+	 */
+	public void retryElsewhere() {
+		Running current = this.running;
+		if (current != null) {
+			this.running = null;
+			this.pool.retry(current.lease);
+		}
+	}
+
+	/**
 	 * Ends the request: frees its slot, or takes it out of the queue. Safe to call more than once.
 	 */
 	@Override

@@ -5,6 +5,7 @@ import java.time.Clock;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
+import dev.tiergate.routing.BalancingPolicies;
 import dev.tiergate.routing.EndpointRegistry;
 import io.micrometer.core.instrument.MeterRegistry;
 
@@ -21,8 +22,8 @@ class DispatchConfiguration {
 
 	@Bean
 	DispatchRuntime dispatchRuntime(EndpointRegistry registry, Tiers tiers, DispatchProperties properties,
-			Clock clock, MeterRegistry meters) {
-		return new DispatchRuntime(registry, tiers, properties, clock, meters);
+			Clock clock, MeterRegistry meters, BalancingPolicies policies) {
+		return new DispatchRuntime(registry, tiers, properties, clock, meters, policies);
 	}
 
 }

@@ -12,6 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 
+import dev.tiergate.routing.BalancingPolicies;
 import dev.tiergate.routing.Endpoint;
 import dev.tiergate.routing.EndpointRegistry;
 import io.micrometer.core.instrument.Counter;
@@ -45,8 +46,25 @@ public class DispatchRuntime implements EndpointRegistry.EndpointListener {
 
 	private final WaitHistory waits = new WaitHistory();
 
+	private final BalancingPolicies policies;
+
 	public DispatchRuntime(EndpointRegistry registry, Tiers tiers, DispatchProperties properties, Clock clock,
 			MeterRegistry meters) {
+		this(registry, tiers, properties, clock, meters, null);
+	}
+
+	/**
+	 * The runtime.
+	 * @param registry the endpoints
+	 * @param tiers the tier definitions
+	 * @param properties dispatch settings
+	 * @param clock the clock of every event
+	 * @param meters metrics
+	 * @param policies each model's balancing policy, or {@code null} for least-outstanding everywhere
+	 */
+	public DispatchRuntime(EndpointRegistry registry, Tiers tiers, DispatchProperties properties, Clock clock,
+			MeterRegistry meters, BalancingPolicies policies) {
+		this.policies = policies;
 		this.tiers = tiers;
 		this.properties = properties;
 		this.clock = clock;
@@ -75,8 +93,22 @@ public class DispatchRuntime implements EndpointRegistry.EndpointListener {
 	 * @return the admission
 	 */
 	public Admission admit(String model, Tier tier, String tenant, int weight, long cost) {
+		return admit(model, tier, tenant, weight, cost, 0);
+	}
+
+	/**
+	 * Puts a request in line for a slot of its model's pool, with an affinity key for the pool's balancing policy.
+	 * @param model the model (pool)
+	 * @param tier the tier
+	 * @param tenant tenant id
+	 * @param weight the tenant's weight
+	 * @param cost tokens (prompt estimate + max_tokens)
+	 * @param affinityKey hash of the prompt prefix or session, 0 for none
+	 * @return the admission
+	 */
+	public Admission admit(String model, Tier tier, String tenant, int weight, long cost, long affinityKey) {
 		PoolRuntime pool = pool(model);
-		Ticket ticket = new Ticket(tenant, tier, cost, weight);
+		Ticket ticket = new Ticket(tenant, tier, cost, weight, affinityKey);
 		Admission admission = new Admission(pool, ticket);
 		pool.submit(ticket);
 		return admission;
@@ -90,6 +122,15 @@ public class DispatchRuntime implements EndpointRegistry.EndpointListener {
 	 */
 	public boolean markSent(Admission.Running running) {
 		return pool(((Endpoint) running.endpoint()).model()).markSent(running);
+	}
+
+	/**
+	 * Whether a model has ever had endpoints (its pool exists, possibly with none left).
+	 * @param model the model
+	 * @return {@code true} if known
+	 */
+	public boolean knows(String model) {
+		return this.pools.containsKey(model);
 	}
 
 	@Override
@@ -158,9 +199,11 @@ public class DispatchRuntime implements EndpointRegistry.EndpointListener {
 
 		PoolRuntime(String model) {
 			this.model = model;
+			BalancingPolicies policies = DispatchRuntime.this.policies;
 			this.scheduler = new PoolScheduler(model, DispatchRuntime.this.tiers.all(),
 					DispatchRuntime.this.properties.preemptionBudget(),
-					DispatchRuntime.this.properties.maxQueuedPerPool(), this);
+					DispatchRuntime.this.properties.maxQueuedPerPool(), this,
+					(policies != null) ? policies.create(model) : null);
 			MeterRegistry meters = DispatchRuntime.this.meters;
 			for (Tier tier : Tier.values()) {
 				int t = tier.ordinal();
@@ -246,6 +289,14 @@ public class DispatchRuntime implements EndpointRegistry.EndpointListener {
 				Lease lease = ticket.lease();
 				this.scheduler.cancel(ticket, now());
 				if (lease != null && !lease.active()) {
+					((Endpoint) lease.endpointAttachment()).leaseEnded();
+				}
+			});
+		}
+
+		void retry(Lease lease) {
+			run(() -> {
+				if (this.scheduler.retryElsewhere(lease, now())) {
 					((Endpoint) lease.endpointAttachment()).leaseEnded();
 				}
 			});

@@ -7,6 +7,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import dev.tiergate.routing.BalancingPolicy;
+import dev.tiergate.routing.Endpoint;
+
 /**
  * The scheduler of one pool (the endpoints serving one model): a deterministic state machine with no I/O, no threads
  * and no clock. Each event carries the time on the caller's clock, and every decision goes to the
@@ -21,6 +24,11 @@ import java.util.Map;
  * preempt}. A preempted ticket that has sent nothing goes back to the head of its tier; each ticket can be preempted
  * a bounded number of times. Across tiers, priority is strict; within a tier, tenants share by deficit round robin on
  * cost, weighted.
+ * <p>
+ * Where a granted lease runs: without a {@link BalancingPolicy}, on the endpoint with the fewest leases (the top of
+ * a min-heap of the endpoints with a free slot); with one, wherever the policy picks among those endpoints. A lease
+ * that preemption frees a slot for runs on the victim's endpoint. A ticket sent back by
+ * {@link #retryElsewhere(Lease, long)} avoids the endpoint that failed it when another has room.
  */
 public final class PoolScheduler {
 
@@ -43,6 +51,10 @@ public final class PoolScheduler {
 	private final String pool;
 
 	private final SchedulerDecisions out;
+
+	private final BalancingPolicy policy;
+
+	private final HeapCandidates candidates = new HeapCandidates();
 
 	private final int preemptionBudget;
 
@@ -88,6 +100,8 @@ public final class PoolScheduler {
 
 	private final long[] preempted = new long[TIERS.length];
 
+	private final long[] retried = new long[TIERS.length];
+
 	private final long[][] rejected = new long[TIERS.length][RejectReason.values().length];
 
 	/**
@@ -100,8 +114,24 @@ public final class PoolScheduler {
 	 */
 	public PoolScheduler(String pool, Map<Tier, TierDefinition> definitions, int preemptionBudget,
 			int maxQueuedPerPool, SchedulerDecisions out) {
+		this(pool, definitions, preemptionBudget, maxQueuedPerPool, out, null);
+	}
+
+	/**
+	 * A scheduler for one pool with a balancing policy.
+	 * @param pool the pool's name (the model)
+	 * @param definitions the tier definitions
+	 * @param preemptionBudget how many times one ticket may be preempted (0 turns preemption and borrowing off)
+	 * @param maxQueuedPerPool most tickets waiting in the pool across tiers; beyond it the lowest tier is shed first
+	 * @param out where decisions go
+	 * @param policy picks the endpoint of each lease among those with a free slot; {@code null} for
+	 * least-outstanding (the heap's top, the fast default)
+	 */
+	public PoolScheduler(String pool, Map<Tier, TierDefinition> definitions, int preemptionBudget,
+			int maxQueuedPerPool, SchedulerDecisions out, BalancingPolicy policy) {
 		this.pool = pool;
 		this.out = out;
+		this.policy = policy;
 		this.preemptionBudget = preemptionBudget;
 		this.maxQueuedPerPool = maxQueuedPerPool;
 		for (Tier tier : TIERS) {
@@ -139,7 +169,7 @@ public final class PoolScheduler {
 		if (this.queued == 0 && this.heapSize > 0) {
 			int kind = kind(tier, ticket.preemptionsLeft);
 			if (kind != NONE) {
-				dispatch(ticket, this.heap[0], kind, now);
+				dispatch(ticket, pick(ticket, now), kind, now);
 				return;
 			}
 		}
@@ -204,6 +234,38 @@ public final class PoolScheduler {
 			return false;
 		}
 		lease.sent = true;
+		return true;
+	}
+
+	/**
+	 * The lease's request failed on its endpoint before anything reached its client: the slot is freed and the
+	 * ticket goes back to the head of its tier, to run again on another endpoint when one has room (the same one
+	 * only if no other has). Not a preemption: the ticket's preemption budget is untouched. Without accepting
+	 * endpoints the ticket is rejected with {@link RejectReason#NO_CAPACITY} at once.
+	 * @param lease the lease
+	 * @param now the time
+	 * @return {@code true} if this call freed the slot; {@code false} when the lease had already ended or been
+	 * preempted, or its request had sent something
+	 */
+	public boolean retryElsewhere(Lease lease, long now) {
+		if (!lease.active || lease.sent) {
+			return false;
+		}
+		release(lease);
+		Ticket ticket = lease.ticket;
+		int t = ticket.tier.ordinal();
+		ticket.lease = null;
+		ticket.avoid = lease.endpoint.id;
+		this.retried[t]++;
+		if (this.acceptingSlots == 0) {
+			reject(ticket, RejectReason.NO_CAPACITY);
+			return true;
+		}
+		ticket.state = Ticket.State.QUEUED;
+		ticket.deadlineNanos = now + this.definitions[t].maxQueueWait().toNanos();
+		this.queues[t].addRequeued(ticket);
+		this.queued++;
+		pump(now);
 		return true;
 	}
 
@@ -391,7 +453,7 @@ public final class PoolScheduler {
 			if (kind != NONE) {
 				Ticket ticket = poll(queue);
 				if (!expired(ticket, now)) {
-					dispatch(ticket, this.heap[0], kind, now);
+					dispatch(ticket, pick(ticket, now), kind, now);
 				}
 				return true;
 			}
@@ -511,6 +573,34 @@ public final class PoolScheduler {
 	}
 
 	// ------------------------------------------------------------------------------------ carrying out
+
+	/**
+	 * The endpoint a new lease runs on, among those with a free slot (the heap is not empty): the heap's top, or the
+	 * policy's pick; never the endpoint the ticket must avoid while another has room. The default path reads two
+	 * fields and allocates nothing.
+	 */
+	private EndpointSlot pick(Ticket ticket, long now) {
+		if (this.policy == null && ticket.avoid == null) {
+			return this.heap[0];
+		}
+		int i = 0;
+		if (this.policy != null && this.heapSize > 1) {
+			this.candidates.now = now;
+			i = this.policy.choose(ticket.affinityKey, this.candidates);
+			if (i < 0 || i >= this.heapSize) {
+				i = 0;
+			}
+		}
+		EndpointSlot chosen = this.heap[i];
+		if (ticket.avoid != null && this.heapSize > 1 && chosen.id.equals(ticket.avoid)) {
+			if (i != 0) {
+				return this.heap[0];
+			}
+			// The next fewest leases after the top of a min-heap is one of its children.
+			return (this.heapSize > 2 && less(this.heap[2], this.heap[1])) ? this.heap[2] : this.heap[1];
+		}
+		return chosen;
+	}
 
 	private void dispatch(Ticket ticket, EndpointSlot endpoint, int kind, long now) {
 		int t = ticket.tier.ordinal();
@@ -829,6 +919,47 @@ public final class PoolScheduler {
 		}
 		leases.sort((a, b) -> Long.compare(a.startSeq, b.startSeq));
 		return leases;
+	}
+
+	/**
+	 * Requests sent back to their queue because their endpoint failed before they had sent anything.
+	 * @param tier the tier
+	 * @return retries
+	 */
+	public long retried(Tier tier) {
+		return this.retried[tier.ordinal()];
+	}
+
+	/** The policy's view of the heap: the endpoints with a free slot, fewest leases at index 0. */
+	private final class HeapCandidates implements BalancingPolicy.Candidates {
+
+		long now;
+
+		@Override
+		public int size() {
+			return PoolScheduler.this.heapSize;
+		}
+
+		@Override
+		public Endpoint endpoint(int i) {
+			return (PoolScheduler.this.heap[i].attachment instanceof Endpoint endpoint) ? endpoint : null;
+		}
+
+		@Override
+		public int inFlight(int i) {
+			return PoolScheduler.this.heap[i].used;
+		}
+
+		@Override
+		public int slots(int i) {
+			return PoolScheduler.this.heap[i].slots;
+		}
+
+		@Override
+		public long now() {
+			return this.now;
+		}
+
 	}
 
 	/**

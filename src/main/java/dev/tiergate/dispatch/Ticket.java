@@ -31,6 +31,11 @@ public final class Ticket {
 
 	final int weight;
 
+	final long affinityKey;
+
+	/** Endpoint id to avoid (the one that failed it before it had sent anything), or {@code null}. */
+	String avoid;
+
 	int preemptionsLeft;
 
 	long arrivalNanos;
@@ -65,6 +70,19 @@ public final class Ticket {
 	 * @param weight the tenant's fair-share weight within the tier, at least 1
 	 */
 	public Ticket(String tenant, Tier tier, long cost, int weight) {
+		this(tenant, tier, cost, weight, 0);
+	}
+
+	/**
+	 * A new ticket with an affinity key for the pool's balancing policy.
+	 * @param tenant tenant id
+	 * @param tier tier
+	 * @param cost its cost in tokens (prompt estimate + max_tokens), at least 1
+	 * @param weight the tenant's fair-share weight within the tier, at least 1
+	 * @param affinityKey a 64-bit hash of a prompt prefix or session, 0 for none
+	 */
+	public Ticket(String tenant, Tier tier, long cost, int weight, long affinityKey) {
+		this.affinityKey = affinityKey;
 		this.tenant = tenant;
 		this.tier = tier;
 		this.cost = Math.max(1, cost);
@@ -93,6 +111,14 @@ public final class Ticket {
 	 */
 	public long cost() {
 		return this.cost;
+	}
+
+	/**
+	 * The affinity key handed to the balancing policy.
+	 * @return the key, 0 for none
+	 */
+	public long affinityKey() {
+		return this.affinityKey;
 	}
 
 	/**

@@ -25,7 +25,9 @@ import dev.tiergate.dispatch.Tier;
 import dev.tiergate.quota.QuotaPermit;
 import dev.tiergate.quota.QuotaService;
 import dev.tiergate.quota.Tenant;
+import dev.tiergate.routing.BalancingPolicies;
 import dev.tiergate.routing.Endpoint;
+import dev.tiergate.routing.EndpointHealth;
 import dev.tiergate.routing.EndpointRegistry;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -40,7 +42,10 @@ import tools.jackson.databind.node.ObjectNode;
  * {@code POST /v1/chat/completions} and {@code POST /v1/completions}: authenticate (done by the security filter),
  * validate, pick the tier, wait for a slot from the dispatcher, forward, and pass the answer back (server-sent events
  * chunk by chunk). A request whose slot is taken away before it has sent anything waits for another one,
- * transparently; one that has already streamed ends with a {@code preempted} error event.
+ * transparently; one that has already streamed ends with a {@code preempted} error event. A request whose endpoint
+ * fails before anything reached the client (no connection, a 5xx answer, a broken answer) is retried once on another
+ * endpoint; one whose stream breaks after it began ends with an {@code upstream_error} event. Every outcome is
+ * reported to passive health.
  */
 @RestController
 class CompletionsApiController {
@@ -68,8 +73,15 @@ class CompletionsApiController {
 
 	private final QuotaService quota;
 
+	private final EndpointHealth health;
+
+	private final BalancingPolicies policies;
+
 	CompletionsApiController(DispatchRuntime dispatcher, EndpointRegistry registry, UpstreamClient upstream,
-			ProxyProperties properties, JsonMapper json, MeterRegistry meters, QuotaService quota) {
+			ProxyProperties properties, JsonMapper json, MeterRegistry meters, QuotaService quota,
+			EndpointHealth health, BalancingPolicies policies) {
+		this.health = health;
+		this.policies = policies;
 		this.dispatcher = dispatcher;
 		this.registry = registry;
 		this.upstream = upstream;
@@ -101,7 +113,10 @@ class CompletionsApiController {
 		PREEMPTED,
 
 		/** Preempted before anything was sent: wait for another slot. */
-		REQUEUED
+		REQUEUED,
+
+		/** The endpoint failed before anything was sent: try once more elsewhere. */
+		RETRY
 
 	}
 
@@ -114,7 +129,8 @@ class CompletionsApiController {
 		boolean stream = requireStreamFlag(body);
 		Tier tier = TierSelection.select(request.getHeader(TierSelection.HEADER), body.get("service_tier"), tenant);
 		body.remove("service_tier");
-		if (this.registry.pool(model).isEmpty()) {
+		// A model whose endpoints are all gone is known to the dispatcher and gets 503 no_capacity, not 404.
+		if (this.registry.pool(model).isEmpty() && !this.dispatcher.knows(model)) {
 			count("_unknown", tier, "unknown_model");
 			throw new OpenAiException(404, "invalid_request_error", "model_not_found",
 					"The model '" + model + "' does not exist");
@@ -126,8 +142,14 @@ class CompletionsApiController {
 		QuotaPermits.attach(request, response, permit);
 		String requestId = UUID.randomUUID().toString();
 		MDC.put("requestId", requestId);
-		try (Admission admission = this.dispatcher.admit(model, tier, tenant.id(), tenant.weight(), cost)) {
+		long affinityKey = this.policies.usesAffinity(model)
+				? this.policies.affinityKey(request.getHeader(this.policies.affinityHeader()),
+						RequestBodies.promptPrefix(body, this.policies.prefixLength()))
+				: 0;
+		try (Admission admission = this.dispatcher.admit(model, tier, tenant.id(), tenant.weight(), cost,
+				affinityKey)) {
 			long queuedMillis = 0;
+			boolean retried = false;
 			while (true) {
 				Admission.Running running;
 				try {
@@ -148,9 +170,15 @@ class CompletionsApiController {
 					body.put("priority", tier.enginePriority());
 				}
 				Attempt attempt = forward(request.getRequestURI(), this.json.writeValueAsBytes(body), stream, requestId,
-						running, tier, response);
+						running, tier, response, !retried);
 				if (attempt == Attempt.REQUEUED) {
 					count(model, tier, "requeued");
+					continue;
+				}
+				if (attempt == Attempt.RETRY) {
+					count(model, tier, "retried");
+					retried = true;
+					admission.retryElsewhere();
 					continue;
 				}
 				count(model, tier, attempt.name().toLowerCase());
@@ -183,8 +211,9 @@ class CompletionsApiController {
 	}
 
 	private Attempt forward(String path, byte[] body, boolean stream, String requestId, Admission.Running running,
-			Tier tier, HttpServletResponse response) throws IOException, InterruptedException {
+			Tier tier, HttpServletResponse response, boolean mayRetry) throws IOException, InterruptedException {
 		Endpoint endpoint = (Endpoint) running.endpoint();
+		long sentAt = System.nanoTime();
 		CompletableFuture<HttpResponse<InputStream>> call = this.upstream.post(endpoint.baseUri().resolve(path), body,
 				stream, requestId);
 		AtomicReference<InputStream> bodyStream = new AtomicReference<>();
@@ -201,28 +230,64 @@ class CompletionsApiController {
 		}
 		catch (ExecutionException | CancellationException ex) {
 			if (running.preempted()) {
+				this.health.record(endpoint, EndpointHealth.Outcome.PREEMPTED, "preempted");
 				return Attempt.REQUEUED;
 			}
-			logger.warn("Upstream call failed before any byte: {}", ex.getCause() != null ? ex.getCause().toString() : ex.toString());
+			String cause = (ex.getCause() != null) ? ex.getCause().toString() : ex.toString();
+			this.health.record(endpoint, EndpointHealth.Outcome.CONNECT_ERROR, cause);
+			if (mayRetry) {
+				logger.info("Upstream call failed before any byte, retrying elsewhere: {}", cause);
+				return Attempt.RETRY;
+			}
+			logger.warn("Upstream call failed before any byte: {}", cause);
 			throw new OpenAiException(502, "server_error", "upstream_unavailable",
 					"The inference endpoint could not be reached.", Duration.ofSeconds(1));
 		}
 		bodyStream.set(answer.body());
+		long[] firstByteAt = { System.nanoTime() };
 		if (running.preempted()) {
 			closeQuietly(answer.body());
+			this.health.record(endpoint, EndpointHealth.Outcome.PREEMPTED, "preempted");
 			return Attempt.REQUEUED;
 		}
+		if (answer.statusCode() >= 500) {
+			this.health.record(endpoint, EndpointHealth.Outcome.SERVER_ERROR, "HTTP " + answer.statusCode());
+			if (mayRetry) {
+				closeQuietly(answer.body());
+				return Attempt.RETRY;
+			}
+		}
 		String contentType = answer.headers().firstValue("Content-Type").orElse("application/json");
+		Attempt attempt;
 		try (InputStream in = answer.body()) {
 			if (!contentType.startsWith("text/event-stream")) {
-				return answerWhole(in, answer.statusCode(), contentType, running, tier, response);
+				attempt = answerWhole(in, answer.statusCode(), contentType, running, tier, response, endpoint, mayRetry,
+						firstByteAt);
 			}
-			return answerStream(in, answer.statusCode(), contentType, running, response);
+			else {
+				attempt = answerStream(in, answer.statusCode(), contentType, running, response, endpoint, mayRetry,
+						firstByteAt);
+			}
 		}
+		switch (attempt) {
+			case DONE -> {
+				if (answer.statusCode() < 500) {
+					this.health.record(endpoint, EndpointHealth.Outcome.SUCCESS, "");
+				}
+				this.health.recordLatency(endpoint.model(), Duration.ofNanos(firstByteAt[0] - sentAt),
+						Duration.ofNanos(System.nanoTime() - sentAt));
+			}
+			case CLIENT_GONE -> this.health.record(endpoint, EndpointHealth.Outcome.CLIENT_GONE, "client gone");
+			case PREEMPTED, REQUEUED -> this.health.record(endpoint, EndpointHealth.Outcome.PREEMPTED, "preempted");
+			default -> {
+				// failures were recorded where they happened
+			}
+		}
+		return attempt;
 	}
 
 	private Attempt answerWhole(InputStream in, int status, String contentType, Admission.Running running, Tier tier,
-			HttpServletResponse response) throws IOException {
+			HttpServletResponse response, Endpoint endpoint, boolean mayRetry, long[] firstByteAt) throws IOException {
 		byte[] all;
 		try {
 			all = in.readAllBytes();
@@ -230,6 +295,10 @@ class CompletionsApiController {
 		catch (IOException ex) {
 			if (running.preempted()) {
 				return Attempt.REQUEUED;
+			}
+			this.health.record(endpoint, EndpointHealth.Outcome.CONNECT_ERROR, "answer broke: " + ex);
+			if (mayRetry) {
+				return Attempt.RETRY;
 			}
 			throw new OpenAiException(502, "server_error", "upstream_error",
 					"The inference endpoint failed before answering.", Duration.ofSeconds(1));
@@ -254,15 +323,20 @@ class CompletionsApiController {
 	}
 
 	private Attempt answerStream(InputStream in, int status, String contentType, Admission.Running running,
-			HttpServletResponse response) throws IOException {
+			HttpServletResponse response, Endpoint endpoint, boolean mayRetry, long[] firstByteAt) throws IOException {
 		byte[] buffer = new byte[8192];
 		int n;
 		try {
 			n = in.read(buffer);
+			firstByteAt[0] = System.nanoTime();
 		}
 		catch (IOException ex) {
 			if (running.preempted()) {
 				return Attempt.REQUEUED;
+			}
+			this.health.record(endpoint, EndpointHealth.Outcome.CONNECT_ERROR, "stream broke before its first byte: " + ex);
+			if (mayRetry) {
+				return Attempt.RETRY;
 			}
 			throw new OpenAiException(502, "server_error", "upstream_error",
 					"The inference endpoint failed before answering.", Duration.ofSeconds(1));
@@ -294,6 +368,7 @@ class CompletionsApiController {
 					return Attempt.PREEMPTED;
 				}
 				logger.warn("Upstream failed mid-stream: {}", ex.toString());
+				this.health.record(endpoint, EndpointHealth.Outcome.BROKEN_STREAM, ex.toString());
 				writeQuietly(out, UPSTREAM_FAILED_EVENT);
 				return Attempt.FAILED_MID_STREAM;
 			}

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.io.InputStream;
 
 import jakarta.servlet.http.HttpServletRequest;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Reads a request body without ever holding more than the configured limit.
@@ -28,6 +30,48 @@ final class RequestBodies {
 			}
 			return bytes;
 		}
+	}
+
+	/**
+	 * The first characters of a request's prompt, what requests that share a KV-cache prefix have in common: chat
+	 * messages in order (role and text), or a completion's {@code prompt}.
+	 * @param body the request
+	 * @param max characters wanted
+	 * @return at most {@code max} characters, empty when there is no prompt
+	 */
+	static CharSequence promptPrefix(ObjectNode body, int max) {
+		StringBuilder prefix = new StringBuilder();
+		JsonNode messages = body.get("messages");
+		if (messages != null && messages.isArray()) {
+			for (JsonNode message : messages) {
+				if (prefix.length() >= max) {
+					break;
+				}
+				JsonNode role = message.get("role");
+				prefix.append((role != null && role.isString()) ? role.asString() : "").append(':');
+				JsonNode content = message.get("content");
+				if (content != null && content.isString()) {
+					prefix.append(content.asString());
+				}
+				else if (content != null && content.isArray()) {
+					for (JsonNode part : content) {
+						JsonNode text = part.get("text");
+						if (text != null && text.isString()) {
+							prefix.append(text.asString());
+						}
+					}
+				}
+				prefix.append('\n');
+			}
+		}
+		JsonNode prompt = body.get("prompt");
+		if (prompt != null && prompt.isString()) {
+			prefix.append(prompt.asString());
+		}
+		else if (prompt != null && prompt.isArray() && !prompt.isEmpty() && prompt.get(0).isString()) {
+			prefix.append(prompt.get(0).asString());
+		}
+		return (prefix.length() > max) ? prefix.subSequence(0, max) : prefix;
 	}
 
 	private static OpenAiException tooLarge(long limit) {

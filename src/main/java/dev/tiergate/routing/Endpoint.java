@@ -17,6 +17,29 @@ public final class Endpoint {
 
 	private volatile Spec spec;
 
+	private volatile EndpointMetrics metrics;
+
+	private volatile String scrapeError;
+
+	private volatile Health health = Health.HEALTHY;
+
+	// Passive health, guarded by this.
+	int consecutiveFailures;
+
+	int ejectionStreak;
+
+	long ejectedUntilNanos;
+
+	long readmittedAtNanos;
+
+	long lastBackoffNanos;
+
+	long ejections;
+
+	private volatile String lastError;
+
+	private volatile long lastErrorAtNanos;
+
 	Endpoint(String key, String model, Spec spec) {
 		this.key = key;
 		this.model = model;
@@ -80,12 +103,124 @@ public final class Endpoint {
 	}
 
 	/**
-	 * Whether new requests may go here. A pod that is not Ready or is being deleted is drained: requests already
-	 * running finish, no new one starts.
-	 * @return {@code true} when routable
+	 * Whether new requests may go here. A pod that is not Ready or is being deleted is drained, and so is one that
+	 * passive health has ejected: requests already running finish, no new one starts.
+	 * @return {@code true} when routable and not ejected
 	 */
 	public boolean accepting() {
+		return this.spec.accepting() && this.health == Health.HEALTHY;
+	}
+
+	/**
+	 * Whether the pod itself is routable (Ready, not being deleted, with an address), whatever passive health says.
+	 * @return {@code true} when the pod is routable
+	 */
+	public boolean podRoutable() {
 		return this.spec.accepting();
+	}
+
+	/**
+	 * Passive health.
+	 * @return {@code HEALTHY} or {@code EJECTED}
+	 */
+	public Health health() {
+		return this.health;
+	}
+
+	void health(Health health) {
+		this.health = health;
+	}
+
+	/**
+	 * Consecutive failed requests (connect errors, 5xx, broken streams) since the last success.
+	 * @return the count
+	 */
+	public synchronized int consecutiveFailures() {
+		return this.consecutiveFailures;
+	}
+
+	/**
+	 * Until when an ejected endpoint is left alone before it is probed.
+	 * @return epoch nanos on the injected clock; 0 when never ejected
+	 */
+	public synchronized long ejectedUntilNanos() {
+		return this.ejectedUntilNanos;
+	}
+
+	/**
+	 * How many times passive health has ejected it.
+	 * @return ejections
+	 */
+	public synchronized long ejections() {
+		return this.ejections;
+	}
+
+	/**
+	 * The last failure seen on it (request or probe), for operators.
+	 * @return a short description, or {@code null}
+	 */
+	public String lastError() {
+		return this.lastError;
+	}
+
+	/**
+	 * When {@link #lastError()} happened.
+	 * @return epoch nanos on the injected clock; 0 when none
+	 */
+	public long lastErrorAtNanos() {
+		return this.lastErrorAtNanos;
+	}
+
+	void lastError(String error, long atNanos) {
+		this.lastError = error;
+		this.lastErrorAtNanos = atNanos;
+	}
+
+	/**
+	 * The last successful scrape of its {@code /metrics}.
+	 * @return the metrics, or {@code null} if never scraped successfully
+	 */
+	public EndpointMetrics metrics() {
+		return this.metrics;
+	}
+
+	/**
+	 * Why the last scrape failed.
+	 * @return the error, or {@code null} if the last scrape succeeded (or none ran yet)
+	 */
+	public String scrapeError() {
+		return this.scrapeError;
+	}
+
+	/**
+	 * The last scrape, if it succeeded and is not older than the bound.
+	 * @param nowNanos the time, epoch nanos
+	 * @param staleAfterNanos the staleness bound
+	 * @return the metrics, or {@code null} when missing, failed or stale
+	 */
+	public EndpointMetrics freshMetrics(long nowNanos, long staleAfterNanos) {
+		EndpointMetrics current = this.metrics;
+		if (current == null || this.scrapeError != null || current.ageNanos(nowNanos) > staleAfterNanos) {
+			return null;
+		}
+		return current;
+	}
+
+	/**
+	 * Records a successful scrape.
+	 * @param metrics what it said
+	 */
+	public void scraped(EndpointMetrics metrics) {
+		this.metrics = metrics;
+		this.scrapeError = null;
+	}
+
+	/**
+	 * Records a failed scrape; the last good metrics stay for display but no longer count.
+	 * @param error why
+	 */
+	public void scrapeFailed(String error) {
+		this.scrapeError = error;
 	}
 
 	/**
@@ -112,6 +247,17 @@ public final class Endpoint {
 	 */
 	public void leaseEnded() {
 		this.inFlight.decrementAndGet();
+	}
+
+	/** Passive health of an endpoint. */
+	public enum Health {
+
+		/** Takes requests (if its pod is routable). */
+		HEALTHY,
+
+		/** Failed repeatedly: takes no new request until a probe succeeds after its backoff. */
+		EJECTED
+
 	}
 
 	record Spec(URI baseUri, int slots, String node, int slices, String priorityClass, boolean accepting) {

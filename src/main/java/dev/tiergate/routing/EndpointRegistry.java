@@ -126,6 +126,19 @@ public class EndpointRegistry implements ClusterView.PodListener {
 		}
 	}
 
+	/**
+	 * Tells listeners that an endpoint's state changed other than through its pod (passive health ejected or
+	 * readmitted it).
+	 * @param endpoint the endpoint
+	 */
+	void changed(Endpoint endpoint) {
+		synchronized (this) {
+			if (this.byKey.get(endpoint.key()) == endpoint) {
+				fireUpserted(endpoint);
+			}
+		}
+	}
+
 	private void fireUpserted(Endpoint endpoint) {
 		for (EndpointListener listener : this.listeners) {
 			listener.upserted(endpoint);
@@ -144,7 +157,7 @@ public class EndpointRegistry implements ClusterView.PodListener {
 	public interface EndpointListener {
 
 		/**
-		 * An endpoint appeared, or its address, slots or readiness changed.
+		 * An endpoint appeared, or its address, slots, readiness or health changed.
 		 * @param endpoint the endpoint as it is now
 		 */
 		void upserted(Endpoint endpoint);

@@ -1,5 +1,7 @@
 package dev.tiergate.routing;
 
+import java.time.Clock;
+
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -23,6 +25,23 @@ class RoutingConfiguration {
 			.description("Requests in flight on all endpoints")
 			.register(meters);
 		return registry;
+	}
+
+	@Bean
+	EndpointHealth endpointHealth(EndpointRegistry registry, RoutingProperties properties, Clock clock,
+			MeterRegistry meters) {
+		return new EndpointHealth(registry, properties.health(), clock, meters);
+	}
+
+	@Bean
+	BalancingPolicies balancingPolicies(EndpointRegistry registry, RoutingProperties properties) {
+		return new BalancingPolicies(registry, properties);
+	}
+
+	@Bean
+	RoutingMaintenance routingMaintenance(EndpointRegistry registry, EndpointHealth health,
+			RoutingProperties properties, Clock clock) {
+		return new RoutingMaintenance(registry, health, properties, clock);
 	}
 
 }

@@ -18,7 +18,7 @@ class EndpointRegistryTests {
 	private final InMemoryClusterView cluster = new InMemoryClusterView();
 
 	private final EndpointRegistry registry = new EndpointRegistry(this.cluster,
-			new RoutingProperties(4, Map.of("big", 2)));
+			RoutingProperties.withSlots(4, Map.of("big", 2)));
 
 	@Test
 	void groupsEndpointsIntoPoolsByModel() {

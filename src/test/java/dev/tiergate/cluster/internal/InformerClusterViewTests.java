@@ -58,7 +58,7 @@ class InformerClusterViewTests {
 				Duration.ofMinutes(5), Duration.ofSeconds(2), 8000);
 		this.view = new InformerClusterView(new KubernetesClientConfiguration().kubernetesApiClient(properties),
 				properties);
-		this.registry = new EndpointRegistry(this.view, new RoutingProperties(16, java.util.Map.of()));
+		this.registry = new EndpointRegistry(this.view, RoutingProperties.withSlots(16, java.util.Map.of()));
 		this.view.start();
 		await().atMost(Duration.ofSeconds(10)).until(this.view::synced);
 		await().atMost(Duration.ofSeconds(5)).until(() -> this.api.openWatches() == 2);
@@ -134,6 +134,52 @@ class InformerClusterViewTests {
 		this.core.deleteNamespacedPod("llama-9", "ml").execute();
 		await().atMost(WITHIN).until(() -> endpoint("ml/llama-9") != null && !endpoint("ml/llama-9").accepting());
 		assertThat(this.registry.pool("llama")).noneMatch(Endpoint::accepting);
+	}
+
+	@Test
+	void theDispatcherSendsNoNewRequestToAPodWithADeletionTimestamp() throws Exception {
+		var pod = FleetObjects.inferencePod("ml", "llama-9", "llama", "gpu-1", "10.0.0.9", 8000, 8, 1);
+		pod.getMetadata().addFinalizersItem("tiergate.dev/test");
+		this.core.createNamespacedPod("ml", pod).execute();
+		startView(List.of());
+		dev.tiergate.dispatch.DispatchRuntime dispatcher = new dev.tiergate.dispatch.DispatchRuntime(this.registry,
+				new dev.tiergate.dispatch.Tiers(dev.tiergate.dispatch.TierProperties.DEFAULTS),
+				new dev.tiergate.dispatch.DispatchProperties(2, 10_000, Duration.ofSeconds(1)),
+				java.time.Clock.systemUTC(), new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+		await().atMost(WITHIN).until(() -> endpoint("ml/llama-9") != null && endpoint("ml/llama-9").accepting());
+		// A request in flight on llama-9 while it is being deleted, as when a higher-priority pod evicts it.
+		dev.tiergate.dispatch.Admission running = admitOn(dispatcher, "ml/llama-9");
+		this.core.deleteNamespacedPod("llama-9", "ml").execute();
+		await().atMost(WITHIN).until(() -> !endpoint("ml/llama-9").accepting());
+
+		for (int i = 0; i < 10; i++) {
+			try (dev.tiergate.dispatch.Admission admission = dispatcher.admit("llama", dev.tiergate.dispatch.Tier.P1,
+					"t", 1, 10)) {
+				assertThat(((Endpoint) admission.awaitSlot().endpoint()).key()).isEqualTo("ml/llama-0");
+			}
+		}
+		// The request already running on it finishes normally and frees its slot.
+		assertThat(endpoint("ml/llama-9").inFlight()).isEqualTo(1);
+		running.close();
+		assertThat(endpoint("ml/llama-9").inFlight()).isZero();
+	}
+
+	private dev.tiergate.dispatch.Admission admitOn(dev.tiergate.dispatch.DispatchRuntime dispatcher, String key)
+			throws Exception {
+		List<dev.tiergate.dispatch.Admission> others = new java.util.ArrayList<>();
+		try {
+			while (true) {
+				dev.tiergate.dispatch.Admission admission = dispatcher.admit("llama", dev.tiergate.dispatch.Tier.P1,
+						"t", 1, 10);
+				if (((Endpoint) admission.awaitSlot().endpoint()).key().equals(key)) {
+					return admission;
+				}
+				others.add(admission);
+			}
+		}
+		finally {
+			others.forEach(dev.tiergate.dispatch.Admission::close);
+		}
 	}
 
 	@Test
