@@ -5,7 +5,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -162,10 +161,10 @@ public class DispatchRuntime implements EndpointRegistry.EndpointListener {
 	public Map<String, Map<Tier, Integer>> inFlightByEndpointAndTier() {
 		Map<String, Map<Tier, Integer>> result = new java.util.HashMap<>();
 		for (PoolRuntime pool : this.pools.values()) {
-			for (Lease lease : pool.locked(pool.scheduler::leases)) {
-				result.computeIfAbsent(lease.endpointId(), (k) -> new EnumMap<>(Tier.class))
-					.merge(lease.ticket().tier(), 1, Integer::sum);
-			}
+			pool.locked(() -> {
+				pool.scheduler.countLeases(result);
+				return null;
+			});
 		}
 		return result;
 	}

@@ -871,11 +871,13 @@ public final class PoolScheduler {
 		for (Tier tier : TIERS) {
 			int t = tier.ordinal();
 			TierQueue queue = this.queues[t];
-			Ticket oldest = queue.earliestDeadline();
 			long oldestWait = 0;
-			for (Ticket ticket = oldest; ticket != null; ticket = ticket.deadlineNext) {
-				oldestWait = Math.max(oldestWait, now - ticket.arrivalNanos);
-				break;
+			Ticket first = queue.earliestDeadline();
+			if (first != null) {
+				oldestWait = now - first.arrivalNanos;
+			}
+			for (Ticket requeued : queue.requeued) {
+				oldestWait = Math.max(oldestWait, now - requeued.arrivalNanos);
 			}
 			Map<String, Long> rejections = new HashMap<>();
 			for (RejectReason reason : RejectReason.values()) {
@@ -904,6 +906,19 @@ public final class PoolScheduler {
 			}
 		}
 		return count;
+	}
+
+	/**
+	 * Counts active leases per endpoint and tier, without sorting or copying them.
+	 * @param into where to add the counts: endpoint id to counts per tier
+	 */
+	public void countLeases(Map<String, Map<Tier, Integer>> into) {
+		for (int list = 0; list < this.listHead.length; list++) {
+			for (Lease lease = this.listHead[list]; lease != null; lease = lease.next) {
+				into.computeIfAbsent(lease.endpoint.id, (k) -> new EnumMap<>(Tier.class))
+					.merge(lease.ticket.tier, 1, Integer::sum);
+			}
+		}
 	}
 
 	/**

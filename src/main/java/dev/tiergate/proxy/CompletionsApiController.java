@@ -30,7 +30,6 @@ import dev.tiergate.routing.Endpoint;
 import dev.tiergate.routing.EndpointHealth;
 import dev.tiergate.routing.EndpointRegistry;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import tools.jackson.core.JacksonException;
@@ -69,7 +68,7 @@ class CompletionsApiController {
 
 	private final JsonMapper json;
 
-	private final MeterRegistry meters;
+	private final ProxyMetrics metrics;
 
 	private final QuotaService quota;
 
@@ -87,7 +86,7 @@ class CompletionsApiController {
 		this.upstream = upstream;
 		this.properties = properties;
 		this.json = json;
-		this.meters = meters;
+		this.metrics = new ProxyMetrics(meters);
 		this.quota = quota;
 	}
 
@@ -182,13 +181,7 @@ class CompletionsApiController {
 					continue;
 				}
 				count(model, tier, attempt.name().toLowerCase());
-				Timer.builder("tiergate.proxy.duration")
-					.description("Time from request arrival to the end of the response")
-					.tag("model", model)
-					.tag("priority", tier.name())
-					.tag("stream", Boolean.toString(stream))
-					.register(this.meters)
-					.record(Duration.ofNanos(System.nanoTime() - started));
+				this.metrics.duration(model, tier, stream, Duration.ofNanos(System.nanoTime() - started));
 				return;
 			}
 		}
@@ -415,8 +408,7 @@ class CompletionsApiController {
 	}
 
 	private void count(String model, Tier tier, String outcome) {
-		this.meters.counter("tiergate.proxy.requests", "model", model, "priority", tier.name(), "outcome", outcome)
-			.increment();
+		this.metrics.count(model, tier, outcome);
 	}
 
 	private ObjectNode parse(byte[] bytes) {
