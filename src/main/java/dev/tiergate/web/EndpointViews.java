@@ -99,11 +99,19 @@ class EndpointViews {
 	record View(Endpoint endpoint, State state, Map<Tier, Integer> inFlightByTier, int inFlight, String policy,
 			Scrape scrape, Instant ejectedUntil, Instant lastErrorAt) {
 
-		String stateValue() {
+		/**
+		 * The state as the page and the API show it (public so that templates can call it).
+		 * @return e.g. {@code healthy}
+		 */
+		public String stateValue() {
 			return this.state.value();
 		}
 
-		String tiersText() {
+		/**
+		 * In-flight counts as {@code P0/P1/P2}.
+		 * @return e.g. {@code 1/0/3}
+		 */
+		public String tiersText() {
 			StringBuilder text = new StringBuilder();
 			for (Tier tier : Tier.values()) {
 				text.append((text.length() > 0) ? "/" : "").append(this.inFlightByTier.get(tier));

@@ -86,6 +86,23 @@ class DashboardBrowserTests extends FleetIntegrationTestSupport {
 	}
 
 	@Test
+	void endpointsPageListsEveryPodWithItsHealth() throws Exception {
+		this.browser.get(uri("/login").toString());
+		this.browser.findElement(By.id("username")).sendKeys("viewer");
+		this.browser.findElement(By.id("password")).sendKeys("viewer");
+		this.browser.findElement(By.id("sign-in")).click();
+		waiting().until(ExpectedConditions.presenceOfElementLocated(By.id("nodes")));
+		this.browser.findElement(By.id("nav-endpoints")).click();
+		waiting().until((d) -> d.findElements(By.cssSelector("#endpoints tr[data-endpoint]")).size() == 24);
+		assertThat(this.browser.findElements(By.cssSelector("#endpoints section.pool[data-model]"))).hasSize(2);
+		assertThat(this.browser.findElement(By.cssSelector("#endpoints tr[data-endpoint='inference/llama-00']"))
+			.getAttribute("data-state")).isNotBlank();
+		Path screenshot = Path.of("target", "screenshots", "endpoints.png");
+		Files.createDirectories(screenshot.getParent());
+		Files.write(screenshot, ((org.openqa.selenium.TakesScreenshot) this.browser).getScreenshotAs(OutputType.BYTES));
+	}
+
+	@Test
 	void wrongPasswordStaysOnTheLoginPage() {
 		this.browser.get(uri("/login").toString());
 		this.browser.findElement(By.id("username")).sendKeys("admin");

@@ -81,6 +81,31 @@ class OperationsIntegrationTests extends FleetIntegrationTestSupport {
 	}
 
 	@Test
+	void everyDashboardPageRendersForASignedInViewer() throws Exception {
+		java.net.http.HttpClient browser = java.net.http.HttpClient.newBuilder()
+			.cookieHandler(new java.net.CookieManager())
+			.build();
+		String loginPage = browser.send(HttpRequest.newBuilder(uri("/login")).build(), HttpResponse.BodyHandlers.ofString())
+			.body();
+		java.util.regex.Matcher csrf = java.util.regex.Pattern.compile("name=\"_csrf\" value=\"([^\"]+)\"")
+			.matcher(loginPage);
+		assertThat(csrf.find()).isTrue();
+		HttpResponse<String> login = browser.send(HttpRequest.newBuilder(uri("/login"))
+			.header("Content-Type", "application/x-www-form-urlencoded")
+			.POST(HttpRequest.BodyPublishers.ofString("username=viewer&password=viewer&_csrf=" + csrf.group(1)))
+			.build(), HttpResponse.BodyHandlers.ofString());
+		assertThat(login.statusCode()).isEqualTo(302);
+		assertThat(login.headers().firstValue("Location").orElseThrow()).doesNotContain("error");
+		for (String page : new String[] { "/", "/fragments/overview", "/queues", "/fragments/queues", "/queues/waits.json",
+				"/endpoints", "/fragments/endpoints", "/cluster/sharing", "/cluster/priority-classes", "/audit",
+				"/quota/tenants", "/quota/tenants/acme" }) {
+			HttpResponse<String> response = browser.send(HttpRequest.newBuilder(uri(page)).build(),
+					HttpResponse.BodyHandlers.ofString());
+			assertThat(response.statusCode()).as(page + ": " + response.body()).isEqualTo(200);
+		}
+	}
+
+	@Test
 	void restApiNeedsAnOperatorOrACiToken() throws Exception {
 		HttpResponse<String> anonymous = get("/api/v1/anything", null);
 		assertThat(anonymous.statusCode()).isEqualTo(401);
