@@ -103,6 +103,15 @@ class OperationsIntegrationTests extends FleetIntegrationTestSupport {
 					HttpResponse.BodyHandlers.ofString());
 			assertThat(response.statusCode()).as(page + ": " + response.body()).isEqualTo(200);
 		}
+		// A viewer's forged change, with a valid CSRF token from the page's sign-out form, is refused.
+		java.util.regex.Matcher pageToken = java.util.regex.Pattern.compile("name=\"_csrf\" value=\"([^\"]+)\"")
+			.matcher(browser.send(HttpRequest.newBuilder(uri("/")).build(), HttpResponse.BodyHandlers.ofString()).body());
+		assertThat(pageToken.find()).isTrue();
+		HttpResponse<String> forged = browser.send(HttpRequest.newBuilder(uri("/cluster/priority-classes/sync"))
+			.header("Content-Type", "application/x-www-form-urlencoded")
+			.POST(HttpRequest.BodyPublishers.ofString("_csrf=" + pageToken.group(1)))
+			.build(), HttpResponse.BodyHandlers.ofString());
+		assertThat(forged.statusCode()).isEqualTo(403);
 	}
 
 	@Test

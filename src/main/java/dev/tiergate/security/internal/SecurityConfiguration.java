@@ -96,8 +96,13 @@ class SecurityConfiguration {
 				.requestMatchers("/livez", "/readyz", "/login", "/error", "/webjars/**", "/css/**", "/js/**",
 						"/favicon.ico")
 				.permitAll()
+				.requestMatchers(HttpMethod.GET, "/**")
+				.hasRole(Role.VIEWER.name())
+				.requestMatchers(HttpMethod.HEAD, "/**")
+				.hasRole(Role.VIEWER.name())
+				// Dashboard changes need at least an operator; pages that change the cluster also check ADMIN.
 				.anyRequest()
-				.hasRole(Role.VIEWER.name()))
+				.hasRole(Role.OPERATOR.name()))
 			.formLogin((form) -> form.loginPage("/login").permitAll())
 			.logout((logout) -> logout.logoutSuccessUrl("/login?logout"))
 			.headers((headers) -> headers.contentSecurityPolicy((csp) -> csp.policyDirectives(
