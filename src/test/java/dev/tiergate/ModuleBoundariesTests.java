@@ -32,7 +32,7 @@ class ModuleBoundariesTests {
 		ALLOWED.put("proxy", Set.of("dispatch", "quota", "routing"));
 		ALLOWED.put("batch", Set.of("dispatch", "quota", "routing"));
 		ALLOWED.put("cost", Set.of("dispatch", "routing"));
-		ALLOWED.put("security", Set.of("quota"));
+		ALLOWED.put("security", Set.of("quota", "audit"));
 		ALLOWED.put("web", Set.of("cluster", "routing", "dispatch", "quota", "proxy", "batch", "cost", "security", "audit"));
 	}
 

@@ -28,6 +28,7 @@ import dev.tiergate.quota.QuotaException;
 import dev.tiergate.quota.TenantConflictException;
 import dev.tiergate.quota.TenantNotFoundException;
 import jakarta.servlet.http.HttpServletRequest;
+import tools.jackson.core.JacksonException;
 
 /**
  * Turns every failure into the error format its caller speaks: OpenAI-shaped JSON on {@code /v1/**}, RFC 9457
@@ -110,9 +111,34 @@ class ErrorResponses {
 
 	@ExceptionHandler(HttpMessageNotReadableException.class)
 	ResponseEntity<Object> unreadable(HttpMessageNotReadableException ex, HttpServletRequest request) {
-		return respond(request, HttpStatus.BAD_REQUEST, "invalid_request_error", "invalid_json",
-				"The request body is not valid JSON of the expected shape.", ProblemTypes.INVALID_REQUEST,
-				new HttpHeaders());
+		String field = fieldOf(ex);
+		String message = (field != null) ? field + ": has the wrong type or an out-of-range value"
+				: "The request body is not valid JSON of the expected shape.";
+		ResponseEntity<Object> response = respond(request, HttpStatus.BAD_REQUEST, "invalid_request_error",
+				"invalid_json", message, ProblemTypes.INVALID_REQUEST, new HttpHeaders());
+		if (field != null && response.getBody() instanceof ProblemDetail problem) {
+			problem.setProperty("field", field);
+		}
+		return response;
+	}
+
+	/** The JSON path of the value Jackson could not bind, e.g. {@code limits.requestsPerMinute}, if known. */
+	private static String fieldOf(HttpMessageNotReadableException ex) {
+		for (Throwable cause = ex.getCause(); cause != null; cause = cause.getCause()) {
+			if (cause instanceof JacksonException jackson && !jackson.getPath().isEmpty()) {
+				StringBuilder path = new StringBuilder();
+				for (JacksonException.Reference reference : jackson.getPath()) {
+					if (reference.getPropertyName() != null) {
+						path.append(path.isEmpty() ? "" : ".").append(reference.getPropertyName());
+					}
+					else if (reference.getIndex() >= 0) {
+						path.append('[').append(reference.getIndex()).append(']');
+					}
+				}
+				return path.isEmpty() ? null : path.toString();
+			}
+		}
+		return null;
 	}
 
 	@ExceptionHandler(HandlerMethodValidationException.class)
