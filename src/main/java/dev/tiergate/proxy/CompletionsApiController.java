@@ -134,19 +134,23 @@ class CompletionsApiController {
 			throw new OpenAiException(404, "invalid_request_error", "model_not_found",
 					"The model '" + model + "' does not exist");
 		}
-		long cost = TokenEstimates.promptTokens(body) + TokenEstimates.maxTokens(body, this.properties.defaultMaxTokens());
-		// Quota (issue 6): admitted here or refused with 429/503 before queueing; QuotaPermits ends the permit.
-		QuotaPermit permit = this.quota.admit(tenant, tier, model, TokenEstimates.promptTokens(body),
-				TokenEstimates.maxTokens(body, this.properties.defaultMaxTokens()));
+		long promptTokens = TokenEstimates.promptTokens(body);
+		long maxTokens = TokenEstimates.maxTokens(body, this.properties.defaultMaxTokens());
+		// The quota is checked before queueing (429/503 on refusal); QuotaPermits settles it when the response ends.
+		QuotaPermit permit = this.quota.admit(tenant, tier, model, promptTokens, maxTokens);
 		QuotaPermits.attach(request, response, permit);
+		if (this.properties.sendsPriority(model)) {
+			body.put("priority", tier.enginePriority());
+		}
+		byte[] upstreamBody = this.json.writeValueAsBytes(body);
 		String requestId = UUID.randomUUID().toString();
 		MDC.put("requestId", requestId);
 		long affinityKey = this.policies.usesAffinity(model)
 				? this.policies.affinityKey(request.getHeader(this.policies.affinityHeader()),
 						RequestBodies.promptPrefix(body, this.policies.prefixLength()))
 				: 0;
-		try (Admission admission = this.dispatcher.admit(model, tier, tenant.id(), tenant.weight(), cost,
-				affinityKey)) {
+		try (Admission admission = this.dispatcher.admit(model, tier, tenant.id(), tenant.weight(),
+				promptTokens + maxTokens, affinityKey)) {
 			long queuedMillis = 0;
 			boolean retried = false;
 			while (true) {
@@ -165,11 +169,8 @@ class CompletionsApiController {
 				response.setHeader("x-tiergate-tier", tier.name());
 				response.setHeader("x-tiergate-endpoint", endpoint.key());
 				response.setHeader("x-tiergate-queue-ms", Long.toString(queuedMillis));
-				if (this.properties.sendsPriority(model)) {
-					body.put("priority", tier.enginePriority());
-				}
-				Attempt attempt = forward(request.getRequestURI(), this.json.writeValueAsBytes(body), stream, requestId,
-						running, tier, response, !retried);
+				Attempt attempt = forward(request.getRequestURI(), upstreamBody, stream, requestId, running, tier,
+						response, !retried);
 				if (attempt == Attempt.REQUEUED) {
 					count(model, tier, "requeued");
 					continue;
