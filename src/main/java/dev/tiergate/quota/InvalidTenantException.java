@@ -8,9 +8,20 @@ public class InvalidTenantException extends IllegalArgumentException {
 
 	private final String field;
 
+	private final String reason;
+
 	public InvalidTenantException(String field, String message) {
 		super(field + ": " + message);
 		this.field = field;
+		this.reason = message;
+	}
+
+	/**
+	 * What is wrong with the field, without its name.
+	 * @return e.g. {@code must be between 1 and 100000, or absent for no limit (was -5)}
+	 */
+	public String reason() {
+		return this.reason;
 	}
 
 	/**

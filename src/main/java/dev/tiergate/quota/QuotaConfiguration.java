@@ -12,9 +12,11 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.data.redis.core.StringRedisTemplate;
 
+import dev.tiergate.audit.AuditLog;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.resource.Delay;
 import io.micrometer.core.instrument.MeterRegistry;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Quota's beans, and the Redis client behaviour the admission path needs: a command issued while the connection is
@@ -32,6 +34,11 @@ class QuotaConfiguration {
 	@Bean
 	TenantStore tenantStore(StringRedisTemplate redis, Clock clock, QuotaBackendCircuit circuit) {
 		return new TenantStore(redis, clock, circuit);
+	}
+
+	@Bean
+	TenantAdministration tenantAdministration(TenantStore tenants, AuditLog audit, JsonMapper json) {
+		return new TenantAdministration(tenants, audit, json);
 	}
 
 	@Bean

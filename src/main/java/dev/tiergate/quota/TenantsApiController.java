@@ -24,7 +24,7 @@ import org.springframework.web.bind.annotation.RestController;
 
 /**
  * {@code /api/v1/tenants}: tenants, their limits and keys, and their usage (reads for viewers, changes for
- * operators).
+ * operators). Changes go through {@link TenantAdministration}, as the dashboard's do.
  */
 @RestController
 @RequestMapping("/api/v1/tenants")
@@ -32,12 +32,15 @@ class TenantsApiController {
 
 	private final TenantStore tenants;
 
+	private final TenantAdministration administration;
+
 	private final QuotaService quota;
 
 	private final Clock clock;
 
-	TenantsApiController(TenantStore tenants, QuotaService quota, Clock clock) {
+	TenantsApiController(TenantStore tenants, TenantAdministration administration, QuotaService quota, Clock clock) {
 		this.tenants = tenants;
+		this.administration = administration;
 		this.quota = quota;
 		this.clock = clock;
 	}
@@ -49,11 +52,7 @@ class TenantsApiController {
 
 	@PostMapping
 	ResponseEntity<Tenant> create(@RequestBody TenantRequest request) {
-		if (request.id() == null) {
-			throw new InvalidTenantException("id", "is required");
-		}
-		Tenant tenant = request.toTenant(null);
-		this.tenants.create(tenant);
+		Tenant tenant = this.administration.create(request);
 		return ResponseEntity.created(URI.create("/api/v1/tenants/" + tenant.id())).body(tenant);
 	}
 
@@ -64,22 +63,18 @@ class TenantsApiController {
 
 	@PutMapping("/{id}")
 	Tenant update(@PathVariable String id, @RequestBody TenantRequest request) {
-		Tenant tenant = request.toTenant(id);
-		this.tenants.update(tenant);
-		return tenant;
+		return this.administration.update(id, request);
 	}
 
 	@DeleteMapping("/{id}")
 	@ResponseStatus(HttpStatus.NO_CONTENT)
 	void delete(@PathVariable String id) {
-		if (!this.tenants.delete(id)) {
-			throw notFound(id);
-		}
+		this.administration.delete(id);
 	}
 
 	@PostMapping("/{id}/keys")
 	ResponseEntity<Map<String, Object>> createKey(@PathVariable String id) {
-		TenantStore.IssuedKey issued = this.tenants.issueKey(id);
+		TenantStore.IssuedKey issued = this.administration.issueKey(id);
 		Map<String, Object> body = new LinkedHashMap<>();
 		body.put("key", issued.key());
 		body.put("id", issued.info().id());
@@ -92,13 +87,13 @@ class TenantsApiController {
 
 	@GetMapping("/{id}/keys")
 	List<TenantStore.KeyInfo> keys(@PathVariable String id) {
-		return this.tenants.keys(id);
+		return this.administration.keys(id);
 	}
 
 	@DeleteMapping("/{id}/keys/{keyId}")
 	@ResponseStatus(HttpStatus.NO_CONTENT)
 	void revoke(@PathVariable String id, @PathVariable String keyId) {
-		this.tenants.revokeKey(id, keyId);
+		this.administration.revokeKey(id, keyId);
 	}
 
 	@GetMapping("/{id}/usage")

@@ -4,7 +4,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import java.util.UUID;
 
 import org.junit.jupiter.api.Test;
@@ -99,6 +101,25 @@ class TenantsApiIntegrationTests extends FleetIntegrationTestSupport {
 		JsonNode usage = json.readTree(send("GET", "/api/v1/tenants/" + this.id + "/usage", CI, null).body());
 		assertThat(usage.get("totals").get("requests").asLong()).as("usage outlives the tenant").isEqualTo(1);
 		assertProblem(send("DELETE", "/api/v1/tenants/" + this.id, CI, null), 404, null);
+	}
+
+	@Test
+	void changesMadeThroughTheApiAreAudited() throws Exception {
+		String key = createTenant(this.id, "{\"requestsPerMinute\":100}");
+		assertThat(send("PUT", "/api/v1/tenants/" + this.id, CI, """
+				{"allowedTiers":["P2"],"limits":{"maxConcurrent":3}}""").statusCode()).isEqualTo(200);
+		assertThat(send("DELETE", "/api/v1/tenants/" + this.id, CI, null).statusCode()).isEqualTo(204);
+
+		JsonNode entries = json.readTree(send("GET", "/api/v1/audit?kind=tenant&limit=1000", CI, null).body());
+		List<String> actions = new ArrayList<>();
+		for (JsonNode entry : entries) {
+			if (entry.get("target").asString().startsWith(this.id)) {
+				actions.add(0, entry.get("action").asString());
+				assertThat(entry.get("actor").asString()).isNotEqualTo("system");
+				assertThat(entry.toString()).as("the key itself is never audited").doesNotContain(key);
+			}
+		}
+		assertThat(actions).containsExactly("create", "create-key", "update", "delete");
 	}
 
 	@Test
