@@ -21,7 +21,7 @@ import dev.tiergate.fleet.SimulatedGpuFleet;
  * embedded default.
  */
 @SpringBootTest(classes = TiergateApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-		properties = { "management.server.port=0", "logging.level.io.fabric8.mockwebserver=WARN" })
+		properties = { "management.server.port=0", "spring.data.redis.database=" + LocalRedis.TEST_DATABASE, "logging.level.io.fabric8.mockwebserver=WARN" })
 @Import(EmbeddedDefaults.class)
 public abstract class FleetIntegrationTestSupport {
 

@@ -5,10 +5,14 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
 import org.springframework.data.redis.core.StringRedisTemplate;
 
 /**
- * The real Redis on 127.0.0.1:6379 for tests that use it without a Spring context: one connection for the JVM,
- * closed when it exits.
+ * The real Redis on 127.0.0.1:6379 for tests. Tests use database {@value #TEST_DATABASE}, so what they leave behind
+ * (tenants, usage, audit entries) never shows up in the embedded default, which uses database 0. Tests without a
+ * Spring context share one connection, closed when the JVM exits.
  */
 public final class LocalRedis {
+
+	/** The Redis database tests use. */
+	public static final int TEST_DATABASE = 15;
 
 	private static StringRedisTemplate template;
 
@@ -21,8 +25,9 @@ public final class LocalRedis {
 	 */
 	public static synchronized StringRedisTemplate template() {
 		if (template == null) {
-			LettuceConnectionFactory connections = new LettuceConnectionFactory(
-					new RedisStandaloneConfiguration("127.0.0.1", 6379));
+			RedisStandaloneConfiguration configuration = new RedisStandaloneConfiguration("127.0.0.1", 6379);
+			configuration.setDatabase(TEST_DATABASE);
+			LettuceConnectionFactory connections = new LettuceConnectionFactory(configuration);
 			connections.afterPropertiesSet();
 			connections.start();
 			Runtime.getRuntime().addShutdownHook(new Thread(connections::destroy, "local-redis-close"));

@@ -23,6 +23,7 @@ import org.springframework.context.annotation.Import;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
+import dev.tiergate.LocalRedis;
 import dev.tiergate.EmbeddedDefaults;
 import dev.tiergate.TiergateApplication;
 import dev.tiergate.cost.GpuProfile;
@@ -40,7 +41,7 @@ import static org.awaitility.Awaitility.await;
  * streams, real preemption.
  */
 @SpringBootTest(classes = TiergateApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-		properties = { "management.server.port=0", "logging.level.io.fabric8.mockwebserver=WARN" })
+		properties = { "management.server.port=0", "spring.data.redis.database=" + LocalRedis.TEST_DATABASE, "logging.level.io.fabric8.mockwebserver=WARN" })
 @Import(EmbeddedDefaults.class)
 class DispatchLiveIntegrationTests {
 

@@ -23,6 +23,7 @@ import org.springframework.context.annotation.Import;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
+import dev.tiergate.LocalRedis;
 import dev.tiergate.EmbeddedDefaults;
 import dev.tiergate.TiergateApplication;
 import dev.tiergate.cost.GpuProfile;
@@ -46,7 +47,7 @@ import static org.awaitility.Awaitility.await;
  * own (servers cannot be started again). Also the endpoints API and the endpoint metrics.
  */
 @SpringBootTest(classes = TiergateApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-		properties = { "management.server.port=0", "logging.level.io.fabric8.mockwebserver=WARN",
+		properties = { "management.server.port=0", "spring.data.redis.database=" + LocalRedis.TEST_DATABASE, "logging.level.io.fabric8.mockwebserver=WARN",
 				"tiergate.routing.policy.[chaos-affinity]=prefix-affinity",
 				"tiergate.routing.policy.[chaos-stream]=queue-aware" })
 @Import(EmbeddedDefaults.class)

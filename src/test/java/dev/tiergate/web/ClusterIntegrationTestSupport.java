@@ -16,6 +16,7 @@ import org.springframework.context.annotation.Import;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
+import dev.tiergate.LocalRedis;
 import dev.tiergate.EmbeddedDefaults;
 import dev.tiergate.TiergateApplication;
 import io.kubernetes.client.openapi.ApiClient;
@@ -25,7 +26,7 @@ import io.kubernetes.client.openapi.ApiClient;
  * stand-in), the local Redis with an audit stream of its own, seeded like the embedded default.
  */
 @SpringBootTest(classes = TiergateApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-		properties = { "management.server.port=0", "logging.level.io.fabric8.mockwebserver=WARN",
+		properties = { "management.server.port=0", "spring.data.redis.database=" + LocalRedis.TEST_DATABASE, "logging.level.io.fabric8.mockwebserver=WARN",
 				"tiergate.sharing.model-memory[llama]=16GB" })
 @Import(EmbeddedDefaults.class)
 abstract class ClusterIntegrationTestSupport {

@@ -23,6 +23,7 @@ import org.springframework.security.crypto.password.PasswordEncoder;
 import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.security.web.authentication.AnonymousAuthenticationFilter;
 import org.springframework.security.web.authentication.www.BasicAuthenticationFilter;
+import org.springframework.security.web.csrf.CsrfException;
 
 import dev.tiergate.quota.TenantStore;
 import dev.tiergate.security.OperatorStore;
@@ -103,6 +104,10 @@ class SecurityConfiguration {
 				// Dashboard changes need at least an operator; pages that change the cluster also check ADMIN.
 				.anyRequest()
 				.hasRole(Role.OPERATOR.name()))
+			.exceptionHandling((exceptions) -> exceptions.accessDeniedHandler((request, response, ex) -> ErrorBodies
+				.problem(response, 403, "Forbidden",
+						(ex instanceof CsrfException) ? "The form's CSRF token is missing or stale; reload the page."
+								: "Your role does not allow this operation.")))
 			.formLogin((form) -> form.loginPage("/login").permitAll())
 			.logout((logout) -> logout.logoutSuccessUrl("/login?logout"))
 			.headers((headers) -> headers.contentSecurityPolicy((csp) -> csp.policyDirectives(

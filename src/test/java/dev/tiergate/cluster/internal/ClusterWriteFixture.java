@@ -7,10 +7,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
-import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
 
+import dev.tiergate.LocalRedis;
 import dev.tiergate.audit.AuditEntry;
 import dev.tiergate.audit.AuditLog;
 import dev.tiergate.audit.AuditProperties;
@@ -38,8 +37,6 @@ final class ClusterWriteFixture implements AutoCloseable {
 
 	final Clock clock = Clock.fixed(Instant.parse("2026-11-02T09:30:00Z"), ZoneOffset.UTC);
 
-	private final LettuceConnectionFactory connections;
-
 	final StringRedisTemplate redis;
 
 	final String auditKey = "tg:audit:test-" + UUID.randomUUID();
@@ -47,10 +44,7 @@ final class ClusterWriteFixture implements AutoCloseable {
 	final AuditLog audit;
 
 	ClusterWriteFixture() {
-		this.connections = new LettuceConnectionFactory(new RedisStandaloneConfiguration("127.0.0.1", 6379));
-		this.connections.afterPropertiesSet();
-		this.connections.start();
-		this.redis = new StringRedisTemplate(this.connections);
+		this.redis = LocalRedis.template();
 		this.audit = new AuditLog(this.redis, new AuditProperties(this.auditKey, 1000), this.clock);
 	}
 
@@ -73,7 +67,6 @@ final class ClusterWriteFixture implements AutoCloseable {
 	@Override
 	public void close() {
 		this.redis.delete(this.auditKey);
-		this.connections.destroy();
 		this.kubernetes.close();
 	}
 
