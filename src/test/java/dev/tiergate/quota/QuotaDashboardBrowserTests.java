@@ -179,7 +179,10 @@ class QuotaDashboardBrowserTests extends FleetIntegrationTestSupport {
 		this.browser.findElement(By.id("tier-P1")).click();
 		this.browser.findElement(By.id("tier-P2")).click();
 		this.browser.findElement(By.id("requestsPerMinute")).clear();
+		WebElement previous = this.browser.findElement(By.id("form-error"));
 		this.browser.findElement(By.id("create-button")).click();
+		// Wait for the new page first: reading the old page's message while it unloads fails in Chromium.
+		waiting.until(ExpectedConditions.stalenessOf(previous));
 		waiting.until(ExpectedConditions.textToBePresentInElementLocated(By.id("form-error"), "allowedTiers: "));
 		assertThat(this.tenants.find(this.id)).isEmpty();
 	}
