@@ -18,9 +18,10 @@ import dev.tiergate.security.OperatorStore;
 import dev.tiergate.security.Role;
 
 /**
- * What the embedded default seeds, and only the embedded default: operators {@code admin}/{@code admin} and
- * {@code viewer}/{@code viewer}, a CI token, and tenants {@code acme} (P0-P2) and {@code batchco} (P1-P2) with
- * well-known keys. Seeding is idempotent.
+ * What the embedded default seeds, and only the embedded default: operators
+ * {@code admin}/{@code admin} and {@code viewer}/{@code viewer}, a CI token, and tenants
+ * {@code acme} (P0-P2) and {@code batchco} (P1-P2) with well-known keys. Seeding is
+ * idempotent.
  */
 @TestConfiguration(proxyBeanMethods = false)
 public class EmbeddedDefaults {
@@ -49,15 +50,17 @@ public class EmbeddedDefaults {
 			tenants.addKey("batchco", BATCHCO_KEY);
 			int port = context.getWebServer().getPort();
 			String management = environment.getProperty("local.management.port", "8081");
-			logger.info("""
+			logger.info(
+					"""
 
-					Tiergate embedded default is up, with a simulated GPU fleet (2 nodes, 8 x A100 shared by MPS x4,
-					20 llama-3.1-8b-instruct pods, 4 qwen2.5-32b-instruct pods).
-					  Dashboard       http://localhost:{}/          login admin / admin (admin), viewer / viewer
-					  OpenAI API      http://localhost:{}/v1        keys tg-acme-demo (acme, P0-P2), tg-batchco-demo (batchco, P1-P2)
-					  REST API        http://localhost:{}/api/v1    HTTP Basic admin / admin, or Bearer {}
-					  Metrics         http://localhost:{}/actuator/prometheus
-					""", port, port, port, CI_TOKEN, management);
+							Tiergate embedded default is up, with a simulated GPU fleet (2 nodes, 8 x A100 shared by MPS x4,
+							20 llama-3.1-8b-instruct pods, 4 qwen2.5-32b-instruct pods).
+							  Dashboard       http://localhost:{}/          login admin / admin (admin), viewer / viewer
+							  OpenAI API      http://localhost:{}/v1        keys tg-acme-demo (acme, P0-P2), tg-batchco-demo (batchco, P1-P2)
+							  REST API        http://localhost:{}/api/v1    HTTP Basic admin / admin, or Bearer {}
+							  Metrics         http://localhost:{}/actuator/prometheus
+							""",
+					port, port, port, CI_TOKEN, management);
 		};
 	}
 

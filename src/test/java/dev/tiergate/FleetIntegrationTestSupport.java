@@ -16,12 +16,13 @@ import org.springframework.test.context.DynamicPropertySource;
 import dev.tiergate.fleet.SimulatedGpuFleet;
 
 /**
- * Base of the tests that run the whole application in-process against the shared simulated GPU fleet (through the
- * official Kubernetes client), the real Redis on 127.0.0.1:6379, and real HTTP on random ports, seeded like the
- * embedded default.
+ * Base of the tests that run the whole application in-process against the shared
+ * simulated GPU fleet (through the official Kubernetes client), the real Redis on
+ * 127.0.0.1:6379, and real HTTP on random ports, seeded like the embedded default.
  */
 @SpringBootTest(classes = TiergateApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-		properties = { "management.server.port=0", "spring.data.redis.database=" + LocalRedis.TEST_DATABASE, "logging.level.io.fabric8.mockwebserver=WARN" })
+		properties = { "management.server.port=0", "spring.data.redis.database=" + LocalRedis.TEST_DATABASE,
+				"logging.level.io.fabric8.mockwebserver=WARN" })
 @Import(EmbeddedDefaults.class)
 public abstract class FleetIntegrationTestSupport {
 

@@ -11,8 +11,9 @@ import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
 
 /**
- * A real headless Chromium for browser tests: Debian's {@code chromium} and {@code chromium-driver}, given
- * explicitly so Selenium downloads nothing, with the flags that keep it off the network.
+ * A real headless Chromium for browser tests: Debian's {@code chromium} and
+ * {@code chromium-driver}, given explicitly so Selenium downloads nothing, with the flags
+ * that keep it off the network.
  */
 public final class HeadlessChromium {
 

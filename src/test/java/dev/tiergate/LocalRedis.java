@@ -5,9 +5,10 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
 import org.springframework.data.redis.core.StringRedisTemplate;
 
 /**
- * The real Redis on 127.0.0.1:6379 for tests. Tests use database {@value #TEST_DATABASE}, so what they leave behind
- * (tenants, usage, audit entries) never shows up in the embedded default, which uses database 0. Tests without a
- * Spring context share one connection, closed when the JVM exits.
+ * The real Redis on 127.0.0.1:6379 for tests. Tests use database {@value #TEST_DATABASE},
+ * so what they leave behind (tenants, usage, audit entries) never shows up in the
+ * embedded default, which uses database 0. Tests without a Spring context share one
+ * connection, closed when the JVM exits.
  */
 public final class LocalRedis {
 

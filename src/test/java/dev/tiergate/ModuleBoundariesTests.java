@@ -15,8 +15,9 @@ import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Tests for the module boundaries that {@code ARCHITECTURE.md} draws: which feature may use which, no reaching into
- * another feature's {@code internal} package, and Kubernetes types only where the cluster is read.
+ * Tests for the module boundaries that {@code ARCHITECTURE.md} draws: which feature may
+ * use which, no reaching into another feature's {@code internal} package, and Kubernetes
+ * types only where the cluster is read.
  */
 class ModuleBoundariesTests {
 
@@ -33,7 +34,8 @@ class ModuleBoundariesTests {
 		ALLOWED.put("batch", Set.of("dispatch", "quota", "routing"));
 		ALLOWED.put("cost", Set.of("dispatch", "routing"));
 		ALLOWED.put("security", Set.of("quota", "audit"));
-		ALLOWED.put("web", Set.of("cluster", "routing", "dispatch", "quota", "proxy", "batch", "cost", "security", "audit"));
+		ALLOWED.put("web",
+				Set.of("cluster", "routing", "dispatch", "quota", "proxy", "batch", "cost", "security", "audit"));
 	}
 
 	private static JavaClasses classes;
@@ -98,8 +100,7 @@ class ModuleBoundariesTests {
 				found.add(parts[2]);
 			}
 		});
-		assertThat(ALLOWED.keySet())
-			.as("every top-level package under dev.tiergate is a module listed here")
+		assertThat(ALLOWED.keySet()).as("every top-level package under dev.tiergate is a module listed here")
 			.containsAll(found);
 	}
 

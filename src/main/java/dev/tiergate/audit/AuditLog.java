@@ -18,10 +18,11 @@ import org.springframework.security.core.Authentication;
 import org.springframework.security.core.context.SecurityContextHolder;
 
 /**
- * Records changes in a Redis stream ({@code tg:audit:log} by default) and reads them back, newest first.
+ * Records changes in a Redis stream ({@code tg:audit:log} by default) and reads them
+ * back, newest first.
  * <p>
- * The actor is the authenticated principal of the current thread when there is one, else {@code system}; every
- * module records its own changes here.
+ * The actor is the authenticated principal of the current thread when there is one, else
+ * {@code system}; every module records its own changes here.
  */
 public class AuditLog {
 
@@ -73,8 +74,7 @@ public class AuditLog {
 		fields.put("target", target);
 		fields.put("before", Objects.requireNonNullElse(before, ""));
 		fields.put("after", Objects.requireNonNullElse(after, ""));
-		RecordId id = this.redis.opsForStream()
-			.add(StreamRecords.newRecord().in(this.properties.key()).ofMap(fields));
+		RecordId id = this.redis.opsForStream().add(StreamRecords.newRecord().in(this.properties.key()).ofMap(fields));
 		this.redis.opsForStream().trim(this.properties.key(), this.properties.maxEntries(), true);
 		return entry((id != null) ? id.getValue() : "", fields);
 	}
@@ -90,8 +90,10 @@ public class AuditLog {
 	public List<AuditEntry> entries(String kind, Instant since, Instant until, int limit) {
 		int max = Math.max(1, Math.min(limit, MAX_LIMIT));
 		List<AuditEntry> result = new ArrayList<>();
-		// Stream ids are the Redis server's time, entries carry Tiergate's clock: filter on the recorded time, and
-		// page backwards through the stream until enough entries match or it is exhausted.
+		// Stream ids are the Redis server's time, entries carry Tiergate's clock: filter
+		// on the recorded time, and
+		// page backwards through the stream until enough entries match or it is
+		// exhausted.
 		String upper = null;
 		int page = 500;
 		while (result.size() < max) {

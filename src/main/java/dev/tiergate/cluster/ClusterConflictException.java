@@ -3,8 +3,8 @@ package dev.tiergate.cluster;
 import java.util.List;
 
 /**
- * A requested cluster change conflicts with what is in the cluster: a read-only object, a class in use, a second
- * global default.
+ * A requested cluster change conflicts with what is in the cluster: a read-only object, a
+ * class in use, a second global default.
  */
 public class ClusterConflictException extends RuntimeException {
 

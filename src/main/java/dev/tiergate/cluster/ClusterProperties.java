@@ -14,13 +14,16 @@ import jakarta.validation.constraints.Positive;
 /**
  * How Tiergate reaches and watches the Kubernetes API.
  *
- * @param apiServer base URL of the Kubernetes API server; empty means the standard discovery (in-cluster service
- * account, then {@code KUBECONFIG} / {@code ~/.kube/config})
+ * @param apiServer base URL of the Kubernetes API server; empty means the standard
+ * discovery (in-cluster service account, then {@code KUBECONFIG} /
+ * {@code ~/.kube/config})
  * @param namespaces namespaces watched for inference pods; empty means all namespaces
  * @param modelLabel label that marks an inference pod and names the model it serves
- * @param resync how often informers replay their cache to listeners, so a missed event heals itself
+ * @param resync how often informers replay their cache to listeners, so a missed event
+ * heals itself
  * @param connectTimeout connect timeout of calls to the API server
- * @param defaultPort port used when an inference pod has no container port named {@code http}
+ * @param defaultPort port used when an inference pod has no container port named
+ * {@code http}
  */
 @Validated
 @ConfigurationProperties("tiergate.cluster")

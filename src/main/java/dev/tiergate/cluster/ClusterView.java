@@ -26,13 +26,15 @@ public interface ClusterView {
 	boolean synced();
 
 	/**
-	 * Registers a listener for inference pod changes. It first receives every known pod as an upsert.
+	 * Registers a listener for inference pod changes. It first receives every known pod
+	 * as an upsert.
 	 * @param listener the listener
 	 */
 	void addPodListener(PodListener listener);
 
 	/**
-	 * Receives inference pod changes. Calls come from informer threads, one at a time per informer.
+	 * Receives inference pod changes. Calls come from informer threads, one at a time per
+	 * informer.
 	 */
 	interface PodListener {
 

@@ -1,10 +1,12 @@
 package dev.tiergate.cluster;
 
 /**
- * A node as the NVIDIA GPU Operator publishes it: GPUs, how they are shared, and how many slices that gives.
+ * A node as the NVIDIA GPU Operator publishes it: GPUs, how they are shared, and how many
+ * slices that gives.
  *
  * @param name node name
- * @param product GPU product ({@code nvidia.com/gpu.product}), or {@code ""} for a node without GPUs
+ * @param product GPU product ({@code nvidia.com/gpu.product}), or {@code ""} for a node
+ * without GPUs
  * @param gpus physical GPUs ({@code nvidia.com/gpu.count})
  * @param replicas slices per GPU ({@code nvidia.com/gpu.replicas}, 1 when not shared)
  * @param sharingStrategy {@code none}, {@code time-slicing} or {@code mps}

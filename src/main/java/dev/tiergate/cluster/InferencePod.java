@@ -10,8 +10,10 @@ package dev.tiergate.cluster;
  * @param nodeName node it runs on, or {@code ""} if not yet scheduled
  * @param podIp pod IP, or {@code ""} if none yet
  * @param port the container port named {@code http}, or the configured default
- * @param maxConcurrency slots from annotation {@code tiergate.dev/max-concurrency}, or 0 when absent
- * @param slices {@code nvidia.com/gpu} (or {@code nvidia.com/gpu.shared}) requested by the pod
+ * @param maxConcurrency slots from annotation {@code tiergate.dev/max-concurrency}, or 0
+ * when absent
+ * @param slices {@code nvidia.com/gpu} (or {@code nvidia.com/gpu.shared}) requested by
+ * the pod
  * @param priorityClass the pod's PriorityClass name, or {@code ""}
  * @param ready whether the pod's Ready condition is true
  * @param terminating whether the pod has a deletion timestamp

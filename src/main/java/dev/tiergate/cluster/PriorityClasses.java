@@ -3,9 +3,9 @@ package dev.tiergate.cluster;
 import java.util.List;
 
 /**
- * The cluster's PriorityClasses. All are listed; Tiergate changes only the ones it manages (label
- * {@code app.kubernetes.io/managed-by=tiergate}), never {@code system-} classes. Every change is recorded in the
- * audit log.
+ * The cluster's PriorityClasses. All are listed; Tiergate changes only the ones it
+ * manages (label {@code app.kubernetes.io/managed-by=tiergate}), never {@code system-}
+ * classes. Every change is recorded in the audit log.
  */
 public interface PriorityClasses {
 
@@ -28,12 +28,13 @@ public interface PriorityClasses {
 	List<Info> list();
 
 	/**
-	 * Creates or updates a managed class. A change of value or preemption policy, which Kubernetes does not allow
-	 * in place, replaces the class.
+	 * Creates or updates a managed class. A change of value or preemption policy, which
+	 * Kubernetes does not allow in place, replaces the class.
 	 * @param spec the class
 	 * @return the class now
 	 * @throws InvalidClusterChangeException if a field breaks a rule
-	 * @throws ClusterConflictException if the class is read-only or would be a second global default
+	 * @throws ClusterConflictException if the class is read-only or would be a second
+	 * global default
 	 */
 	Info put(Spec spec);
 
@@ -46,11 +47,13 @@ public interface PriorityClasses {
 	void delete(String name);
 
 	/**
-	 * Makes the managed classes match the given ones: creates what is missing, updates what differs, leaves the rest.
-	 * Nothing changes if any of them exists and is not managed by Tiergate.
+	 * Makes the managed classes match the given ones: creates what is missing, updates
+	 * what differs, leaves the rest. Nothing changes if any of them exists and is not
+	 * managed by Tiergate.
 	 * @param desired one class per tier
 	 * @return per class, what was done
-	 * @throws ClusterConflictException if a desired class exists unmanaged or is a {@code system-} class
+	 * @throws ClusterConflictException if a desired class exists unmanaged or is a
+	 * {@code system-} class
 	 */
 	List<SyncChange> sync(List<Spec> desired);
 
@@ -70,7 +73,8 @@ public interface PriorityClasses {
 	 * @param globalDefault whether pods without a class get this one
 	 * @param description its description
 	 * @param managed whether Tiergate manages it
-	 * @param readOnly whether Tiergate refuses to change it ({@code system-} or not managed)
+	 * @param readOnly whether Tiergate refuses to change it ({@code system-} or not
+	 * managed)
 	 * @param tierLabel the value of {@value #TIER_LABEL}, or {@code ""}
 	 * @param pods how many pods (not finished) use it
 	 */
@@ -84,8 +88,8 @@ public interface PriorityClasses {
 	 * @param name class name
 	 * @param value priority value, at most 1,000,000,000
 	 * @param preemptionPolicy {@code PreemptLowerPriority} or {@code Never}
-	 * @param globalDefault {@code true} to make it the global default (only if no other class is), {@code null} to
-	 * keep what the class has (new classes: no)
+	 * @param globalDefault {@code true} to make it the global default (only if no other
+	 * class is), {@code null} to keep what the class has (new classes: no)
 	 * @param description description, or {@code null}
 	 * @param tier the tier it carries, or {@code null}
 	 */
@@ -97,7 +101,8 @@ public interface PriorityClasses {
 	 * What a sync did to one class.
 	 *
 	 * @param name class name
-	 * @param action {@code created}, {@code updated}, {@code replaced} or {@code unchanged}
+	 * @param action {@code created}, {@code updated}, {@code replaced} or
+	 * {@code unchanged}
 	 */
 	record SyncChange(String name, String action) {
 	}

@@ -15,9 +15,9 @@ import org.yaml.snakeyaml.error.YAMLException;
 import org.yaml.snakeyaml.representer.Representer;
 
 /**
- * One GPU sharing profile: one key of the device plugin's ConfigMap, holding a device plugin config
- * ({@code api/config/v1} of NVIDIA's k8s-device-plugin) with either {@code sharing.timeSlicing} or
- * {@code sharing.mps} for one resource.
+ * One GPU sharing profile: one key of the device plugin's ConfigMap, holding a device
+ * plugin config ({@code api/config/v1} of NVIDIA's k8s-device-plugin) with either
+ * {@code sharing.timeSlicing} or {@code sharing.mps} for one resource.
  *
  * @param name the ConfigMap key, also the value of the node label that selects it
  * @param strategy {@code time-slicing} or {@code mps}
@@ -25,17 +25,22 @@ import org.yaml.snakeyaml.representer.Representer;
  * @param resource the resource to share, {@code nvidia.com/gpu} unless a MIG resource
  * @param renameByDefault advertise the shared resource as {@code <resource>.shared}
  * @param failRequestsGreaterThanOne refuse pods that request more than one replica
- * @param rename the resource's {@code rename}, or {@code null}; the plugin currently ignores it
- * @param devices the resource's {@code devices} ({@code "all"}, a count or a list), or {@code null}; the plugin
- * currently ignores it
+ * @param rename the resource's {@code rename}, or {@code null}; the plugin currently
+ * ignores it
+ * @param devices the resource's {@code devices} ({@code "all"}, a count or a list), or
+ * {@code null}; the plugin currently ignores it
  */
 public record SharingProfile(String name, String strategy, int replicas, String resource, boolean renameByDefault,
 		boolean failRequestsGreaterThanOne, String rename, Object devices) {
 
-	/** Time-slicing: replicas take turns on the whole GPU, no memory or fault isolation. */
+	/**
+	 * Time-slicing: replicas take turns on the whole GPU, no memory or fault isolation.
+	 */
 	public static final String TIME_SLICING = "time-slicing";
 
-	/** MPS: replicas run concurrently, each limited to 1/replicas of memory and compute. */
+	/**
+	 * MPS: replicas run concurrently, each limited to 1/replicas of memory and compute.
+	 */
 	public static final String MPS = "mps";
 
 	/** The full-GPU resource. */
@@ -66,7 +71,8 @@ public record SharingProfile(String name, String strategy, int replicas, String 
 	}
 
 	/**
-	 * Checks the device plugin's own rules (and Tiergate's: at least 2 replicas, a name usable as a label value).
+	 * Checks the device plugin's own rules (and Tiergate's: at least 2 replicas, a name
+	 * usable as a label value).
 	 * @throws InvalidClusterChangeException naming the field that breaks a rule
 	 */
 	public void validate() {
@@ -84,8 +90,8 @@ public record SharingProfile(String name, String strategy, int replicas, String 
 		}
 		String res = (this.resource == null || this.resource.isBlank()) ? GPU : this.resource;
 		if (!GPU.equals(res) && !MIG_RESOURCE.matcher(res).matches()) {
-			throw new InvalidClusterChangeException("resource",
-					"unknown resource '" + res + "': use nvidia.com/gpu or a MIG resource such as nvidia.com/mig-1g.10gb");
+			throw new InvalidClusterChangeException("resource", "unknown resource '" + res
+					+ "': use nvidia.com/gpu or a MIG resource such as nvidia.com/mig-1g.10gb");
 		}
 		if (MPS.equals(this.strategy)) {
 			if (this.replicas > MAX_MPS_REPLICAS) {
@@ -93,8 +99,7 @@ public record SharingProfile(String name, String strategy, int replicas, String 
 						"MPS allows at most " + MAX_MPS_REPLICAS + " replicas per GPU");
 			}
 			if (!GPU.equals(res)) {
-				throw new InvalidClusterChangeException("resource",
-						"MPS shares only nvidia.com/gpu, not MIG devices");
+				throw new InvalidClusterChangeException("resource", "MPS shares only nvidia.com/gpu, not MIG devices");
 			}
 		}
 		if (this.rename != null && !this.rename.isBlank() && !this.rename.matches("[a-z0-9]([-a-z0-9./]*[a-z0-9])?")) {
@@ -122,7 +127,8 @@ public record SharingProfile(String name, String strategy, int replicas, String 
 	}
 
 	/**
-	 * Warnings that do not block the profile: fields the plugin ignores, and many replicas.
+	 * Warnings that do not block the profile: fields the plugin ignores, and many
+	 * replicas.
 	 * @return warnings, possibly none
 	 */
 	public List<String> warnings() {
@@ -143,7 +149,8 @@ public record SharingProfile(String name, String strategy, int replicas, String 
 
 	/**
 	 * The resource name pods request after this profile is live.
-	 * @return {@code nvidia.com/gpu}, or {@code nvidia.com/gpu.shared} with renameByDefault
+	 * @return {@code nvidia.com/gpu}, or {@code nvidia.com/gpu.shared} with
+	 * renameByDefault
 	 */
 	public String advertisedResource() {
 		String res = withDefaults().resource();
@@ -217,13 +224,11 @@ public record SharingProfile(String name, String strategy, int replicas, String 
 			throw new InvalidClusterChangeException("resources", "must list exactly one resource");
 		}
 		Object replicas = resource.get("replicas");
-		return new SharingProfile(name, mps ? MPS : TIME_SLICING,
-				(replicas instanceof Number n) ? n.intValue() : 0,
+		return new SharingProfile(name, mps ? MPS : TIME_SLICING, (replicas instanceof Number n) ? n.intValue() : 0,
 				(resource.get("name") != null) ? resource.get("name").toString() : null,
 				Boolean.TRUE.equals(replicated.get("renameByDefault")),
 				Boolean.TRUE.equals(replicated.get("failRequestsGreaterThanOne")),
-				(resource.get("rename") != null) ? resource.get("rename").toString() : null,
-				resource.get("devices"));
+				(resource.get("rename") != null) ? resource.get("rename").toString() : null, resource.get("devices"));
 	}
 
 }

@@ -3,14 +3,16 @@ package dev.tiergate.cluster;
 import java.util.List;
 
 /**
- * GPU sharing profiles in the device plugin's ConfigMap, the node labels that select them, and the device plugin
- * restart that makes a change take effect. Every change is validated first and recorded in the audit log.
+ * GPU sharing profiles in the device plugin's ConfigMap, the node labels that select
+ * them, and the device plugin restart that makes a change take effect. Every change is
+ * validated first and recorded in the audit log.
  */
 public interface SharingProfiles {
 
 	/**
 	 * Every key of the ConfigMap.
-	 * @return profiles sorted by name; keys that are no single-resource sharing config carry an error
+	 * @return profiles sorted by name; keys that are no single-resource sharing config
+	 * carry an error
 	 */
 	List<Stored> list();
 
@@ -23,8 +25,8 @@ public interface SharingProfiles {
 	Stored get(String name);
 
 	/**
-	 * Creates or replaces a profile's key in the ConfigMap (nodes and the device plugin are left alone: use
-	 * {@link #apply} to roll it out).
+	 * Creates or replaces a profile's key in the ConfigMap (nodes and the device plugin
+	 * are left alone: use {@link #apply} to roll it out).
 	 * @param profile the profile
 	 * @return the profile as stored, with its YAML, warnings and whether anything changed
 	 * @throws InvalidClusterChangeException if it breaks a rule
@@ -48,7 +50,8 @@ public interface SharingProfiles {
 	Preview preview(SharingProfile profile, Target target);
 
 	/**
-	 * Writes the ConfigMap key, labels the target nodes and restarts the device plugin, each only if it changes.
+	 * Writes the ConfigMap key, labels the target nodes and restarts the device plugin,
+	 * each only if it changes.
 	 * @param profile the profile to roll out
 	 * @param target the nodes to label with it
 	 * @return the plan carried out and what was written
@@ -90,7 +93,8 @@ public interface SharingProfiles {
 	 * Nodes to roll a profile out to: by name, by label selector, or both.
 	 *
 	 * @param nodes node names
-	 * @param nodeSelector a label selector such as {@code nvidia.com/gpu.product=NVIDIA-A100-SXM4-80GB}, or empty
+	 * @param nodeSelector a label selector such as
+	 * {@code nvidia.com/gpu.product=NVIDIA-A100-SXM4-80GB}, or empty
 	 */
 	record Target(List<String> nodes, String nodeSelector) {
 
@@ -108,17 +112,19 @@ public interface SharingProfiles {
 	 * @param configMap {@code namespace/name} of the ConfigMap
 	 * @param before the key's YAML now ({@code ""} if absent)
 	 * @param after the key's YAML after
-	 * @param diff line diff of before and after, each line prefixed {@code " "}, {@code "-"} or {@code "+"}
+	 * @param diff line diff of before and after, each line prefixed {@code " "},
+	 * {@code "-"} or {@code "+"}
 	 * @param configMapChanges whether the key changes
 	 * @param nodes per target node, its label and slices before and after
 	 * @param daemonSet {@code namespace/name} of the device plugin DaemonSet
-	 * @param restart whether the device plugin will be restarted (only when something changes)
+	 * @param restart whether the device plugin will be restarted (only when something
+	 * changes)
 	 * @param restartAnnotation the pod template annotation the restart sets
 	 * @param warnings warnings, not blocking
 	 */
 	record Preview(SharingProfile profile, String configMap, String before, String after, List<String> diff,
-			boolean configMapChanges, List<NodePlan> nodes, String daemonSet, boolean restart,
-			String restartAnnotation, List<String> warnings) {
+			boolean configMapChanges, List<NodePlan> nodes, String daemonSet, boolean restart, String restartAnnotation,
+			List<String> warnings) {
 
 		/**
 		 * Whether applying changes anything.
@@ -143,7 +149,8 @@ public interface SharingProfiles {
 	 * @param slicesBefore live capacity of {@code nvidia.com/gpu}
 	 * @param strategyAfter sharing strategy after
 	 * @param replicasAfter replicas per GPU after
-	 * @param slicesAfter slices after (GPUs x replicas), advertised as {@code resourceAfter}
+	 * @param slicesAfter slices after (GPUs x replicas), advertised as
+	 * {@code resourceAfter}
 	 * @param resourceAfter the resource pods request after
 	 */
 	record NodePlan(String node, String labelBefore, String labelAfter, boolean labelChanges, int gpus,
@@ -157,7 +164,8 @@ public interface SharingProfiles {
 	 * @param preview the plan that was carried out
 	 * @param configMapWritten whether the ConfigMap was written
 	 * @param labelledNodes nodes whose label was written
-	 * @param restartedAt the restart annotation's value, or {@code ""} if the device plugin was not restarted
+	 * @param restartedAt the restart annotation's value, or {@code ""} if the device
+	 * plugin was not restarted
 	 */
 	record Applied(Preview preview, boolean configMapWritten, List<String> labelledNodes, String restartedAt) {
 	}
@@ -166,7 +174,8 @@ public interface SharingProfiles {
 	 * A node's desired profile against what it reports live.
 	 *
 	 * @param node node name
-	 * @param profile the profile its label selects ({@code ""} if none: the device plugin's default config)
+	 * @param profile the profile its label selects ({@code ""} if none: the device
+	 * plugin's default config)
 	 * @param desiredStrategy strategy of that profile ({@code ""} if unknown)
 	 * @param desiredReplicas replicas of that profile (0 if unknown)
 	 * @param liveStrategy {@code nvidia.com/gpu.sharing-strategy}

@@ -8,8 +8,9 @@ import java.util.TreeMap;
 import java.util.function.Function;
 
 /**
- * GPU slices per node and for the whole cluster: what exists, what pods request (by PriorityClass and by tier), and
- * what is free. Pods are the inference pods Tiergate watches.
+ * GPU slices per node and for the whole cluster: what exists, what pods request (by
+ * PriorityClass and by tier), and what is free. Pods are the inference pods Tiergate
+ * watches.
  *
  * @param nodes per node, sorted by name
  * @param totals the cluster's sums
@@ -47,8 +48,8 @@ public record SliceInventory(List<NodeSlices> nodes, Totals totals) {
 				byTier.merge(tier, pod.slices(), Integer::sum);
 				podSlices.add(new PodSlices(pod.key(), pod.model(), pod.priorityClass(), tier, pod.slices()));
 			}
-			result.add(new NodeSlices(node.name(), node.product(), node.gpus(), node.sharingStrategy(),
-					node.replicas(), node.sliceCapacity(), node.sliceAllocatable(), requested, byClass, byTier,
+			result.add(new NodeSlices(node.name(), node.product(), node.gpus(), node.sharingStrategy(), node.replicas(),
+					node.sliceCapacity(), node.sliceAllocatable(), requested, byClass, byTier,
 					Math.max(0, node.sliceAllocatable() - requested), podSlices));
 		}
 		int gpus = result.stream().mapToInt(NodeSlices::gpus).sum();
@@ -79,7 +80,8 @@ public record SliceInventory(List<NodeSlices> nodes, Totals totals) {
 	 * @param capacity capacity of {@code nvidia.com/gpu}
 	 * @param allocatable allocatable {@code nvidia.com/gpu}
 	 * @param requested slices requested by the pods on it
-	 * @param requestedByPriorityClass requested slices by PriorityClass ({@code ""} for none)
+	 * @param requestedByPriorityClass requested slices by PriorityClass ({@code ""} for
+	 * none)
 	 * @param requestedByTier requested slices by tier ({@value #NO_TIER} for none)
 	 * @param free allocatable minus requested (not below 0)
 	 * @param pods the pods on it and their slices

@@ -1,4 +1,5 @@
 /**
- * Kubernetes reads and writes: node and pod informers, slice inventory, sharing profiles, PriorityClasses.
+ * Kubernetes reads and writes: node and pod informers, slice inventory, sharing profiles,
+ * PriorityClasses.
  */
 package dev.tiergate.cluster;

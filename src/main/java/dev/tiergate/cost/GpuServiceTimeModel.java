@@ -3,21 +3,26 @@ package dev.tiergate.cost;
 import java.time.Duration;
 
 /**
- * How long one endpoint, serving one model on one slice of a GPU, takes to serve a request.
+ * How long one endpoint, serving one model on one slice of a GPU, takes to serve a
+ * request.
  * <p>
- * A request is served in two phases, as a continuous-batching engine such as vLLM serves it:
+ * A request is served in two phases, as a continuous-batching engine such as vLLM serves
+ * it:
  * <ul>
  * <li><b>prefill</b> processes the whole prompt at the slice's prefill rate:
  * {@code promptTokens * costFactor / (prefillTokensPerSecond * throughputShare)};</li>
- * <li><b>decode</b> produces one token per step for every sequence in flight; a step takes
+ * <li><b>decode</b> produces one token per step for every sequence in flight; a step
+ * takes
  * {@code decodeTimePerToken * costFactor * (1 + decodeBatchGrowth * (sequencesInFlight - 1)) / throughputShare}.</li>
  * </ul>
  * The first token comes out of the first decode step after the prefill, so
- * {@code timeToFirstToken = prefill + one step} and {@code totalTime = prefill + completionTokens steps}. Every time is
- * multiplied by {@link #timeScale()}, so that demos can run faster than real time (0.1 is ten times faster).
+ * {@code timeToFirstToken = prefill + one step} and
+ * {@code totalTime = prefill + completionTokens steps}. Every time is multiplied by
+ * {@link #timeScale()}, so that demos can run faster than real time (0.1 is ten times
+ * faster).
  * <p>
- * The model is a pure function of its inputs: it does no I/O, reads no clock and keeps no state, so the live
- * simulated fleet and the trace-driven simulator can share it.
+ * The model is a pure function of its inputs: it does no I/O, reads no clock and keeps no
+ * state, so the live simulated fleet and the trace-driven simulator can share it.
  *
  * @param gpu the physical GPU
  * @param model the served model
@@ -59,7 +64,8 @@ public record GpuServiceTimeModel(GpuProfile gpu, ModelProfile model, SliceShare
 
 	/**
 	 * The same model with another time scale.
-	 * @param timeScale the factor every time is multiplied by: 1 is real time, less is faster
+	 * @param timeScale the factor every time is multiplied by: 1 is real time, less is
+	 * faster
 	 * @return the rescaled model
 	 */
 	public GpuServiceTimeModel withTimeScale(double timeScale) {
@@ -78,7 +84,8 @@ public record GpuServiceTimeModel(GpuProfile gpu, ModelProfile model, SliceShare
 
 	/**
 	 * The time of one decode step, which produces one token for each sequence in flight.
-	 * @param sequencesInFlight the sequences decoded together, counting the one asked about, 1 or more
+	 * @param sequencesInFlight the sequences decoded together, counting the one asked
+	 * about, 1 or more
 	 * @return the decode step time
 	 */
 	public Duration decodeStepTime(int sequencesInFlight) {
@@ -87,9 +94,11 @@ public record GpuServiceTimeModel(GpuProfile gpu, ModelProfile model, SliceShare
 	}
 
 	/**
-	 * The time from admission to the first generated token: the prefill and one decode step.
+	 * The time from admission to the first generated token: the prefill and one decode
+	 * step.
 	 * @param promptTokens the prompt's length in tokens, zero or more
-	 * @param sequencesInFlight the sequences decoded together, counting the one asked about, 1 or more
+	 * @param sequencesInFlight the sequences decoded together, counting the one asked
+	 * about, 1 or more
 	 * @return the time to first token
 	 */
 	public Duration timeToFirstToken(long promptTokens, int sequencesInFlight) {
@@ -97,18 +106,20 @@ public record GpuServiceTimeModel(GpuProfile gpu, ModelProfile model, SliceShare
 	}
 
 	/**
-	 * The time from admission to the last generated token, with the batch staying the same size throughout.
+	 * The time from admission to the last generated token, with the batch staying the
+	 * same size throughout.
 	 * @param promptTokens the prompt's length in tokens, zero or more
 	 * @param completionTokens the tokens generated, zero or more
-	 * @param sequencesInFlight the sequences decoded together, counting the one asked about, 1 or more
+	 * @param sequencesInFlight the sequences decoded together, counting the one asked
+	 * about, 1 or more
 	 * @return the total service time
 	 */
 	public Duration totalTime(long promptTokens, long completionTokens, int sequencesInFlight) {
 		requireAtLeast("promptTokens", promptTokens, 0);
 		requireAtLeast("completionTokens", completionTokens, 0);
 		requireAtLeast("sequencesInFlight", sequencesInFlight, 1);
-		return Duration.ofNanos(Math.round(rawPrefillNanos(promptTokens)
-				+ completionTokens * decodeStepNanos(sequencesInFlight)));
+		return Duration
+			.ofNanos(Math.round(rawPrefillNanos(promptTokens) + completionTokens * decodeStepNanos(sequencesInFlight)));
 	}
 
 	/**
@@ -121,7 +132,8 @@ public record GpuServiceTimeModel(GpuProfile gpu, ModelProfile model, SliceShare
 
 	/**
 	 * How full the slice's KV cache is.
-	 * @param tokensResident the tokens (prompt and generated) of all sequences in flight, zero or more
+	 * @param tokensResident the tokens (prompt and generated) of all sequences in flight,
+	 * zero or more
 	 * @return the used fraction of the KV cache, in [0, 1]
 	 */
 	public double kvCacheUsage(long tokensResident) {

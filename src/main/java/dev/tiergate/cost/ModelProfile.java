@@ -1,20 +1,24 @@
 package dev.tiergate.cost;
 
 /**
- * What serving one model costs relative to the reference model the {@link GpuProfile} is measured with.
+ * What serving one model costs relative to the reference model the {@link GpuProfile} is
+ * measured with.
  *
  * @param name the served model name, as clients put it in the {@code model} field
- * @param parametersBillions the parameter count in billions, for display and sanity checks
- * @param costFactor how many times more GPU time a token of this model takes than a token of the reference model,
- * for prefill and decode alike (1 for the reference)
- * @param kvFootprint how many times more KV-cache memory a token of this model takes than a token of the reference
- * model (1 for the reference, 128 KiB per token for Llama 3.1 8B in bf16)
+ * @param parametersBillions the parameter count in billions, for display and sanity
+ * checks
+ * @param costFactor how many times more GPU time a token of this model takes than a token
+ * of the reference model, for prefill and decode alike (1 for the reference)
+ * @param kvFootprint how many times more KV-cache memory a token of this model takes than
+ * a token of the reference model (1 for the reference, 128 KiB per token for Llama 3.1 8B
+ * in bf16)
  */
 public record ModelProfile(String name, double parametersBillions, double costFactor, double kvFootprint) {
 
 	/**
 	 * Validates the profile.
-	 * @throws IllegalArgumentException naming the first field that is missing or out of range
+	 * @throws IllegalArgumentException naming the first field that is missing or out of
+	 * range
 	 */
 	public ModelProfile {
 		if (name == null || name.isBlank()) {
@@ -34,8 +38,9 @@ public record ModelProfile(String name, double parametersBillions, double costFa
 	}
 
 	/**
-	 * Qwen 2.5 32B Instruct in bf16: three times the GPU time per token of the 8B reference (about 36 ms per decode
-	 * step at batch 1 on an A100) and twice its KV cache per token (64 layers against 32, both with 8 KV heads).
+	 * Qwen 2.5 32B Instruct in bf16: three times the GPU time per token of the 8B
+	 * reference (about 36 ms per decode step at batch 1 on an A100) and twice its KV
+	 * cache per token (64 layers against 32, both with 8 KV heads).
 	 * @return the profile
 	 */
 	public static ModelProfile qwen25_32b() {

@@ -3,16 +3,18 @@ package dev.tiergate.cost;
 /**
  * The part of one physical GPU that one slice (one {@code nvidia.com/gpu} unit) gets.
  * <p>
- * Under {@link SharingStrategy#MPS} a slice gets {@code 1 / replicas} of the GPU's compute and memory, less a small
- * {@linkplain #MPS_OVERHEAD MPS overhead}. Under {@link SharingStrategy#TIME_SLICING} a slice may use the whole GPU but
- * takes turns with the other replicas; the model assumes the worst case, all replicas busy, so a slice gets
- * {@code 1 / replicas} of the throughput less a {@linkplain #TIME_SLICING_SWITCH_PENALTY context-switch penalty}
- * (none when there is only one replica), and an equal part of the memory. Under {@link SharingStrategy#NONE} the slice
- * is the whole GPU.
+ * Under {@link SharingStrategy#MPS} a slice gets {@code 1 / replicas} of the GPU's
+ * compute and memory, less a small {@linkplain #MPS_OVERHEAD MPS overhead}. Under
+ * {@link SharingStrategy#TIME_SLICING} a slice may use the whole GPU but takes turns with
+ * the other replicas; the model assumes the worst case, all replicas busy, so a slice
+ * gets {@code 1 / replicas} of the throughput less a
+ * {@linkplain #TIME_SLICING_SWITCH_PENALTY context-switch penalty} (none when there is
+ * only one replica), and an equal part of the memory. Under {@link SharingStrategy#NONE}
+ * the slice is the whole GPU.
  *
  * @param strategy how the GPU is shared
- * @param replicas how many slices the GPU is split into: 1 for {@code NONE}, 1 to {@value #MAX_MPS_REPLICAS} for
- * {@code MPS}, 1 or more for {@code TIME_SLICING}
+ * @param replicas how many slices the GPU is split into: 1 for {@code NONE}, 1 to
+ * {@value #MAX_MPS_REPLICAS} for {@code MPS}, 1 or more for {@code TIME_SLICING}
  */
 public record SliceShare(SharingStrategy strategy, int replicas) {
 
@@ -27,7 +29,8 @@ public record SliceShare(SharingStrategy strategy, int replicas) {
 	public static final double MPS_OVERHEAD = 0.05;
 
 	/**
-	 * The part of a slice's throughput lost to context switches under time-slicing with more than one replica.
+	 * The part of a slice's throughput lost to context switches under time-slicing with
+	 * more than one replica.
 	 */
 	public static final double TIME_SLICING_SWITCH_PENALTY = 0.10;
 

@@ -5,9 +5,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * One request's passage through the dispatcher, as its serving thread sees it: wait for a slot, run on it, give it
- * back. A preempted request that had sent nothing waits again; closing the admission ends it whatever state it is
- * in, exactly once.
+ * One request's passage through the dispatcher, as its serving thread sees it: wait for a
+ * slot, run on it, give it back. A preempted request that had sent nothing waits again;
+ * closing the admission ends it whatever state it is in, exactly once.
  */
 public final class Admission implements AutoCloseable {
 
@@ -77,9 +77,10 @@ public final class Admission implements AutoCloseable {
 	}
 
 	/**
-	 * The request failed on its endpoint before anything reached its client: gives the slot back and puts the
-	 * request at the head of its tier to run again, on another endpoint when one has room. Then wait with
-	 * {@link #awaitSlot()} again. Does nothing if the slot was already taken away (the request then waits anyway).
+	 * The request failed on its endpoint before anything reached its client: gives the
+	 * slot back and puts the request at the head of its tier to run again, on another
+	 * endpoint when one has room. Then wait with {@link #awaitSlot()} again. Does nothing
+	 * if the slot was already taken away (the request then waits anyway).
 	 */
 	public void retryElsewhere() {
 		Running current = this.running;
@@ -90,7 +91,8 @@ public final class Admission implements AutoCloseable {
 	}
 
 	/**
-	 * Ends the request: frees its slot, or takes it out of the queue. Safe to call more than once.
+	 * Ends the request: frees its slot, or takes it out of the queue. Safe to call more
+	 * than once.
 	 */
 	@Override
 	public void close() {
@@ -125,7 +127,8 @@ public final class Admission implements AutoCloseable {
 		}
 
 		/**
-		 * The endpoint to send to (a {@code dev.tiergate.routing.Endpoint} in the live runtime).
+		 * The endpoint to send to (a {@code dev.tiergate.routing.Endpoint} in the live
+		 * runtime).
 		 * @return the endpoint
 		 */
 		public Object endpoint() {
@@ -149,7 +152,8 @@ public final class Admission implements AutoCloseable {
 		}
 
 		/**
-		 * Whether, having been preempted, the request waits again for a slot (it had sent nothing).
+		 * Whether, having been preempted, the request waits again for a slot (it had sent
+		 * nothing).
 		 * @return {@code true} when requeued
 		 */
 		public boolean requeued() {
@@ -157,8 +161,8 @@ public final class Admission implements AutoCloseable {
 		}
 
 		/**
-		 * Registers how to stop the upstream call if the slot is taken away (abort the HTTP exchange). If it was
-		 * taken away already, the action runs at once.
+		 * Registers how to stop the upstream call if the slot is taken away (abort the
+		 * HTTP exchange). If it was taken away already, the action runs at once.
 		 * @param abort the action
 		 */
 		public void onPreempt(Runnable abort) {

@@ -8,8 +8,8 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RestController;
 
 /**
- * {@code GET /api/v1/dispatch/queues}: per pool and tier, what waits, what runs, what was borrowed, admitted,
- * rejected and preempted, and the same per tenant.
+ * {@code GET /api/v1/dispatch/queues}: per pool and tier, what waits, what runs, what was
+ * borrowed, admitted, rejected and preempted, and the same per tenant.
  */
 @RestController
 class DispatchApiController {
@@ -47,12 +47,13 @@ class DispatchApiController {
 			t.put("admitted", state.admitted());
 			t.put("rejected", state.rejected());
 			t.put("preempted", state.preempted());
-			t.put("tenants", state.tenants()
-				.stream()
-				.map((tenant) -> Map.of("tenant", tenant.tenant(), "queued", tenant.queued(), "inFlight",
-						tenant.inFlight(), "dispatched", tenant.dispatched(), "dispatchedTokens",
-						tenant.dispatchedCost(), "rejected", tenant.rejected()))
-				.toList());
+			t.put("tenants",
+					state.tenants()
+						.stream()
+						.map((tenant) -> Map.of("tenant", tenant.tenant(), "queued", tenant.queued(), "inFlight",
+								tenant.inFlight(), "dispatched", tenant.dispatched(), "dispatchedTokens",
+								tenant.dispatchedCost(), "rejected", tenant.rejected()))
+						.toList());
 			tiers.put(tier.name(), t);
 		});
 		pool.put("tiers", tiers);

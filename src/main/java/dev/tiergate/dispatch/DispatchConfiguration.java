@@ -21,8 +21,8 @@ class DispatchConfiguration {
 	}
 
 	@Bean
-	DispatchRuntime dispatchRuntime(EndpointRegistry registry, Tiers tiers, DispatchProperties properties,
-			Clock clock, MeterRegistry meters, BalancingPolicies policies) {
+	DispatchRuntime dispatchRuntime(EndpointRegistry registry, Tiers tiers, DispatchProperties properties, Clock clock,
+			MeterRegistry meters, BalancingPolicies policies) {
 		return new DispatchRuntime(registry, tiers, properties, clock, meters, policies);
 	}
 

@@ -13,10 +13,12 @@ import jakarta.validation.constraints.NotNull;
 /**
  * Request dispatch settings (tiers themselves are under {@code tiergate.tiers}).
  *
- * @param preemptionBudget how many times one request may be preempted before it is no longer preemptible (0 turns
- * preemption and borrowing off)
- * @param maxQueuedPerPool most requests waiting in one pool across tiers; beyond it the lowest tier is shed first
- * @param retryAfter the {@code Retry-After} suggested to callers turned away for overload or capacity
+ * @param preemptionBudget how many times one request may be preempted before it is no
+ * longer preemptible (0 turns preemption and borrowing off)
+ * @param maxQueuedPerPool most requests waiting in one pool across tiers; beyond it the
+ * lowest tier is shed first
+ * @param retryAfter the {@code Retry-After} suggested to callers turned away for overload
+ * or capacity
  */
 @Validated
 @ConfigurationProperties("tiergate.dispatch")

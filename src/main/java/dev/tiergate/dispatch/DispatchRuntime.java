@@ -20,10 +20,10 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 
 /**
- * The live runtime around the schedulers: one {@link PoolScheduler} per model, fed with real events (requests,
- * endpoints from the registry, tier changes, time) under a short per-pool lock, and its decisions carried out:
- * waiting threads are woken, preempted upstream calls aborted (after the lock is released), endpoints' in-flight
- * counts kept.
+ * The live runtime around the schedulers: one {@link PoolScheduler} per model, fed with
+ * real events (requests, endpoints from the registry, tier changes, time) under a short
+ * per-pool lock, and its decisions carried out: waiting threads are woken, preempted
+ * upstream calls aborted (after the lock is released), endpoints' in-flight counts kept.
  */
 public class DispatchRuntime implements EndpointRegistry.EndpointListener {
 
@@ -59,7 +59,8 @@ public class DispatchRuntime implements EndpointRegistry.EndpointListener {
 	 * @param properties dispatch settings
 	 * @param clock the clock of every event
 	 * @param meters metrics
-	 * @param policies each model's balancing policy, or {@code null} for least-outstanding everywhere
+	 * @param policies each model's balancing policy, or {@code null} for
+	 * least-outstanding everywhere
 	 */
 	public DispatchRuntime(EndpointRegistry registry, Tiers tiers, DispatchProperties properties, Clock clock,
 			MeterRegistry meters, BalancingPolicies policies) {
@@ -82,8 +83,9 @@ public class DispatchRuntime implements EndpointRegistry.EndpointListener {
 	}
 
 	/**
-	 * Puts a request in line for a slot of its model's pool. The calling thread then waits with
-	 * {@link Admission#awaitSlot()} and must close the admission when the request ends.
+	 * Puts a request in line for a slot of its model's pool. The calling thread then
+	 * waits with {@link Admission#awaitSlot()} and must close the admission when the
+	 * request ends.
 	 * @param model the model (pool)
 	 * @param tier the tier
 	 * @param tenant tenant id
@@ -96,7 +98,8 @@ public class DispatchRuntime implements EndpointRegistry.EndpointListener {
 	}
 
 	/**
-	 * Puts a request in line for a slot of its model's pool, with an affinity key for the pool's balancing policy.
+	 * Puts a request in line for a slot of its model's pool, with an affinity key for the
+	 * pool's balancing policy.
 	 * @param model the model (pool)
 	 * @param tier the tier
 	 * @param tenant tenant id
@@ -114,8 +117,8 @@ public class DispatchRuntime implements EndpointRegistry.EndpointListener {
 	}
 
 	/**
-	 * Marks that a request is about to send its first bytes to its client; from then on preemption ends it rather
-	 * than requeueing it.
+	 * Marks that a request is about to send its first bytes to its client; from then on
+	 * preemption ends it rather than requeueing it.
 	 * @param running the request's slot
 	 * @return {@code false} if the slot was taken away meanwhile: send nothing
 	 */

@@ -1,7 +1,8 @@
 package dev.tiergate.dispatch;
 
 /**
- * A tier change that would break a rule; it names the offending field, e.g. {@code P0.reservedShare}.
+ * A tier change that would break a rule; it names the offending field, e.g.
+ * {@code P0.reservedShare}.
  */
 public class InvalidTierException extends RuntimeException {
 

@@ -30,8 +30,8 @@ public final class Lease {
 
 	int list = -1;
 
-	Lease(long id, Ticket ticket, PoolScheduler.EndpointSlot endpoint, boolean borrowed, long startSeq,
-			long startNanos, boolean preemptible) {
+	Lease(long id, Ticket ticket, PoolScheduler.EndpointSlot endpoint, boolean borrowed, long startSeq, long startNanos,
+			boolean preemptible) {
 		this.id = id;
 		this.ticket = ticket;
 		this.endpoint = endpoint;
@@ -74,7 +74,8 @@ public final class Lease {
 	}
 
 	/**
-	 * Whether it runs on a slot reserved for another tier, to be given back when that tier needs it.
+	 * Whether it runs on a slot reserved for another tier, to be given back when that
+	 * tier needs it.
 	 * @return {@code true} when borrowed
 	 */
 	public boolean borrowed() {

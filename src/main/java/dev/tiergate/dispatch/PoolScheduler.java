@@ -11,24 +11,29 @@ import dev.tiergate.routing.BalancingPolicy;
 import dev.tiergate.routing.Endpoint;
 
 /**
- * The scheduler of one pool (the endpoints serving one model): a deterministic state machine with no I/O, no threads
- * and no clock. Each event carries the time on the caller's clock, and every decision goes to the
- * {@link SchedulerDecisions} given at construction, before the event method returns. The live runtime, the simulator
- * and the benchmark all drive this same code. It is not thread-safe: callers serialize events.
+ * The scheduler of one pool (the endpoints serving one model): a deterministic state
+ * machine with no I/O, no threads and no clock. Each event carries the time on the
+ * caller's clock, and every decision goes to the {@link SchedulerDecisions} given at
+ * construction, before the event method returns. The live runtime, the simulator and the
+ * benchmark all drive this same code. It is not thread-safe: callers serialize events.
  * <p>
- * Capacity rules. Each tier {@code t} reserves {@code ceil(reservedShare x slots)} of the pool's accepting slots;
- * the rest is shared. A non-borrowed lease of {@code t} counts against {@code t}'s reserve first, then against the
- * shared part. A tier that {@link TierDefinition#borrow() borrows} may also run on idle slots reserved for another
- * tier, as a preemptible lease that the owner takes back when it needs the slot. When no slot is free, a waiting
- * ticket preempts the most recently started preemptible lease of a tier it {@link TierDefinition#mayPreempt() may
- * preempt}. A preempted ticket that has sent nothing goes back to the head of its tier; each ticket can be preempted
- * a bounded number of times. Across tiers, priority is strict; within a tier, tenants share by deficit round robin on
- * cost, weighted.
+ * Capacity rules. Each tier {@code t} reserves {@code ceil(reservedShare x slots)} of the
+ * pool's accepting slots; the rest is shared. A non-borrowed lease of {@code t} counts
+ * against {@code t}'s reserve first, then against the shared part. A tier that
+ * {@link TierDefinition#borrow() borrows} may also run on idle slots reserved for another
+ * tier, as a preemptible lease that the owner takes back when it needs the slot. When no
+ * slot is free, a waiting ticket preempts the most recently started preemptible lease of
+ * a tier it {@link TierDefinition#mayPreempt() may preempt}. A preempted ticket that has
+ * sent nothing goes back to the head of its tier; each ticket can be preempted a bounded
+ * number of times. Across tiers, priority is strict; within a tier, tenants share by
+ * deficit round robin on cost, weighted.
  * <p>
- * Where a granted lease runs: without a {@link BalancingPolicy}, on the endpoint with the fewest leases (the top of
- * a min-heap of the endpoints with a free slot); with one, wherever the policy picks among those endpoints. A lease
- * that preemption frees a slot for runs on the victim's endpoint. A ticket sent back by
- * {@link #retryElsewhere(Lease, long)} avoids the endpoint that failed it when another has room.
+ * Where a granted lease runs: without a {@link BalancingPolicy}, on the endpoint with the
+ * fewest leases (the top of a min-heap of the endpoints with a free slot); with one,
+ * wherever the policy picks among those endpoints. A lease that preemption frees a slot
+ * for runs on the victim's endpoint. A ticket sent back by
+ * {@link #retryElsewhere(Lease, long)} avoids the endpoint that failed it when another
+ * has room.
  */
 public final class PoolScheduler {
 
@@ -108,12 +113,14 @@ public final class PoolScheduler {
 	 * A scheduler for one pool.
 	 * @param pool the pool's name (the model)
 	 * @param definitions the tier definitions
-	 * @param preemptionBudget how many times one ticket may be preempted (0 turns preemption and borrowing off)
-	 * @param maxQueuedPerPool most tickets waiting in the pool across tiers; beyond it the lowest tier is shed first
+	 * @param preemptionBudget how many times one ticket may be preempted (0 turns
+	 * preemption and borrowing off)
+	 * @param maxQueuedPerPool most tickets waiting in the pool across tiers; beyond it
+	 * the lowest tier is shed first
 	 * @param out where decisions go
 	 */
-	public PoolScheduler(String pool, Map<Tier, TierDefinition> definitions, int preemptionBudget,
-			int maxQueuedPerPool, SchedulerDecisions out) {
+	public PoolScheduler(String pool, Map<Tier, TierDefinition> definitions, int preemptionBudget, int maxQueuedPerPool,
+			SchedulerDecisions out) {
 		this(pool, definitions, preemptionBudget, maxQueuedPerPool, out, null);
 	}
 
@@ -121,14 +128,16 @@ public final class PoolScheduler {
 	 * A scheduler for one pool with a balancing policy.
 	 * @param pool the pool's name (the model)
 	 * @param definitions the tier definitions
-	 * @param preemptionBudget how many times one ticket may be preempted (0 turns preemption and borrowing off)
-	 * @param maxQueuedPerPool most tickets waiting in the pool across tiers; beyond it the lowest tier is shed first
+	 * @param preemptionBudget how many times one ticket may be preempted (0 turns
+	 * preemption and borrowing off)
+	 * @param maxQueuedPerPool most tickets waiting in the pool across tiers; beyond it
+	 * the lowest tier is shed first
 	 * @param out where decisions go
-	 * @param policy picks the endpoint of each lease among those with a free slot; {@code null} for
-	 * least-outstanding (the heap's top, the fast default)
+	 * @param policy picks the endpoint of each lease among those with a free slot;
+	 * {@code null} for least-outstanding (the heap's top, the fast default)
 	 */
-	public PoolScheduler(String pool, Map<Tier, TierDefinition> definitions, int preemptionBudget,
-			int maxQueuedPerPool, SchedulerDecisions out, BalancingPolicy policy) {
+	public PoolScheduler(String pool, Map<Tier, TierDefinition> definitions, int preemptionBudget, int maxQueuedPerPool,
+			SchedulerDecisions out, BalancingPolicy policy) {
 		this.pool = pool;
 		this.out = out;
 		this.policy = policy;
@@ -148,7 +157,8 @@ public final class PoolScheduler {
 		return this.pool;
 	}
 
-	// ----------------------------------------------------------------------------------------------- events
+	// -----------------------------------------------------------------------------------------------
+	// events
 
 	/**
 	 * A request arrives.
@@ -190,8 +200,9 @@ public final class PoolScheduler {
 	}
 
 	/**
-	 * A lease's request ended (success, error, disconnect). Finishing a lease that is no longer active (already
-	 * finished, or preempted) does nothing, so every path may call this.
+	 * A lease's request ended (success, error, disconnect). Finishing a lease that is no
+	 * longer active (already finished, or preempted) does nothing, so every path may call
+	 * this.
 	 * @param lease the lease
 	 * @param now the time
 	 * @return {@code true} if this call freed the slot
@@ -208,7 +219,8 @@ public final class PoolScheduler {
 	}
 
 	/**
-	 * The caller gave up on a ticket (client disconnected): it leaves the queue, or its lease ends.
+	 * The caller gave up on a ticket (client disconnected): it leaves the queue, or its
+	 * lease ends.
 	 * @param ticket the ticket
 	 * @param now the time
 	 */
@@ -224,10 +236,11 @@ public final class PoolScheduler {
 	}
 
 	/**
-	 * The lease's request is about to send its first bytes to its client; from now on a preemption ends it instead
-	 * of requeueing it.
+	 * The lease's request is about to send its first bytes to its client; from now on a
+	 * preemption ends it instead of requeueing it.
 	 * @param lease the lease
-	 * @return {@code false} if the lease was preempted meanwhile (the caller must send nothing)
+	 * @return {@code false} if the lease was preempted meanwhile (the caller must send
+	 * nothing)
 	 */
 	public boolean markSent(Lease lease) {
 		if (!lease.active) {
@@ -238,14 +251,15 @@ public final class PoolScheduler {
 	}
 
 	/**
-	 * The lease's request failed on its endpoint before anything reached its client: the slot is freed and the
-	 * ticket goes back to the head of its tier, to run again on another endpoint when one has room (the same one
-	 * only if no other has). Not a preemption: the ticket's preemption budget is untouched. Without accepting
+	 * The lease's request failed on its endpoint before anything reached its client: the
+	 * slot is freed and the ticket goes back to the head of its tier, to run again on
+	 * another endpoint when one has room (the same one only if no other has). Not a
+	 * preemption: the ticket's preemption budget is untouched. Without accepting
 	 * endpoints the ticket is rejected with {@link RejectReason#NO_CAPACITY} at once.
 	 * @param lease the lease
 	 * @param now the time
-	 * @return {@code true} if this call freed the slot; {@code false} when the lease had already ended or been
-	 * preempted, or its request had sent something
+	 * @return {@code true} if this call freed the slot; {@code false} when the lease had
+	 * already ended or been preempted, or its request had sent something
 	 */
 	public boolean retryElsewhere(Lease lease, long now) {
 		if (!lease.active || lease.sent) {
@@ -314,7 +328,8 @@ public final class PoolScheduler {
 	}
 
 	/**
-	 * An endpoint went away. Its leases stay until their requests end; it takes no new one.
+	 * An endpoint went away. Its leases stay until their requests end; it takes no new
+	 * one.
 	 * @param id endpoint id
 	 * @param now the time
 	 */
@@ -345,7 +360,8 @@ public final class PoolScheduler {
 		pump(now);
 	}
 
-	// ------------------------------------------------------------------------------------------ the rules
+	// ------------------------------------------------------------------------------------------
+	// the rules
 
 	private void applyDefinitions(Map<Tier, TierDefinition> definitions) {
 		for (Tier tier : TIERS) {
@@ -404,7 +420,9 @@ public final class PoolScheduler {
 		return idle;
 	}
 
-	/** What kind of slot tier {@code t} may take if one is free, by the accounting alone. */
+	/**
+	 * What kind of slot tier {@code t} may take if one is free, by the accounting alone.
+	 */
 	private int kind(int t, int preemptionsLeft) {
 		if (this.nonBorrowed[t] < this.reserved[t]) {
 			return OWN;
@@ -419,9 +437,10 @@ public final class PoolScheduler {
 	}
 
 	/**
-	 * Serves waiting tickets in strict tier order. A tier that cannot be served is passed over; whenever a lower tier
-	 * then makes progress (a dispatch or a preemption changes the accounting), the scan starts again from the top, so
-	 * no higher tier is left waiting for what it could now take.
+	 * Serves waiting tickets in strict tier order. A tier that cannot be served is passed
+	 * over; whenever a lower tier then makes progress (a dispatch or a preemption changes
+	 * the accounting), the scan starts again from the top, so no higher tier is left
+	 * waiting for what it could now take.
 	 */
 	private void pump(long now) {
 		int t = 0;
@@ -444,7 +463,10 @@ public final class PoolScheduler {
 		return false;
 	}
 
-	/** Dispatches, preempts for, or expires the next ticket of a tier; {@code false} when it must wait. */
+	/**
+	 * Dispatches, preempts for, or expires the next ticket of a tier; {@code false} when
+	 * it must wait.
+	 */
 	private boolean serveOne(int t, TierQueue queue, long now) {
 		Ticket requeued = queue.peekRequeued();
 		int budget = (requeued != null) ? requeued.preemptionsLeft : this.preemptionBudget;
@@ -467,7 +489,8 @@ public final class PoolScheduler {
 			return true;
 		}
 		preempt(victim, now);
-		// The victim's endpoint when it has room (the usual case), else wherever a slot is free.
+		// The victim's endpoint when it has room (the usual case), else wherever a slot
+		// is free.
 		EndpointSlot endpoint = (victim.endpoint.heapIndex >= 0) ? victim.endpoint : this.heap[0];
 		int kind = kind(t, ticket.preemptionsLeft);
 		if (kind == NONE) {
@@ -492,8 +515,9 @@ public final class PoolScheduler {
 	}
 
 	/**
-	 * The lease a waiting ticket of tier {@code t} would preempt: a borrowed lease on its own reserve first, else the
-	 * most recently started preemptible lease of a tier it may preempt, if taking that slot is within the rules.
+	 * The lease a waiting ticket of tier {@code t} would preempt: a borrowed lease on its
+	 * own reserve first, else the most recently started preemptible lease of a tier it
+	 * may preempt, if taking that slot is within the rules.
 	 */
 	private Lease findVictim(int t, int budget) {
 		Lease best = null;
@@ -522,9 +546,10 @@ public final class PoolScheduler {
 	}
 
 	/**
-	 * The most recently started lease of a list whose release leaves a slot to run on: any lease while some
-	 * endpoint has a free slot (the accounting may be what blocks), else one whose own endpoint gets a free slot
-	 * back (not one on a draining endpoint, or on one that has more leases than slots).
+	 * The most recently started lease of a list whose release leaves a slot to run on:
+	 * any lease while some endpoint has a free slot (the accounting may be what blocks),
+	 * else one whose own endpoint gets a free slot back (not one on a draining endpoint,
+	 * or on one that has more leases than slots).
 	 */
 	private Lease latestFreeingASlot(int list) {
 		if (this.heapSize > 0) {
@@ -572,12 +597,14 @@ public final class PoolScheduler {
 		return false;
 	}
 
-	// ------------------------------------------------------------------------------------ carrying out
+	// ------------------------------------------------------------------------------------
+	// carrying out
 
 	/**
-	 * The endpoint a new lease runs on, among those with a free slot (the heap is not empty): the heap's top, or the
-	 * policy's pick; never the endpoint the ticket must avoid while another has room. The default path reads two
-	 * fields and allocates nothing.
+	 * The endpoint a new lease runs on, among those with a free slot (the heap is not
+	 * empty): the heap's top, or the policy's pick; never the endpoint the ticket must
+	 * avoid while another has room. The default path reads two fields and allocates
+	 * nothing.
 	 */
 	private EndpointSlot pick(Ticket ticket, long now) {
 		if (this.policy == null && ticket.avoid == null) {
@@ -679,7 +706,8 @@ public final class PoolScheduler {
 		this.out.rejected(ticket, reason);
 	}
 
-	// ----------------------------------------------------------------------------------- lease lists
+	// -----------------------------------------------------------------------------------
+	// lease lists
 
 	private void link(Lease lease, int list) {
 		lease.list = list;
@@ -713,9 +741,13 @@ public final class PoolScheduler {
 		lease.list = -1;
 	}
 
-	// --------------------------------------------------------------------- endpoints with a free slot
+	// --------------------------------------------------------------------- endpoints
+	// with a free slot
 
-	/** Keeps an endpoint in the heap exactly when it accepts and has a free slot; fewest leases on top. */
+	/**
+	 * Keeps an endpoint in the heap exactly when it accepts and has a free slot; fewest
+	 * leases on top.
+	 */
 	private void placeInHeap(EndpointSlot endpoint) {
 		boolean belongs = endpoint.accepting && endpoint.used < endpoint.slots;
 		if (!belongs) {
@@ -791,7 +823,8 @@ public final class PoolScheduler {
 		item.heapIndex = index;
 	}
 
-	// ------------------------------------------------------------------------------------ visibility
+	// ------------------------------------------------------------------------------------
+	// visibility
 
 	/**
 	 * Slots in use, on accepting and draining endpoints.
@@ -802,8 +835,8 @@ public final class PoolScheduler {
 	}
 
 	/**
-	 * Slots of accepting endpoints, plus those still held beyond that: on draining endpoints, or on an endpoint whose
-	 * slot count dropped below its leases.
+	 * Slots of accepting endpoints, plus those still held beyond that: on draining
+	 * endpoints, or on an endpoint whose slot count dropped below its leases.
 	 * @return capacity in slots
 	 */
 	public int capacity() {
@@ -887,8 +920,9 @@ public final class PoolScheduler {
 			queue.tenants.values()
 				.stream()
 				.sorted((a, b) -> a.tenant.compareTo(b.tenant))
-				.forEach((q) -> tenants.add(new PoolSnapshot.TenantState(q.tenant, q.size + countRequeued(queue, q.tenant),
-						q.inFlight, q.dispatched, q.dispatchedCost, q.rejected)));
+				.forEach((q) -> tenants
+					.add(new PoolSnapshot.TenantState(q.tenant, q.size + countRequeued(queue, q.tenant), q.inFlight,
+							q.dispatched, q.dispatchedCost, q.rejected)));
 			tiers.put(tier,
 					new PoolSnapshot.TierState(queue.size, this.nonBorrowed[t] + this.borrowed[t], this.borrowed[t],
 							this.reserved[t], oldestWait, this.admitted[t], this.preempted[t], rejections,
@@ -937,7 +971,8 @@ public final class PoolScheduler {
 	}
 
 	/**
-	 * Requests sent back to their queue because their endpoint failed before they had sent anything.
+	 * Requests sent back to their queue because their endpoint failed before they had
+	 * sent anything.
 	 * @param tier the tier
 	 * @return retries
 	 */
@@ -945,7 +980,10 @@ public final class PoolScheduler {
 		return this.retried[tier.ordinal()];
 	}
 
-	/** The policy's view of the heap: the endpoints with a free slot, fewest leases at index 0. */
+	/**
+	 * The policy's view of the heap: the endpoints with a free slot, fewest leases at
+	 * index 0.
+	 */
 	private final class HeapCandidates implements BalancingPolicy.Candidates {
 
 		long now;

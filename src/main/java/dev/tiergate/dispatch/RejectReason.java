@@ -5,7 +5,9 @@ package dev.tiergate.dispatch;
  */
 public enum RejectReason {
 
-	/** It waited longer than its tier's {@code maxQueueWait} (503 {@code queue_timeout}). */
+	/**
+	 * It waited longer than its tier's {@code maxQueueWait} (503 {@code queue_timeout}).
+	 */
 	QUEUE_TIMEOUT,
 
 	/** Queues are full: shed to protect higher tiers (429 {@code overloaded}). */

@@ -1,8 +1,8 @@
 package dev.tiergate.dispatch;
 
 /**
- * Receives the scheduler's decisions, synchronously, while it handles an event. Implementations record or act
- * quickly; they must not call back into the scheduler.
+ * Receives the scheduler's decisions, synchronously, while it handles an event.
+ * Implementations record or act quickly; they must not call back into the scheduler.
  */
 public interface SchedulerDecisions {
 
@@ -16,8 +16,8 @@ public interface SchedulerDecisions {
 	/**
 	 * Stop the lease's request: its slot has gone to a more urgent one.
 	 * @param lease the lease taken away
-	 * @param requeued {@code true} when the ticket waits again at the head of its tier (it had sent nothing);
-	 * {@code false} when it has ended and its client must be told
+	 * @param requeued {@code true} when the ticket waits again at the head of its tier
+	 * (it had sent nothing); {@code false} when it has ended and its client must be told
 	 */
 	void preempted(Lease lease, boolean requeued);
 

@@ -1,7 +1,8 @@
 package dev.tiergate.dispatch;
 
 /**
- * One tenant's waiting tickets within one tier: a FIFO (intrusive list) with its deficit-round-robin state.
+ * One tenant's waiting tickets within one tier: a FIFO (intrusive list) with its
+ * deficit-round-robin state.
  */
 final class TenantQueue {
 

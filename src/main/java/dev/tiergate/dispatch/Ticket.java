@@ -1,8 +1,9 @@
 package dev.tiergate.dispatch;
 
 /**
- * One request as the scheduler sees it: who sends it, at which tier, what it costs. The scheduler links tickets into
- * its queues itself (intrusive lists), so queueing one allocates nothing.
+ * One request as the scheduler sees it: who sends it, at which tier, what it costs. The
+ * scheduler links tickets into its queues itself (intrusive lists), so queueing one
+ * allocates nothing.
  */
 public final class Ticket {
 
@@ -33,7 +34,10 @@ public final class Ticket {
 
 	final long affinityKey;
 
-	/** Endpoint id to avoid (the one that failed it before it had sent anything), or {@code null}. */
+	/**
+	 * Endpoint id to avoid (the one that failed it before it had sent anything), or
+	 * {@code null}.
+	 */
 	String avoid;
 
 	int preemptionsLeft;

@@ -35,7 +35,8 @@ public enum Tier {
 	}
 
 	/**
-	 * The value of vLLM's {@code priority} request field for this tier (lower is served first).
+	 * The value of vLLM's {@code priority} request field for this tier (lower is served
+	 * first).
 	 * @return the engine priority
 	 */
 	public int enginePriority() {

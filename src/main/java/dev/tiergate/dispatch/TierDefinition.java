@@ -7,10 +7,14 @@ import java.util.Set;
  * Everything one tier means, across the three layers.
  *
  * @param reservedShare share of each pool's slots kept for this tier, in [0,1]
- * @param maxQueueDepth most requests of this tier that may wait in one pool; beyond it the tier sheds load
- * @param maxQueueWait longest a request of this tier waits for a slot before it is rejected ({@code queue_timeout})
- * @param mayPreempt lower tiers whose running requests this tier may preempt when no slot is free
- * @param borrow whether this tier may run on idle slots reserved for other tiers, as preemptible leases
+ * @param maxQueueDepth most requests of this tier that may wait in one pool; beyond it
+ * the tier sheds load
+ * @param maxQueueWait longest a request of this tier waits for a slot before it is
+ * rejected ({@code queue_timeout})
+ * @param mayPreempt lower tiers whose running requests this tier may preempt when no slot
+ * is free
+ * @param borrow whether this tier may run on idle slots reserved for other tiers, as
+ * preemptible leases
  * @param priorityClass the Kubernetes PriorityClass of this tier's pods
  */
 public record TierDefinition(double reservedShare, int maxQueueDepth, Duration maxQueueWait, Set<Tier> mayPreempt,

@@ -9,11 +9,13 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 
 /**
- * Tier definitions at start, as overrides of the built-in defaults: P0 real-time keeps 30% of every pool and may
- * preempt P2; P1 may preempt P2 and borrow idle reserved slots; P2 batch borrows and is never queued out quickly.
- * Operators change tiers at run time through {@code /api/v1/tiers}.
+ * Tier definitions at start, as overrides of the built-in defaults: P0 real-time keeps
+ * 30% of every pool and may preempt P2; P1 may preempt P2 and borrow idle reserved slots;
+ * P2 batch borrows and is never queued out quickly. Operators change tiers at run time
+ * through {@code /api/v1/tiers}.
  *
- * @param tiers per tier, the fields to override, e.g. {@code tiergate.tiers.P0.reserved-share=0.4}
+ * @param tiers per tier, the fields to override, e.g.
+ * {@code tiergate.tiers.P0.reserved-share=0.4}
  */
 @ConfigurationProperties("tiergate")
 public record TierProperties(@DefaultValue Map<Tier, Override> tiers) {

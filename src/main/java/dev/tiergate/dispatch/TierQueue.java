@@ -5,9 +5,10 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * The waiting tickets of one tier in one pool: preempted tickets first (they go back to the head of their tier), then
- * per-tenant queues served by deficit round robin on cost, weighted by tenant weight. A second intrusive list orders
- * every waiting ticket by deadline so expiry is cheap.
+ * The waiting tickets of one tier in one pool: preempted tickets first (they go back to
+ * the head of their tier), then per-tenant queues served by deficit round robin on cost,
+ * weighted by tenant weight. A second intrusive list orders every waiting ticket by
+ * deadline so expiry is cheap.
  */
 final class TierQueue {
 
@@ -57,8 +58,9 @@ final class TierQueue {
 	}
 
 	/**
-	 * The ticket that {@link #poll()} would return next, without changing round-robin state, for checks that
-	 * depend on the ticket (only requeued tickets can differ in what they may do).
+	 * The ticket that {@link #poll()} would return next, without changing round-robin
+	 * state, for checks that depend on the ticket (only requeued tickets can differ in
+	 * what they may do).
 	 */
 	Ticket peekRequeued() {
 		return this.requeued.peekFirst();
@@ -130,8 +132,10 @@ final class TierQueue {
 	}
 
 	private void linkDeadline(Ticket ticket) {
-		// Deadlines are arrival + the tier's wait, so arrival order is deadline order; walk back for the rare
-		// ticket whose deadline is earlier than the tail's (the tier's wait was shortened).
+		// Deadlines are arrival + the tier's wait, so arrival order is deadline order;
+		// walk back for the rare
+		// ticket whose deadline is earlier than the tail's (the tier's wait was
+		// shortened).
 		Ticket after = this.deadlineTail;
 		while (after != null && after.deadlineNanos > ticket.deadlineNanos) {
 			after = after.deadlinePrev;

@@ -11,8 +11,9 @@ import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
 /**
- * The tier definitions in force. Reads are lock-free (an immutable snapshot); a change is validated as a whole and
- * then replaces the snapshot, so no reader ever sees half of one.
+ * The tier definitions in force. Reads are lock-free (an immutable snapshot); a change is
+ * validated as a whole and then replaces the snapshot, so no reader ever sees half of
+ * one.
  */
 public class Tiers {
 
@@ -109,7 +110,8 @@ public class Tiers {
 				}
 			}
 			TierDefinition.PriorityClassSpec pc = definition.priorityClass();
-			if (pc == null || pc.name() == null || pc.name().length() > 253 || !DNS_SUBDOMAIN.matcher(pc.name()).matches()) {
+			if (pc == null || pc.name() == null || pc.name().length() > 253
+					|| !DNS_SUBDOMAIN.matcher(pc.name()).matches()) {
 				throw new InvalidTierException(at + "priorityClass.name", "must be a DNS subdomain name");
 			}
 			if (pc.name().startsWith("system-")) {
@@ -131,8 +133,9 @@ public class Tiers {
 			throw new InvalidTierException("reservedShare", "reserved shares sum to " + shares + ", more than 1");
 		}
 		for (Tier tier : Tier.values()) {
-			if (tier.ordinal() > 0
-					&& tiers.get(tier).priorityClass().value() >= tiers.get(Tier.values()[tier.ordinal() - 1]).priorityClass().value()) {
+			if (tier.ordinal() > 0 && tiers.get(tier)
+				.priorityClass()
+				.value() >= tiers.get(Tier.values()[tier.ordinal() - 1]).priorityClass().value()) {
 				throw new InvalidTierException(tier.name() + ".priorityClass.value",
 						"must be lower than the value of the tier above it");
 			}

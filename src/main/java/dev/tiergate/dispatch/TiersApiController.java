@@ -20,8 +20,9 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * {@code GET/PUT /api/v1/tiers}: the tier definitions in force, and changes to them. A PUT carries only what it
- * changes, e.g. {@code {"P0":{"reservedShare":0.4}}}, and is applied all or nothing.
+ * {@code GET/PUT /api/v1/tiers}: the tier definitions in force, and changes to them. A
+ * PUT carries only what it changes, e.g. {@code {"P0":{"reservedShare":0.4}}}, and is
+ * applied all or nothing.
  */
 @RestController
 class TiersApiController {

@@ -7,8 +7,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The last few minutes of queue waits per tier, kept in fixed rings, so the dashboard can chart wait percentiles
- * over time without a metrics backend.
+ * The last few minutes of queue waits per tier, kept in fixed rings, so the dashboard can
+ * chart wait percentiles over time without a metrics backend.
  */
 public final class WaitHistory {
 

@@ -1,4 +1,5 @@
 /**
- * Tiers, per-tier per-tenant queues, the scheduler and the live runtime that carries out its decisions.
+ * Tiers, per-tier per-tenant queues, the scheduler and the live runtime that carries out
+ * its decisions.
  */
 package dev.tiergate.dispatch;

@@ -38,13 +38,15 @@ import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * {@code POST /v1/chat/completions} and {@code POST /v1/completions}: authenticate (done by the security filter),
- * validate, pick the tier, wait for a slot from the dispatcher, forward, and pass the answer back (server-sent events
- * chunk by chunk). A request whose slot is taken away before it has sent anything waits for another one,
- * transparently; one that has already streamed ends with a {@code preempted} error event. A request whose endpoint
- * fails before anything reached the client (no connection, a 5xx answer, a broken answer) is retried once on another
- * endpoint; one whose stream breaks after it began ends with an {@code upstream_error} event. Every outcome is
- * reported to passive health.
+ * {@code POST /v1/chat/completions} and {@code POST /v1/completions}: authenticate (done
+ * by the security filter), validate, pick the tier, wait for a slot from the dispatcher,
+ * forward, and pass the answer back (server-sent events chunk by chunk). A request whose
+ * slot is taken away before it has sent anything waits for another one, transparently;
+ * one that has already streamed ends with a {@code preempted} error event. A request
+ * whose endpoint fails before anything reached the client (no connection, a 5xx answer, a
+ * broken answer) is retried once on another endpoint; one whose stream breaks after it
+ * began ends with an {@code upstream_error} event. Every outcome is reported to passive
+ * health.
  */
 @RestController
 class CompletionsApiController {
@@ -105,7 +107,9 @@ class CompletionsApiController {
 		/** The client went away. */
 		CLIENT_GONE,
 
-		/** The upstream failed after the stream had begun; the client got an error event. */
+		/**
+		 * The upstream failed after the stream had begun; the client got an error event.
+		 */
 		FAILED_MID_STREAM,
 
 		/** Preempted after streaming began; the client got a {@code preempted} event. */
@@ -128,7 +132,8 @@ class CompletionsApiController {
 		boolean stream = requireStreamFlag(body);
 		Tier tier = TierSelection.select(request.getHeader(TierSelection.HEADER), body.get("service_tier"), tenant);
 		body.remove("service_tier");
-		// A model whose endpoints are all gone is known to the dispatcher and gets 503 no_capacity, not 404.
+		// A model whose endpoints are all gone is known to the dispatcher and gets 503
+		// no_capacity, not 404.
 		if (this.registry.pool(model).isEmpty() && !this.dispatcher.knows(model)) {
 			count("_unknown", tier, "unknown_model");
 			throw new OpenAiException(404, "invalid_request_error", "model_not_found",
@@ -136,7 +141,8 @@ class CompletionsApiController {
 		}
 		long promptTokens = TokenEstimates.promptTokens(body);
 		long maxTokens = TokenEstimates.maxTokens(body, this.properties.defaultMaxTokens());
-		// The quota is checked before queueing (429/503 on refusal); QuotaPermits settles it when the response ends.
+		// The quota is checked before queueing (429/503 on refusal); QuotaPermits settles
+		// it when the response ends.
 		QuotaPermit permit = this.quota.admit(tenant, tier, model, promptTokens, maxTokens);
 		QuotaPermits.attach(request, response, permit);
 		if (this.properties.sendsPriority(model)) {
@@ -328,14 +334,16 @@ class CompletionsApiController {
 			if (running.preempted()) {
 				return Attempt.REQUEUED;
 			}
-			this.health.record(endpoint, EndpointHealth.Outcome.CONNECT_ERROR, "stream broke before its first byte: " + ex);
+			this.health.record(endpoint, EndpointHealth.Outcome.CONNECT_ERROR,
+					"stream broke before its first byte: " + ex);
 			if (mayRetry) {
 				return Attempt.RETRY;
 			}
 			throw new OpenAiException(502, "server_error", "upstream_error",
 					"The inference endpoint failed before answering.", Duration.ofSeconds(1));
 		}
-		// Nothing has reached the client yet; from here on, preemption ends the request instead of requeueing it.
+		// Nothing has reached the client yet; from here on, preemption ends the request
+		// instead of requeueing it.
 		if (!this.dispatcher.markSent(running)) {
 			return Attempt.REQUEUED;
 		}
@@ -350,7 +358,8 @@ class CompletionsApiController {
 				out.flush();
 			}
 			catch (IOException ex) {
-				// The client went away: leaving the try-with-resources closes the upstream body, aborting the call.
+				// The client went away: leaving the try-with-resources closes the
+				// upstream body, aborting the call.
 				return Attempt.CLIENT_GONE;
 			}
 			try {
@@ -370,7 +379,10 @@ class CompletionsApiController {
 		return Attempt.DONE;
 	}
 
-	/** Sets OpenAI's {@code service_tier} in a JSON answer to the tier the request was served at. */
+	/**
+	 * Sets OpenAI's {@code service_tier} in a JSON answer to the tier the request was
+	 * served at.
+	 */
 	private byte[] withServiceTier(byte[] answer, Tier tier) {
 		try {
 			JsonNode node = this.json.readTree(answer);

@@ -3,7 +3,8 @@ package dev.tiergate.proxy;
 import java.time.Duration;
 
 /**
- * A failure answered to an OpenAI client as {@code {"error":{"message","type","param","code"}}}.
+ * A failure answered to an OpenAI client as
+ * {@code {"error":{"message","type","param","code"}}}.
  */
 public class OpenAiException extends RuntimeException {
 

@@ -10,7 +10,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 
 /**
- * The proxy's meters, looked up once per tag combination rather than built on every request.
+ * The proxy's meters, looked up once per tag combination rather than built on every
+ * request.
  */
 class ProxyMetrics {
 

@@ -17,9 +17,11 @@ import jakarta.validation.constraints.Positive;
  * @param maxRequestSize largest request body accepted; larger ones get 413
  * @param upstreamConnectTimeout connect timeout to an inference endpoint
  * @param upstreamTimeout longest a whole upstream response may take
- * @param priorityModels models whose engines take vLLM's {@code priority} request field (vLLM started with
- * {@code --scheduling-policy priority}; other engines reject the field), or {@code *} for all
- * @param defaultMaxTokens completion tokens assumed, for fair sharing and quotas, when a request sets no limit
+ * @param priorityModels models whose engines take vLLM's {@code priority} request field
+ * (vLLM started with {@code --scheduling-policy priority}; other engines reject the
+ * field), or {@code *} for all
+ * @param defaultMaxTokens completion tokens assumed, for fair sharing and quotas, when a
+ * request sets no limit
  */
 @Validated
 @ConfigurationProperties("tiergate.proxy")

@@ -20,17 +20,20 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Ends each completion request's {@link QuotaPermit} when its response ends, whatever happened: with the real
- * {@code usage} read from the answer as it passes (the JSON body, or the SSE event that carries it), with the
- * reservation when a served answer reported none, or with a refund when it was not served. The controller attaches
- * the permit with {@link #attach}; this filter is the one place that ends it.
+ * Ends each completion request's {@link QuotaPermit} when its response ends, whatever
+ * happened: with the real {@code usage} read from the answer as it passes (the JSON body,
+ * or the SSE event that carries it), with the reservation when a served answer reported
+ * none, or with a refund when it was not served. The controller attaches the permit with
+ * {@link #attach}; this filter is the one place that ends it.
  */
 @Component
 class QuotaPermits extends OncePerRequestFilter {
 
 	private static final String PERMIT = QuotaPermits.class.getName() + ".permit";
 
-	/** Largest JSON answer read for its usage; larger ones are charged their reservation. */
+	/**
+	 * Largest JSON answer read for its usage; larger ones are charged their reservation.
+	 */
 	private static final int MAX_JSON = 8 * 1024 * 1024;
 
 	/** Longest SSE line inspected. */
@@ -39,7 +42,8 @@ class QuotaPermits extends OncePerRequestFilter {
 	private static final JsonMapper json = JsonMapper.builder().build();
 
 	/**
-	 * Hands an admitted request's permit to this filter and puts its rate-limit headers on the response.
+	 * Hands an admitted request's permit to this filter and puts its rate-limit headers
+	 * on the response.
 	 * @param request the request
 	 * @param response the response
 	 * @param permit the permit
@@ -78,7 +82,9 @@ class QuotaPermits extends OncePerRequestFilter {
 		}
 	}
 
-	/** Passes the answer through and keeps what it needs to find the {@code usage} object. */
+	/**
+	 * Passes the answer through and keeps what it needs to find the {@code usage} object.
+	 */
 	static final class UsageCapture extends HttpServletResponseWrapper {
 
 		private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();

@@ -33,8 +33,9 @@ final class RequestBodies {
 	}
 
 	/**
-	 * The first characters of a request's prompt, what requests that share a KV-cache prefix have in common: chat
-	 * messages in order (role and text), or a completion's {@code prompt}.
+	 * The first characters of a request's prompt, what requests that share a KV-cache
+	 * prefix have in common: chat messages in order (role and text), or a completion's
+	 * {@code prompt}.
 	 * @param body the request
 	 * @param max characters wanted
 	 * @return at most {@code max} characters, empty when there is no prompt

@@ -5,9 +5,9 @@ import dev.tiergate.quota.Tenant;
 import tools.jackson.databind.JsonNode;
 
 /**
- * Decides a request's tier: the {@code X-Tiergate-Priority} header, else OpenAI's {@code service_tier} field
- * ({@code priority} is P0, {@code flex} is P2, {@code auto} and {@code default} are the tenant's default), else the
- * tenant's default tier.
+ * Decides a request's tier: the {@code X-Tiergate-Priority} header, else OpenAI's
+ * {@code service_tier} field ({@code priority} is P0, {@code flex} is P2, {@code auto}
+ * and {@code default} are the tenant's default), else the tenant's default tier.
  */
 final class TierSelection {
 

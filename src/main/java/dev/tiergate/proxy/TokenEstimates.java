@@ -3,8 +3,9 @@ package dev.tiergate.proxy;
 import tools.jackson.databind.JsonNode;
 
 /**
- * Cheap token estimates of a request before it runs, for fair sharing and quota reservations (reconciled with the
- * real {@code usage} afterwards). About four characters per token, as OpenAI's own rule of thumb.
+ * Cheap token estimates of a request before it runs, for fair sharing and quota
+ * reservations (reconciled with the real {@code usage} afterwards). About four characters
+ * per token, as OpenAI's own rule of thumb.
  */
 final class TokenEstimates {
 

@@ -28,8 +28,8 @@ class UpstreamClient {
 	}
 
 	/**
-	 * Starts a POST; the future completes when status and headers have arrived. Cancelling the future, or closing
-	 * the body stream, aborts the exchange.
+	 * Starts a POST; the future completes when status and headers have arrived.
+	 * Cancelling the future, or closing the body stream, aborts the exchange.
 	 */
 	CompletableFuture<HttpResponse<InputStream>> post(URI uri, byte[] body, boolean stream, String requestId) {
 		HttpRequest request = HttpRequest.newBuilder(uri)

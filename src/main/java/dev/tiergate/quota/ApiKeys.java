@@ -8,8 +8,8 @@ import java.util.Base64;
 import java.util.HexFormat;
 
 /**
- * Making and hashing API keys. Keys carry 256 random bits, so a fast hash (SHA-256) is enough to store them: unlike
- * passwords they cannot be guessed from a dictionary.
+ * Making and hashing API keys. Keys carry 256 random bits, so a fast hash (SHA-256) is
+ * enough to store them: unlike passwords they cannot be guessed from a dictionary.
  */
 public final class ApiKeys {
 

@@ -1,8 +1,8 @@
 package dev.tiergate.quota;
 
 /**
- * A tenant, its limits or a request about them breaks a rule; names the field at fault, e.g.
- * {@code limits.requestsPerMinute}.
+ * A tenant, its limits or a request about them breaks a rule; names the field at fault,
+ * e.g. {@code limits.requestsPerMinute}.
  */
 public class InvalidTenantException extends IllegalArgumentException {
 

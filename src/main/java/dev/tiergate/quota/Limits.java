@@ -4,8 +4,8 @@ package dev.tiergate.quota;
  * A tenant's quota limits. Every limit is optional: {@code null} means no limit.
  *
  * @param requestsPerMinute most requests admitted in any sliding minute (1 to 100,000)
- * @param tokensPerMinute most tokens (prompt + completion, reserved then reconciled) in any sliding minute (1 to
- * 1,000,000,000)
+ * @param tokensPerMinute most tokens (prompt + completion, reserved then reconciled) in
+ * any sliding minute (1 to 1,000,000,000)
  * @param maxConcurrent most requests in flight at once (1 to 100,000)
  * @param monthlyTokenBudget most tokens per calendar month, UTC (1 to 1,000,000,000,000)
  */
@@ -14,7 +14,10 @@ public record Limits(Long requestsPerMinute, Long tokensPerMinute, Long maxConcu
 	/** No limits at all. */
 	public static final Limits NONE = new Limits(null, null, null, null);
 
-	/** Largest accepted {@code requestsPerMinute}: the sliding window keeps one entry per admitted request. */
+	/**
+	 * Largest accepted {@code requestsPerMinute}: the sliding window keeps one entry per
+	 * admitted request.
+	 */
 	public static final long MAX_REQUESTS_PER_MINUTE = 100_000;
 
 	/** Largest accepted {@code tokensPerMinute}. */

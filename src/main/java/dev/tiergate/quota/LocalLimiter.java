@@ -9,10 +9,11 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The per-replica limiter used while Redis is unavailable, for tiers that fail open: the same sliding minute of
- * requests and tokens and the same concurrency limit as Redis, but counted on this replica only (so N replicas may
- * together admit up to N times the limits). The monthly budget cannot be known without Redis and is not enforced
- * here. Runs on the injected clock.
+ * The per-replica limiter used while Redis is unavailable, for tiers that fail open: the
+ * same sliding minute of requests and tokens and the same concurrency limit as Redis, but
+ * counted on this replica only (so N replicas may together admit up to N times the
+ * limits). The monthly budget cannot be known without Redis and is not enforced here.
+ * Runs on the injected clock.
  */
 final class LocalLimiter {
 
@@ -69,8 +70,8 @@ final class LocalLimiter {
 	}
 
 	/**
-	 * Ends a locally admitted request: its tokens become the real ones (if still in the window) and its concurrency
-	 * slot is freed.
+	 * Ends a locally admitted request: its tokens become the real ones (if still in the
+	 * window) and its concurrency slot is freed.
 	 */
 	void finish(String tenantId, String requestId, long actualTokens) {
 		Window window = this.windows.get(tenantId);

@@ -11,10 +11,11 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /**
- * A circuit breaker in front of Redis for the admission path, so that no request waits on a Redis that is down.
- * After {@code failureThreshold} consecutive failures it opens: calls are not tried for {@code openFor}; then one
- * probe call is let through (half-open); its success closes the circuit, its failure opens it again. Lettuce reconnects
- * by itself, so the circuit closes without a restart when Redis returns.
+ * A circuit breaker in front of Redis for the admission path, so that no request waits on
+ * a Redis that is down. After {@code failureThreshold} consecutive failures it opens:
+ * calls are not tried for {@code openFor}; then one probe call is let through
+ * (half-open); its success closes the circuit, its failure opens it again. Lettuce
+ * reconnects by itself, so the circuit closes without a restart when Redis returns.
  */
 final class QuotaBackendCircuit {
 
@@ -59,8 +60,8 @@ final class QuotaBackendCircuit {
 	}
 
 	/**
-	 * Whether a call to Redis should be tried now. In the open state, the first caller after the open period becomes
-	 * the probe.
+	 * Whether a call to Redis should be tried now. In the open state, the first caller
+	 * after the open period becomes the probe.
 	 * @return {@code true} to try Redis, {@code false} to use the fallback at once
 	 */
 	synchronized boolean allow() {

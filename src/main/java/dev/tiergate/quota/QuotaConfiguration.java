@@ -19,9 +19,10 @@ import io.micrometer.core.instrument.MeterRegistry;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Quota's beans, and the Redis client behaviour the admission path needs: a command issued while the connection is
- * down fails at once instead of waiting in Lettuce's queue, and reconnection is retried at most a second apart, so
- * normal mode returns soon after Redis does.
+ * Quota's beans, and the Redis client behaviour the admission path needs: a command
+ * issued while the connection is down fails at once instead of waiting in Lettuce's
+ * queue, and reconnection is retried at most a second apart, so normal mode returns soon
+ * after Redis does.
  */
 @Configuration(proxyBeanMethods = false)
 class QuotaConfiguration {
@@ -42,8 +43,8 @@ class QuotaConfiguration {
 	}
 
 	@Bean
-	QuotaService quotaService(StringRedisTemplate redis, QuotaProperties properties, Clock clock,
-			MeterRegistry meters, QuotaBackendCircuit circuit) {
+	QuotaService quotaService(StringRedisTemplate redis, QuotaProperties properties, Clock clock, MeterRegistry meters,
+			QuotaBackendCircuit circuit) {
 		return new QuotaService(redis, properties, clock, meters, circuit);
 	}
 

@@ -4,7 +4,8 @@ import java.time.Duration;
 import java.util.Map;
 
 /**
- * A request that quota enforcement refuses, with what its OpenAI-shaped error and headers must say.
+ * A request that quota enforcement refuses, with what its OpenAI-shaped error and headers
+ * must say.
  */
 public abstract sealed class QuotaException extends RuntimeException
 		permits QuotaException.Exceeded, QuotaException.Unavailable {
@@ -77,8 +78,9 @@ public abstract sealed class QuotaException extends RuntimeException
 		private final String limit;
 
 		Exceeded(String limit, String message, Duration retryAfter, Map<String, String> headers) {
-			super(429, typeOf(limit), limit.equals("monthly_token_budget") ? "insufficient_quota" : "rate_limit_exceeded",
-					message, retryAfter, headers);
+			super(429, typeOf(limit),
+					limit.equals("monthly_token_budget") ? "insufficient_quota" : "rate_limit_exceeded", message,
+					retryAfter, headers);
 			this.limit = limit;
 		}
 
@@ -93,8 +95,8 @@ public abstract sealed class QuotaException extends RuntimeException
 
 		/**
 		 * The limit that refused the request.
-		 * @return {@code requests_per_minute}, {@code tokens_per_minute}, {@code max_concurrent} or
-		 * {@code monthly_token_budget}
+		 * @return {@code requests_per_minute}, {@code tokens_per_minute},
+		 * {@code max_concurrent} or {@code monthly_token_budget}
 		 */
 		public String limit() {
 			return this.limit;

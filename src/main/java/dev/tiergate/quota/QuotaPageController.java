@@ -26,14 +26,15 @@ import dev.tiergate.dispatch.Tier;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * The dashboard's tenants pages: every tenant with its limits and live counters, and one tenant's usage in a month
- * with a chart (drawn by {@code /js/quota-usage.js} from data in the page, since scripts may only come from the
- * server) and a CSV export.
+ * The dashboard's tenants pages: every tenant with its limits and live counters, and one
+ * tenant's usage in a month with a chart (drawn by {@code /js/quota-usage.js} from data
+ * in the page, since scripts may only come from the server) and a CSV export.
  * <p>
- * Operators also create, edit and delete tenants and create and revoke their keys here, through the same
- * {@link TenantAdministration} as {@code /api/v1/tenants}: a refused change shows the form again with what was typed
- * and the message naming the field; a change made redirects with a flash message. A new key is shown once, on the
- * page the creation redirects to.
+ * Operators also create, edit and delete tenants and create and revoke their keys here,
+ * through the same {@link TenantAdministration} as {@code /api/v1/tenants}: a refused
+ * change shows the form again with what was typed and the message naming the field; a
+ * change made redirects with a flash message. A new key is shown once, on the page the
+ * creation redirects to.
  */
 @Controller
 class QuotaPageController {
@@ -166,7 +167,8 @@ class QuotaPageController {
 	String createKey(@PathVariable String id, RedirectAttributes redirect) {
 		TenantStore.IssuedKey issued = this.administration.issueKey(id);
 		redirect.addAttribute("id", id);
-		// A flash attribute lives until the next request, so the key is shown on the page this redirects to and on
+		// A flash attribute lives until the next request, so the key is shown on the page
+		// this redirects to and on
 		// no other.
 		redirect.addFlashAttribute("newKey", issued.key());
 		redirect.addFlashAttribute("newKeyId", issued.info().id());
@@ -217,7 +219,10 @@ class QuotaPageController {
 			.body(UsageReports.csv(this.quota.usage(id, which)));
 	}
 
-	/** Tokens per day and tier, every day of the month: {labels: [...], series: {P0: [...], ...}}. */
+	/**
+	 * Tokens per day and tier, every day of the month: {labels: [...], series: {P0:
+	 * [...], ...}}.
+	 */
 	private static Map<String, Object> chart(YearMonth month, List<UsageRecord> records) {
 		List<String> labels = new ArrayList<>();
 		Map<LocalDate, Integer> index = new TreeMap<>();

@@ -6,9 +6,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import dev.tiergate.dispatch.Tier;
 
 /**
- * One admitted request's hold on its tenant's quota: a token reservation and a concurrency lease, renewed while it
- * runs. End it exactly once: {@link #complete} with the real usage, {@link #completeUnreported} when the answer
- * carried none, or {@link #close} (refund) when the request ended before it was served. Further calls do nothing.
+ * One admitted request's hold on its tenant's quota: a token reservation and a
+ * concurrency lease, renewed while it runs. End it exactly once: {@link #complete} with
+ * the real usage, {@link #completeUnreported} when the answer carried none, or
+ * {@link #close} (refund) when the request ended before it was served. Further calls do
+ * nothing.
  */
 public final class QuotaPermit implements AutoCloseable {
 
@@ -46,7 +48,8 @@ public final class QuotaPermit implements AutoCloseable {
 	}
 
 	/**
-	 * The rate-limit headers every answer carries ({@code x-ratelimit-limit-requests}, ...).
+	 * The rate-limit headers every answer carries ({@code x-ratelimit-limit-requests},
+	 * ...).
 	 * @return header names and values
 	 */
 	public Map<String, String> headers() {
@@ -54,7 +57,8 @@ public final class QuotaPermit implements AutoCloseable {
 	}
 
 	/**
-	 * Whether this request was admitted by the local limiter because Redis was unavailable.
+	 * Whether this request was admitted by the local limiter because Redis was
+	 * unavailable.
 	 * @return {@code true} in fallback mode
 	 */
 	public boolean local() {
@@ -86,8 +90,8 @@ public final class QuotaPermit implements AutoCloseable {
 	}
 
 	/**
-	 * Ends the request with the usage the endpoint reported: refunds or charges the difference to the reservation and
-	 * records the usage.
+	 * Ends the request with the usage the endpoint reported: refunds or charges the
+	 * difference to the reservation and records the usage.
 	 * @param promptTokens real prompt tokens
 	 * @param completionTokens real completion tokens
 	 */
@@ -98,8 +102,8 @@ public final class QuotaPermit implements AutoCloseable {
 	}
 
 	/**
-	 * Ends a served request whose answer reported no usage (e.g. a stream without {@code include_usage}): the
-	 * reservation stays charged and is recorded as its usage.
+	 * Ends a served request whose answer reported no usage (e.g. a stream without
+	 * {@code include_usage}): the reservation stays charged and is recorded as its usage.
 	 */
 	public void completeUnreported() {
 		if (this.ended.compareAndSet(false, true)) {
@@ -108,8 +112,8 @@ public final class QuotaPermit implements AutoCloseable {
 	}
 
 	/**
-	 * Ends a request that was not served (no slot, upstream unreachable, rejected): its tokens are refunded; it still
-	 * counts as a request in the sliding minute.
+	 * Ends a request that was not served (no slot, upstream unreachable, rejected): its
+	 * tokens are refunded; it still counts as a request in the sliding minute.
 	 */
 	@Override
 	public void close() {

@@ -16,16 +16,20 @@ import jakarta.validation.constraints.NotNull;
 /**
  * Quota enforcement settings.
  *
- * @param leaseTtl how long a concurrency lease lives without renewal; a running request renews it every third of
- * this, so a crashed replica's leases expire after at most this long
- * @param defaultMaxTokens completion tokens reserved when a caller of {@link QuotaService#admit} passes no
- * allowance (the proxy always passes one, from {@code tiergate.proxy.default-max-tokens}); reconciled with the real
- * usage when the response ends
+ * @param leaseTtl how long a concurrency lease lives without renewal; a running request
+ * renews it every third of this, so a crashed replica's leases expire after at most this
+ * long
+ * @param defaultMaxTokens completion tokens reserved when a caller of
+ * {@link QuotaService#admit} passes no allowance (the proxy always passes one, from
+ * {@code tiergate.proxy.default-max-tokens}); reconciled with the real usage when the
+ * response ends
  * @param failureThreshold consecutive Redis failures that open the quota circuit
- * @param openFor how long the open circuit sends no call to Redis before one probe tries again
+ * @param openFor how long the open circuit sends no call to Redis before one probe tries
+ * again
  * @param retryAfter the {@code Retry-After} of a 503 {@code quota_unavailable}
- * @param outagePolicy per tier, what happens while Redis is unavailable: {@code fail-open} serves under a local
- * per-replica limiter with the same limits, {@code fail-closed} answers 503; default P0 open, P1 and P2 closed
+ * @param outagePolicy per tier, what happens while Redis is unavailable:
+ * {@code fail-open} serves under a local per-replica limiter with the same limits,
+ * {@code fail-closed} answers 503; default P0 open, P1 and P2 closed
  */
 @Validated
 @ConfigurationProperties("tiergate.quota")

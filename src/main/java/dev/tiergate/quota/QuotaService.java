@@ -28,14 +28,16 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /**
- * Enforces tenants' limits on the admission path, in one Redis round trip per request: an atomic Lua script (called
- * by SHA; Spring's script executor falls back to {@code EVAL}, which reloads it, on {@code NOSCRIPT}) checks the
- * sliding minute of requests and tokens, the concurrency leases and the monthly budget on Redis's own clock, and
- * records the request only if all pass. When the request ends its token reservation is reconciled with the real
- * usage and its lease released; while it runs, the lease is renewed.
+ * Enforces tenants' limits on the admission path, in one Redis round trip per request: an
+ * atomic Lua script (called by SHA; Spring's script executor falls back to {@code EVAL},
+ * which reloads it, on {@code NOSCRIPT}) checks the sliding minute of requests and
+ * tokens, the concurrency leases and the monthly budget on Redis's own clock, and records
+ * the request only if all pass. When the request ends its token reservation is reconciled
+ * with the real usage and its lease released; while it runs, the lease is renewed.
  * <p>
- * When Redis fails, a circuit breaker stops calls to it, and each tier follows its outage policy: fail open to the
- * {@link LocalLimiter} (P0 by default) or fail closed with {@link QuotaException.Unavailable}.
+ * When Redis fails, a circuit breaker stops calls to it, and each tier follows its outage
+ * policy: fail open to the {@link LocalLimiter} (P0 by default) or fail closed with
+ * {@link QuotaException.Unavailable}.
  */
 public class QuotaService implements AutoCloseable {
 
@@ -46,8 +48,8 @@ public class QuotaService implements AutoCloseable {
 	@SuppressWarnings("rawtypes")
 	private static final RedisScript<List> ADMIT = script("admit.lua");
 
-	private static final RedisScript<Long> RECONCILE = RedisScript.of(new ClassPathResource("dev/tiergate/quota/reconcile.lua"),
-			Long.class);
+	private static final RedisScript<Long> RECONCILE = RedisScript
+		.of(new ClassPathResource("dev/tiergate/quota/reconcile.lua"), Long.class);
 
 	private static final RedisScript<Long> RENEW = RedisScript.of(new ClassPathResource("dev/tiergate/quota/renew.lua"),
 			Long.class);
@@ -87,8 +89,8 @@ public class QuotaService implements AutoCloseable {
 		this.meters = meters;
 		this.circuit = circuit;
 		this.local = new LocalLimiter(clock);
-		this.renewal = Executors.newSingleThreadScheduledExecutor(
-				Thread.ofPlatform().daemon().name("quota-lease-renewal").factory());
+		this.renewal = Executors
+			.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("quota-lease-renewal").factory());
 		long every = Math.max(10, properties.leaseTtl().toMillis() / 3);
 		this.renewal.scheduleWithFixedDelay(this::renewLeases, every, every, TimeUnit.MILLISECONDS);
 	}
@@ -108,19 +110,23 @@ public class QuotaService implements AutoCloseable {
 	}
 
 	/**
-	 * Admits a request against its tenant's limits, or refuses it without consuming anything.
+	 * Admits a request against its tenant's limits, or refuses it without consuming
+	 * anything.
 	 * @param tenant the tenant, with its limits
 	 * @param tier the request's tier
 	 * @param model the model asked for (recorded with the usage)
 	 * @param promptTokens estimated prompt tokens
-	 * @param maxTokens completion tokens the request may generate, or {@code null} for the configured default
+	 * @param maxTokens completion tokens the request may generate, or {@code null} for
+	 * the configured default
 	 * @return the permit, to be ended exactly once when the request ends
 	 * @throws QuotaException.Exceeded (429) if a limit would be exceeded
-	 * @throws QuotaException.Unavailable (503) if Redis is unavailable and the tier fails closed
+	 * @throws QuotaException.Unavailable (503) if Redis is unavailable and the tier fails
+	 * closed
 	 */
 	public QuotaPermit admit(Tenant tenant, Tier tier, String model, long promptTokens, Long maxTokens) {
 		long prompt = Math.max(0, promptTokens);
-		long reserve = prompt + ((maxTokens != null && maxTokens >= 0) ? maxTokens : this.properties.defaultMaxTokens());
+		long reserve = prompt
+				+ ((maxTokens != null && maxTokens >= 0) ? maxTokens : this.properties.defaultMaxTokens());
 		String requestId = UUID.randomUUID().toString();
 		QuotaDecision decision = null;
 		boolean local = false;
@@ -219,8 +225,7 @@ public class QuotaService implements AutoCloseable {
 	void end(QuotaPermit permit, long promptTokens, long completionTokens, boolean record) {
 		this.running.remove(permit.requestId());
 		if (permit.local()) {
-			this.local.finish(permit.tenant().id(), permit.requestId(),
-					record ? promptTokens + completionTokens : 0);
+			this.local.finish(permit.tenant().id(), permit.requestId(), record ? promptTokens + completionTokens : 0);
 			return;
 		}
 		if (!this.circuit.allow()) {
@@ -238,7 +243,9 @@ public class QuotaService implements AutoCloseable {
 		}
 	}
 
-	/** Renews the leases of every request this replica is running, one call per tenant. */
+	/**
+	 * Renews the leases of every request this replica is running, one call per tenant.
+	 */
 	void renewLeases() {
 		if (this.running.isEmpty() || !this.circuit.allow()) {
 			return;
@@ -281,7 +288,8 @@ public class QuotaService implements AutoCloseable {
 	}
 
 	/**
-	 * A tenant's usage in one month, by day, tier and model (kept after the tenant is deleted).
+	 * A tenant's usage in one month, by day, tier and model (kept after the tenant is
+	 * deleted).
 	 * @param tenantId the tenant
 	 * @param month the month (UTC)
 	 * @return the records, by day, tier and model

@@ -6,9 +6,10 @@ import dev.tiergate.audit.AuditLog;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Changes to tenants and their keys, as operators make them through {@code /api/v1/tenants} or the dashboard: checked
- * (by {@link TenantRequest}, {@link Tenant} and {@link Limits}), stored in the {@link TenantStore} and recorded in the
- * audit log as kind {@value #AUDIT_KIND}, so both ways in behave the same.
+ * Changes to tenants and their keys, as operators make them through
+ * {@code /api/v1/tenants} or the dashboard: checked (by {@link TenantRequest},
+ * {@link Tenant} and {@link Limits}), stored in the {@link TenantStore} and recorded in
+ * the audit log as kind {@value #AUDIT_KIND}, so both ways in behave the same.
  * <p>
  * The audit log names a key by its id and prefix, never the key itself.
  */

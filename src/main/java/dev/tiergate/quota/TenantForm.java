@@ -5,9 +5,10 @@ import java.util.List;
 import dev.tiergate.dispatch.Tier;
 
 /**
- * The dashboard's tenant form, as typed: numbers stay text so that what the operator typed is shown again next to the
- * message when it is refused. {@link #toRequest()} turns it into the same {@link TenantRequest} the REST API takes;
- * every rule is checked there and in {@link Tenant} and {@link Limits}, not here.
+ * The dashboard's tenant form, as typed: numbers stay text so that what the operator
+ * typed is shown again next to the message when it is refused. {@link #toRequest()} turns
+ * it into the same {@link TenantRequest} the REST API takes; every rule is checked there
+ * and in {@link Tenant} and {@link Limits}, not here.
  *
  * @param id the tenant id (read-only when editing)
  * @param displayName name shown to operators
@@ -31,8 +32,7 @@ record TenantForm(String id, String displayName, List<String> allowedTiers, Stri
 	 * @return a blank form
 	 */
 	static TenantForm blank() {
-		return new TenantForm("", "", List.of(Tier.P0.name(), Tier.P1.name(), Tier.P2.name()), "", "1", "", "", "",
-				"");
+		return new TenantForm("", "", List.of(Tier.P0.name(), Tier.P1.name(), Tier.P2.name()), "", "1", "", "", "", "");
 	}
 
 	/**

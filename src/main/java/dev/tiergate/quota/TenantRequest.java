@@ -7,13 +7,14 @@ import java.util.Set;
 import dev.tiergate.dispatch.Tier;
 
 /**
- * A tenant as clients of {@code /api/v1/tenants} send it. Tiers are text so that an unknown one is reported by
- * field; limits may be left out.
+ * A tenant as clients of {@code /api/v1/tenants} send it. Tiers are text so that an
+ * unknown one is reported by field; limits may be left out.
  *
  * @param id the tenant id (on create; on update it must match the path, or be absent)
  * @param displayName name shown to operators; defaults to the id
  * @param allowedTiers tiers its requests may use, e.g. {@code ["P1","P2"]}
- * @param defaultTier tier of a request that names none; defaults to the most urgent allowed tier
+ * @param defaultTier tier of a request that names none; defaults to the most urgent
+ * allowed tier
  * @param weight fair-share weight within a tier, 1 to 1000; defaults to 1
  * @param limits quota limits, each optional
  */
@@ -21,7 +22,8 @@ record TenantRequest(String id, String displayName, List<String> allowedTiers, S
 		LimitValues limits) {
 
 	/**
-	 * Limits as sent, checked only when the tenant is built, so that a bad value is reported by field.
+	 * Limits as sent, checked only when the tenant is built, so that a bad value is
+	 * reported by field.
 	 *
 	 * @param requestsPerMinute see {@link Limits#requestsPerMinute()}
 	 * @param tokensPerMinute see {@link Limits#tokensPerMinute()}

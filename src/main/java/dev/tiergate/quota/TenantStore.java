@@ -23,17 +23,19 @@ import org.springframework.data.redis.core.script.RedisScript;
 import dev.tiergate.dispatch.Tier;
 
 /**
- * Tenants and their API keys, in Redis. A key is stored only as its hash; the key itself is returned once, when it is
- * made.
+ * Tenants and their API keys, in Redis. A key is stored only as its hash; the key itself
+ * is returned once, when it is made.
  * <p>
- * Layout: {@code tg:quota:tenants} (set of ids); {@code tg:quota:{id}:tenant} (hash of the tenant's fields and
- * limits); {@code tg:quota:{id}:keys} (hash keyId -> "hash|prefix|createdMillis"); {@code tg:quota:key:<sha256>}
- * (string "id|keyId", the lookup used on every request, so revoking a key takes effect at once on every replica).
- * Deleting a tenant removes these but keeps its usage ({@code tg:quota:{id}:usage:*}, {@code tg:quota:{id}:budget}).
+ * Layout: {@code tg:quota:tenants} (set of ids); {@code tg:quota:{id}:tenant} (hash of
+ * the tenant's fields and limits); {@code tg:quota:{id}:keys} (hash keyId ->
+ * "hash|prefix|createdMillis"); {@code tg:quota:key:<sha256>} (string "id|keyId", the
+ * lookup used on every request, so revoking a key takes effect at once on every replica).
+ * Deleting a tenant removes these but keeps its usage ({@code tg:quota:{id}:usage:*},
+ * {@code tg:quota:{id}:budget}).
  * <p>
- * While Redis is unreachable (or the quota circuit is open), {@link #authenticate} answers from the keys this replica
- * saw succeed last, so that tiers that fail open keep being served; revocations made during the outage cannot be seen
- * until Redis returns.
+ * While Redis is unreachable (or the quota circuit is open), {@link #authenticate}
+ * answers from the keys this replica saw succeed last, so that tiers that fail open keep
+ * being served; revocations made during the outage cannot be seen until Redis returns.
  */
 public class TenantStore {
 
@@ -131,7 +133,8 @@ public class TenantStore {
 	}
 
 	/**
-	 * Deletes a tenant and its keys (which stop working at once); its usage history stays.
+	 * Deletes a tenant and its keys (which stop working at once); its usage history
+	 * stays.
 	 * @param id the tenant
 	 * @return whether it existed
 	 */
@@ -214,8 +217,7 @@ public class TenantStore {
 	 */
 	public List<Tenant> findAll() {
 		var ids = this.redis.opsForSet().members(TENANTS);
-		return (ids == null) ? List.of()
-				: ids.stream().sorted().map(this::find).flatMap(Optional::stream).toList();
+		return (ids == null) ? List.of() : ids.stream().sorted().map(this::find).flatMap(Optional::stream).toList();
 	}
 
 	/**
@@ -252,8 +254,8 @@ public class TenantStore {
 	}
 
 	/**
-	 * Registers a key chosen by the caller, such as the embedded default's well-known demo keys. Registering the same
-	 * key again does nothing.
+	 * Registers a key chosen by the caller, such as the embedded default's well-known
+	 * demo keys. Registering the same key again does nothing.
 	 * @param tenantId the tenant
 	 * @param key the key
 	 */
@@ -268,8 +270,7 @@ public class TenantStore {
 		String hash = ApiKeys.hash(key);
 		String keyId = UUID.randomUUID().toString().substring(0, 8);
 		long created = this.clock.millis();
-		this.redis.opsForHash()
-			.put(keysKey(tenantId), keyId, hash + "|" + ApiKeys.displayPrefix(key) + "|" + created);
+		this.redis.opsForHash().put(keysKey(tenantId), keyId, hash + "|" + ApiKeys.displayPrefix(key) + "|" + created);
 		this.redis.opsForValue().set(lookupKey(hash), tenantId + "|" + keyId);
 		return new KeyInfo(keyId, ApiKeys.displayPrefix(key), Instant.ofEpochMilli(created));
 	}
@@ -315,7 +316,8 @@ public class TenantStore {
 	 * Finds the tenant a key belongs to.
 	 * @param key the presented key
 	 * @return the tenant, or empty for an unknown or revoked key
-	 * @throws DataAccessException if Redis cannot answer and this replica has not seen the key succeed before
+	 * @throws DataAccessException if Redis cannot answer and this replica has not seen
+	 * the key succeed before
 	 */
 	public Optional<Tenant> authenticate(String key) {
 		String hash = ApiKeys.hash(key);

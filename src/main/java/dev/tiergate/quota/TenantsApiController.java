@@ -23,8 +23,9 @@ import org.springframework.web.bind.annotation.ResponseStatus;
 import org.springframework.web.bind.annotation.RestController;
 
 /**
- * {@code /api/v1/tenants}: tenants, their limits and keys, and their usage (reads for viewers, changes for
- * operators). Changes go through {@link TenantAdministration}, as the dashboard's do.
+ * {@code /api/v1/tenants}: tenants, their limits and keys, and their usage (reads for
+ * viewers, changes for operators). Changes go through {@link TenantAdministration}, as
+ * the dashboard's do.
  */
 @RestController
 @RequestMapping("/api/v1/tenants")

@@ -11,8 +11,8 @@ import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
 /**
- * {@code GET /v1/usage}: the calling tenant's own usage and live counters, chosen by its key only; no parameter can
- * name another tenant.
+ * {@code GET /v1/usage}: the calling tenant's own usage and live counters, chosen by its
+ * key only; no parameter can name another tenant.
  */
 @RestController
 class UsageApiController {

@@ -1,8 +1,9 @@
 package dev.tiergate.routing;
 
 /**
- * 64-bit affinity keys for {@link BalancingPolicy#choose}: FNV-1a over the characters, finished with a 64-bit mix so
- * that similar texts spread over the ring. Never 0 (0 means "no affinity").
+ * 64-bit affinity keys for {@link BalancingPolicy#choose}: FNV-1a over the characters,
+ * finished with a 64-bit mix so that similar texts spread over the ring. Never 0 (0 means
+ * "no affinity").
  */
 public final class AffinityKeys {
 

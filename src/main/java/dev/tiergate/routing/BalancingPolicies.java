@@ -1,8 +1,9 @@
 package dev.tiergate.routing;
 
 /**
- * The balancing policy of each model, as configured ({@code tiergate.routing.policy.<model>}), and the affinity key
- * that {@code prefix-affinity} hashes on.
+ * The balancing policy of each model, as configured
+ * ({@code tiergate.routing.policy.<model>}), and the affinity key that
+ * {@code prefix-affinity} hashes on.
  */
 public class BalancingPolicies {
 
@@ -16,9 +17,11 @@ public class BalancingPolicies {
 	}
 
 	/**
-	 * A new policy for one model's scheduler (a policy keeps per-pool state, such as the hash ring).
+	 * A new policy for one model's scheduler (a policy keeps per-pool state, such as the
+	 * hash ring).
 	 * @param model the model
-	 * @return the policy, or {@code null} for least-outstanding (the scheduler's own fast default)
+	 * @return the policy, or {@code null} for least-outstanding (the scheduler's own fast
+	 * default)
 	 */
 	public BalancingPolicy create(String model) {
 		return switch (this.properties.policyFor(model)) {

@@ -4,8 +4,9 @@ import java.net.URI;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * One inference pod that requests can be sent to. Identity is the pod key; address, slots and readiness follow the
- * pod, and {@link #inFlight()} counts the requests it is serving through this replica of Tiergate.
+ * One inference pod that requests can be sent to. Identity is the pod key; address, slots
+ * and readiness follow the pod, and {@link #inFlight()} counts the requests it is serving
+ * through this replica of Tiergate.
  */
 public final class Endpoint {
 
@@ -103,8 +104,9 @@ public final class Endpoint {
 	}
 
 	/**
-	 * Whether new requests may go here. A pod that is not Ready or is being deleted is drained, and so is one that
-	 * passive health has ejected: requests already running finish, no new one starts.
+	 * Whether new requests may go here. A pod that is not Ready or is being deleted is
+	 * drained, and so is one that passive health has ejected: requests already running
+	 * finish, no new one starts.
 	 * @return {@code true} when routable and not ejected
 	 */
 	public boolean accepting() {
@@ -112,7 +114,8 @@ public final class Endpoint {
 	}
 
 	/**
-	 * Whether the pod itself is routable (Ready, not being deleted, with an address), whatever passive health says.
+	 * Whether the pod itself is routable (Ready, not being deleted, with an address),
+	 * whatever passive health says.
 	 * @return {@code true} when the pod is routable
 	 */
 	public boolean podRoutable() {
@@ -132,7 +135,8 @@ public final class Endpoint {
 	}
 
 	/**
-	 * Consecutive failed requests (connect errors, 5xx, broken streams) since the last success.
+	 * Consecutive failed requests (connect errors, 5xx, broken streams) since the last
+	 * success.
 	 * @return the count
 	 */
 	public synchronized int consecutiveFailures() {
@@ -216,7 +220,8 @@ public final class Endpoint {
 	}
 
 	/**
-	 * Records a failed scrape; the last good metrics stay for display but no longer count.
+	 * Records a failed scrape; the last good metrics stay for display but no longer
+	 * count.
 	 * @param error why
 	 */
 	public void scrapeFailed(String error) {
@@ -236,14 +241,16 @@ public final class Endpoint {
 	}
 
 	/**
-	 * Counts a request that starts on this endpoint (called by the dispatcher for every lease it grants).
+	 * Counts a request that starts on this endpoint (called by the dispatcher for every
+	 * lease it grants).
 	 */
 	public void leaseStarted() {
 		this.inFlight.incrementAndGet();
 	}
 
 	/**
-	 * Counts a request that ended on this endpoint (exactly once per {@link #leaseStarted()}).
+	 * Counts a request that ended on this endpoint (exactly once per
+	 * {@link #leaseStarted()}).
 	 */
 	public void leaseEnded() {
 		this.inFlight.decrementAndGet();
@@ -255,7 +262,10 @@ public final class Endpoint {
 		/** Takes requests (if its pod is routable). */
 		HEALTHY,
 
-		/** Failed repeatedly: takes no new request until a probe succeeds after its backoff. */
+		/**
+		 * Failed repeatedly: takes no new request until a probe succeeds after its
+		 * backoff.
+		 */
 		EJECTED
 
 	}

@@ -16,11 +16,13 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 
 /**
- * Passive health of the endpoints, from what real requests meet: consecutive connect errors, 5xx answers and broken
- * streams eject an endpoint for a backoff that doubles with each ejection; once it has passed, the endpoint is
- * probed and takes requests again when a probe succeeds. An ejection reaches the dispatcher as an endpoint change
- * with {@link Endpoint#accepting()} false, so the scheduler gives it no new lease. Also keeps the per-model endpoint
- * metrics: requests by outcome, ejections, requests in flight, upstream latency.
+ * Passive health of the endpoints, from what real requests meet: consecutive connect
+ * errors, 5xx answers and broken streams eject an endpoint for a backoff that doubles
+ * with each ejection; once it has passed, the endpoint is probed and takes requests again
+ * when a probe succeeds. An ejection reaches the dispatcher as an endpoint change with
+ * {@link Endpoint#accepting()} false, so the scheduler gives it no new lease. Also keeps
+ * the per-model endpoint metrics: requests by outcome, ejections, requests in flight,
+ * upstream latency.
  */
 public class EndpointHealth implements EndpointRegistry.EndpointListener {
 
@@ -92,7 +94,8 @@ public class EndpointHealth implements EndpointRegistry.EndpointListener {
 	}
 
 	/**
-	 * Records how a request on an endpoint ended; failures count towards ejection, a success resets the count.
+	 * Records how a request on an endpoint ended; failures count towards ejection, a
+	 * success resets the count.
 	 * @param endpoint the endpoint
 	 * @param outcome the outcome
 	 * @param detail what happened, for operators (no request content)
@@ -179,7 +182,8 @@ public class EndpointHealth implements EndpointRegistry.EndpointListener {
 	}
 
 	/**
-	 * Records a probe of an ejected endpoint: success readmits it, failure ejects it again for a longer backoff.
+	 * Records a probe of an ejected endpoint: success readmits it, failure ejects it
+	 * again for a longer backoff.
 	 * @param endpoint the endpoint
 	 * @param ok whether the probe succeeded
 	 * @param error why it failed, or {@code null}
@@ -231,7 +235,8 @@ public class EndpointHealth implements EndpointRegistry.EndpointListener {
 	}
 
 	static Instant instant(long epochNanos) {
-		return Instant.ofEpochSecond(Math.floorDiv(epochNanos, 1_000_000_000L), Math.floorMod(epochNanos, 1_000_000_000L));
+		return Instant.ofEpochSecond(Math.floorDiv(epochNanos, 1_000_000_000L),
+				Math.floorMod(epochNanos, 1_000_000_000L));
 	}
 
 	/** One model's meters (models are bounded; endpoints are not, so they are no tag). */
@@ -247,18 +252,20 @@ public class EndpointHealth implements EndpointRegistry.EndpointListener {
 
 		ModelMeters(String model, EndpointRegistry registry, MeterRegistry meters) {
 			for (Outcome outcome : Outcome.values()) {
-				this.requests.put(outcome, Counter.builder("tiergate.endpoint.requests")
-					.description("Requests sent to endpoints, by how they ended")
-					.tag("model", model)
-					.tag("outcome", outcome.tag)
-					.register(meters));
+				this.requests.put(outcome,
+						Counter.builder("tiergate.endpoint.requests")
+							.description("Requests sent to endpoints, by how they ended")
+							.tag("model", model)
+							.tag("outcome", outcome.tag)
+							.register(meters));
 			}
 			this.ejections = Counter.builder("tiergate.endpoint.ejections")
 				.description("Endpoints ejected by passive health")
 				.tag("model", model)
 				.register(meters);
-			Gauge.builder("tiergate.endpoint.inflight", registry,
-					(r) -> r.pool(model).stream().mapToInt(Endpoint::inFlight).sum())
+			Gauge
+				.builder("tiergate.endpoint.inflight", registry,
+						(r) -> r.pool(model).stream().mapToInt(Endpoint::inFlight).sum())
 				.description("Requests in flight on the model's endpoints through this replica")
 				.tag("model", model)
 				.register(meters);

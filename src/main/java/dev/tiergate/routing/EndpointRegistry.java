@@ -14,8 +14,8 @@ import dev.tiergate.cluster.ClusterView;
 import dev.tiergate.cluster.InferencePod;
 
 /**
- * The live set of endpoints, grouped into pools by model, following the cluster's inference pods as the informers
- * report them.
+ * The live set of endpoints, grouped into pools by model, following the cluster's
+ * inference pods as the informers report them.
  */
 public class EndpointRegistry implements ClusterView.PodListener {
 
@@ -127,8 +127,8 @@ public class EndpointRegistry implements ClusterView.PodListener {
 	}
 
 	/**
-	 * Tells listeners that an endpoint's state changed other than through its pod (passive health ejected or
-	 * readmitted it).
+	 * Tells listeners that an endpoint's state changed other than through its pod
+	 * (passive health ejected or readmitted it).
 	 * @param endpoint the endpoint
 	 */
 	void changed(Endpoint endpoint) {

@@ -5,13 +5,16 @@ import java.util.List;
 import java.util.function.Supplier;
 
 /**
- * {@code prefix-affinity}: consistent hashing with bounded load (Mirrokni, Thorup and Zadimoghaddam, 2018) on the
- * request's affinity key, so that requests sharing a prompt prefix (or a session) reach the same endpoint and find
- * its KV cache warm. The ring holds every endpoint of the pool ({@code virtualNodes} points each), so it does not move
- * when an endpoint fills up; a request goes to the first endpoint clockwise from its key that has a free slot and is
- * under the load bound {@code ceil(loadFactor x (leases + 1) / endpoints)}, counted over the endpoints with a free
- * slot. A repeated prefix therefore stays on one endpoint until that endpoint carries {@code loadFactor} times the
- * mean, then spills to the next one on the ring. Requests without a key go to the least-outstanding endpoint.
+ * {@code prefix-affinity}: consistent hashing with bounded load (Mirrokni, Thorup and
+ * Zadimoghaddam, 2018) on the request's affinity key, so that requests sharing a prompt
+ * prefix (or a session) reach the same endpoint and find its KV cache warm. The ring
+ * holds every endpoint of the pool ({@code virtualNodes} points each), so it does not
+ * move when an endpoint fills up; a request goes to the first endpoint clockwise from its
+ * key that has a free slot and is under the load bound
+ * {@code ceil(loadFactor x (leases + 1) / endpoints)}, counted over the endpoints with a
+ * free slot. A repeated prefix therefore stays on one endpoint until that endpoint
+ * carries {@code loadFactor} times the mean, then spills to the next one on the ring.
+ * Requests without a key go to the least-outstanding endpoint.
  */
 public final class PrefixAffinityPolicy implements BalancingPolicy {
 
@@ -25,9 +28,10 @@ public final class PrefixAffinityPolicy implements BalancingPolicy {
 
 	/**
 	 * A prefix-affinity policy.
-	 * @param members the pool's endpoints, all of them (the registry's list for the model: a new list on every
-	 * change, which is how the ring knows to rebuild)
-	 * @param loadFactor how far above the mean load an endpoint may go before a key spills over, at least 1
+	 * @param members the pool's endpoints, all of them (the registry's list for the
+	 * model: a new list on every change, which is how the ring knows to rebuild)
+	 * @param loadFactor how far above the mean load an endpoint may go before a key
+	 * spills over, at least 1
 	 * @param virtualNodes points per endpoint on the ring
 	 */
 	public PrefixAffinityPolicy(Supplier<List<Endpoint>> members, double loadFactor, int virtualNodes) {

@@ -3,15 +3,16 @@ package dev.tiergate.routing;
 import java.time.Duration;
 
 /**
- * {@code queue-aware}: scores each candidate by its last scraped vLLM gauges and picks the lowest score,
- * <pre>
+ * {@code queue-aware}: scores each candidate by its last scraped vLLM gauges and picks
+ * the lowest score, <pre>
  * score = (2 x waiting + running + sent since the scrape) / slots + KV-cache usage
- * </pre>
- * Waiting requests count double (they mean the engine's batch is full), requests this replica sent after the scrape
- * are added so that a burst does not all land on the endpoint that looked idle, and a nearly full KV cache (which
- * makes vLLM preempt and recompute) weighs as much as a full batch. Ties go to fewer leases. When any candidate's
- * scrape is missing, failed or older than the staleness bound, the choice falls back to least-outstanding for the
- * pool: scores of some endpoints cannot be compared with guesses for others.
+ * </pre> Waiting requests count double (they mean the engine's batch is full), requests
+ * this replica sent after the scrape are added so that a burst does not all land on the
+ * endpoint that looked idle, and a nearly full KV cache (which makes vLLM preempt and
+ * recompute) weighs as much as a full batch. Ties go to fewer leases. When any
+ * candidate's scrape is missing, failed or older than the staleness bound, the choice
+ * falls back to least-outstanding for the pool: scores of some endpoints cannot be
+ * compared with guesses for others.
  */
 public final class QueueAwarePolicy implements BalancingPolicy {
 

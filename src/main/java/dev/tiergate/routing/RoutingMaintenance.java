@@ -15,10 +15,11 @@ import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 
 /**
- * Routing's background work, off the request path, on virtual threads: every {@code tiergate.routing.scrape.interval}
- * it scrapes each routable endpoint's {@code /metrics} and probes each ejected endpoint whose backoff has passed,
- * all in parallel, each bounded by {@code tiergate.routing.scrape.timeout}. Times come from the injected clock;
- * {@link #runOnce()} lets tests drive it.
+ * Routing's background work, off the request path, on virtual threads: every
+ * {@code tiergate.routing.scrape.interval} it scrapes each routable endpoint's
+ * {@code /metrics} and probes each ejected endpoint whose backoff has passed, all in
+ * parallel, each bounded by {@code tiergate.routing.scrape.timeout}. Times come from the
+ * injected clock; {@link #runOnce()} lets tests drive it.
  */
 public class RoutingMaintenance implements SmartLifecycle {
 

@@ -16,12 +16,16 @@ import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Positive;
 
 /**
- * How inference pods become endpoints, how requests are spread over them, and when a failing one is left alone.
+ * How inference pods become endpoints, how requests are spread over them, and when a
+ * failing one is left alone.
  *
- * @param defaultMaxConcurrency slots of an endpoint whose pod has no {@code tiergate.dev/max-concurrency} annotation
- * @param maxConcurrency per-model override of {@code defaultMaxConcurrency}, keyed by model name
+ * @param defaultMaxConcurrency slots of an endpoint whose pod has no
+ * {@code tiergate.dev/max-concurrency} annotation
+ * @param maxConcurrency per-model override of {@code defaultMaxConcurrency}, keyed by
+ * model name
  * @param defaultPolicy balancing policy of a model without its own
- * @param policy balancing policy per model ({@code least-outstanding}, {@code queue-aware}, {@code prefix-affinity})
+ * @param policy balancing policy per model ({@code least-outstanding},
+ * {@code queue-aware}, {@code prefix-affinity})
  * @param scrape scraping of the endpoints' vLLM {@code /metrics}
  * @param affinity the affinity key of {@code prefix-affinity}
  * @param health passive health: ejecting endpoints that fail
@@ -30,9 +34,9 @@ import jakarta.validation.constraints.Positive;
 @ConfigurationProperties("tiergate.routing")
 public record RoutingProperties(@DefaultValue("16") @Positive int defaultMaxConcurrency,
 		@DefaultValue Map<String, @Positive Integer> maxConcurrency,
-		@DefaultValue("least-outstanding") @NotNull Policy defaultPolicy, @DefaultValue Map<String, @NotNull Policy> policy,
-		@DefaultValue @Valid @NotNull Scrape scrape, @DefaultValue @Valid @NotNull Affinity affinity,
-		@DefaultValue @Valid @NotNull Health health) {
+		@DefaultValue("least-outstanding") @NotNull Policy defaultPolicy,
+		@DefaultValue Map<String, @NotNull Policy> policy, @DefaultValue @Valid @NotNull Scrape scrape,
+		@DefaultValue @Valid @NotNull Affinity affinity, @DefaultValue @Valid @NotNull Health health) {
 
 	/**
 	 * Properties with every default but the slots, for tests and tools.
@@ -69,7 +73,10 @@ public record RoutingProperties(@DefaultValue("16") @Positive int defaultMaxConc
 		/** The endpoint with the fewest requests in flight through this replica. */
 		LEAST_OUTSTANDING,
 
-		/** Lowest score by scraped vLLM queue, batch and KV-cache gauges; least-outstanding when they are stale. */
+		/**
+		 * Lowest score by scraped vLLM queue, batch and KV-cache gauges;
+		 * least-outstanding when they are stale.
+		 */
 		QUEUE_AWARE,
 
 		/** Consistent hashing with bounded load on the prompt prefix or session. */
@@ -78,14 +85,16 @@ public record RoutingProperties(@DefaultValue("16") @Positive int defaultMaxConc
 	}
 
 	/**
-	 * Scraping of each endpoint's {@code /metrics}, on virtual threads, off the request path.
+	 * Scraping of each endpoint's {@code /metrics}, on virtual threads, off the request
+	 * path.
 	 *
 	 * @param interval time between scrapes of one endpoint
-	 * @param staleAfter a scrape older than this no longer counts ({@code queue-aware} falls back to least-outstanding)
+	 * @param staleAfter a scrape older than this no longer counts ({@code queue-aware}
+	 * falls back to least-outstanding)
 	 * @param timeout longest one scrape or health probe may take
 	 */
-	public record Scrape(@DefaultValue("1s") @NotNull Duration interval, @DefaultValue("5s") @NotNull Duration staleAfter,
-			@DefaultValue("500ms") @NotNull Duration timeout) {
+	public record Scrape(@DefaultValue("1s") @NotNull Duration interval,
+			@DefaultValue("5s") @NotNull Duration staleAfter, @DefaultValue("500ms") @NotNull Duration timeout) {
 
 		static final Scrape DEFAULTS = new Scrape(Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofMillis(500));
 
@@ -94,10 +103,12 @@ public record RoutingProperties(@DefaultValue("16") @Positive int defaultMaxConc
 	/**
 	 * The affinity key of {@code prefix-affinity}.
 	 *
-	 * @param header request header whose value, when present, is the key (a session or conversation id) instead of
-	 * the prompt
-	 * @param prefixLength characters of the prompt (chat messages in order, or {@code prompt}) that make the key
-	 * @param loadFactor how far above the mean load an endpoint may go before a key spills to the next one on the ring
+	 * @param header request header whose value, when present, is the key (a session or
+	 * conversation id) instead of the prompt
+	 * @param prefixLength characters of the prompt (chat messages in order, or
+	 * {@code prompt}) that make the key
+	 * @param loadFactor how far above the mean load an endpoint may go before a key
+	 * spills to the next one on the ring
 	 * @param virtualNodes points per endpoint on the hash ring
 	 */
 	public record Affinity(@DefaultValue("X-Tiergate-Session") @NotBlank String header,
@@ -109,14 +120,17 @@ public record RoutingProperties(@DefaultValue("16") @Positive int defaultMaxConc
 	}
 
 	/**
-	 * Passive health: an endpoint whose requests fail {@code consecutiveFailures} times in a row (connect errors,
-	 * 5xx answers, broken streams) is ejected for {@code baseEjection}, doubled at each further ejection up to
-	 * {@code maxEjection}; then it is probed ({@code GET probePath}) and takes requests again once a probe succeeds.
+	 * Passive health: an endpoint whose requests fail {@code consecutiveFailures} times
+	 * in a row (connect errors, 5xx answers, broken streams) is ejected for
+	 * {@code baseEjection}, doubled at each further ejection up to {@code maxEjection};
+	 * then it is probed ({@code GET probePath}) and takes requests again once a probe
+	 * succeeds.
 	 *
 	 * @param consecutiveFailures failures in a row that eject an endpoint
 	 * @param baseEjection first ejection's length
 	 * @param maxEjection longest ejection
-	 * @param maxEjectionPercent at most this share of a pool is ejected at once (at least one endpoint may be)
+	 * @param maxEjectionPercent at most this share of a pool is ejected at once (at least
+	 * one endpoint may be)
 	 * @param probePath path probed on an ejected endpoint (vLLM serves {@code /health})
 	 */
 	public record Health(@DefaultValue("3") @Positive int consecutiveFailures,

@@ -1,9 +1,10 @@
 package dev.tiergate.routing;
 
 /**
- * Reads the gauges the balancing needs from vLLM's Prometheus text exposition: {@code vllm:num_requests_waiting} and
- * {@code vllm:num_requests_running} (summed over series, e.g. several engines), and {@code vllm:gpu_cache_usage_perc}
- * or its newer name {@code vllm:kv_cache_usage_perc} (the highest value).
+ * Reads the gauges the balancing needs from vLLM's Prometheus text exposition:
+ * {@code vllm:num_requests_waiting} and {@code vllm:num_requests_running} (summed over
+ * series, e.g. several engines), and {@code vllm:gpu_cache_usage_perc} or its newer name
+ * {@code vllm:kv_cache_usage_perc} (the highest value).
  */
 final class VllmMetrics {
 
@@ -70,7 +71,10 @@ final class VllmMetrics {
 		return new EndpointMetrics(waiting, running, cache, nowNanos, inFlight);
 	}
 
-	/** Index just after the closing brace of a label set, honouring quoted values with escapes. */
+	/**
+	 * Index just after the closing brace of a label set, honouring quoted values with
+	 * escapes.
+	 */
 	private static int endOfLabels(String line, int open) {
 		boolean quoted = false;
 		for (int i = open + 1; i < line.length(); i++) {

@@ -1,4 +1,5 @@
 /**
- * Endpoint registry built from the cluster's pod view, endpoint health and load-balancing policies.
+ * Endpoint registry built from the cluster's pod view, endpoint health and load-balancing
+ * policies.
  */
 package dev.tiergate.routing;

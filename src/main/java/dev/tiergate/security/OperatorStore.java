@@ -14,11 +14,14 @@ import org.springframework.data.redis.core.StringRedisTemplate;
 import dev.tiergate.quota.ApiKeys;
 
 /**
- * Operators (people, with a password hash) and API tokens (CI, stored as a SHA-256 hash), in Redis.
+ * Operators (people, with a password hash) and API tokens (CI, stored as a SHA-256 hash),
+ * in Redis.
  * <p>
- * Layout: {@code tg:security:operators} (set of usernames), {@code tg:security:operator:<username>} (hash:
- * passwordHash, role); {@code tg:security:tokens} (hash: name to token hash), {@code tg:security:token:<sha256>}
- * (hash: name, role, created), the lookup made on every token-authenticated call.
+ * Layout: {@code tg:security:operators} (set of usernames),
+ * {@code tg:security:operator:<username>} (hash: passwordHash, role);
+ * {@code tg:security:tokens} (hash: name to token hash),
+ * {@code tg:security:token:<sha256>} (hash: name, role, created), the lookup made on
+ * every token-authenticated call.
  */
 public class OperatorStore {
 
@@ -85,8 +88,8 @@ public class OperatorStore {
 		if (fields.isEmpty()) {
 			return Optional.empty();
 		}
-		return Optional.of(new Operator(username, (String) fields.get("passwordHash"),
-				Role.valueOf((String) fields.get("role"))));
+		return Optional
+			.of(new Operator(username, (String) fields.get("passwordHash"), Role.valueOf((String) fields.get("role"))));
 	}
 
 	/**
@@ -95,8 +98,7 @@ public class OperatorStore {
 	 */
 	public List<Operator> findAll() {
 		Set<String> names = this.redis.opsForSet().members(OPERATORS);
-		return (names == null) ? List.of()
-				: names.stream().sorted().map(this::find).flatMap(Optional::stream).toList();
+		return (names == null) ? List.of() : names.stream().sorted().map(this::find).flatMap(Optional::stream).toList();
 	}
 
 	/**
@@ -121,8 +123,8 @@ public class OperatorStore {
 	}
 
 	/**
-	 * Registers a token chosen by the caller (the embedded default's demo token). Registering the same name again
-	 * does nothing.
+	 * Registers a token chosen by the caller (the embedded default's demo token).
+	 * Registering the same name again does nothing.
 	 * @param token the token
 	 * @param name what it is for
 	 * @param role what it may do

@@ -23,8 +23,9 @@ import org.springframework.web.server.ResponseStatusException;
 import dev.tiergate.audit.AuditLog;
 
 /**
- * Operators and CI tokens, for administrators: {@code /api/v1/operators} (people, HTTP Basic or the dashboard) and
- * {@code /api/v1/tokens} (bearer tokens for CI, shown once, stored hashed, revoked at once).
+ * Operators and CI tokens, for administrators: {@code /api/v1/operators} (people, HTTP
+ * Basic or the dashboard) and {@code /api/v1/tokens} (bearer tokens for CI, shown once,
+ * stored hashed, revoked at once).
  */
 @RestController
 @PreAuthorize("hasRole('ADMIN')")
@@ -89,7 +90,8 @@ class OperatorsApiController {
 	@ResponseStatus(HttpStatus.NO_CONTENT)
 	void deleteOperator(@PathVariable String username, Principal principal) {
 		if (principal != null && username.equals(principal.getName())) {
-			throw new ResponseStatusException(HttpStatus.CONFLICT, "You cannot delete the account you are signed in with.");
+			throw new ResponseStatusException(HttpStatus.CONFLICT,
+					"You cannot delete the account you are signed in with.");
 		}
 		String before = this.operators.find(username).map((o) -> o.role().name()).orElse(null);
 		if (!this.operators.delete(username)) {

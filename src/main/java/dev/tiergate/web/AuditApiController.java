@@ -13,7 +13,8 @@ import dev.tiergate.audit.AuditLog;
 import dev.tiergate.cluster.InvalidClusterChangeException;
 
 /**
- * {@code GET /api/v1/audit?kind=&since=&until=&limit=}: changes made through Tiergate, newest first.
+ * {@code GET /api/v1/audit?kind=&since=&until=&limit=}: changes made through Tiergate,
+ * newest first.
  */
 @RestController
 class AuditApiController {
@@ -25,9 +26,8 @@ class AuditApiController {
 	}
 
 	@GetMapping("/api/v1/audit")
-	List<AuditEntry> entries(@RequestParam(required = false) String kind,
-			@RequestParam(required = false) String since, @RequestParam(required = false) String until,
-			@RequestParam(defaultValue = "100") int limit) {
+	List<AuditEntry> entries(@RequestParam(required = false) String kind, @RequestParam(required = false) String since,
+			@RequestParam(required = false) String until, @RequestParam(defaultValue = "100") int limit) {
 		return this.audit.entries(kind, instant("since", since), instant("until", until), limit);
 	}
 

@@ -11,7 +11,8 @@ import dev.tiergate.audit.AuditLog;
 import dev.tiergate.cluster.InvalidClusterChangeException;
 
 /**
- * The dashboard's audit page: changes made through Tiergate, newest first, filtered by kind and time.
+ * The dashboard's audit page: changes made through Tiergate, newest first, filtered by
+ * kind and time.
  */
 @Controller
 class AuditPageController {
@@ -32,7 +33,8 @@ class AuditPageController {
 		model.addAttribute("kind", (kind != null) ? kind : "");
 		model.addAttribute("since", (since != null) ? since : "");
 		try {
-			model.addAttribute("entries", this.audit.entries(kind, AuditApiController.instant("since", since), null, 200));
+			model.addAttribute("entries",
+					this.audit.entries(kind, AuditApiController.instant("since", since), null, 200));
 		}
 		catch (InvalidClusterChangeException ex) {
 			model.addAttribute("entries", List.of());

@@ -18,9 +18,9 @@ import dev.tiergate.cluster.ClusterUnavailableException;
 import dev.tiergate.cluster.InvalidClusterChangeException;
 
 /**
- * Problem details for cluster changes: 400 naming the field, 404, 409 listing what conflicts, 503 when the
- * Kubernetes API fails, and 403 when method security refuses a change (which would otherwise reach the generic
- * handler as a 500).
+ * Problem details for cluster changes: 400 naming the field, 404, 409 listing what
+ * conflicts, 503 when the Kubernetes API fails, and 403 when method security refuses a
+ * change (which would otherwise reach the generic handler as a 500).
  */
 @RestControllerAdvice
 @Order(Ordered.HIGHEST_PRECEDENCE)
@@ -59,8 +59,8 @@ class ClusterErrorResponses {
 
 	@ExceptionHandler(AccessDeniedException.class)
 	ResponseEntity<ProblemDetail> denied(AccessDeniedException ex) {
-		return respond(problem(HttpStatus.FORBIDDEN, "Your role does not allow this operation.",
-				ProblemTypes.FORBIDDEN));
+		return respond(
+				problem(HttpStatus.FORBIDDEN, "Your role does not allow this operation.", ProblemTypes.FORBIDDEN));
 	}
 
 	static ProblemDetail problem(HttpStatus status, String detail, java.net.URI type) {
@@ -70,9 +70,7 @@ class ClusterErrorResponses {
 	}
 
 	private static ResponseEntity<ProblemDetail> respond(ProblemDetail problem) {
-		return ResponseEntity.status(problem.getStatus())
-			.contentType(MediaType.APPLICATION_PROBLEM_JSON)
-			.body(problem);
+		return ResponseEntity.status(problem.getStatus()).contentType(MediaType.APPLICATION_PROBLEM_JSON).body(problem);
 	}
 
 }

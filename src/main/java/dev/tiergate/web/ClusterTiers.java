@@ -32,20 +32,17 @@ final class ClusterTiers {
 	}
 
 	/**
-	 * The classes the tier definitions call for, never global default unless asked elsewhere.
+	 * The classes the tier definitions call for, never global default unless asked
+	 * elsewhere.
 	 * @param tiers the tier definitions
 	 * @return one class per tier, P0 first
 	 */
 	static List<PriorityClasses.Spec> desired(Tiers tiers) {
-		return tiers.all()
-			.entrySet()
-			.stream()
-			.map((entry) -> {
-				TierDefinition.PriorityClassSpec pc = entry.getValue().priorityClass();
-				return new PriorityClasses.Spec(pc.name(), pc.value(), pc.preemptionPolicy(), null,
-						"Tiergate tier " + entry.getKey().name(), entry.getKey().name());
-			})
-			.toList();
+		return tiers.all().entrySet().stream().map((entry) -> {
+			TierDefinition.PriorityClassSpec pc = entry.getValue().priorityClass();
+			return new PriorityClasses.Spec(pc.name(), pc.value(), pc.preemptionPolicy(), null,
+					"Tiergate tier " + entry.getKey().name(), entry.getKey().name());
+		}).toList();
 	}
 
 }

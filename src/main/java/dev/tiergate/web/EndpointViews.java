@@ -17,8 +17,8 @@ import dev.tiergate.routing.EndpointRegistry;
 import dev.tiergate.routing.RoutingProperties;
 
 /**
- * Endpoints as the REST API and the dashboard show them: the registry's view of each pod joined with the
- * dispatcher's leases per tier, the last scrape and passive health.
+ * Endpoints as the REST API and the dashboard show them: the registry's view of each pod
+ * joined with the dispatcher's leases per tier, the last scrape and passive health.
  */
 @Component
 class EndpointViews {
@@ -32,7 +32,10 @@ class EndpointViews {
 		/** Passive health ejected it; it is probed after its backoff. */
 		EJECTED,
 
-		/** Its pod is not Ready or is being deleted: running requests finish, no new one starts. */
+		/**
+		 * Its pod is not Ready or is being deleted: running requests finish, no new one
+		 * starts.
+		 */
 		DRAINING;
 
 		String value() {
@@ -92,7 +95,8 @@ class EndpointViews {
 		if (!relevant || epochNanos == 0) {
 			return null;
 		}
-		return Instant.ofEpochSecond(Math.floorDiv(epochNanos, 1_000_000_000L), Math.floorMod(epochNanos, 1_000_000_000L));
+		return Instant.ofEpochSecond(Math.floorDiv(epochNanos, 1_000_000_000L),
+				Math.floorMod(epochNanos, 1_000_000_000L));
 	}
 
 	/** One endpoint. */
@@ -100,7 +104,8 @@ class EndpointViews {
 			Scrape scrape, Instant ejectedUntil, Instant lastErrorAt) {
 
 		/**
-		 * The state as the page and the API show it (public so that templates can call it).
+		 * The state as the page and the API show it (public so that templates can call
+		 * it).
 		 * @return e.g. {@code healthy}
 		 */
 		public String stateValue() {

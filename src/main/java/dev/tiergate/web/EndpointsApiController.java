@@ -19,9 +19,10 @@ import dev.tiergate.dispatch.Tier;
 import dev.tiergate.routing.EndpointMetrics;
 
 /**
- * {@code GET /api/v1/endpoints}: per endpoint its model, node, slices, slots, requests in flight by tier, balancing
- * policy, last scrape with its age, passive health and last error. Filters: {@code model}, {@code state}
- * ({@code healthy}, {@code ejected}, {@code draining}).
+ * {@code GET /api/v1/endpoints}: per endpoint its model, node, slices, slots, requests in
+ * flight by tier, balancing policy, last scrape with its age, passive health and last
+ * error. Filters: {@code model}, {@code state} ({@code healthy}, {@code ejected},
+ * {@code draining}).
  */
 @RestController
 class EndpointsApiController {

@@ -9,8 +9,9 @@ import org.springframework.ui.Model;
 import org.springframework.web.bind.annotation.GetMapping;
 
 /**
- * The dashboard's "Endpoints" page: per model, each inference pod with its node, slots, requests in flight by tier,
- * last scrape, passive health and last error. The table refreshes every two seconds.
+ * The dashboard's "Endpoints" page: per model, each inference pod with its node, slots,
+ * requests in flight by tier, last scrape, passive health and last error. The table
+ * refreshes every two seconds.
  */
 @Controller
 class EndpointsPageController {

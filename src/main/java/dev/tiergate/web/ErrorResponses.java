@@ -31,8 +31,8 @@ import jakarta.servlet.http.HttpServletRequest;
 import tools.jackson.core.JacksonException;
 
 /**
- * Turns every failure into the error format its caller speaks: OpenAI-shaped JSON on {@code /v1/**}, RFC 9457
- * problem details elsewhere. Never a stack trace.
+ * Turns every failure into the error format its caller speaks: OpenAI-shaped JSON on
+ * {@code /v1/**}, RFC 9457 problem details elsewhere. Never a stack trace.
  */
 @RestControllerAdvice
 @Order(Ordered.LOWEST_PRECEDENCE)
@@ -66,8 +66,8 @@ class ErrorResponses {
 	ResponseEntity<Object> quota(QuotaException ex, HttpServletRequest request) {
 		HttpHeaders headers = new HttpHeaders();
 		ex.headers().forEach(headers::set);
-		headers.set(HttpHeaders.RETRY_AFTER, Long.toString(Math.max(1, ex.retryAfter().toSeconds()
-				+ ((ex.retryAfter().toMillisPart() > 0) ? 1 : 0))));
+		headers.set(HttpHeaders.RETRY_AFTER, Long
+			.toString(Math.max(1, ex.retryAfter().toSeconds() + ((ex.retryAfter().toMillisPart() > 0) ? 1 : 0))));
 		return respond(request, HttpStatusCode.valueOf(ex.status()), ex.type(), ex.code(), ex.getMessage(),
 				(ex.status() == 429) ? ProblemTypes.QUOTA_EXCEEDED : ProblemTypes.UNAVAILABLE, headers);
 	}
@@ -122,7 +122,10 @@ class ErrorResponses {
 		return response;
 	}
 
-	/** The JSON path of the value Jackson could not bind, e.g. {@code limits.requestsPerMinute}, if known. */
+	/**
+	 * The JSON path of the value Jackson could not bind, e.g.
+	 * {@code limits.requestsPerMinute}, if known.
+	 */
 	private static String fieldOf(HttpMessageNotReadableException ex) {
 		for (Throwable cause = ex.getCause(); cause != null; cause = cause.getCause()) {
 			if (cause instanceof JacksonException jackson && !jackson.getPath().isEmpty()) {
@@ -157,7 +160,8 @@ class ErrorResponses {
 
 	@ExceptionHandler(DataAccessException.class)
 	ResponseEntity<Object> storeUnavailable(DataAccessException ex, HttpServletRequest request) {
-		logger.warn("Store unavailable while serving {}: {}", request.getRequestURI(), ex.getMostSpecificCause().toString());
+		logger.warn("Store unavailable while serving {}: {}", request.getRequestURI(),
+				ex.getMostSpecificCause().toString());
 		HttpHeaders headers = new HttpHeaders();
 		headers.set(HttpHeaders.RETRY_AFTER, "1");
 		return respond(request, HttpStatus.SERVICE_UNAVAILABLE, "service_unavailable", "store_unavailable",
@@ -200,7 +204,10 @@ class ErrorResponses {
 		}
 		ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, message);
 		problem.setType(problemType);
-		return ResponseEntity.status(status).headers(headers).contentType(MediaType.APPLICATION_PROBLEM_JSON).body(problem);
+		return ResponseEntity.status(status)
+			.headers(headers)
+			.contentType(MediaType.APPLICATION_PROBLEM_JSON)
+			.body(problem);
 	}
 
 }

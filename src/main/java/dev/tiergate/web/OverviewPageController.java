@@ -14,8 +14,8 @@ import dev.tiergate.routing.Endpoint;
 import dev.tiergate.routing.EndpointRegistry;
 
 /**
- * The dashboard's overview: nodes, GPU slices, pools and endpoints. The fleet part refreshes itself every few
- * seconds.
+ * The dashboard's overview: nodes, GPU slices, pools and endpoints. The fleet part
+ * refreshes itself every few seconds.
  */
 @Controller
 class OverviewPageController {

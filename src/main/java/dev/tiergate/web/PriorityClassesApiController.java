@@ -18,8 +18,9 @@ import dev.tiergate.cluster.PriorityClasses;
 import dev.tiergate.dispatch.Tiers;
 
 /**
- * {@code /api/v1/priority-classes}: every class with its tier and pod count; create, update and delete of the classes
- * Tiergate manages; sync from the tier definitions. Reads need a viewer, changes an administrator.
+ * {@code /api/v1/priority-classes}: every class with its tier and pod count; create,
+ * update and delete of the classes Tiergate manages; sync from the tier definitions.
+ * Reads need a viewer, changes an administrator.
  */
 @RestController
 @RequestMapping("/api/v1/priority-classes")

@@ -17,8 +17,8 @@ import dev.tiergate.cluster.PriorityClasses;
 import dev.tiergate.dispatch.Tiers;
 
 /**
- * The dashboard's PriorityClasses page: every class, its tier and pod count; sync from the tiers; delete of managed
- * classes.
+ * The dashboard's PriorityClasses page: every class, its tier and pod count; sync from
+ * the tiers; delete of managed classes.
  */
 @Controller
 class PriorityClassesPageController {
@@ -35,10 +35,11 @@ class PriorityClassesPageController {
 	@GetMapping("/cluster/priority-classes")
 	String page(Model model) {
 		try {
-			model.addAttribute("classes", this.classes.list()
-				.stream()
-				.map((c) -> new Row(c, ClusterTiers.tierOf(this.tiers, c.name())))
-				.toList());
+			model.addAttribute("classes",
+					this.classes.list()
+						.stream()
+						.map((c) -> new Row(c, ClusterTiers.tierOf(this.tiers, c.name())))
+						.toList());
 		}
 		catch (ClusterUnavailableException ex) {
 			model.addAttribute("classes", List.of());
@@ -53,10 +54,11 @@ class PriorityClassesPageController {
 	String sync(RedirectAttributes redirect) {
 		try {
 			List<PriorityClasses.SyncChange> changes = this.classes.sync(ClusterTiers.desired(this.tiers));
-			redirect.addFlashAttribute("message", "Synced from the tiers: " + changes.stream()
-				.map((c) -> c.name() + " " + c.action())
-				.reduce((a, b) -> a + ", " + b)
-				.orElse("nothing to do"));
+			redirect.addFlashAttribute("message",
+					"Synced from the tiers: " + changes.stream()
+						.map((c) -> c.name() + " " + c.action())
+						.reduce((a, b) -> a + ", " + b)
+						.orElse("nothing to do"));
 		}
 		catch (ClusterConflictException | ClusterUnavailableException ex) {
 			redirect.addFlashAttribute("error", ex.getMessage());

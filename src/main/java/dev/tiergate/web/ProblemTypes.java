@@ -19,7 +19,10 @@ public final class ProblemTypes {
 	/** The change conflicts with the current state. */
 	public static final URI CONFLICT = URI.create("https://tiergate.dev/problems/conflict");
 
-	/** A tenant's quota refuses the request (a {@code /v1/**} 429; listed for completeness). */
+	/**
+	 * A tenant's quota refuses the request (a {@code /v1/**} 429; listed for
+	 * completeness).
+	 */
 	public static final URI QUOTA_EXCEEDED = URI.create("https://tiergate.dev/problems/quota-exceeded");
 
 	/** A backend (Redis, the Kubernetes API) is unavailable. */

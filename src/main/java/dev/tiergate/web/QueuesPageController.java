@@ -17,8 +17,9 @@ import dev.tiergate.dispatch.Tier;
 import dev.tiergate.dispatch.WaitHistory;
 
 /**
- * The dashboard's "Queues" page: per pool, slots by tier as a bar, the queues per tier and tenant, and the last
- * minutes' wait percentiles per tier as a chart. Tables refresh every two seconds, the chart every five.
+ * The dashboard's "Queues" page: per pool, slots by tier as a bar, the queues per tier
+ * and tenant, and the last minutes' wait percentiles per tier as a chart. Tables refresh
+ * every two seconds, the chart every five.
  */
 @Controller
 class QueuesPageController {
@@ -94,8 +95,8 @@ class QueuesPageController {
 			double reserved = 100.0 * snapshot.tiers().get(Tier.P0).reserved() / capacity;
 			List<TierRow> rows = new ArrayList<>();
 			snapshot.tiers()
-				.forEach((tier, state) -> rows.add(new TierRow(tier, state,
-						state.rejected().values().stream().mapToLong(Long::longValue).sum())));
+				.forEach((tier, state) -> rows.add(
+						new TierRow(tier, state, state.rejected().values().stream().mapToLong(Long::longValue).sum())));
 			return new PoolView(snapshot, segments, reserved, rows);
 		}
 

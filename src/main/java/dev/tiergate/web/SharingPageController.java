@@ -18,7 +18,8 @@ import dev.tiergate.cluster.SharingProfile;
 import dev.tiergate.cluster.SharingProfiles;
 
 /**
- * The dashboard's GPU sharing page: profiles, nodes (desired against live), and a preview-then-apply roll-out.
+ * The dashboard's GPU sharing page: profiles, nodes (desired against live), and a
+ * preview-then-apply roll-out.
  */
 @Controller
 class SharingPageController {
@@ -107,8 +108,9 @@ class SharingPageController {
 
 		SharingProfile profile() {
 			return new SharingProfile((this.name != null) ? this.name.strip() : "", this.strategy,
-					(this.replicas != null) ? this.replicas : 0, this.resource, Boolean.TRUE.equals(this.renameByDefault),
-					Boolean.TRUE.equals(this.failRequestsGreaterThanOne), null, null)
+					(this.replicas != null) ? this.replicas : 0, this.resource,
+					Boolean.TRUE.equals(this.renameByDefault), Boolean.TRUE.equals(this.failRequestsGreaterThanOne),
+					null, null)
 				.withDefaults();
 		}
 

@@ -17,8 +17,9 @@ import dev.tiergate.cluster.SharingProfile;
 import dev.tiergate.cluster.SharingProfiles;
 
 /**
- * GPU sharing profiles: {@code /api/v1/sharing/profiles} (list, get, put, delete, preview, apply) and
- * {@code /api/v1/sharing/nodes} (desired against live, with drift). Reads need a viewer, changes an administrator.
+ * GPU sharing profiles: {@code /api/v1/sharing/profiles} (list, get, put, delete,
+ * preview, apply) and {@code /api/v1/sharing/nodes} (desired against live, with drift).
+ * Reads need a viewer, changes an administrator.
  */
 @RestController
 @RequestMapping("/api/v1/sharing")
@@ -91,7 +92,8 @@ class SharingProfilesApiController {
 	 * @param replicas replicas per GPU
 	 * @param resource resource to share (default {@code nvidia.com/gpu})
 	 * @param renameByDefault advertise {@code <resource>.shared} (default false)
-	 * @param failRequestsGreaterThanOne refuse requests of more than one replica (default true)
+	 * @param failRequestsGreaterThanOne refuse requests of more than one replica (default
+	 * true)
 	 * @param rename ignored by the plugin (warning)
 	 * @param devices ignored by the plugin (warning)
 	 */
@@ -108,7 +110,8 @@ class SharingProfilesApiController {
 	}
 
 	/**
-	 * A roll-out: the profile (omit {@code strategy} to roll out the stored one) and the nodes to label.
+	 * A roll-out: the profile (omit {@code strategy} to roll out the stored one) and the
+	 * nodes to label.
 	 *
 	 * @param strategy {@code time-slicing} or {@code mps}
 	 * @param replicas replicas per GPU

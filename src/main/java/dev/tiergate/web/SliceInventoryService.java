@@ -16,8 +16,8 @@ import dev.tiergate.routing.Endpoint;
 import dev.tiergate.routing.EndpointRegistry;
 
 /**
- * The slice inventory joined with the dispatcher's view of the endpoints: what {@code /api/v1/slices} and the
- * overview's picture show.
+ * The slice inventory joined with the dispatcher's view of the endpoints: what
+ * {@code /api/v1/slices} and the overview's picture show.
  */
 @Component
 class SliceInventoryService {
@@ -53,8 +53,7 @@ class SliceInventoryService {
 		int slots = endpoints.stream().mapToInt(EndpointSlots::slots).sum();
 		int inUse = endpoints.stream().mapToInt(EndpointSlots::inUse).sum();
 		double slotUtilization = (slots > 0) ? Math.round(1000.0 * inUse / slots) / 10.0 : 0.0;
-		return new Slices(inventory.nodes(), endpoints,
-				new Totals(inventory.totals(), slots, inUse, slotUtilization));
+		return new Slices(inventory.nodes(), endpoints, new Totals(inventory.totals(), slots, inUse, slotUtilization));
 	}
 
 	/**

@@ -9,8 +9,9 @@ import java.util.Map;
 import dev.tiergate.cluster.SliceInventory;
 
 /**
- * The overview's picture of the slices: per node its GPUs, per GPU its slices, each slice coloured by the tier of the
- * pod holding it and marked busy when that pod has requests in flight. Pods fill slices in order, GPU by GPU.
+ * The overview's picture of the slices: per node its GPUs, per GPU its slices, each slice
+ * coloured by the tier of the pod holding it and marked busy when that pod has requests
+ * in flight. Pods fill slices in order, GPU by GPU.
  *
  * @param nodes one entry per node
  */
@@ -73,8 +74,8 @@ record SlicePicture(List<Node> nodes) {
 	/**
 	 * One slice.
 	 *
-	 * @param css its CSS classes: {@code slice}, the tier ({@code tier-p0}...) or {@code free}, {@code busy} or
-	 * {@code idle}
+	 * @param css its CSS classes: {@code slice}, the tier ({@code tier-p0}...) or
+	 * {@code free}, {@code busy} or {@code idle}
 	 * @param title what it holds
 	 */
 	record Cell(String css, String title) {

@@ -10,7 +10,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
- * Tests for {@link SharingProfile}: the device plugin's rules, the YAML it parses, warnings.
+ * Tests for {@link SharingProfile}: the device plugin's rules, the YAML it parses,
+ * warnings.
  */
 class SharingProfileTests {
 

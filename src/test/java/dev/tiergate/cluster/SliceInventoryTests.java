@@ -8,7 +8,8 @@ import org.junit.jupiter.api.Test;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Tests for {@link SliceInventory}: the arithmetic on a fleet with mixed sharing strategies.
+ * Tests for {@link SliceInventory}: the arithmetic on a fleet with mixed sharing
+ * strategies.
  */
 class SliceInventoryTests {
 
@@ -23,10 +24,9 @@ class SliceInventoryTests {
 				new GpuNode("ts4", "NVIDIA-A10G-SHARED", 2, 4, "time-slicing", 23028, 8, 8, true),
 				new GpuNode("mps2", "NVIDIA-A100-SXM4-80GB", 4, 2, "mps", 81920, 8, 7, true));
 		List<InferencePod> pods = List.of(pod("a", "plain", 1, "realtime-inference"),
-				pod("b", "ts4", 1, "realtime-inference"), pod("c", "ts4", 2, "batch-inference"),
-				pod("d", "ts4", 1, ""), pod("e", "mps2", 1, "near-realtime-inference"),
-				pod("f", "mps2", 1, "batch-inference"), pod("g", "mps2", 1, "other-class"),
-				pod("unscheduled", "", 1, "batch-inference"));
+				pod("b", "ts4", 1, "realtime-inference"), pod("c", "ts4", 2, "batch-inference"), pod("d", "ts4", 1, ""),
+				pod("e", "mps2", 1, "near-realtime-inference"), pod("f", "mps2", 1, "batch-inference"),
+				pod("g", "mps2", 1, "other-class"), pod("unscheduled", "", 1, "batch-inference"));
 		Map<String, String> tiers = Map.of("realtime-inference", "P0", "near-realtime-inference", "P1",
 				"batch-inference", "P2");
 

@@ -149,23 +149,18 @@ class GpuServiceTimeModelTests {
 
 	@Test
 	void badGpuProfileIsRejectedNamingTheField() {
-		assertThatIllegalArgumentException()
-			.isThrownBy(() -> new GpuProfile(" ", 1, 1, Duration.ofMillis(1), 0, 1))
+		assertThatIllegalArgumentException().isThrownBy(() -> new GpuProfile(" ", 1, 1, Duration.ofMillis(1), 0, 1))
 			.withMessageContaining("product");
-		assertThatIllegalArgumentException()
-			.isThrownBy(() -> new GpuProfile("g", 0, 1, Duration.ofMillis(1), 0, 1))
+		assertThatIllegalArgumentException().isThrownBy(() -> new GpuProfile("g", 0, 1, Duration.ofMillis(1), 0, 1))
 			.withMessageContaining("memoryMib");
 		assertThatIllegalArgumentException()
 			.isThrownBy(() -> new GpuProfile("g", 1, Double.NaN, Duration.ofMillis(1), 0, 1))
 			.withMessageContaining("prefillTokensPerSecond");
-		assertThatIllegalArgumentException()
-			.isThrownBy(() -> new GpuProfile("g", 1, 1, Duration.ZERO, 0, 1))
+		assertThatIllegalArgumentException().isThrownBy(() -> new GpuProfile("g", 1, 1, Duration.ZERO, 0, 1))
 			.withMessageContaining("decodeTimePerToken");
-		assertThatIllegalArgumentException()
-			.isThrownBy(() -> new GpuProfile("g", 1, 1, Duration.ofMillis(1), -0.1, 1))
+		assertThatIllegalArgumentException().isThrownBy(() -> new GpuProfile("g", 1, 1, Duration.ofMillis(1), -0.1, 1))
 			.withMessageContaining("decodeBatchGrowth");
-		assertThatIllegalArgumentException()
-			.isThrownBy(() -> new GpuProfile("g", 1, 1, Duration.ofMillis(1), 0, 0))
+		assertThatIllegalArgumentException().isThrownBy(() -> new GpuProfile("g", 1, 1, Duration.ofMillis(1), 0, 0))
 			.withMessageContaining("kvCacheTokens");
 	}
 
@@ -177,8 +172,7 @@ class GpuServiceTimeModelTests {
 			.withMessageContaining("parametersBillions");
 		assertThatIllegalArgumentException().isThrownBy(() -> new ModelProfile("m", 8, -1, 1))
 			.withMessageContaining("costFactor");
-		assertThatIllegalArgumentException()
-			.isThrownBy(() -> new ModelProfile("m", 8, 1, Double.POSITIVE_INFINITY))
+		assertThatIllegalArgumentException().isThrownBy(() -> new ModelProfile("m", 8, 1, Double.POSITIVE_INFINITY))
 			.withMessageContaining("kvFootprint");
 	}
 

@@ -40,7 +40,8 @@ class HelmChartTests {
 	private static final String FULLNAME = "tg-tiergate";
 
 	/**
-	 * The Kubernetes version to render for; helm-java's default (1.20) is older than the chart supports.
+	 * The Kubernetes version to render for; helm-java's default (1.20) is older than the
+	 * chart supports.
 	 */
 	private static final String KUBE_VERSION = "1.33.0";
 
@@ -130,8 +131,8 @@ class HelmChartTests {
 
 	@Test
 	void requestsAndLimitsResourcesFromValues() {
-		assertThat(map(container(podSpec(render())), "resources")).isEqualTo(Map.of("requests",
-				Map.of("cpu", "500m", "memory", "1Gi"), "limits", Map.of("memory", "1Gi")));
+		assertThat(map(container(podSpec(render())), "resources"))
+			.isEqualTo(Map.of("requests", Map.of("cpu", "500m", "memory", "1Gi"), "limits", Map.of("memory", "1Gi")));
 	}
 
 	@Test
@@ -165,8 +166,8 @@ class HelmChartTests {
 		Map<String, Map<String, Object>> env = env(render(Map.of("auth.existingSecret", "tiergate-admin")));
 		Map<String, Object> hash = env.get("TIERGATE_SECURITY_ADMIN_PASSWORD_HASH");
 		assertThat(hash).doesNotContainKey("value");
-		assertThat(map(hash, "valueFrom", "secretKeyRef")).isEqualTo(Map.of("name", "tiergate-admin", "key",
-				"admin-password-hash"));
+		assertThat(map(hash, "valueFrom", "secretKeyRef"))
+			.isEqualTo(Map.of("name", "tiergate-admin", "key", "admin-password-hash"));
 	}
 
 	@Test
@@ -231,8 +232,7 @@ class HelmChartTests {
 
 	@Test
 	void growsClusterWideOnlyByNodePatchAndPriorityClasses() {
-		List<Map<String, Object>> writes = list(render().single("ClusterRole"), "rules")
-			.stream()
+		List<Map<String, Object>> writes = list(render().single("ClusterRole"), "rules").stream()
 			.filter((rule) -> !READ_ONLY.equals(rule.get("verbs")))
 			.toList();
 		assertThat(writes).containsExactlyInAnyOrder(
@@ -249,8 +249,8 @@ class HelmChartTests {
 		assertThat(list(role, "rules")).containsExactly(
 				Map.of("apiGroups", List.of(""), "resources", List.of("configmaps"), "verbs",
 						List.of("get", "list", "watch", "create", "update", "patch")),
-				Map.of("apiGroups", List.of("apps"), "resources", List.of("daemonsets"), "resourceNames",
-						List.of("dp"), "verbs", List.of("get", "patch")));
+				Map.of("apiGroups", List.of("apps"), "resources", List.of("daemonsets"), "resourceNames", List.of("dp"),
+						"verbs", List.of("get", "patch")));
 		Map<String, Object> binding = manifests.single("RoleBinding");
 		assertThat(map(binding, "metadata")).containsEntry("namespace", "nvidia");
 		assertThat(map(binding, "roleRef")).containsEntry("name", FULLNAME + "-sharing");

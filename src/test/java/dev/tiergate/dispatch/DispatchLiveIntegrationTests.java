@@ -37,11 +37,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Tests of the dispatcher on the live path: a small fleet of its own (one model, 2 pods x 2 slots), real HTTP, real
- * streams, real preemption.
+ * Tests of the dispatcher on the live path: a small fleet of its own (one model, 2 pods x
+ * 2 slots), real HTTP, real streams, real preemption.
  */
 @SpringBootTest(classes = TiergateApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-		properties = { "management.server.port=0", "spring.data.redis.database=" + LocalRedis.TEST_DATABASE, "logging.level.io.fabric8.mockwebserver=WARN" })
+		properties = { "management.server.port=0", "spring.data.redis.database=" + LocalRedis.TEST_DATABASE,
+				"logging.level.io.fabric8.mockwebserver=WARN" })
 @Import(EmbeddedDefaults.class)
 class DispatchLiveIntegrationTests {
 
@@ -142,14 +143,14 @@ class DispatchLiveIntegrationTests {
 
 	@Test
 	void p0IsServedAheadOfAQueuedP2FloodAndTakesBackBorrowedSlots() throws Exception {
-		// Four P2 streams take every slot: two in the shared part, two borrowed from P0's reserve.
+		// Four P2 streams take every slot: two in the shared part, two borrowed from P0's
+		// reserve.
 		for (int i = 0; i < 4; i++) {
 			openStream("P2", 4000);
 		}
 		await().atMost(Duration.ofSeconds(10)).until(() -> snapshot().tiers().get(Tier.P2).inFlight() == 4);
 		assertThat(snapshot().tiers().get(Tier.P2).borrowed()).isEqualTo(2);
-		await().atMost(Duration.ofSeconds(10))
-			.until(() -> this.streams.stream().allMatch((s) -> !s.events.isEmpty()));
+		await().atMost(Duration.ofSeconds(10)).until(() -> this.streams.stream().allMatch((s) -> !s.events.isEmpty()));
 		// Four more P2 requests wait behind them.
 		for (int i = 0; i < 4; i++) {
 			openStream("P2", 4000);
@@ -157,7 +158,8 @@ class DispatchLiveIntegrationTests {
 		await().atMost(Duration.ofSeconds(10)).until(() -> snapshot().tiers().get(Tier.P2).queued() == 4);
 		long p2AdmittedBefore = snapshot().tiers().get(Tier.P2).admitted();
 
-		// Two P0 requests arrive: each takes back a borrowed slot at once, ahead of every waiting P2 request.
+		// Two P0 requests arrive: each takes back a borrowed slot at once, ahead of every
+		// waiting P2 request.
 		List<CompletableFuture<HttpResponse<String>>> p0 = new ArrayList<>();
 		for (int i = 0; i < 2; i++) {
 			p0.add(http.sendAsync(request("P0", 300, false), HttpResponse.BodyHandlers.ofString()));
@@ -177,7 +179,8 @@ class DispatchLiveIntegrationTests {
 		PoolSnapshot after = snapshot();
 		assertThat(after.tiers().get(Tier.P2).preempted()).isEqualTo(2);
 		assertThat(after.tiers().get(Tier.P0).admitted()).isEqualTo(2);
-		// The preempted streams had sent tokens: they end with a preempted event, then [DONE].
+		// The preempted streams had sent tokens: they end with a preempted event, then
+		// [DONE].
 		await().atMost(Duration.ofSeconds(10))
 			.until(() -> this.streams.stream().filter((s) -> s.endedWith("\"type\":\"preempted\"")).count() == 2);
 	}
@@ -207,7 +210,8 @@ class DispatchLiveIntegrationTests {
 		}
 		await().atMost(Duration.ofSeconds(10)).until(() -> snapshot().used() == 4);
 		this.runtime.snapshots();
-		// P1 waits at most 10 s by default; P1 may not preempt P1. Shorten the wait through the tiers.
+		// P1 waits at most 10 s by default; P1 may not preempt P1. Shorten the wait
+		// through the tiers.
 		HttpResponse<String> response;
 		Tiers tiers = this.tiers;
 		tiers.update(java.util.Map.of(Tier.P1,
@@ -240,7 +244,8 @@ class DispatchLiveIntegrationTests {
 
 		boolean endedWith(String fragment) {
 			int size = this.events.size();
-			return size >= 2 && this.events.get(size - 1).equals("[DONE]") && this.events.get(size - 2).contains(fragment);
+			return size >= 2 && this.events.get(size - 1).equals("[DONE]")
+					&& this.events.get(size - 2).contains(fragment);
 		}
 
 		void close() {

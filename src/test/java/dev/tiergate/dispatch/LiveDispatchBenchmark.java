@@ -22,14 +22,16 @@ import dev.tiergate.TiergateApplication;
 import dev.tiergate.fleet.SimulatedGpuFleet;
 
 /**
- * The live-path benchmark (a program, not a test): Tiergate and the simulated fleet in one JVM, a P2 flood that
- * keeps every slot of the {@code llama-3.1-8b-instruct} pool busy with a standing queue, and P0 requests arriving at
- * a steady rate. Reports the P0 queue wait the dispatcher measured ({@code x-tiergate-queue-ms}) and the P0
- * end-to-end latency, with the default 30% reserve.
+ * The live-path benchmark (a program, not a test): Tiergate and the simulated fleet in
+ * one JVM, a P2 flood that keeps every slot of the {@code llama-3.1-8b-instruct} pool
+ * busy with a standing queue, and P0 requests arriving at a steady rate. Reports the P0
+ * queue wait the dispatcher measured ({@code x-tiergate-queue-ms}) and the P0 end-to-end
+ * latency, with the default 30% reserve.
  * <p>
- * Settings (system properties): {@code bench.seconds} (30), {@code bench.p2Clients} (400), {@code bench.p0PerSecond}
- * (20), {@code bench.timeScale} (0.25), {@code bench.p2Stream} (true: P2 streams, so a preempted P2 call is seen to
- * abort by the engine at its next token). Run: see {@code docs/benchmarks.md}.
+ * Settings (system properties): {@code bench.seconds} (30), {@code bench.p2Clients}
+ * (400), {@code bench.p0PerSecond} (20), {@code bench.timeScale} (0.25),
+ * {@code bench.p2Stream} (true: P2 streams, so a preempted P2 call is seen to abort by
+ * the engine at its next token). Run: see {@code docs/benchmarks.md}.
  */
 public final class LiveDispatchBenchmark {
 
@@ -55,11 +57,13 @@ public final class LiveDispatchBenchmark {
 				.executor(Executors.newVirtualThreadPerTaskExecutor())
 				.build();
 			DispatchRuntime runtime = app.getBean(DispatchRuntime.class);
-			while (runtime.snapshots().stream().noneMatch((s) -> s.pool().equals(SimulatedGpuFleet.LLAMA)
-					&& s.acceptingSlots() == 160)) {
+			while (runtime.snapshots()
+				.stream()
+				.noneMatch((s) -> s.pool().equals(SimulatedGpuFleet.LLAMA) && s.acceptingSlots() == 160)) {
 				Thread.sleep(100);
 			}
-			// Baseline: P0 alone on an idle fleet, for the service time the flood is compared with.
+			// Baseline: P0 alone on an idle fleet, for the service time the flood is
+			// compared with.
 			List<Long> baseline = Collections.synchronizedList(new ArrayList<>());
 			try (ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
 				long interval = TimeUnit.SECONDS.toNanos(1) / p0PerSecond;
@@ -73,7 +77,8 @@ public final class LiveDispatchBenchmark {
 					nextAt += interval;
 					clients.submit(() -> {
 						long start = System.nanoTime();
-						HttpResponse<String> response = http.send(request(uri, "P0", 16, false), HttpResponse.BodyHandlers.ofString());
+						HttpResponse<String> response = http.send(request(uri, "P0", 16, false),
+								HttpResponse.BodyHandlers.ofString());
 						if (response.statusCode() == 200) {
 							baseline.add(System.nanoTime() - start);
 						}
@@ -111,10 +116,12 @@ public final class LiveDispatchBenchmark {
 					nextAt += interval;
 					clients.submit(() -> {
 						long start = System.nanoTime();
-						HttpResponse<String> response = http.send(request(uri, "P0", 16, false), HttpResponse.BodyHandlers.ofString());
+						HttpResponse<String> response = http.send(request(uri, "P0", 16, false),
+								HttpResponse.BodyHandlers.ofString());
 						if (response.statusCode() == 200) {
 							p0Total.add(System.nanoTime() - start);
-							p0Queue.add(Long.parseLong(response.headers().firstValue("x-tiergate-queue-ms").orElse("0")));
+							p0Queue
+								.add(Long.parseLong(response.headers().firstValue("x-tiergate-queue-ms").orElse("0")));
 						}
 						else {
 							p0Failed.incrementAndGet();
@@ -128,7 +135,8 @@ public final class LiveDispatchBenchmark {
 				.filter((s) -> s.pool().equals(SimulatedGpuFleet.LLAMA))
 				.findFirst()
 				.orElseThrow();
-			System.out.printf("%nLive dispatch benchmark: %d s, %d P2 clients (%s), %d P0/s, time scale %.2f, 160 slots, P0 reserve 30%%%n",
+			System.out.printf(
+					"%nLive dispatch benchmark: %d s, %d P2 clients (%s), %d P0/s, time scale %.2f, 160 slots, P0 reserve 30%%%n",
 					seconds, p2Clients, p2Stream ? "streaming" : "non-streaming", p0PerSecond, timeScale);
 			System.out.printf("P2 completed %d (%.0f/s), shed or failed %d, preempted %d%n", p2Done.get(),
 					p2Done.get() / (double) seconds, p2Shed.get(), llama.tiers().get(Tier.P2).preempted());
@@ -136,7 +144,8 @@ public final class LiveDispatchBenchmark {
 			System.out.printf("P0 queue wait (dispatcher), ms: p50 %d  p99 %d  max %d%n", percentile(p0Queue, 0.50),
 					percentile(p0Queue, 0.99), percentile(p0Queue, 1.0));
 			System.out.printf("P0 queue wait (dispatcher, from its clock): %s%n",
-					runtime.waits().percentiles(System.currentTimeMillis(), System.currentTimeMillis() - floodStartMillis, 1)
+					runtime.waits()
+						.percentiles(System.currentTimeMillis(), System.currentTimeMillis() - floodStartMillis, 1)
 						.get(Tier.P0));
 			System.out.printf("P0 end to end under the flood, ms: p50 %.1f  p99 %.1f  max %.1f%n",
 					percentile(p0Total, 0.50) / 1e6, percentile(p0Total, 0.99) / 1e6, percentile(p0Total, 1.0) / 1e6);
@@ -152,8 +161,9 @@ public final class LiveDispatchBenchmark {
 			.header("Content-Type", "application/json")
 			.header("X-Tiergate-Priority", tier)
 			.timeout(Duration.ofMinutes(2))
-			.POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + SimulatedGpuFleet.LLAMA
-					+ "\",\"stream\":" + stream + ",\"max_tokens\":" + maxTokens + ",\"messages\":[{\"role\":\"user\",\"content\":\"benchmark\"}]}"))
+			.POST(HttpRequest.BodyPublishers
+				.ofString("{\"model\":\"" + SimulatedGpuFleet.LLAMA + "\",\"stream\":" + stream + ",\"max_tokens\":"
+						+ maxTokens + ",\"messages\":[{\"role\":\"user\",\"content\":\"benchmark\"}]}"))
 			.build();
 	}
 

@@ -12,8 +12,9 @@ import dev.tiergate.routing.BalancingPolicy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Tests for {@link PoolScheduler}'s routing seam: the balancing policy picks where a lease runs, never whether it
- * runs; a request that failed before it sent anything is retried elsewhere with its slot released exactly once.
+ * Tests for {@link PoolScheduler}'s routing seam: the balancing policy picks where a
+ * lease runs, never whether it runs; a request that failed before it sent anything is
+ * retried elsewhere with its slot released exactly once.
  */
 class PoolSchedulerPolicyTests {
 
@@ -23,7 +24,10 @@ class PoolSchedulerPolicyTests {
 
 	private long now = 0;
 
-	/** A policy that picks the candidate with the most leases (so it differs from the default) and records calls. */
+	/**
+	 * A policy that picks the candidate with the most leases (so it differs from the
+	 * default) and records calls.
+	 */
 	private static final class MostLoaded implements BalancingPolicy {
 
 		final List<Long> keys = new ArrayList<>();
@@ -78,7 +82,8 @@ class PoolSchedulerPolicyTests {
 		for (int i = 0; i < 5; i++) {
 			endpoints.add(submit(scheduler, Tier.P1, 7).lease().endpointId());
 		}
-		// e0 fills up to its 4 slots, then leaves the candidates (no free slot), and the next one fills.
+		// e0 fills up to its 4 slots, then leaves the candidates (no free slot), and the
+		// next one fills.
 		assertThat(endpoints.subList(0, 4)).containsOnly(endpoints.get(0));
 		assertThat(endpoints.get(4)).isNotEqualTo(endpoints.get(0));
 		assertThat(policy.keys).containsOnly(7L);

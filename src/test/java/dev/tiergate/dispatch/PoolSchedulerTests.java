@@ -47,7 +47,8 @@ class PoolSchedulerTests {
 
 	@Test
 	void p0KeepsItsReservedShareWhileLowerTiersFillTheRest() {
-		// 10 slots: P0 reserves 3; P2 may fill 7 and borrow the 3 only as preemptible leases.
+		// 10 slots: P0 reserves 3; P2 may fill 7 and borrow the 3 only as preemptible
+		// leases.
 		this.tiers.put(Tier.P2, withBorrow(this.tiers.get(Tier.P2), false));
 		this.scheduler.configure(this.tiers, this.now);
 		endpoints(10, 1);

@@ -17,11 +17,12 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Throughput of the scheduler core: one cycle is a request submitted, a request dispatched and a request finished,
- * on a pool of 1,000 endpoints with 3 tiers (20% P0, 30% P1, 50% P2) and 100 tenants of mixed weights.
+ * Throughput of the scheduler core: one cycle is a request submitted, a request
+ * dispatched and a request finished, on a pool of 1,000 endpoints with 3 tiers (20% P0,
+ * 30% P1, 50% P2) and 100 tenants of mixed weights.
  * <ul>
- * <li>{@code saturated}: every slot busy and a standing queue; each finish dispatches a waiting request, P0
- * arrivals take back borrowed slots or preempt P2.
+ * <li>{@code saturated}: every slot busy and a standing queue; each finish dispatches a
+ * waiting request, P0 arrivals take back borrowed slots or preempt P2.
  * <li>{@code unsaturated}: slots to spare; each submit dispatches at once.
  * </ul>
  * Run: see {@code docs/benchmarks.md}.
@@ -73,7 +74,8 @@ public class SchedulerBenchmark {
 			@Override
 			public void dispatched(Ticket ticket, Lease lease) {
 				SchedulerBenchmark.this.ring[SchedulerBenchmark.this.tail] = lease;
-				SchedulerBenchmark.this.tail = (SchedulerBenchmark.this.tail + 1) & (SchedulerBenchmark.this.ring.length - 1);
+				SchedulerBenchmark.this.tail = (SchedulerBenchmark.this.tail + 1)
+						& (SchedulerBenchmark.this.ring.length - 1);
 				SchedulerBenchmark.this.size++;
 			}
 
@@ -119,7 +121,8 @@ public class SchedulerBenchmark {
 	}
 
 	/**
-	 * One cycle: finish the oldest running lease (which dispatches a waiting request when saturated), submit one.
+	 * One cycle: finish the oldest running lease (which dispatches a waiting request when
+	 * saturated), submit one.
 	 * @return the scheduler's queue length, so the work is not optimized away
 	 */
 	@Benchmark

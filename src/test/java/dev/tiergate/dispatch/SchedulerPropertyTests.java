@@ -16,8 +16,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 /**
- * Property tests for {@link PoolScheduler}: many random event sequences from fixed seeds, with the invariants checked
- * after every step by an oracle written independently of the scheduler's own bookkeeping.
+ * Property tests for {@link PoolScheduler}: many random event sequences from fixed seeds,
+ * with the invariants checked after every step by an oracle written independently of the
+ * scheduler's own bookkeeping.
  */
 class SchedulerPropertyTests {
 
@@ -47,7 +48,8 @@ class SchedulerPropertyTests {
 		Random random = new Random(7);
 		Map<String, Integer> weights = Map.of("a", 1, "b", 2, "c", 3, "d", 4);
 		List<Lease> running = new ArrayList<>();
-		// Keep every tenant backlogged, finish leases one by one, count tokens dispatched per tenant.
+		// Keep every tenant backlogged, finish leases one by one, count tokens dispatched
+		// per tenant.
 		for (String tenant : weights.keySet()) {
 			for (int i = 0; i < 400; i++) {
 				scheduler.submit(new Ticket(tenant, Tier.P2, 500 + random.nextInt(1500), weights.get(tenant)), 0);
@@ -67,8 +69,8 @@ class SchedulerPropertyTests {
 		for (var entry : weights.entrySet()) {
 			double share = tokens.get(entry.getKey()) / (double) total;
 			double expected = entry.getValue() / 10.0;
-			assertThat(share).as("tenant %s token share", entry.getKey()).isCloseTo(expected,
-					org.assertj.core.data.Offset.offset(0.03));
+			assertThat(share).as("tenant %s token share", entry.getKey())
+				.isCloseTo(expected, org.assertj.core.data.Offset.offset(0.03));
 		}
 	}
 
@@ -102,16 +104,18 @@ class SchedulerPropertyTests {
 			this.budget = this.random.nextInt(3);
 			if (this.random.nextBoolean()) {
 				// Sometimes P1 may preempt too, and reserves differ.
-				this.tiers.put(Tier.P0, def(Tier.P0, 0.1 + this.random.nextInt(5) / 10.0, Set.of(Tier.P1, Tier.P2), false));
-				this.tiers.put(Tier.P1, def(Tier.P1, this.random.nextInt(3) / 10.0, Set.of(Tier.P2), this.random.nextBoolean()));
+				this.tiers.put(Tier.P0,
+						def(Tier.P0, 0.1 + this.random.nextInt(5) / 10.0, Set.of(Tier.P1, Tier.P2), false));
+				this.tiers.put(Tier.P1,
+						def(Tier.P1, this.random.nextInt(3) / 10.0, Set.of(Tier.P2), this.random.nextBoolean()));
 			}
 			this.scheduler = new PoolScheduler("pool", this.tiers, this.budget, 5 + this.random.nextInt(60), this);
 		}
 
 		private TierDefinition def(Tier tier, double share, Set<Tier> mayPreempt, boolean borrow) {
 			TierDefinition base = TierProperties.DEFAULTS.get(tier);
-			return new TierDefinition(share, 2 + this.random.nextInt(40), Duration.ofMillis(50 + this.random.nextInt(500)),
-					mayPreempt, borrow, base.priorityClass());
+			return new TierDefinition(share, 2 + this.random.nextInt(40),
+					Duration.ofMillis(50 + this.random.nextInt(500)), mayPreempt, borrow, base.priorityClass());
 		}
 
 		final java.util.ArrayDeque<String> log = new java.util.ArrayDeque<>();
@@ -160,8 +164,8 @@ class SchedulerPropertyTests {
 				}
 				else {
 					TierDefinition p2 = this.tiers.get(Tier.P2);
-					this.tiers.put(Tier.P2, new TierDefinition(p2.reservedShare(), p2.maxQueueDepth(), p2.maxQueueWait(),
-							p2.mayPreempt(), !p2.borrow(), p2.priorityClass()));
+					this.tiers.put(Tier.P2, new TierDefinition(p2.reservedShare(), p2.maxQueueDepth(),
+							p2.maxQueueWait(), p2.mayPreempt(), !p2.borrow(), p2.priorityClass()));
 					this.scheduler.configure(this.tiers, this.now);
 				}
 				try {
@@ -274,7 +278,8 @@ class SchedulerPropertyTests {
 
 		@Override
 		public void dispatched(Ticket ticket, Lease lease) {
-			log("  dispatched " + ticket.tier() + " lease " + lease.id() + " on " + lease.endpointId() + " borrowed=" + lease.borrowed());
+			log("  dispatched " + ticket.tier() + " lease " + lease.id() + " on " + lease.endpointId() + " borrowed="
+					+ lease.borrowed());
 			assertThat(this.endings.containsKey(ticket)).as("no dispatch after the end").isFalse();
 			this.active.add(lease);
 			int[] endpoint = this.endpoints.get(lease.endpointId());
@@ -284,12 +289,14 @@ class SchedulerPropertyTests {
 			assertThat(onEndpoint).as("an endpoint never takes more than its slots").isLessThanOrEqualTo(endpoint[0]);
 			PoolSnapshot snapshot = this.scheduler.snapshot(this.now);
 			if (!lease.borrowed()) {
-				// A non-borrowed lease lands in the tier's own reserve or in the unreserved share, never beyond.
+				// A non-borrowed lease lands in the tier's own reserve or in the
+				// unreserved share, never beyond.
 				PoolSnapshot.TierState tier = snapshot.tiers().get(ticket.tier());
 				boolean inOwnReserve = tier.inFlight() - tier.borrowed() <= tier.reserved();
 				boolean inShared = snapshot.sharedUsed() <= snapshot.unreserved();
 				assertThat(inOwnReserve || inShared)
-					.as("%s stays within its reserve and the unreserved share unless borrowing: %s", ticket.tier(), snapshot)
+					.as("%s stays within its reserve and the unreserved share unless borrowing: %s", ticket.tier(),
+							snapshot)
 					.isTrue();
 			}
 			if (lease.borrowed()) {

@@ -29,13 +29,14 @@ class TiersApiIntegrationTests extends FleetIntegrationTestSupport {
 	@AfterEach
 	void restoreDefaults() {
 		this.tiers.update(java.util.Map.of(Tier.P0, override(TierProperties.DEFAULTS.get(Tier.P0)), Tier.P1,
-				override(TierProperties.DEFAULTS.get(Tier.P1)), Tier.P2, override(TierProperties.DEFAULTS.get(Tier.P2))));
+				override(TierProperties.DEFAULTS.get(Tier.P1)), Tier.P2,
+				override(TierProperties.DEFAULTS.get(Tier.P2))));
 	}
 
 	private static TierProperties.Override override(TierDefinition d) {
 		return new TierProperties.Override(d.reservedShare(), d.maxQueueDepth(), d.maxQueueWait(), d.mayPreempt(),
-				d.borrow(), new TierProperties.PriorityClassOverride(d.priorityClass().name(), d.priorityClass().value(),
-						d.priorityClass().preemptionPolicy()));
+				d.borrow(), new TierProperties.PriorityClassOverride(d.priorityClass().name(),
+						d.priorityClass().value(), d.priorityClass().preemptionPolicy()));
 	}
 
 	private static String basic(String user, String password) {
@@ -97,17 +98,18 @@ class TiersApiIntegrationTests extends FleetIntegrationTestSupport {
 				{ "{\"P2\":{\"mayPreempt\":[\"P0\"]}}", "P2.mayPreempt" },
 				{ "{\"P1\":{\"maxQueueWait\":\"PT0S\"}}", "P1.maxQueueWait" },
 				{ "{\"P1\":{\"maxQueueWait\":\"soon\"}}", "P1.maxQueueWait" },
-				{ "{\"P1\":{\"maxQueueDepth\":0}}", "P1.maxQueueDepth" },
-				{ "{\"P3\":{\"borrow\":true}}", "P3" }, { "{\"P1\":{\"colour\":\"red\"}}", "P1.colour" },
-				{ "{\"P1\":{\"borrow\":\"yes\"}}", "P1.borrow" },
+				{ "{\"P1\":{\"maxQueueDepth\":0}}", "P1.maxQueueDepth" }, { "{\"P3\":{\"borrow\":true}}", "P3" },
+				{ "{\"P1\":{\"colour\":\"red\"}}", "P1.colour" }, { "{\"P1\":{\"borrow\":\"yes\"}}", "P1.borrow" },
 				{ "{\"P0\":{\"priorityClass\":{\"value\":2000000000}}}", "P0.priorityClass.value" },
 				{ "{\"P0\":{\"priorityClass\":{\"name\":\"system-node-critical\"}}}", "P0.priorityClass.name" },
-				{ "{\"P2\":{\"priorityClass\":{\"preemptionPolicy\":\"Sometimes\"}}}", "P2.priorityClass.preemptionPolicy" },
+				{ "{\"P2\":{\"priorityClass\":{\"preemptionPolicy\":\"Sometimes\"}}}",
+						"P2.priorityClass.preemptionPolicy" },
 				{ "[1,2]", "body" } };
 		for (String[] c : cases) {
 			HttpResponse<String> response = put(c[0], "Bearer " + EmbeddedDefaults.CI_TOKEN);
 			assertThat(response.statusCode()).as(c[0]).isEqualTo(400);
-			assertThat(response.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/problem+json");
+			assertThat(response.headers().firstValue("Content-Type").orElseThrow())
+				.startsWith("application/problem+json");
 			JsonNode problem = json.readTree(response.body());
 			assertThat(problem.get("field").asString()).as(c[0]).isEqualTo(c[1]);
 			assertThat(problem.get("detail").asString()).as(c[0]).isNotBlank();

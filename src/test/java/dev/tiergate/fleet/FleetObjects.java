@@ -30,23 +30,32 @@ import io.kubernetes.client.openapi.models.V1Probe;
 import io.kubernetes.client.openapi.models.V1ResourceRequirements;
 
 /**
- * Official-client models of a GPU fleet as a real cluster would show it, for {@link KubernetesApiStandIn} and for
- * tests that build informer caches by hand.
+ * Official-client models of a GPU fleet as a real cluster would show it, for
+ * {@link KubernetesApiStandIn} and for tests that build informer caches by hand.
  * <p>
- * Every object has {@code apiVersion} and {@code kind} set: the official models leave them null and fabric8's mock
- * rejects such objects. Every object also carries its {@code status} (nodes Ready, pods Running and Ready). The mock
- * keeps the status it is given on create, so creating these objects is enough; a real API server would drop it and
- * needs a follow-up write to the {@code /status} subresource ({@code replaceNamespacedPodStatus},
- * {@code replaceNodeStatus}, or a patch of {@code /status}), which the stand-in serves too. To change readiness
- * later, replace {@code /status/conditions} with {@link #podConditions(boolean)} by a JSON patch (or replace the
- * status): the stand-in's merge patch appends to arrays instead of replacing them.
+ * Every object has {@code apiVersion} and {@code kind} set: the official models leave
+ * them null and fabric8's mock rejects such objects. Every object also carries its
+ * {@code status} (nodes Ready, pods Running and Ready). The mock keeps the status it is
+ * given on create, so creating these objects is enough; a real API server would drop it
+ * and needs a follow-up write to the {@code /status} subresource
+ * ({@code replaceNamespacedPodStatus}, {@code replaceNodeStatus}, or a patch of
+ * {@code /status}), which the stand-in serves too. To change readiness later, replace
+ * {@code /status/conditions} with {@link #podConditions(boolean)} by a JSON patch (or
+ * replace the status): the stand-in's merge patch appends to arrays instead of replacing
+ * them.
  */
 public final class FleetObjects {
 
-	/** Label and resource names NVIDIA's GPU Operator (device plugin and GPU Feature Discovery) publishes. */
+	/**
+	 * Label and resource names NVIDIA's GPU Operator (device plugin and GPU Feature
+	 * Discovery) publishes.
+	 */
 	public static final String GPU_RESOURCE = "nvidia.com/gpu";
 
-	/** GPU Feature Discovery: the GPU model, e.g. {@code NVIDIA-A100-SXM4-80GB}, {@code -SHARED} when shared. */
+	/**
+	 * GPU Feature Discovery: the GPU model, e.g. {@code NVIDIA-A100-SXM4-80GB},
+	 * {@code -SHARED} when shared.
+	 */
 	public static final String GPU_PRODUCT_LABEL = "nvidia.com/gpu.product";
 
 	/** GPU Feature Discovery: physical GPUs on the node. */
@@ -67,7 +76,10 @@ public final class FleetObjects {
 	/** Kubernetes well-known label: the node's hostname. */
 	public static final String HOSTNAME_LABEL = "kubernetes.io/hostname";
 
-	/** Tiergate: the model an inference pod serves (a label value, so at most 63 characters, no slash). */
+	/**
+	 * Tiergate: the model an inference pod serves (a label value, so at most 63
+	 * characters, no slash).
+	 */
 	public static final String MODEL_LABEL = "tiergate.dev/model";
 
 	/** Tiergate: how many requests an inference pod serves at once. */
@@ -99,19 +111,22 @@ public final class FleetObjects {
 	/**
 	 * A Ready GPU node labelled as the GPU Operator labels it.
 	 * <p>
-	 * Capacity and allocatable {@code nvidia.com/gpu} are {@code gpus x replicas} (what the device plugin
-	 * advertises); cpu is 8 per GPU (at least 8), memory 64 GiB per GPU (at least 64 GiB), and 110 pods.
+	 * Capacity and allocatable {@code nvidia.com/gpu} are {@code gpus x replicas} (what
+	 * the device plugin advertises); cpu is 8 per GPU (at least 8), memory 64 GiB per GPU
+	 * (at least 64 GiB), and 110 pods.
 	 * @param name the node's name, also its hostname label
-	 * @param product the product label as GPU Feature Discovery publishes it (with {@code -SHARED} if it does)
+	 * @param product the product label as GPU Feature Discovery publishes it (with
+	 * {@code -SHARED} if it does)
 	 * @param gpus physical GPUs (0 or more)
-	 * @param replicas replicas of each GPU: 1 for {@code none}, at most 48 for {@code mps}
+	 * @param replicas replicas of each GPU: 1 for {@code none}, at most 48 for
+	 * {@code mps}
 	 * @param strategy {@code none}, {@code time-slicing} or {@code mps}
 	 * @param memoryMiB memory of one GPU in MiB
 	 * @return the node, apiVersion {@code v1}, kind {@code Node}
-	 * @throws IllegalArgumentException if the arguments describe no node the GPU Operator would publish
+	 * @throws IllegalArgumentException if the arguments describe no node the GPU Operator
+	 * would publish
 	 */
-	public static V1Node gpuNode(String name, String product, int gpus, int replicas, String strategy,
-			long memoryMiB) {
+	public static V1Node gpuNode(String name, String product, int gpus, int replicas, String strategy, long memoryMiB) {
 		requireLabelValue("product", product);
 		if (gpus < 0 || replicas < 1 || memoryMiB < 0) {
 			throw new IllegalArgumentException("gpus and memoryMiB must not be negative, replicas must be positive");
@@ -173,12 +188,14 @@ public final class FleetObjects {
 	/**
 	 * A Running, Ready vLLM inference pod.
 	 * <p>
-	 * Labels {@code tiergate.dev/model=<model>} and {@code app.kubernetes.io/name=vllm}, annotation
-	 * {@code tiergate.dev/max-concurrency}, one container {@code vllm} (port {@code http}, {@code nvidia.com/gpu}
-	 * requested and limited to {@code gpuSlices}, a readiness probe on {@code /health}), scheduled on
-	 * {@code nodeName}; status phase Running with podIP, hostIP (127.0.0.1, as in the embedded fleet whose servers
-	 * run on local ports), conditions PodScheduled, Initialized, ContainersReady and Ready all True, and a ready,
-	 * running container status. Only {@code spec.priorityClassName} is set; the admission controller that would fill
+	 * Labels {@code tiergate.dev/model=<model>} and {@code app.kubernetes.io/name=vllm},
+	 * annotation {@code tiergate.dev/max-concurrency}, one container {@code vllm} (port
+	 * {@code http}, {@code nvidia.com/gpu} requested and limited to {@code gpuSlices}, a
+	 * readiness probe on {@code /health}), scheduled on {@code nodeName}; status phase
+	 * Running with podIP, hostIP (127.0.0.1, as in the embedded fleet whose servers run
+	 * on local ports), conditions PodScheduled, Initialized, ContainersReady and Ready
+	 * all True, and a ready, running container status. Only
+	 * {@code spec.priorityClassName} is set; the admission controller that would fill
 	 * {@code spec.priority} from it does not run in the stand-in.
 	 * @param namespace the pod's namespace
 	 * @param name the pod's name
@@ -190,7 +207,8 @@ public final class FleetObjects {
 	 * @param gpuSlices the {@code nvidia.com/gpu} units it requests (positive)
 	 * @param priorityClassName its PriorityClass, or {@code null} for none
 	 * @return the pod, apiVersion {@code v1}, kind {@code Pod}
-	 * @throws IllegalArgumentException if the model is not a valid label value or a number is out of range
+	 * @throws IllegalArgumentException if the model is not a valid label value or a
+	 * number is out of range
 	 */
 	public static V1Pod inferencePod(String namespace, String name, String model, String nodeName, String podIp,
 			int port, int maxConcurrency, int gpuSlices, String priorityClassName) {
@@ -207,10 +225,10 @@ public final class FleetObjects {
 			.args(List.of("--served-model-name", model, "--port", Integer.toString(port), "--max-num-seqs",
 					Integer.toString(maxConcurrency)))
 			.ports(List.of(new V1ContainerPort().name(HTTP_PORT_NAME).containerPort(port).protocol("TCP")))
-			.resources(new V1ResourceRequirements().requests(new LinkedHashMap<>(gpus))
-				.limits(new LinkedHashMap<>(gpus)))
-			.readinessProbe(new V1Probe()
-				.httpGet(new V1HTTPGetAction().path("/health").port(new IntOrString(HTTP_PORT_NAME))));
+			.resources(
+					new V1ResourceRequirements().requests(new LinkedHashMap<>(gpus)).limits(new LinkedHashMap<>(gpus)))
+			.readinessProbe(
+					new V1Probe().httpGet(new V1HTTPGetAction().path("/health").port(new IntOrString(HTTP_PORT_NAME))));
 		String hostIp = "127.0.0.1";
 		return new V1Pod().apiVersion("v1")
 			.kind("Pod")
@@ -237,8 +255,9 @@ public final class FleetObjects {
 	}
 
 	/**
-	 * The conditions of a scheduled, initialized pod whose containers are (or are not) ready, in the order the
-	 * kubelet writes them. Handy for a merge patch of {@code /status} that flips readiness.
+	 * The conditions of a scheduled, initialized pod whose containers are (or are not)
+	 * ready, in the order the kubelet writes them. Handy for a merge patch of
+	 * {@code /status} that flips readiness.
 	 * @param ready whether ContainersReady and Ready are True
 	 * @return PodScheduled, Initialized, ContainersReady and Ready
 	 */

@@ -17,34 +17,38 @@ import io.kubernetes.client.openapi.ApiClient;
 import okhttp3.OkHttpClient;
 
 /**
- * An in-process stand-in for the Kubernetes API server that the official client ({@code client-java}) can use, CRUD
- * and informers included.
+ * An in-process stand-in for the Kubernetes API server that the official client
+ * ({@code client-java}) can use, CRUD and informers included.
  * <p>
- * It is fabric8's mock server in CRUD mode behind a small HTTP front of our own ({@link WatchingFront}). The front
- * forwards ordinary requests to the mock unchanged and turns the official client's HTTP watches
- * ({@code ?watch=true}, newline-delimited JSON events) into the WebSocket watches the mock serves, so informers see
- * events.
+ * It is fabric8's mock server in CRUD mode behind a small HTTP front of our own
+ * ({@link WatchingFront}). The front forwards ordinary requests to the mock unchanged and
+ * turns the official client's HTTP watches ({@code ?watch=true}, newline-delimited JSON
+ * events) into the WebSocket watches the mock serves, so informers see events.
  * <p>
  * What it does and does not do (fabric8 8.0.0, measured):
  * <ul>
- * <li>objects whose {@code apiVersion} or {@code kind} is null are rejected; the official models leave them null,
- * so set them (as {@link FleetObjects} does);</li>
- * <li>{@code status} is kept as given on create (a real API server drops it and needs a write to {@code /status});
- * writes to {@code /status} (replace, JSON patch, merge patch) change only the status, as on a real server, but
- * writes to the object itself change its status too (a real server ignores status there);</li>
- * <li>JSON patch and JSON merge patch are served, but a merge patch appends to arrays instead of replacing them
- * (RFC 7386 replaces them): change arrays, such as pod conditions, with a JSON patch or a replace; maps (labels,
- * annotations) merge correctly. Strategic-merge and apply patches get 415;</li>
- * <li>PATCH answers 202 rather than 200, and uids are counters ({@code 00000000-...-000000000001});</li>
- * <li>equality label selectors filter; set-based ones ({@code in}, {@code notin}, {@code !key}) are silently
- * ignored, so lists and watches then return everything;</li>
- * <li>a watch starts with every matching object as {@code ADDED}, whatever {@code resourceVersion} it asks from; the
- * front drops those whose resource version is not newer than the one asked from, so an informer sees no spurious
- * updates when its watch (re)opens, and sees what was added or changed between its list and its watch. What was
- * deleted in that gap is not seen: after an informer has synced, wait for {@link #openWatches()} before deleting
- * something it must see go;</li>
- * <li>a watch stream whose client has gone is noticed at its next event, or at the latest when the watch's
- * {@code timeoutSeconds} ends or the stand-in closes.</li>
+ * <li>objects whose {@code apiVersion} or {@code kind} is null are rejected; the official
+ * models leave them null, so set them (as {@link FleetObjects} does);</li>
+ * <li>{@code status} is kept as given on create (a real API server drops it and needs a
+ * write to {@code /status}); writes to {@code /status} (replace, JSON patch, merge patch)
+ * change only the status, as on a real server, but writes to the object itself change its
+ * status too (a real server ignores status there);</li>
+ * <li>JSON patch and JSON merge patch are served, but a merge patch appends to arrays
+ * instead of replacing them (RFC 7386 replaces them): change arrays, such as pod
+ * conditions, with a JSON patch or a replace; maps (labels, annotations) merge correctly.
+ * Strategic-merge and apply patches get 415;</li>
+ * <li>PATCH answers 202 rather than 200, and uids are counters
+ * ({@code 00000000-...-000000000001});</li>
+ * <li>equality label selectors filter; set-based ones ({@code in}, {@code notin},
+ * {@code !key}) are silently ignored, so lists and watches then return everything;</li>
+ * <li>a watch starts with every matching object as {@code ADDED}, whatever
+ * {@code resourceVersion} it asks from; the front drops those whose resource version is
+ * not newer than the one asked from, so an informer sees no spurious updates when its
+ * watch (re)opens, and sees what was added or changed between its list and its watch.
+ * What was deleted in that gap is not seen: after an informer has synced, wait for
+ * {@link #openWatches()} before deleting something it must see go;</li>
+ * <li>a watch stream whose client has gone is noticed at its next event, or at the latest
+ * when the watch's {@code timeoutSeconds} ends or the stand-in closes.</li>
  * </ul>
  * Use it as {@code try (var api = new KubernetesApiStandIn().start()) { ... }}.
  */
@@ -89,9 +93,9 @@ public final class KubernetesApiStandIn implements AutoCloseable {
 	}
 
 	/**
-	 * A new official client pointed at {@link #url()}: no authentication, and an OkHttp read timeout of zero so that
-	 * informer watches stay open while no event arrives. The stand-in releases its connections and threads on
-	 * {@link #close()}.
+	 * A new official client pointed at {@link #url()}: no authentication, and an OkHttp
+	 * read timeout of zero so that informer watches stay open while no event arrives. The
+	 * stand-in releases its connections and threads on {@link #close()}.
 	 * @return a new {@link ApiClient}
 	 */
 	public ApiClient apiClient() {
@@ -102,8 +106,9 @@ public final class KubernetesApiStandIn implements AutoCloseable {
 	}
 
 	/**
-	 * How many watches are open right now through the front. An informer's watch counts once it is open against
-	 * the mock, that is once events written from then on will reach it.
+	 * How many watches are open right now through the front. An informer's watch counts
+	 * once it is open against the mock, that is once events written from then on will
+	 * reach it.
 	 * @return the number of open watch streams
 	 */
 	public int openWatches() {
@@ -111,9 +116,9 @@ public final class KubernetesApiStandIn implements AutoCloseable {
 	}
 
 	/**
-	 * Stops everything: ends every watch stream, stops the front and the mock, and releases the connections and
-	 * threads of the clients made by {@link #apiClient()}. Stop informers first, or they will retry against a
-	 * closed port.
+	 * Stops everything: ends every watch stream, stops the front and the mock, and
+	 * releases the connections and threads of the clients made by {@link #apiClient()}.
+	 * Stop informers first, or they will retry against a closed port.
 	 */
 	@Override
 	public void close() {

@@ -41,7 +41,8 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Tests for {@link KubernetesApiStandIn}, driven only through the official Kubernetes client.
+ * Tests for {@link KubernetesApiStandIn}, driven only through the official Kubernetes
+ * client.
  */
 class KubernetesApiStandInTests {
 
@@ -84,8 +85,7 @@ class KubernetesApiStandInTests {
 	@Test
 	void createdGpuNodesAreListedByEqualityLabelSelector() throws ApiException {
 		this.core.createNode(FleetObjects.gpuNode("gpu-a", "NVIDIA-A100-SXM4-80GB", 8, 1, "none", 81920)).execute();
-		this.core.createNode(FleetObjects.gpuNode("gpu-b", "NVIDIA-L4-SHARED", 2, 4, "time-slicing", 23034))
-			.execute();
+		this.core.createNode(FleetObjects.gpuNode("gpu-b", "NVIDIA-L4-SHARED", 2, 4, "time-slicing", 23034)).execute();
 		this.core.createNode(FleetObjects.gpuNode("gpu-c", "NVIDIA-H100-80GB-HBM3", 1, 7, "mps", 81559)).execute();
 
 		V1NodeList all = this.core.listNode().execute();
@@ -104,8 +104,7 @@ class KubernetesApiStandInTests {
 				.containsEntry("nvidia.com/gpu.present", "true")
 				.containsEntry("kubernetes.io/hostname", "gpu-b");
 			assertThat(node.getStatus().getCapacity().get("nvidia.com/gpu").getNumber()).isEqualByComparingTo("8");
-			assertThat(node.getStatus().getAllocatable().get("nvidia.com/gpu").getNumber())
-				.isEqualByComparingTo("8");
+			assertThat(node.getStatus().getAllocatable().get("nvidia.com/gpu").getNumber()).isEqualByComparingTo("8");
 			assertThat(node.getStatus().getConditions())
 				.anySatisfy((condition) -> assertThat(condition.getType() + "=" + condition.getStatus())
 					.isEqualTo("Ready=True"));
@@ -116,8 +115,10 @@ class KubernetesApiStandInTests {
 	void createdInferencePodsAreListedByModelLabelAcrossNamespaces() throws ApiException {
 		this.core.createNamespacedPod(NAMESPACE, pod("llama-0", "llama-3-8b", "10.0.0.10")).execute();
 		this.core.createNamespacedPod(NAMESPACE, pod("llama-1", "llama-3-8b", "10.0.0.11")).execute();
-		this.core.createNamespacedPod("batch", FleetObjects.inferencePod("batch", "llama-2", "llama-3-8b", "gpu-b",
-				"10.0.1.12", 8000, 16, 1, "tiergate-p2"))
+		this.core
+			.createNamespacedPod("batch",
+					FleetObjects.inferencePod("batch", "llama-2", "llama-3-8b", "gpu-b", "10.0.1.12", 8000, 16, 1,
+							"tiergate-p2"))
 			.execute();
 		this.core.createNamespacedPod(NAMESPACE, pod("qwen-0", "qwen-2-7b", "10.0.0.20")).execute();
 
@@ -185,19 +186,22 @@ class KubernetesApiStandInTests {
 	}
 
 	/**
-	 * Documents a limit of the stand-in (RFC 7386 says a merge patch replaces arrays): patch arrays with a JSON
-	 * patch or a replace instead. When this test fails, the mock has been fixed; drop the caveat.
+	 * Documents a limit of the stand-in (RFC 7386 says a merge patch replaces arrays):
+	 * patch arrays with a JSON patch or a replace instead. When this test fails, the mock
+	 * has been fixed; drop the caveat.
 	 */
 	@Test
 	void mergePatchAppendsToArraysInsteadOfReplacingThem() throws ApiException {
 		this.core.createNamespacedPod(NAMESPACE, pod("llama-0", "llama-3-8b", "10.0.0.10")).execute();
 
-		V1Pod patched = PatchUtils.patch(V1Pod.class,
-				() -> this.core
-					.patchNamespacedPodStatus("llama-0", NAMESPACE,
-							new V1Patch("{\"status\":{\"conditions\":[{\"type\":\"Ready\",\"status\":\"False\"}]}}"))
-					.buildCall(null),
-				V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH, this.apiClient);
+		V1Pod patched = PatchUtils
+			.patch(V1Pod.class,
+					() -> this.core
+						.patchNamespacedPodStatus("llama-0", NAMESPACE,
+								new V1Patch(
+										"{\"status\":{\"conditions\":[{\"type\":\"Ready\",\"status\":\"False\"}]}}"))
+						.buildCall(null),
+					V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH, this.apiClient);
 
 		assertThat(patched.getStatus().getConditions()).hasSize(5)
 			.extracting((condition) -> condition.getType() + "=" + condition.getStatus())
@@ -211,7 +215,8 @@ class KubernetesApiStandInTests {
 		V1Node patched = PatchUtils.patch(V1Node.class,
 				() -> this.core
 					.patchNode("gpu-b",
-							new V1Patch("{\"metadata\":{\"labels\":{\"nvidia.com/device-plugin.config\":\"l4-ts-4\"}}}"))
+							new V1Patch(
+									"{\"metadata\":{\"labels\":{\"nvidia.com/device-plugin.config\":\"l4-ts-4\"}}}"))
 					.buildCall(null),
 				V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH, this.apiClient);
 
@@ -224,16 +229,17 @@ class KubernetesApiStandInTests {
 
 	@Test
 	void genericApiReadsAndPatchesNodes() {
-		GenericKubernetesApi<V1Node, V1NodeList> nodes = new GenericKubernetesApi<>(V1Node.class, V1NodeList.class,
-				"", "v1", "nodes", this.apiClient);
-		assertThat(nodes.create(FleetObjects.gpuNode("gpu-a", "NVIDIA-A100-SXM4-80GB", 8, 1, "none", 81920))
-			.isSuccess()).isTrue();
+		GenericKubernetesApi<V1Node, V1NodeList> nodes = new GenericKubernetesApi<>(V1Node.class, V1NodeList.class, "",
+				"v1", "nodes", this.apiClient);
+		assertThat(
+				nodes.create(FleetObjects.gpuNode("gpu-a", "NVIDIA-A100-SXM4-80GB", 8, 1, "none", 81920)).isSuccess())
+			.isTrue();
 		ListOptions withGpus = new ListOptions();
 		withGpus.setLabelSelector("nvidia.com/gpu.present=true");
 
 		KubernetesApiResponse<V1NodeList> listed = nodes.list(withGpus);
-		KubernetesApiResponse<V1Node> patched = nodes.patch("gpu-a", V1Patch.PATCH_FORMAT_JSON_PATCH,
-				new V1Patch("[{\"op\":\"replace\",\"path\":\"/metadata/labels/nvidia.com~1gpu.count\",\"value\":\"4\"}]"));
+		KubernetesApiResponse<V1Node> patched = nodes.patch("gpu-a", V1Patch.PATCH_FORMAT_JSON_PATCH, new V1Patch(
+				"[{\"op\":\"replace\",\"path\":\"/metadata/labels/nvidia.com~1gpu.count\",\"value\":\"4\"}]"));
 
 		assertThat(listed.getObject().getItems()).extracting((node) -> node.getMetadata().getName())
 			.containsExactly("gpu-a");
@@ -243,13 +249,12 @@ class KubernetesApiStandInTests {
 	@Test
 	void podInformerSeesAddUpdateAndDeleteMadeAfterItSynced() throws ApiException {
 		this.core.createNamespacedPod(NAMESPACE, pod("llama-0", "llama-3-8b", "10.0.0.10")).execute();
-		SharedIndexInformer<V1Pod> pods = this.informers.sharedIndexInformerFor(
-				(params) -> this.core.listPodForAllNamespaces()
-					.watch(params.watch)
-					.resourceVersion(params.resourceVersion)
-					.timeoutSeconds(params.timeoutSeconds)
-					.buildCall(null),
-				V1Pod.class, V1PodList.class);
+		SharedIndexInformer<V1Pod> pods = this.informers
+			.sharedIndexInformerFor((params) -> this.core.listPodForAllNamespaces()
+				.watch(params.watch)
+				.resourceVersion(params.resourceVersion)
+				.timeoutSeconds(params.timeoutSeconds)
+				.buildCall(null), V1Pod.class, V1PodList.class);
 		List<String> events = new CopyOnWriteArrayList<>();
 		pods.addEventHandler(new RecordingHandler<>(events, (pod) -> pod.getMetadata().getName() + " "
 				+ pod.getMetadata().getLabels().get("tiergate.dev/model") + " ready=" + conditions(pod).get("Ready")));
@@ -263,10 +268,12 @@ class KubernetesApiStandInTests {
 		await().atMost(EVENT_DEADLINE).until(() -> events.contains("added llama-1 llama-3-8b ready=True"));
 		assertThat(lister.namespace(NAMESPACE).get("llama-1").getStatus().getPodIP()).isEqualTo("10.0.0.11");
 
-		PatchUtils.patch(V1Pod.class, () -> this.core
-			.patchNamespacedPod("llama-1", NAMESPACE,
-					new V1Patch("{\"metadata\":{\"labels\":{\"tiergate.dev/model\":\"llama-3-70b\"}}}"))
-			.buildCall(null), V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH, this.apiClient);
+		PatchUtils.patch(V1Pod.class,
+				() -> this.core
+					.patchNamespacedPod("llama-1", NAMESPACE,
+							new V1Patch("{\"metadata\":{\"labels\":{\"tiergate.dev/model\":\"llama-3-70b\"}}}"))
+					.buildCall(null),
+				V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH, this.apiClient);
 		await().atMost(EVENT_DEADLINE).until(() -> events.contains("updated llama-1 llama-3-70b ready=True"));
 
 		setReady("llama-1", false);
@@ -294,13 +301,11 @@ class KubernetesApiStandInTests {
 
 		this.core.createNode(FleetObjects.gpuNode("gpu-b", "NVIDIA-L4", 2, 1, "none", 23034)).execute();
 		await().atMost(EVENT_DEADLINE).until(() -> events.contains("added gpu-b none"));
-		PatchUtils.patch(V1Node.class,
-				() -> this.core
-					.patchNode("gpu-b",
-							new V1Patch("{\"metadata\":{\"labels\":{\"nvidia.com/gpu.sharing-strategy\":\"time-slicing\","
-									+ "\"nvidia.com/gpu.replicas\":\"4\",\"nvidia.com/gpu.product\":\"NVIDIA-L4-SHARED\"}}}"))
-					.buildCall(null),
-				V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH, this.apiClient);
+		PatchUtils.patch(V1Node.class, () -> this.core
+			.patchNode("gpu-b",
+					new V1Patch("{\"metadata\":{\"labels\":{\"nvidia.com/gpu.sharing-strategy\":\"time-slicing\","
+							+ "\"nvidia.com/gpu.replicas\":\"4\",\"nvidia.com/gpu.product\":\"NVIDIA-L4-SHARED\"}}}"))
+			.buildCall(null), V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH, this.apiClient);
 
 		await().atMost(EVENT_DEADLINE).until(() -> events.contains("updated gpu-b time-slicing"));
 		assertThat(nodes.getIndexer().getByKey("gpu-b").getMetadata().getLabels())
@@ -309,13 +314,12 @@ class KubernetesApiStandInTests {
 
 	@Test
 	void closingEndsEveryWatchStreamAndStopsTheStandInsThreads() {
-		SharedIndexInformer<V1Pod> pods = this.informers.sharedIndexInformerFor(
-				(params) -> this.core.listPodForAllNamespaces()
-					.watch(params.watch)
-					.resourceVersion(params.resourceVersion)
-					.timeoutSeconds(params.timeoutSeconds)
-					.buildCall(null),
-				V1Pod.class, V1PodList.class);
+		SharedIndexInformer<V1Pod> pods = this.informers
+			.sharedIndexInformerFor((params) -> this.core.listPodForAllNamespaces()
+				.watch(params.watch)
+				.resourceVersion(params.resourceVersion)
+				.timeoutSeconds(params.timeoutSeconds)
+				.buildCall(null), V1Pod.class, V1PodList.class);
 		this.informers.startAllRegisteredInformers();
 		await().atMost(EVENT_DEADLINE).until(pods::hasSynced);
 		await().atMost(EVENT_DEADLINE).until(() -> this.standIn.openWatches() == 1);
@@ -331,8 +335,8 @@ class KubernetesApiStandInTests {
 
 	@Test
 	void watchStreamsNewlineDelimitedEventsAndEndsWhenTheStandInCloses() throws Exception {
-		GenericKubernetesApi<V1Pod, V1PodList> pods = new GenericKubernetesApi<>(V1Pod.class, V1PodList.class, "",
-				"v1", "pods", this.apiClient);
+		GenericKubernetesApi<V1Pod, V1PodList> pods = new GenericKubernetesApi<>(V1Pod.class, V1PodList.class, "", "v1",
+				"pods", this.apiClient);
 		try (Watchable<V1Pod> watch = pods.watch(NAMESPACE, new ListOptions())) {
 			await().atMost(EVENT_DEADLINE).until(() -> this.standIn.openWatches() == 1);
 			this.core.createNamespacedPod(NAMESPACE, pod("llama-0", "llama-3-8b", "10.0.0.10")).execute();
@@ -386,7 +390,8 @@ class KubernetesApiStandInTests {
 	}
 
 	/**
-	 * Flips readiness with a JSON patch of {@code /status}: the stand-in's merge patch appends to arrays.
+	 * Flips readiness with a JSON patch of {@code /status}: the stand-in's merge patch
+	 * appends to arrays.
 	 */
 	private V1Pod setReady(String name, boolean ready) throws ApiException {
 		String conditions = this.apiClient.getJSON().serialize(FleetObjects.podConditions(ready));

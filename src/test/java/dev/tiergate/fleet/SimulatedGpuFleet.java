@@ -19,12 +19,14 @@ import io.kubernetes.client.openapi.models.V1Namespace;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 
 /**
- * The embedded default's GPU fleet: a Kubernetes API stand-in seeded with GPU nodes and inference pods, and one
- * {@link SimulatedInferenceServer} per pod on a local port, timed by the {@link GpuServiceTimeModel}.
+ * The embedded default's GPU fleet: a Kubernetes API stand-in seeded with GPU nodes and
+ * inference pods, and one {@link SimulatedInferenceServer} per pod on a local port, timed
+ * by the {@link GpuServiceTimeModel}.
  * <p>
- * The default fleet: 2 nodes, each 4 x {@code NVIDIA-A100-SXM4-80GB} shared by MPS with 4 replicas (16 slices a node),
- * 20 pods of {@code llama-3.1-8b-instruct} (8 slots each) and 4 of {@code qwen2.5-32b-instruct} (4 slots each), one
- * slice per pod (MPS hands a pod at most one replica), spread over the nodes.
+ * The default fleet: 2 nodes, each 4 x {@code NVIDIA-A100-SXM4-80GB} shared by MPS with 4
+ * replicas (16 slices a node), 20 pods of {@code llama-3.1-8b-instruct} (8 slots each)
+ * and 4 of {@code qwen2.5-32b-instruct} (4 slots each), one slice per pod (MPS hands a
+ * pod at most one replica), spread over the nodes.
  */
 public final class SimulatedGpuFleet implements AutoCloseable {
 
@@ -54,7 +56,8 @@ public final class SimulatedGpuFleet implements AutoCloseable {
 
 	/**
 	 * Starts the default fleet.
-	 * @param timeScale simulated time per real time: 1.0 is an A100's real speed, 0.1 ten times faster
+	 * @param timeScale simulated time per real time: 1.0 is an A100's real speed, 0.1 ten
+	 * times faster
 	 * @return the running fleet
 	 */
 	public static SimulatedGpuFleet startDefault(double timeScale) {
@@ -85,8 +88,8 @@ public final class SimulatedGpuFleet implements AutoCloseable {
 	}
 
 	/**
-	 * An empty fleet (one namespace, no nodes or pods) for tests that build their own with {@link #addNode} and
-	 * {@link #addPod}.
+	 * An empty fleet (one namespace, no nodes or pods) for tests that build their own
+	 * with {@link #addNode} and {@link #addPod}.
 	 * @return the running, empty fleet
 	 */
 	public static SimulatedGpuFleet startEmpty() {
@@ -96,8 +99,9 @@ public final class SimulatedGpuFleet implements AutoCloseable {
 	}
 
 	/**
-	 * A default fleet shared by the tests of one JVM, fast (time scale 0.05), closed when the JVM exits. Tests that
-	 * change the fleet (kill servers, delete pods) must start their own.
+	 * A default fleet shared by the tests of one JVM, fast (time scale 0.05), closed when
+	 * the JVM exits. Tests that change the fleet (kill servers, delete pods) must start
+	 * their own.
 	 * @return the shared fleet
 	 */
 	public static synchronized SimulatedGpuFleet shared() {
@@ -111,7 +115,8 @@ public final class SimulatedGpuFleet implements AutoCloseable {
 	private void createNamespace(String name) {
 		try {
 			new CoreV1Api(this.client)
-				.createNamespace(new V1Namespace().apiVersion("v1").kind("Namespace").metadata(new V1ObjectMeta().name(name)))
+				.createNamespace(
+						new V1Namespace().apiVersion("v1").kind("Namespace").metadata(new V1ObjectMeta().name(name)))
 				.execute();
 		}
 		catch (ApiException ex) {

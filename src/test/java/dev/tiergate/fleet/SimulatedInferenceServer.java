@@ -32,25 +32,31 @@ import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * One simulated OpenAI-compatible inference server, as vLLM runs it in one inference pod, listening on 127.0.0.1.
+ * One simulated OpenAI-compatible inference server, as vLLM runs it in one inference pod,
+ * listening on 127.0.0.1.
  * <p>
- * It serves {@code POST /v1/chat/completions} and {@code POST /v1/completions} (JSON or, with {@code "stream": true},
- * server-sent events), {@code GET /v1/models}, {@code GET /metrics} (vLLM's gauge and counter names) and
- * {@code GET /health}. At most {@code slots} requests run at once; the rest wait in a FIFO queue, as vLLM's running
- * and waiting queues do. A running request takes the prefill time, then one decode step per token, both from the
- * {@link GpuServiceTimeModel} of the pod's slice, with the batch as large as the requests running at that step. Time is
- * real (scaled by the model's time scale); the work is simulated by parking the request's virtual thread. A
- * streaming response sends its headers together with its first token, so until then a failure leaves the client with
- * no byte at all. A client that goes away is noticed at the next write, which ends the request and frees its slot.
+ * It serves {@code POST /v1/chat/completions} and {@code POST /v1/completions} (JSON or,
+ * with {@code "stream": true}, server-sent events), {@code GET /v1/models},
+ * {@code GET /metrics} (vLLM's gauge and counter names) and {@code GET /health}. At most
+ * {@code slots} requests run at once; the rest wait in a FIFO queue, as vLLM's running
+ * and waiting queues do. A running request takes the prefill time, then one decode step
+ * per token, both from the {@link GpuServiceTimeModel} of the pod's slice, with the batch
+ * as large as the requests running at that step. Time is real (scaled by the model's time
+ * scale); the work is simulated by parking the request's virtual thread. A streaming
+ * response sends its headers together with its first token, so until then a failure
+ * leaves the client with no byte at all. A client that goes away is noticed at the next
+ * write, which ends the request and frees its slot.
  * <p>
- * Prompt tokens are estimated as characters / 4 (at least 1). A request generates {@code max_completion_tokens} or
- * {@code max_tokens} tokens when given (finish reason {@code length}), otherwise a pseudo-random 16 to 128 tokens
- * seeded by the server's seed and the prompt (finish reason {@code stop}). vLLM's {@code priority} field and other
+ * Prompt tokens are estimated as characters / 4 (at least 1). A request generates
+ * {@code max_completion_tokens} or {@code max_tokens} tokens when given (finish reason
+ * {@code length}), otherwise a pseudo-random 16 to 128 tokens seeded by the server's seed
+ * and the prompt (finish reason {@code stop}). vLLM's {@code priority} field and other
  * unknown fields are accepted and ignored.
  * <p>
- * Chaos controls let failure tests break it on purpose: {@link #failNextRequestsBeforeFirstByte(int)},
- * {@link #answerNextRequestsWithServerError(int)}, {@link #dieMidStream()} and {@link #stop()}. All methods are
- * thread-safe.
+ * Chaos controls let failure tests break it on purpose:
+ * {@link #failNextRequestsBeforeFirstByte(int)},
+ * {@link #answerNextRequestsWithServerError(int)}, {@link #dieMidStream()} and
+ * {@link #stop()}. All methods are thread-safe.
  */
 public final class SimulatedInferenceServer implements AutoCloseable {
 
@@ -219,7 +225,8 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 	}
 
 	/**
-	 * The requests that got a slot but ended early: the client went away, {@link #dieMidStream()} or {@link #stop()}.
+	 * The requests that got a slot but ended early: the client went away,
+	 * {@link #dieMidStream()} or {@link #stop()}.
 	 * @return the aborted count
 	 */
 	public long aborted() {
@@ -227,8 +234,9 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 	}
 
 	/**
-	 * Makes the next {@code requests} completion requests fail before the server sends any byte: the connection is
-	 * closed without a response. Other endpoints are not affected.
+	 * Makes the next {@code requests} completion requests fail before the server sends
+	 * any byte: the connection is closed without a response. Other endpoints are not
+	 * affected.
 	 * @param requests how many requests to fail, zero or more
 	 */
 	public void failNextRequestsBeforeFirstByte(int requests) {
@@ -237,8 +245,8 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 	}
 
 	/**
-	 * Makes the next {@code requests} completion requests fail at once with an OpenAI-shaped 500 response. Other
-	 * endpoints are not affected.
+	 * Makes the next {@code requests} completion requests fail at once with an
+	 * OpenAI-shaped 500 response. Other endpoints are not affected.
 	 * @param requests how many requests to fail, zero or more
 	 */
 	public void answerNextRequestsWithServerError(int requests) {
@@ -247,17 +255,19 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 	}
 
 	/**
-	 * Kills every running request, as a crashing engine would: each one generates (and, if streaming, sends) at least
-	 * {@value #TOKENS_BEFORE_DYING} tokens, then its connection is closed abruptly, without the end of the chunked body
-	 * or {@code [DONE]}. Waiting and later requests are not affected.
+	 * Kills every running request, as a crashing engine would: each one generates (and,
+	 * if streaming, sends) at least {@value #TOKENS_BEFORE_DYING} tokens, then its
+	 * connection is closed abruptly, without the end of the chunked body or
+	 * {@code [DONE]}. Waiting and later requests are not affected.
 	 */
 	public void dieMidStream() {
 		update(() -> this.runningSequences.forEach((sequence) -> sequence.doomed = true));
 	}
 
 	/**
-	 * Closes the listener, so that new connections are refused, and drops every open connection; running and waiting
-	 * requests end at once. The server cannot be started again.
+	 * Closes the listener, so that new connections are refused, and drops every open
+	 * connection; running and waiting requests end at once. The server cannot be started
+	 * again.
 	 */
 	public void stop() {
 		HttpServer http;
@@ -585,7 +595,8 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 	}
 
 	/**
-	 * Waits for the next decode step, whose length follows the batch running now, and counts its token.
+	 * Waits for the next decode step, whose length follows the batch running now, and
+	 * counts its token.
 	 */
 	private long nextToken(Sequence sequence, long previousDeadline) throws AbortConnection {
 		int batch = running();
@@ -674,18 +685,18 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 	}
 
 	private void metrics(HttpExchange exchange) throws IOException {
-		String label = "{model_name=\"" + this.servedModel.replace("\\", "\\\\").replace("\"", "\\\"")
-			.replace("\n", "\\n") + "\"}";
+		String label = "{model_name=\""
+				+ this.servedModel.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n") + "\"}";
 		StringBuilder text = new StringBuilder();
 		this.lock.lock();
 		try {
 			double cacheUsage = this.serviceTime.kvCacheUsage(this.residentTokens);
-			metric(text, "vllm:num_requests_running", "gauge", "Number of requests in model execution batches.",
-					label, this.runningSequences.size());
+			metric(text, "vllm:num_requests_running", "gauge", "Number of requests in model execution batches.", label,
+					this.runningSequences.size());
 			metric(text, "vllm:num_requests_waiting", "gauge", "Number of requests waiting to be processed.", label,
 					this.waitingQueue.size());
-			metric(text, "vllm:gpu_cache_usage_perc", "gauge", "GPU KV-cache usage. 1 means 100 percent usage.",
-					label, cacheUsage);
+			metric(text, "vllm:gpu_cache_usage_perc", "gauge", "GPU KV-cache usage. 1 means 100 percent usage.", label,
+					cacheUsage);
 			metric(text, "vllm:kv_cache_usage_perc", "gauge", "KV-cache usage. 1 means 100 percent usage.", label,
 					cacheUsage);
 			metric(text, "vllm:prompt_tokens_total", "counter", "Number of prefill tokens processed.", label,
@@ -700,8 +711,7 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 				text.toString().getBytes(StandardCharsets.UTF_8));
 	}
 
-	private static void metric(StringBuilder text, String name, String type, String help, String label,
-			double value) {
+	private static void metric(StringBuilder text, String name, String type, String help, String label, double value) {
 		text.append("# HELP ").append(name).append(' ').append(help).append('\n');
 		text.append("# TYPE ").append(name).append(' ').append(type).append('\n');
 		text.append(name).append(label).append(' ').append(value).append('\n');
@@ -715,11 +725,7 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 	private void sendError(HttpExchange exchange, int status, String message, String type, String code)
 			throws IOException {
 		ObjectNode error = this.json.createObjectNode();
-		error.putObject("error")
-			.put("message", message)
-			.put("type", type)
-			.putNull("param")
-			.put("code", code);
+		error.putObject("error").put("message", message).put("type", type).putNull("param").put("code", code);
 		sendJson(exchange, status, error);
 	}
 
@@ -892,7 +898,8 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 	}
 
 	/**
-	 * One request from admission to release; its fields are guarded by the server's lock, except {@code doomed}.
+	 * One request from admission to release; its fields are guarded by the server's lock,
+	 * except {@code doomed}.
 	 */
 	private static final class Sequence {
 
@@ -917,7 +924,8 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 	}
 
 	/**
-	 * Thrown out of the handler to make the HTTP server close the connection without finishing the response.
+	 * Thrown out of the handler to make the HTTP server close the connection without
+	 * finishing the response.
 	 */
 	private static final class AbortConnection extends IOException {
 

@@ -92,7 +92,8 @@ class SimulatedInferenceServerTests {
 		assertThat(choice.get("message").get("content").stringValue().split(" ")).hasSize(5);
 		assertThat(choice.get("finish_reason").stringValue()).isEqualTo("length");
 		assertThat(choice.get("logprobs").isNull()).isTrue();
-		// "Be brief." and "Hello there, how are you?" are 9 + 25 = 34 characters: 8 tokens.
+		// "Be brief." and "Hello there, how are you?" are 9 + 25 = 34 characters: 8
+		// tokens.
 		assertThat(body.get("usage").get("prompt_tokens").asInt()).isEqualTo(8);
 		assertThat(body.get("usage").get("completion_tokens").asInt()).isEqualTo(5);
 		assertThat(body.get("usage").get("total_tokens").asInt()).isEqualTo(13);
@@ -146,8 +147,8 @@ class SimulatedInferenceServerTests {
 				""".formatted(MODEL));
 
 		assertThat(response.statusCode()).isEqualTo(200);
-		assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(
-				(type) -> assertThat(type).startsWith("text/event-stream"));
+		assertThat(response.headers().firstValue("Content-Type"))
+			.hasValueSatisfying((type) -> assertThat(type).startsWith("text/event-stream"));
 		List<String> events = events(response.body());
 		assertThat(events).hasSize(8).last().isEqualTo("[DONE]");
 		StringBuilder content = new StringBuilder();
@@ -216,8 +217,8 @@ class SimulatedInferenceServerTests {
 		HttpResponse<String> response = get(server, "/metrics");
 
 		assertThat(response.statusCode()).isEqualTo(200);
-		assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying(
-				(type) -> assertThat(type).startsWith("text/plain"));
+		assertThat(response.headers().firstValue("Content-Type"))
+			.hasValueSatisfying((type) -> assertThat(type).startsWith("text/plain"));
 		String text = response.body();
 		assertThat(text).contains("# TYPE vllm:num_requests_running gauge", "# TYPE vllm:num_requests_waiting gauge",
 				"# TYPE vllm:gpu_cache_usage_perc gauge", "# TYPE vllm:prompt_tokens_total counter",
@@ -329,8 +330,7 @@ class SimulatedInferenceServerTests {
 	@Test
 	void missingMessagesOrBadMaxTokensAreAnswered400() throws Exception {
 		SimulatedInferenceServer server = start(4, FAST);
-		assertThat(post(server, "/v1/chat/completions", "{\"model\": \"" + MODEL + "\"}").statusCode())
-			.isEqualTo(400);
+		assertThat(post(server, "/v1/chat/completions", "{\"model\": \"" + MODEL + "\"}").statusCode()).isEqualTo(400);
 		assertThat(post(server, "/v1/completions", """
 				{"model": "%s", "prompt": "a", "max_tokens": 0}
 				""".formatted(MODEL)).statusCode()).isEqualTo(400);
@@ -376,9 +376,10 @@ class SimulatedInferenceServerTests {
 		try (Socket raw = new Socket(InetAddress.getLoopbackAddress(), server.port())) {
 			raw.setSoTimeout(10_000);
 			byte[] body = request.getBytes(StandardCharsets.UTF_8);
-			raw.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\n"
-					+ "Content-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
-				.getBytes(StandardCharsets.US_ASCII));
+			raw.getOutputStream()
+				.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\n"
+						+ "Content-Type: application/json\r\nContent-Length: " + body.length + "\r\n\r\n")
+					.getBytes(StandardCharsets.US_ASCII));
 			raw.getOutputStream().write(body);
 			raw.getOutputStream().flush();
 			InputStream rawIn = raw.getInputStream();

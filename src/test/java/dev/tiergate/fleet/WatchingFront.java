@@ -40,18 +40,22 @@ import com.sun.net.httpserver.HttpServer;
 /**
  * The HTTP front of {@link KubernetesApiStandIn}: what the official client talks to.
  * <p>
- * Ordinary requests are forwarded to fabric8's mock unchanged (method, path, query, headers, body) and the answer is
- * streamed back with its status and headers. A request with {@code watch=true} (or {@code watch=1}) becomes a
- * WebSocket watch against the mock, because the mock serves watches only over WebSocket while the official client
- * speaks the API server's HTTP watch: a chunked response of newline-delimited JSON events. The front sends
- * {@code 200} and flushes before any event arrives (so the client's call returns), then writes each event as one line
- * and flushes it. It ends the stream when the mock closes the WebSocket, when the watch's {@code timeoutSeconds} has
- * passed (as the API server does) or when the front closes; a client that has gone is noticed at the next write, and
- * the WebSocket is then closed too. The mock opens every watch with all matching objects as {@code ADDED}; those
- * not newer than the {@code resourceVersion} the client watches from are dropped (see {@code alreadySeen}).
+ * Ordinary requests are forwarded to fabric8's mock unchanged (method, path, query,
+ * headers, body) and the answer is streamed back with its status and headers. A request
+ * with {@code watch=true} (or {@code watch=1}) becomes a WebSocket watch against the
+ * mock, because the mock serves watches only over WebSocket while the official client
+ * speaks the API server's HTTP watch: a chunked response of newline-delimited JSON
+ * events. The front sends {@code 200} and flushes before any event arrives (so the
+ * client's call returns), then writes each event as one line and flushes it. It ends the
+ * stream when the mock closes the WebSocket, when the watch's {@code timeoutSeconds} has
+ * passed (as the API server does) or when the front closes; a client that has gone is
+ * noticed at the next write, and the WebSocket is then closed too. The mock opens every
+ * watch with all matching objects as {@code ADDED}; those not newer than the
+ * {@code resourceVersion} the client watches from are dropped (see {@code alreadySeen}).
  * <p>
- * Threads: the server's dispatcher (stopped on {@link #close()}), one virtual thread per exchange, and the JDK HTTP
- * client's own threads, which are daemon threads and are shut down on close.
+ * Threads: the server's dispatcher (stopped on {@link #close()}), one virtual thread per
+ * exchange, and the JDK HTTP client's own threads, which are daemon threads and are shut
+ * down on close.
  */
 final class WatchingFront implements AutoCloseable {
 
@@ -59,10 +63,12 @@ final class WatchingFront implements AutoCloseable {
 
 	private static final Pattern TIMEOUT_PARAMETER = Pattern.compile("(?:^|&)timeoutSeconds=(\\d+)(?:&|$)");
 
-	private static final Pattern RESOURCE_VERSION_PARAMETER = Pattern
-		.compile("(?:^|&)resourceVersion=(\\d+)(?:&|$)");
+	private static final Pattern RESOURCE_VERSION_PARAMETER = Pattern.compile("(?:^|&)resourceVersion=(\\d+)(?:&|$)");
 
-	/** Headers that belong to one hop (or that the JDK client sets itself) and so are not copied across. */
+	/**
+	 * Headers that belong to one hop (or that the JDK client sets itself) and so are not
+	 * copied across.
+	 */
 	private static final Set<String> HOP_BY_HOP = Set.of("connection", "content-length", "date", "expect", "host",
 			"http2-settings", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
 			"transfer-encoding", "upgrade");
@@ -116,7 +122,8 @@ final class WatchingFront implements AutoCloseable {
 	}
 
 	/**
-	 * How many watch streams are open right now (each one has its WebSocket open against the mock).
+	 * How many watch streams are open right now (each one has its WebSocket open against
+	 * the mock).
 	 * @return the number of open watch streams
 	 */
 	int openWatches() {
@@ -168,7 +175,8 @@ final class WatchingFront implements AutoCloseable {
 			long length = response.headers().firstValueAsLong("content-length").orElse(-1);
 			boolean noBody = "HEAD".equals(exchange.getRequestMethod()) || response.statusCode() == 204
 					|| response.statusCode() == 304 || length == 0;
-			// sendResponseHeaders: -1 means no body, 0 means chunked, n means exactly n bytes.
+			// sendResponseHeaders: -1 means no body, 0 means chunked, n means exactly n
+			// bytes.
 			exchange.sendResponseHeaders(response.statusCode(), noBody ? -1 : Math.max(length, 0));
 			if (!noBody) {
 				try (OutputStream out = exchange.getResponseBody()) {
@@ -180,8 +188,8 @@ final class WatchingFront implements AutoCloseable {
 
 	private void watch(HttpExchange exchange, String query) throws IOException, InterruptedException {
 		WatchStream stream = new WatchStream();
-		URI target = upstreamUri("ws", exchange.getRequestURI(), WATCH_PARAMETER.matcher(query)
-			.replaceFirst((match) -> match.group(1) + "watch=true" + match.group(3)));
+		URI target = upstreamUri("ws", exchange.getRequestURI(),
+				WATCH_PARAMETER.matcher(query).replaceFirst((match) -> match.group(1) + "watch=true" + match.group(3)));
 		WebSocket socket;
 		try {
 			socket = this.client.newWebSocketBuilder()
@@ -217,7 +225,8 @@ final class WatchingFront implements AutoCloseable {
 				if (alreadySeen(event, seenVersion)) {
 					continue;
 				}
-				// One event per line: a raw line break in JSON is whitespace (strings escape theirs), so drop it.
+				// One event per line: a raw line break in JSON is whitespace (strings
+				// escape theirs), so drop it.
 				out.write(event.replace("\r", "").replace("\n", "").getBytes(StandardCharsets.UTF_8));
 				out.write('\n');
 				out.flush();
@@ -252,13 +261,15 @@ final class WatchingFront implements AutoCloseable {
 	}
 
 	/**
-	 * Whether an event is the mock's replay of an object the client already has. On open, the mock's watch sends
-	 * every matching object as {@code ADDED}, whatever {@code resourceVersion} the client asked to watch from; a
-	 * real API server sends only what changed after it. So an {@code ADDED} event for an object whose resource
-	 * version is at most the one asked from is dropped. Without this, an informer would see an update for every
-	 * object each time its watch (re)opens.
+	 * Whether an event is the mock's replay of an object the client already has. On open,
+	 * the mock's watch sends every matching object as {@code ADDED}, whatever
+	 * {@code resourceVersion} the client asked to watch from; a real API server sends
+	 * only what changed after it. So an {@code ADDED} event for an object whose resource
+	 * version is at most the one asked from is dropped. Without this, an informer would
+	 * see an update for every object each time its watch (re)opens.
 	 * @param event the event as the mock sent it
-	 * @param seenVersion the {@code resourceVersion} the client watches from (0 for "any": nothing is dropped)
+	 * @param seenVersion the {@code resourceVersion} the client watches from (0 for
+	 * "any": nothing is dropped)
 	 * @return {@code true} to drop the event
 	 */
 	private static boolean alreadySeen(String event, long seenVersion) {
@@ -295,13 +306,15 @@ final class WatchingFront implements AutoCloseable {
 	}
 
 	/**
-	 * Ends every watch stream, stops the server and the JDK client, and waits (briefly) for the exchange threads.
+	 * Ends every watch stream, stops the server and the JDK client, and waits (briefly)
+	 * for the exchange threads.
 	 */
 	@Override
 	public void close() {
 		this.closed = true;
 		this.watches.forEach(WatchStream::end);
-		// Let ended watches finish their chunked answers (a second at most), then drop every connection.
+		// Let ended watches finish their chunked answers (a second at most), then drop
+		// every connection.
 		long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
 		try {
 			for (WatchStream watch : this.watches) {
@@ -323,7 +336,8 @@ final class WatchingFront implements AutoCloseable {
 	}
 
 	/**
-	 * One watch: receives the mock's WebSocket messages (each a whole watch event) and queues them for the exchange.
+	 * One watch: receives the mock's WebSocket messages (each a whole watch event) and
+	 * queues them for the exchange.
 	 */
 	private static final class WatchStream implements WebSocket.Listener {
 

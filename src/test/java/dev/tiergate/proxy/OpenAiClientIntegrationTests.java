@@ -29,7 +29,8 @@ import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Tests that OpenAI's official Java library talks to Tiergate unchanged: base URL and API key are all it needs.
+ * Tests that OpenAI's official Java library talks to Tiergate unchanged: base URL and API
+ * key are all it needs.
  */
 class OpenAiClientIntegrationTests extends FleetIntegrationTestSupport {
 
@@ -66,7 +67,8 @@ class OpenAiClientIntegrationTests extends FleetIntegrationTestSupport {
 		ChatCompletion completion = this.client.chat().completions().create(params(7).build());
 		assertThat(completion.model()).isEqualTo(SimulatedGpuFleet.LLAMA);
 		assertThat(completion.choices()).hasSize(1);
-		assertThat(completion.choices().get(0).message().content()).hasValueSatisfying((c) -> assertThat(c).isNotBlank());
+		assertThat(completion.choices().get(0).message().content())
+			.hasValueSatisfying((c) -> assertThat(c).isNotBlank());
 		assertThat(completion.usage()).hasValueSatisfying((u) -> assertThat(u.completionTokens()).isEqualTo(7));
 	}
 
@@ -75,8 +77,7 @@ class OpenAiClientIntegrationTests extends FleetIntegrationTestSupport {
 		List<ChatCompletionChunk> chunks = new ArrayList<>();
 		try (StreamResponse<ChatCompletionChunk> stream = this.client.chat()
 			.completions()
-			.createStreaming(params(5)
-				.streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build())
+			.createStreaming(params(5).streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build())
 				.build())) {
 			stream.stream().forEach(chunks::add);
 		}

@@ -14,8 +14,8 @@ import tools.jackson.databind.json.JsonMapper;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Tests for the errors of {@code /v1/**}: every bad input gets its 4xx, OpenAI-shaped, with a message that says what
- * is wrong.
+ * Tests for the errors of {@code /v1/**}: every bad input gets its 4xx, OpenAI-shaped,
+ * with a message that says what is wrong.
  */
 class ProxyErrorsIntegrationTests extends FleetIntegrationTestSupport {
 
@@ -70,9 +70,10 @@ class ProxyErrorsIntegrationTests extends FleetIntegrationTestSupport {
 				"{\"model\":\"" + SimulatedGpuFleet.LLAMA + "\",\"stream\":\"yes\"}"), 400, "invalid_stream");
 		assertOpenAiError(post("/v1/chat/completions", EmbeddedDefaults.ACME_KEY, chat(SimulatedGpuFleet.LLAMA, 1),
 				"X-Tiergate-Priority", "P9"), 400, "invalid_priority");
-		assertOpenAiError(post("/v1/chat/completions", EmbeddedDefaults.ACME_KEY,
-				"{\"model\":\"" + SimulatedGpuFleet.LLAMA + "\",\"service_tier\":\"ultra\"}"), 400,
-				"invalid_service_tier");
+		assertOpenAiError(
+				post("/v1/chat/completions", EmbeddedDefaults.ACME_KEY,
+						"{\"model\":\"" + SimulatedGpuFleet.LLAMA + "\",\"service_tier\":\"ultra\"}"),
+				400, "invalid_service_tier");
 	}
 
 	@Test

@@ -26,8 +26,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Tests for the OpenAI-compatible request path, end to end: tenant key, pod discovered by the informer, simulated
- * inference server, JSON and streamed answers.
+ * Tests for the OpenAI-compatible request path, end to end: tenant key, pod discovered by
+ * the informer, simulated inference server, JSON and streamed answers.
  */
 class ProxyIntegrationTests extends FleetIntegrationTestSupport {
 
@@ -53,11 +53,10 @@ class ProxyIntegrationTests extends FleetIntegrationTestSupport {
 		assertThat(body.get("model").asString()).isEqualTo(SimulatedGpuFleet.LLAMA);
 		assertThat(body.at("/choices/0/message/role").asString()).isEqualTo("assistant");
 		assertThat(body.at("/usage/completion_tokens").asInt()).isEqualTo(12);
-		assertThat(body.at("/usage/total_tokens").asInt())
-			.isEqualTo(body.at("/usage/prompt_tokens").asInt() + 12);
+		assertThat(body.at("/usage/total_tokens").asInt()).isEqualTo(body.at("/usage/prompt_tokens").asInt() + 12);
 		assertThat(response.headers().firstValue("x-tiergate-tier")).contains("P1");
-		assertThat(response.headers().firstValue("x-tiergate-endpoint")).hasValueSatisfying(
-				(endpoint) -> assertThat(endpoint).startsWith(SimulatedGpuFleet.NAMESPACE + "/llama-"));
+		assertThat(response.headers().firstValue("x-tiergate-endpoint"))
+			.hasValueSatisfying((endpoint) -> assertThat(endpoint).startsWith(SimulatedGpuFleet.NAMESPACE + "/llama-"));
 		assertThat(response.headers().firstValue("x-tiergate-queue-ms")).isPresent();
 	}
 
@@ -169,8 +168,8 @@ class ProxyIntegrationTests extends FleetIntegrationTestSupport {
 				fleet().server(endpointKey.substring(endpointKey.indexOf('/') + 1)));
 	}
 
-	private record StreamHandle(InputStream in, String endpointKey, SimulatedInferenceServer server)
-			implements AutoCloseable {
+	private record StreamHandle(InputStream in, String endpointKey,
+			SimulatedInferenceServer server) implements AutoCloseable {
 
 		String nextEvent() throws Exception {
 			BufferedReader reader = new BufferedReader(new InputStreamReader(this.in, StandardCharsets.UTF_8), 1);

@@ -15,9 +15,11 @@ import org.springframework.data.redis.core.StringRedisTemplate;
 import dev.tiergate.dispatch.Tier;
 
 /**
- * Cost of one quota admission check (the {@code admit.lua} round trip, all four limits set) against the local Redis,
- * from one thread on one connection: p50/p99 microseconds per check and checks per second. Not a test; run it with
- * the command in {@code docs/benchmarks.md}. Arguments: [checks (default 200000)] [redis port (default 6379)].
+ * Cost of one quota admission check (the {@code admit.lua} round trip, all four limits
+ * set) against the local Redis, from one thread on one connection: p50/p99 microseconds
+ * per check and checks per second. Not a test; run it with the command in
+ * {@code docs/benchmarks.md}. Arguments: [checks (default 200000)] [redis port (default
+ * 6379)].
  */
 public final class QuotaCheckBenchmark {
 
@@ -36,8 +38,10 @@ public final class QuotaCheckBenchmark {
 		QuotaService quota = new QuotaService(redis, QuotaProperties.defaults(), Clock.systemUTC(), meters,
 				new QuotaBackendCircuit(3, Duration.ofSeconds(1), Clock.systemUTC(), meters));
 		String id = "bench-" + UUID.randomUUID().toString().substring(0, 8);
-		// Limits high enough never to refuse, so every check does the full admission write; checks rotate over 16
-		// tenants so that none passes the largest allowed requests-per-minute limit during the run.
+		// Limits high enough never to refuse, so every check does the full admission
+		// write; checks rotate over 16
+		// tenants so that none passes the largest allowed requests-per-minute limit
+		// during the run.
 		Tenant[] tenants = new Tenant[16];
 		for (int i = 0; i < tenants.length; i++) {
 			tenants[i] = new Tenant(id + "-" + i, "Benchmark", EnumSet.allOf(Tier.class), Tier.P1, 1,
@@ -45,7 +49,8 @@ public final class QuotaCheckBenchmark {
 							Limits.MAX_MONTHLY_TOKEN_BUDGET));
 		}
 		try {
-			// Warm up the JIT and the connection; then measure admission alone (the permit ends outside the timing).
+			// Warm up the JIT and the connection; then measure admission alone (the
+			// permit ends outside the timing).
 			run(quota, tenants, Math.min(20_000, checks), new long[Math.min(20_000, checks)]);
 			long[] nanos = new long[checks];
 			long started = System.nanoTime();
@@ -55,8 +60,8 @@ public final class QuotaCheckBenchmark {
 			System.out.printf("quota admission checks: %d on one connection, one thread%n", checks);
 			System.out.printf("p50 %.1f us, p99 %.1f us, p99.9 %.1f us, max %.1f us%n", nanos[checks / 2] / 1e3,
 					nanos[(int) (checks * 0.99)] / 1e3, nanos[(int) (checks * 0.999)] / 1e3, nanos[checks - 1] / 1e3);
-			System.out.printf("%.0f admission checks/s (%.0f checks+reconciliations/s)%n",
-					checks / sumSeconds(nanos), checks / seconds);
+			System.out.printf("%.0f admission checks/s (%.0f checks+reconciliations/s)%n", checks / sumSeconds(nanos),
+					checks / seconds);
 		}
 		finally {
 			for (Tenant t : tenants) {

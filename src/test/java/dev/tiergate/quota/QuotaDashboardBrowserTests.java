@@ -39,9 +39,10 @@ import dev.tiergate.fleet.SimulatedGpuFleet;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Tests of the tenants pages in a real headless Chromium: the listing, a tenant's usage with its Chart.js chart
- * (drawn under the page's strict CSP) and CSV export, and operators managing tenants and keys through the forms
- * (with viewers seeing none and refused when they post anyway).
+ * Tests of the tenants pages in a real headless Chromium: the listing, a tenant's usage
+ * with its Chart.js chart (drawn under the page's strict CSP) and CSV export, and
+ * operators managing tenants and keys through the forms (with viewers seeing none and
+ * refused when they post anyway).
  */
 class QuotaDashboardBrowserTests extends FleetIntegrationTestSupport {
 
@@ -142,7 +143,8 @@ class QuotaDashboardBrowserTests extends FleetIntegrationTestSupport {
 			.stream()
 			.filter((entry) -> entry.target().startsWith(this.id))
 			.toList();
-		assertThat(audited).extracting(AuditEntry::action).containsExactly("revoke-key", "create-key", "update", "create");
+		assertThat(audited).extracting(AuditEntry::action)
+			.containsExactly("revoke-key", "create-key", "update", "create");
 		assertThat(audited).extracting(AuditEntry::actor).containsOnly("admin");
 
 		this.browser.findElement(By.id("delete-button")).click();
@@ -164,7 +166,8 @@ class QuotaDashboardBrowserTests extends FleetIntegrationTestSupport {
 		this.browser.findElement(By.id("create-button")).click();
 		waiting.until(ExpectedConditions.presenceOfElementLocated(By.id("form-error")));
 		WebElement error = this.browser.findElement(By.id("form-error"));
-		assertThat(error.getText()).startsWith("requestsPerMinute: must be between 1 and " + Limits.MAX_REQUESTS_PER_MINUTE);
+		assertThat(error.getText())
+			.startsWith("requestsPerMinute: must be between 1 and " + Limits.MAX_REQUESTS_PER_MINUTE);
 		assertThat(error.getAttribute("data-field")).isEqualTo("requestsPerMinute");
 		assertThat(this.browser.findElement(By.id("requestsPerMinute")).getAttribute("value")).isEqualTo("-5");
 		assertThat(this.browser.findElement(By.id("requestsPerMinute")).getAttribute("class")).contains("invalid");
@@ -181,7 +184,8 @@ class QuotaDashboardBrowserTests extends FleetIntegrationTestSupport {
 		this.browser.findElement(By.id("requestsPerMinute")).clear();
 		WebElement previous = this.browser.findElement(By.id("form-error"));
 		this.browser.findElement(By.id("create-button")).click();
-		// Wait for the new page first: reading the old page's message while it unloads fails in Chromium.
+		// Wait for the new page first: reading the old page's message while it unloads
+		// fails in Chromium.
 		waiting.until(ExpectedConditions.stalenessOf(previous));
 		waiting.until(ExpectedConditions.textToBePresentInElementLocated(By.id("form-error"), "allowedTiers: "));
 		assertThat(this.tenants.find(this.id)).isEmpty();
@@ -222,7 +226,8 @@ class QuotaDashboardBrowserTests extends FleetIntegrationTestSupport {
 		assertThat(this.tenants.find(this.id).orElseThrow().allowedTiers()).hasSize(3);
 		assertThat(this.tenants.keys(this.id)).hasSize(1);
 
-		// The same requests with an operator's session succeed, so the token and the form were valid.
+		// The same requests with an operator's session succeed, so the token and the form
+		// were valid.
 		DashboardSession operator = DashboardSession.signIn(uri("/"), "admin", "admin");
 		assertThat(operator.post("/quota/tenants/" + this.id + "/delete", "confirm=true").statusCode()).isEqualTo(302);
 		assertThat(this.tenants.find(this.id)).isEmpty();
@@ -262,15 +267,16 @@ class QuotaDashboardBrowserTests extends FleetIntegrationTestSupport {
 	}
 
 	/**
-	 * A dashboard session over plain HTTP, as a hand-made client (not the page) would use it: signed in with the
-	 * login form, posting forms with the session's CSRF token.
+	 * A dashboard session over plain HTTP, as a hand-made client (not the page) would use
+	 * it: signed in with the login form, posting forms with the session's CSRF token.
 	 */
 	private record DashboardSession(HttpClient client, URI base, String csrf) {
 
 		static DashboardSession signIn(URI base, String username, String password) throws Exception {
 			HttpClient client = HttpClient.newBuilder().cookieHandler(new CookieManager()).build();
-			String token = csrf(client.send(HttpRequest.newBuilder(base.resolve("/login")).build(),
-					HttpResponse.BodyHandlers.ofString()).body());
+			String token = csrf(client
+				.send(HttpRequest.newBuilder(base.resolve("/login")).build(), HttpResponse.BodyHandlers.ofString())
+				.body());
 			HttpResponse<String> login = client.send(HttpRequest.newBuilder(base.resolve("/login"))
 				.header("Content-Type", "application/x-www-form-urlencoded")
 				.POST(HttpRequest.BodyPublishers
@@ -278,14 +284,18 @@ class QuotaDashboardBrowserTests extends FleetIntegrationTestSupport {
 				.build(), HttpResponse.BodyHandlers.ofString());
 			assertThat(login.statusCode()).isEqualTo(302);
 			assertThat(login.headers().firstValue("Location").orElseThrow()).doesNotContain("error");
-			// The token of the signed-in session, from the sign-out form every page carries.
-			String sessionToken = csrf(client.send(HttpRequest.newBuilder(base.resolve("/quota/tenants")).build(),
-					HttpResponse.BodyHandlers.ofString()).body());
+			// The token of the signed-in session, from the sign-out form every page
+			// carries.
+			String sessionToken = csrf(client
+				.send(HttpRequest.newBuilder(base.resolve("/quota/tenants")).build(),
+						HttpResponse.BodyHandlers.ofString())
+				.body());
 			return new DashboardSession(client, base, sessionToken);
 		}
 
 		HttpResponse<String> post(String path, String form) throws Exception {
-			String body = (form.isEmpty() ? "" : form + "&") + "_csrf=" + URLEncoder.encode(this.csrf, StandardCharsets.UTF_8);
+			String body = (form.isEmpty() ? "" : form + "&") + "_csrf="
+					+ URLEncoder.encode(this.csrf, StandardCharsets.UTF_8);
 			return this.client.send(HttpRequest.newBuilder(this.base.resolve(path))
 				.header("Content-Type", "application/x-www-form-urlencoded")
 				.POST(HttpRequest.BodyPublishers.ofString(body))

@@ -35,17 +35,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Tests for the quota when Redis fails, with the whole application on a {@code redis-server} of its own: frozen
- * (SIGSTOP, every call times out) and killed (SIGKILL, every call is refused) under load, then back. P0 keeps being
- * served under the local limiter, P1 and P2 get 503 {@code quota_unavailable} quickly, no request hangs, and normal
- * mode returns without a restart. The server appends every write to its log so that its tenants survive the kill.
+ * Tests for the quota when Redis fails, with the whole application on a
+ * {@code redis-server} of its own: frozen (SIGSTOP, every call times out) and killed
+ * (SIGKILL, every call is refused) under load, then back. P0 keeps being served under the
+ * local limiter, P1 and P2 get 503 {@code quota_unavailable} quickly, no request hangs,
+ * and normal mode returns without a restart. The server appends every write to its log so
+ * that its tenants survive the kill.
  */
 @DirtiesContext
 class QuotaOutageIntegrationTests extends FleetIntegrationTestSupport {
 
 	private static final JsonMapper json = JsonMapper.builder().build();
 
-	/** Longest any request may take while Redis is down: two command timeouts (500 ms) and slack. */
+	/**
+	 * Longest any request may take while Redis is down: two command timeouts (500 ms) and
+	 * slack.
+	 */
 	private static final Duration NO_HANG = Duration.ofMillis(2500);
 
 	private static RedisProcess redis;
@@ -142,7 +147,8 @@ class QuotaOutageIntegrationTests extends FleetIntegrationTestSupport {
 						assertThat(r.headers()).containsKey("retry-after");
 					}
 				});
-				// The local limiter enforces the same limits: 3 per minute, counted on this replica from the outage on.
+				// The local limiter enforces the same limits: 3 per minute, counted on
+				// this replica from the outage on.
 				List<Integer> tightStatuses = new ArrayList<>();
 				for (int i = 0; i < 4; i++) {
 					tightStatuses.add(call(tight, "P0").status());
@@ -185,7 +191,10 @@ class QuotaOutageIntegrationTests extends FleetIntegrationTestSupport {
 		assertThat(json.readTree(get("/v1/usage", "Bearer " + key).body()).get("tenant").asString()).isEqualTo(this.id);
 	}
 
-	/** A {@code redis-server} of the test's own, on a free port, logging every write so it survives a kill. */
+	/**
+	 * A {@code redis-server} of the test's own, on a free port, logging every write so it
+	 * survives a kill.
+	 */
 	static final class RedisProcess {
 
 		final int port;

@@ -148,20 +148,17 @@ class QuotaServiceTests {
 		QuotaPermit holder = service.admit(tenant, Tier.P1, "m", 10, 90L);
 		Map<String, String> before = snapshot();
 		for (int i = 0; i < 5; i++) {
-			assertThatThrownBy(() -> service.admit(tenant, Tier.P1, "m", 10, 10L))
-				.isInstanceOfSatisfying(QuotaException.Exceeded.class,
-						(ex) -> assertThat(ex.limit()).isEqualTo("max_concurrent"));
-			assertThatThrownBy(() -> service.admit(tenant, Tier.P1, "m", 10, 1000L))
-				.isInstanceOfSatisfying(QuotaException.Exceeded.class,
-						(ex) -> assertThat(ex.limit()).isEqualTo("tokens_per_minute"));
+			assertThatThrownBy(() -> service.admit(tenant, Tier.P1, "m", 10, 10L)).isInstanceOfSatisfying(
+					QuotaException.Exceeded.class, (ex) -> assertThat(ex.limit()).isEqualTo("max_concurrent"));
+			assertThatThrownBy(() -> service.admit(tenant, Tier.P1, "m", 10, 1000L)).isInstanceOfSatisfying(
+					QuotaException.Exceeded.class, (ex) -> assertThat(ex.limit()).isEqualTo("tokens_per_minute"));
 		}
 		assertThat(snapshot()).isEqualTo(before);
 		holder.complete(10, 90);
 		service.admit(tenant, Tier.P1, "m", 10, 10L).complete(10, 10);
 		Map<String, String> full = snapshot();
-		assertThatThrownBy(() -> service.admit(tenant, Tier.P1, "m", 1, 1L))
-			.isInstanceOfSatisfying(QuotaException.Exceeded.class,
-					(ex) -> assertThat(ex.limit()).isEqualTo("requests_per_minute"));
+		assertThatThrownBy(() -> service.admit(tenant, Tier.P1, "m", 1, 1L)).isInstanceOfSatisfying(
+				QuotaException.Exceeded.class, (ex) -> assertThat(ex.limit()).isEqualTo("requests_per_minute"));
 		assertThat(snapshot()).isEqualTo(full);
 	}
 
@@ -187,15 +184,14 @@ class QuotaServiceTests {
 		crashed.admit(tenant, Tier.P1, "m", 1, 1L);
 		crashed.close(); // the replica dies: no renewal, no release
 		QuotaService survivor = service(Duration.ofMillis(600));
-		assertThatThrownBy(() -> survivor.admit(tenant, Tier.P1, "m", 1, 1L))
-			.isInstanceOfSatisfying(QuotaException.Exceeded.class,
-					(ex) -> assertThat(ex.limit()).isEqualTo("max_concurrent"));
+		assertThatThrownBy(() -> survivor.admit(tenant, Tier.P1, "m", 1, 1L)).isInstanceOfSatisfying(
+				QuotaException.Exceeded.class, (ex) -> assertThat(ex.limit()).isEqualTo("max_concurrent"));
 		await().atMost(Duration.ofSeconds(3))
 			.pollInterval(Duration.ofMillis(50))
 			.ignoreExceptionsInstanceOf(QuotaException.Exceeded.class)
 			.untilAsserted(() -> {
-			survivor.admit(tenant, Tier.P1, "m", 1, 1L).complete(1, 1);
-		});
+				survivor.admit(tenant, Tier.P1, "m", 1, 1L).complete(1, 1);
+			});
 		assertThat(redis.opsForHash().size(QuotaService.key(this.id, "inflight"))).isZero();
 	}
 
@@ -204,9 +200,10 @@ class QuotaServiceTests {
 		QuotaService service = service(Duration.ofMillis(300));
 		Tenant tenant = tenant(new Limits(null, null, 1L, null));
 		QuotaPermit running = service.admit(tenant, Tier.P1, "m", 1, 1L);
-		await().during(Duration.ofMillis(1200)).atMost(Duration.ofSeconds(3)).untilAsserted(
-				() -> assertThatThrownBy(() -> service.admit(tenant, Tier.P1, "m", 1, 1L))
-					.isInstanceOf(QuotaException.Exceeded.class));
+		await().during(Duration.ofMillis(1200))
+			.atMost(Duration.ofSeconds(3))
+			.untilAsserted(() -> assertThatThrownBy(() -> service.admit(tenant, Tier.P1, "m", 1, 1L))
+				.isInstanceOf(QuotaException.Exceeded.class));
 		running.complete(1, 1);
 		service.admit(tenant, Tier.P1, "m", 1, 1L).close();
 	}
@@ -228,7 +225,8 @@ class QuotaServiceTests {
 	void tenantsDoNotShareCounters() {
 		QuotaService service = service(Duration.ofSeconds(30));
 		Tenant one = tenant(new Limits(1L, null, null, null));
-		Tenant other = new Tenant(this.id + "-b", "Other", Set.of(Tier.P1), Tier.P1, 1, new Limits(1L, null, null, null));
+		Tenant other = new Tenant(this.id + "-b", "Other", Set.of(Tier.P1), Tier.P1, 1,
+				new Limits(1L, null, null, null));
 		service.admit(one, Tier.P1, "m", 1, 1L).complete(1, 1);
 		assertThatThrownBy(() -> service.admit(one, Tier.P1, "m", 1, 1L)).isInstanceOf(QuotaException.Exceeded.class);
 		service.admit(other, Tier.P1, "m", 1, 1L).complete(1, 1);

@@ -64,10 +64,10 @@ class TenantStoreTests {
 
 	@Test
 	void aTenantMustBeConsistent() {
-		assertThatIllegalArgumentException()
-			.isThrownBy(() -> new Tenant("acme", "A", EnumSet.of(Tier.P1), Tier.P0, 1))
+		assertThatIllegalArgumentException().isThrownBy(() -> new Tenant("acme", "A", EnumSet.of(Tier.P1), Tier.P0, 1))
 			.withMessageContaining("defaultTier");
-		assertThatIllegalArgumentException().isThrownBy(() -> new Tenant("Bad Id", "A", EnumSet.of(Tier.P1), Tier.P1, 1))
+		assertThatIllegalArgumentException()
+			.isThrownBy(() -> new Tenant("Bad Id", "A", EnumSet.of(Tier.P1), Tier.P1, 1))
 			.withMessageContaining("id");
 		assertThatIllegalArgumentException().isThrownBy(() -> new Tenant("acme", "A", EnumSet.of(Tier.P1), Tier.P1, 0))
 			.withMessageContaining("weight");

@@ -20,8 +20,8 @@ import tools.jackson.databind.json.JsonMapper;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Tests for {@link TenantsApiController}, {@link UsageApiController} and the quota on the request path, with the
- * whole application, the real Redis and the simulated fleet.
+ * Tests for {@link TenantsApiController}, {@link UsageApiController} and the quota on the
+ * request path, with the whole application, the real Redis and the simulated fleet.
  */
 class TenantsApiIntegrationTests extends FleetIntegrationTestSupport {
 
@@ -35,8 +35,8 @@ class TenantsApiIntegrationTests extends FleetIntegrationTestSupport {
 		HttpRequest.Builder request = HttpRequest.newBuilder(uri(path))
 			.timeout(Duration.ofSeconds(30))
 			.header("Content-Type", "application/json")
-			.method(method, (body != null) ? HttpRequest.BodyPublishers.ofString(body)
-					: HttpRequest.BodyPublishers.noBody());
+			.method(method,
+					(body != null) ? HttpRequest.BodyPublishers.ofString(body) : HttpRequest.BodyPublishers.noBody());
 		if (authorization != null) {
 			request.header("Authorization", authorization);
 		}
@@ -66,8 +66,7 @@ class TenantsApiIntegrationTests extends FleetIntegrationTestSupport {
 
 	static void assertProblem(HttpResponse<String> response, int status, String field) {
 		assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
-		assertThat(response.headers().firstValue("Content-Type").orElseThrow())
-			.startsWith("application/problem+json");
+		assertThat(response.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/problem+json");
 		JsonNode problem = json.readTree(response.body());
 		assertThat(problem.get("status").asInt()).isEqualTo(status);
 		assertThat(problem.get("detail").asString()).isNotBlank().doesNotContain("Exception");
@@ -79,7 +78,8 @@ class TenantsApiIntegrationTests extends FleetIntegrationTestSupport {
 	@Test
 	void operatorsCreateReadUpdateAndDeleteTenants() throws Exception {
 		String key = createTenant(this.id, "{\"requestsPerMinute\":100}");
-		JsonNode tenant = json.readTree(send("GET", "/api/v1/tenants/" + this.id, basic("viewer", "viewer"), null).body());
+		JsonNode tenant = json
+			.readTree(send("GET", "/api/v1/tenants/" + this.id, basic("viewer", "viewer"), null).body());
 		assertThat(tenant.get("displayName").asString()).isEqualTo("Integration");
 		assertThat(tenant.get("weight").asInt()).isEqualTo(2);
 		assertThat(tenant.get("limits").get("requestsPerMinute").asLong()).isEqualTo(100);

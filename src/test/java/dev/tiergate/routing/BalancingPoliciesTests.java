@@ -13,8 +13,9 @@ import org.junit.jupiter.api.Test;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Tests for the balancing policies ({@link QueueAwarePolicy}, {@link PrefixAffinityPolicy}) on scripted scrapes and
- * loads, and for {@link BalancingPolicies}.
+ * Tests for the balancing policies ({@link QueueAwarePolicy},
+ * {@link PrefixAffinityPolicy}) on scripted scrapes and loads, and for
+ * {@link BalancingPolicies}.
  */
 class BalancingPoliciesTests {
 
@@ -24,7 +25,8 @@ class BalancingPoliciesTests {
 
 	private final InMemoryClusterView cluster = new InMemoryClusterView();
 
-	private final EndpointRegistry registry = new EndpointRegistry(this.cluster, RoutingProperties.withSlots(8, Map.of()));
+	private final EndpointRegistry registry = new EndpointRegistry(this.cluster,
+			RoutingProperties.withSlots(8, Map.of()));
 
 	private Endpoint a;
 
@@ -43,14 +45,19 @@ class BalancingPoliciesTests {
 	}
 
 	private Endpoint endpoint(String name) {
-		return this.registry.pool("llama").stream().filter((e) -> e.key().equals("default/" + name)).findFirst().orElseThrow();
+		return this.registry.pool("llama")
+			.stream()
+			.filter((e) -> e.key().equals("default/" + name))
+			.findFirst()
+			.orElseThrow();
 	}
 
 	private void scrape(Endpoint endpoint, double waiting, double running, double cache, long agoNanos) {
 		endpoint.scraped(new EndpointMetrics(waiting, running, cache, this.clock.nanos() - agoNanos, 0));
 	}
 
-	// ---------------------------------------------------------------------------------------- queue-aware
+	// ----------------------------------------------------------------------------------------
+	// queue-aware
 
 	@Test
 	void queueAwarePicksTheEndpointWithTheShortestEngineQueue() {
@@ -58,7 +65,8 @@ class BalancingPoliciesTests {
 		scrape(this.a, 3, 8, 0.50, SECOND);
 		scrape(this.b, 0, 8, 0.60, SECOND);
 		scrape(this.c, 1, 8, 0.80, SECOND);
-		// a has the fewest leases here, but its engine has 3 waiting; c has one waiting and a fuller cache.
+		// a has the fewest leases here, but its engine has 3 waiting; c has one waiting
+		// and a fuller cache.
 		ScriptedCandidates candidates = new ScriptedCandidates(this.clock.nanos()).add(this.a, 0, 8)
 			.add(this.b, 1, 8)
 			.add(this.c, 1, 8);
@@ -79,7 +87,8 @@ class BalancingPoliciesTests {
 		QueueAwarePolicy policy = new QueueAwarePolicy(Duration.ofSeconds(5));
 		scrape(this.a, 0, 0, 0.0, SECOND);
 		this.b.scraped(new EndpointMetrics(0, 2, 0.0, this.clock.nanos() - SECOND, 2));
-		// a looked idle at the scrape, but this replica has sent it 4 requests since; b has had nothing new.
+		// a looked idle at the scrape, but this replica has sent it 4 requests since; b
+		// has had nothing new.
 		ScriptedCandidates candidates = new ScriptedCandidates(this.clock.nanos()).add(this.b, 2, 8).add(this.a, 4, 8);
 		assertThat(policy.choose(0, candidates)).isEqualTo(0);
 	}
@@ -101,11 +110,13 @@ class BalancingPoliciesTests {
 		this.b.scrapeFailed("HttpConnectTimeoutException");
 		ScriptedCandidates candidates = new ScriptedCandidates(this.clock.nanos()).add(this.a, 0, 8).add(this.b, 3, 8);
 		assertThat(policy.choose(0, candidates)).isZero();
-		ScriptedCandidates withUnscraped = new ScriptedCandidates(this.clock.nanos()).add(this.a, 0, 8).add(this.c, 3, 8);
+		ScriptedCandidates withUnscraped = new ScriptedCandidates(this.clock.nanos()).add(this.a, 0, 8)
+			.add(this.c, 3, 8);
 		assertThat(policy.choose(0, withUnscraped)).isZero();
 	}
 
-	// ------------------------------------------------------------------------------------ prefix-affinity
+	// ------------------------------------------------------------------------------------
+	// prefix-affinity
 
 	@Test
 	void prefixAffinityKeepsARepeatedPrefixOnOneEndpointUntilItsLoadBoundThenSpillsToTheNextOnTheRing() {
@@ -125,7 +136,8 @@ class BalancingPoliciesTests {
 			chosen.add(pick);
 			candidates.inFlight(pick, candidates.inFlightOf(pick) + 1);
 		}
-		// bound = ceil(1.25 x (leases + 1) / 3) = 3, 4, 4: home takes the prefix while under it (2, then 3), and at
+		// bound = ceil(1.25 x (leases + 1) / 3) = 3, 4, 4: home takes the prefix while
+		// under it (2, then 3), and at
 		// 4 the prefix spills to the next endpoint on the ring, not to a random one.
 		assertThat(chosen).containsExactly(home, home, next);
 		// When the home endpoint's load falls back, the prefix returns home.
@@ -171,19 +183,22 @@ class BalancingPoliciesTests {
 		assertThat(policy.order(7)).hasSize(4).contains("default/d");
 	}
 
-	// ---------------------------------------------------------------------------------------- configuration
+	// ----------------------------------------------------------------------------------------
+	// configuration
 
 	@Test
 	void eachModelGetsItsConfiguredPolicyAndLeastOutstandingIsTheSchedulersOwnDefault() {
 		RoutingProperties properties = new RoutingProperties(8, Map.of(), RoutingProperties.Policy.LEAST_OUTSTANDING,
 				Map.of("llama", RoutingProperties.Policy.PREFIX_AFFINITY, "qwen", RoutingProperties.Policy.QUEUE_AWARE),
-				RoutingProperties.Scrape.DEFAULTS, RoutingProperties.Affinity.DEFAULTS, RoutingProperties.Health.DEFAULTS);
+				RoutingProperties.Scrape.DEFAULTS, RoutingProperties.Affinity.DEFAULTS,
+				RoutingProperties.Health.DEFAULTS);
 		BalancingPolicies policies = new BalancingPolicies(this.registry, properties);
 		assertThat(policies.create("llama")).isInstanceOf(PrefixAffinityPolicy.class);
 		assertThat(policies.create("qwen")).isInstanceOf(QueueAwarePolicy.class);
 		assertThat(policies.create("other")).isNull();
 		assertThat(policies.usesAffinity("llama")).isTrue();
-		assertThat(policies.affinityKey("conversation-1", "whatever")).isEqualTo(policies.affinityKey("conversation-1", "else"));
+		assertThat(policies.affinityKey("conversation-1", "whatever"))
+			.isEqualTo(policies.affinityKey("conversation-1", "else"));
 		assertThat(policies.affinityKey(null, "")).isZero();
 	}
 

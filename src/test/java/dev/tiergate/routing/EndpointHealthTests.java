@@ -14,8 +14,9 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Tests for {@link EndpointHealth}: passive ejection on consecutive failures, a backoff that grows on an injected
- * clock, probing back, and the share of a pool that may be ejected.
+ * Tests for {@link EndpointHealth}: passive ejection on consecutive failures, a backoff
+ * that grows on an injected clock, probing back, and the share of a pool that may be
+ * ejected.
  */
 class EndpointHealthTests {
 
@@ -23,7 +24,8 @@ class EndpointHealthTests {
 
 	private final InMemoryClusterView cluster = new InMemoryClusterView();
 
-	private final EndpointRegistry registry = new EndpointRegistry(this.cluster, RoutingProperties.withSlots(8, Map.of()));
+	private final EndpointRegistry registry = new EndpointRegistry(this.cluster,
+			RoutingProperties.withSlots(8, Map.of()));
 
 	private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
 
@@ -57,7 +59,11 @@ class EndpointHealthTests {
 	}
 
 	private Endpoint endpoint(String name) {
-		return this.registry.pool("llama").stream().filter((e) -> e.key().equals("default/" + name)).findFirst().orElseThrow();
+		return this.registry.pool("llama")
+			.stream()
+			.filter((e) -> e.key().equals("default/" + name))
+			.findFirst()
+			.orElseThrow();
 	}
 
 	private void fail(Endpoint endpoint, int times) {

@@ -22,8 +22,8 @@ public class InMemoryClusterView implements ClusterView {
 	private final List<PodListener> listeners = new CopyOnWriteArrayList<>();
 
 	public static InferencePod pod(String name, String model, int slots) {
-		return new InferencePod("default", name, name + "-uid", model, "node-1", "127.0.0.1", 8000, slots, 1, "",
-				true, false);
+		return new InferencePod("default", name, name + "-uid", model, "node-1", "127.0.0.1", 8000, slots, 1, "", true,
+				false);
 	}
 
 	public synchronized void upsert(InferencePod pod) {

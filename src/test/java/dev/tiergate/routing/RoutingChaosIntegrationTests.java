@@ -42,12 +42,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Chaos on a simulated fleet of the test's own, through the whole app: servers that die mid-stream, refuse
- * connections or drop them before the first byte, and models whose pods all go away. Each test breaks a model of its
- * own (servers cannot be started again). Also the endpoints API and the endpoint metrics.
+ * Chaos on a simulated fleet of the test's own, through the whole app: servers that die
+ * mid-stream, refuse connections or drop them before the first byte, and models whose
+ * pods all go away. Each test breaks a model of its own (servers cannot be started
+ * again). Also the endpoints API and the endpoint metrics.
  */
 @SpringBootTest(classes = TiergateApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-		properties = { "management.server.port=0", "spring.data.redis.database=" + LocalRedis.TEST_DATABASE, "logging.level.io.fabric8.mockwebserver=WARN",
+		properties = { "management.server.port=0", "spring.data.redis.database=" + LocalRedis.TEST_DATABASE,
+				"logging.level.io.fabric8.mockwebserver=WARN",
 				"tiergate.routing.policy.[chaos-affinity]=prefix-affinity",
 				"tiergate.routing.policy.[chaos-stream]=queue-aware" })
 @Import(EmbeddedDefaults.class)
@@ -98,7 +100,10 @@ class RoutingChaosIntegrationTests {
 	@BeforeEach
 	void fleetIsDiscovered() {
 		await().atMost(Duration.ofSeconds(10))
-			.until(() -> this.runtime.snapshots().stream().filter((s) -> s.pool().startsWith("chaos-")).count() == MODELS.length);
+			.until(() -> this.runtime.snapshots()
+				.stream()
+				.filter((s) -> s.pool().startsWith("chaos-"))
+				.count() == MODELS.length);
 	}
 
 	private PoolSnapshot snapshot(String model) {
@@ -111,9 +116,9 @@ class RoutingChaosIntegrationTests {
 			.header("Content-Type", "application/json")
 			.header("X-Tiergate-Priority", "P1")
 			.timeout(Duration.ofSeconds(60))
-			.POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + model + "\",\"stream\":" + stream
-					+ ",\"max_tokens\":" + maxTokens + ",\"messages\":[{\"role\":\"user\",\"content\":\"" + content
-					+ "\"}]}"));
+			.POST(HttpRequest.BodyPublishers
+				.ofString("{\"model\":\"" + model + "\",\"stream\":" + stream + ",\"max_tokens\":" + maxTokens
+						+ ",\"messages\":[{\"role\":\"user\",\"content\":\"" + content + "\"}]}"));
 	}
 
 	private HttpResponse<String> complete(String model) throws Exception {
@@ -177,7 +182,8 @@ class RoutingChaosIntegrationTests {
 			assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
 			assertThat(response.headers().firstValue("x-tiergate-endpoint")).contains("inference/" + model + "-1");
 		}
-		// Three connection errors in a row: ejected, and the scheduler no longer counts its slots.
+		// Three connection errors in a row: ejected, and the scheduler no longer counts
+		// its slots.
 		JsonNode dead = endpoint("inference/" + model + "-0");
 		assertThat(dead.get("state").asString()).isEqualTo("ejected");
 		assertThat(dead.get("health").get("lastError").asString()).startsWith("connect_error");
@@ -191,13 +197,15 @@ class RoutingChaosIntegrationTests {
 	@Test
 	void aRequestDroppedBeforeItsFirstByteIsRetriedOnceAndOnlyOnce() throws Exception {
 		String model = "chaos-dropped";
-		// Both servers drop their next connection: the first attempt and its one retry both fail.
+		// Both servers drop their next connection: the first attempt and its one retry
+		// both fail.
 		fleet.servers(model).forEach((server) -> server.failNextRequestsBeforeFirstByte(1));
 		HttpResponse<String> failed = complete(model);
 		assertThat(failed.statusCode()).isEqualTo(502);
 		assertThat(failed.body()).contains("upstream_unavailable");
 		assertThat(snapshot(model).used()).isZero();
-		// One server drops its next connection: whichever request meets it succeeds on the other one.
+		// One server drops its next connection: whichever request meets it succeeds on
+		// the other one.
 		fleet.server(model + "-0").failNextRequestsBeforeFirstByte(1);
 		for (int i = 0; i < 3; i++) {
 			HttpResponse<String> response = complete(model);
@@ -242,7 +250,8 @@ class RoutingChaosIntegrationTests {
 			assertThat(response.statusCode()).isEqualTo(200);
 			endpoints.add(response.headers().firstValue("x-tiergate-endpoint").orElseThrow());
 		}
-		// The prefix key covers the first 512 characters, so the question number changes it; a session does not.
+		// The prefix key covers the first 512 characters, so the question number changes
+		// it; a session does not.
 		java.util.Set<String> sessionEndpoints = new java.util.HashSet<>();
 		for (int i = 0; i < 5; i++) {
 			HttpResponse<String> response = http.send(
@@ -287,8 +296,10 @@ class RoutingChaosIntegrationTests {
 	@Test
 	void endpointMetricsArePublished() throws Exception {
 		assertThat(complete("chaos-api").statusCode()).isEqualTo(200);
-		String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.managementPort
-				+ "/actuator/prometheus")).build(), HttpResponse.BodyHandlers.ofString()).body();
+		String metrics = http
+			.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.managementPort + "/actuator/prometheus"))
+				.build(), HttpResponse.BodyHandlers.ofString())
+			.body();
 		assertThat(metrics).contains("tiergate_endpoint_inflight{")
 			.contains("tiergate_endpoint_requests_total{")
 			.contains("outcome=\"success\"")

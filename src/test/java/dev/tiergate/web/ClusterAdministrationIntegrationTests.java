@@ -16,8 +16,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Tests for the cluster administration REST API ({@code /api/v1/sharing}, {@code /api/v1/priority-classes},
- * {@code /api/v1/slices}, {@code /api/v1/audit}) in the whole application, against a fleet of its own.
+ * Tests for the cluster administration REST API ({@code /api/v1/sharing},
+ * {@code /api/v1/priority-classes}, {@code /api/v1/slices}, {@code /api/v1/audit}) in the
+ * whole application, against a fleet of its own.
  */
 class ClusterAdministrationIntegrationTests extends ClusterIntegrationTestSupport {
 
@@ -44,8 +45,8 @@ class ClusterAdministrationIntegrationTests extends ClusterIntegrationTestSuppor
 
 		HttpResponse<String> viewer = send("PUT", "/api/v1/sharing/profiles/roles-ts-2", VIEWER, profile);
 		assertThat(viewer.statusCode()).isEqualTo(403);
-		assertThat(viewer.headers().firstValue("Content-Type")).hasValueSatisfying(
-				(type) -> assertThat(type).startsWith("application/problem+json"));
+		assertThat(viewer.headers().firstValue("Content-Type"))
+			.hasValueSatisfying((type) -> assertThat(type).startsWith("application/problem+json"));
 		HttpResponse<String> operator = send("PUT", "/api/v1/sharing/profiles/roles-ts-2", CI, profile);
 		assertThat(operator.statusCode()).isEqualTo(403);
 		assertThat(body(operator).get("status").asInt()).isEqualTo(403);

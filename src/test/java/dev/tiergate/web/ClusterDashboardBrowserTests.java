@@ -24,8 +24,8 @@ import dev.tiergate.HeadlessChromium;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Tests of the cluster pages in a real headless Chromium: preview and apply a sharing profile, sync PriorityClasses,
- * see the audit log and the overview's slice picture.
+ * Tests of the cluster pages in a real headless Chromium: preview and apply a sharing
+ * profile, sync PriorityClasses, see the audit log and the overview's slice picture.
  */
 class ClusterDashboardBrowserTests extends ClusterIntegrationTestSupport {
 

@@ -22,12 +22,13 @@ import dev.tiergate.TiergateApplication;
 import io.kubernetes.client.openapi.ApiClient;
 
 /**
- * Base of the tests that change the cluster: the whole application against {@link ClusterFleet} (its own API
- * stand-in), the local Redis with an audit stream of its own, seeded like the embedded default.
+ * Base of the tests that change the cluster: the whole application against
+ * {@link ClusterFleet} (its own API stand-in), the local Redis with an audit stream of
+ * its own, seeded like the embedded default.
  */
 @SpringBootTest(classes = TiergateApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-		properties = { "management.server.port=0", "spring.data.redis.database=" + LocalRedis.TEST_DATABASE, "logging.level.io.fabric8.mockwebserver=WARN",
-				"tiergate.sharing.model-memory[llama]=16GB" })
+		properties = { "management.server.port=0", "spring.data.redis.database=" + LocalRedis.TEST_DATABASE,
+				"logging.level.io.fabric8.mockwebserver=WARN", "tiergate.sharing.model-memory[llama]=16GB" })
 @Import(EmbeddedDefaults.class)
 abstract class ClusterIntegrationTestSupport {
 
@@ -70,8 +71,8 @@ abstract class ClusterIntegrationTestSupport {
 		HttpRequest.Builder request = HttpRequest.newBuilder(uri(path))
 			.timeout(Duration.ofSeconds(30))
 			.header("Content-Type", "application/json")
-			.method(method, (body != null) ? HttpRequest.BodyPublishers.ofString(body)
-					: HttpRequest.BodyPublishers.noBody());
+			.method(method,
+					(body != null) ? HttpRequest.BodyPublishers.ofString(body) : HttpRequest.BodyPublishers.noBody());
 		if (authorization != null) {
 			request.header("Authorization", authorization);
 		}

@@ -19,8 +19,8 @@ import dev.tiergate.FleetIntegrationTestSupport;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Tests of the dashboard in a real headless Chromium (Debian's {@code chromium} and {@code chromium-driver}, given
- * explicitly so nothing is downloaded).
+ * Tests of the dashboard in a real headless Chromium (Debian's {@code chromium} and
+ * {@code chromium-driver}, given explicitly so nothing is downloaded).
  */
 class DashboardBrowserTests extends FleetIntegrationTestSupport {
 
@@ -74,11 +74,11 @@ class DashboardBrowserTests extends FleetIntegrationTestSupport {
 		this.browser.findElement(By.id("sign-in")).click();
 		waiting().until(ExpectedConditions.presenceOfElementLocated(By.id("nodes")));
 		this.browser.findElement(By.linkText("Queues")).click();
-		waiting().until(ExpectedConditions.presenceOfElementLocated(
-				By.cssSelector("section.pool[data-pool='llama-3.1-8b-instruct'] svg.slotbar")));
+		waiting().until(ExpectedConditions
+			.presenceOfElementLocated(By.cssSelector("section.pool[data-pool='llama-3.1-8b-instruct'] svg.slotbar")));
 		assertThat(this.browser.findElements(By.cssSelector("section.pool"))).hasSizeGreaterThanOrEqualTo(2);
-		assertThat(this.browser.findElements(
-				By.cssSelector("section.pool[data-pool='llama-3.1-8b-instruct'] tr[data-tier]"))).hasSize(3);
+		assertThat(this.browser
+			.findElements(By.cssSelector("section.pool[data-pool='llama-3.1-8b-instruct'] tr[data-tier]"))).hasSize(3);
 		waiting().until((d) -> "true".equals(d.findElement(By.id("waits")).getAttribute("data-loaded")));
 		Path screenshot = Path.of("target", "screenshots", "queues.png");
 		Files.createDirectories(screenshot.getParent());

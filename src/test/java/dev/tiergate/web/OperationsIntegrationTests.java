@@ -18,7 +18,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Tests for the operations baseline: probes, the management port's narrow exposure, metrics, and who may reach what.
+ * Tests for the operations baseline: probes, the management port's narrow exposure,
+ * metrics, and who may reach what.
  */
 class OperationsIntegrationTests extends FleetIntegrationTestSupport {
 
@@ -85,7 +86,8 @@ class OperationsIntegrationTests extends FleetIntegrationTestSupport {
 		java.net.http.HttpClient browser = java.net.http.HttpClient.newBuilder()
 			.cookieHandler(new java.net.CookieManager())
 			.build();
-		String loginPage = browser.send(HttpRequest.newBuilder(uri("/login")).build(), HttpResponse.BodyHandlers.ofString())
+		String loginPage = browser
+			.send(HttpRequest.newBuilder(uri("/login")).build(), HttpResponse.BodyHandlers.ofString())
 			.body();
 		java.util.regex.Matcher csrf = java.util.regex.Pattern.compile("name=\"_csrf\" value=\"([^\"]+)\"")
 			.matcher(loginPage);
@@ -96,16 +98,18 @@ class OperationsIntegrationTests extends FleetIntegrationTestSupport {
 			.build(), HttpResponse.BodyHandlers.ofString());
 		assertThat(login.statusCode()).isEqualTo(302);
 		assertThat(login.headers().firstValue("Location").orElseThrow()).doesNotContain("error");
-		for (String page : new String[] { "/", "/fragments/overview", "/queues", "/fragments/queues", "/queues/waits.json",
-				"/endpoints", "/fragments/endpoints", "/cluster/sharing", "/cluster/priority-classes", "/audit",
-				"/quota/tenants", "/quota/tenants/acme" }) {
+		for (String page : new String[] { "/", "/fragments/overview", "/queues", "/fragments/queues",
+				"/queues/waits.json", "/endpoints", "/fragments/endpoints", "/cluster/sharing",
+				"/cluster/priority-classes", "/audit", "/quota/tenants", "/quota/tenants/acme" }) {
 			HttpResponse<String> response = browser.send(HttpRequest.newBuilder(uri(page)).build(),
 					HttpResponse.BodyHandlers.ofString());
 			assertThat(response.statusCode()).as(page + ": " + response.body()).isEqualTo(200);
 		}
-		// A viewer's forged change, with a valid CSRF token from the page's sign-out form, is refused.
+		// A viewer's forged change, with a valid CSRF token from the page's sign-out
+		// form, is refused.
 		java.util.regex.Matcher pageToken = java.util.regex.Pattern.compile("name=\"_csrf\" value=\"([^\"]+)\"")
-			.matcher(browser.send(HttpRequest.newBuilder(uri("/")).build(), HttpResponse.BodyHandlers.ofString()).body());
+			.matcher(browser.send(HttpRequest.newBuilder(uri("/")).build(), HttpResponse.BodyHandlers.ofString())
+				.body());
 		assertThat(pageToken.find()).isTrue();
 		HttpResponse<String> forged = browser.send(HttpRequest.newBuilder(uri("/cluster/priority-classes/sync"))
 			.header("Content-Type", "application/x-www-form-urlencoded")

@@ -24,9 +24,10 @@ import io.kubernetes.client.openapi.models.V1Pod;
 import io.kubernetes.client.openapi.models.V1PodList;
 
 /**
- * The {@link ClusterView} kept by client-java informers: one node informer, and one pod informer for all namespaces
- * or one per configured namespace (a {@link SharedInformerFactory} holds one informer per type, so each watched
- * namespace gets its own factory).
+ * The {@link ClusterView} kept by client-java informers: one node informer, and one pod
+ * informer for all namespaces or one per configured namespace (a
+ * {@link SharedInformerFactory} holds one informer per type, so each watched namespace
+ * gets its own factory).
  */
 class InformerClusterView implements ClusterView, SmartLifecycle {
 
@@ -51,8 +52,8 @@ class InformerClusterView implements ClusterView, SmartLifecycle {
 	}
 
 	/**
-	 * One set of informers. Stopping shuts their threads down for good, so a restart (a paused test context, for
-	 * one) builds a new set.
+	 * One set of informers. Stopping shuts their threads down for good, so a restart (a
+	 * paused test context, for one) builds a new set.
 	 */
 	private final class Informers {
 
@@ -67,25 +68,30 @@ class InformerClusterView implements ClusterView, SmartLifecycle {
 			ClusterProperties properties = InformerClusterView.this.properties;
 			CoreV1Api api = new CoreV1Api(client);
 			long resync = properties.resync().toMillis();
-			// The existence selector narrows the list on a real API server; the handler filters again because not
+			// The existence selector narrows the list on a real API server; the handler
+			// filters again because not
 			// every API server implementation honours set-based selectors.
 			String selector = properties.modelLabel();
 			SharedInformerFactory nodeFactory = new SharedInformerFactory(client);
 			this.factories.add(nodeFactory);
-			this.nodeInformer = nodeFactory.sharedIndexInformerFor((params) -> api.listNode()
-				.resourceVersion(params.resourceVersion)
-				.timeoutSeconds(params.timeoutSeconds)
-				.watch(params.watch)
-				.buildCall(null), V1Node.class, V1NodeList.class, resync, InformerClusterView.this::informerError);
+			this.nodeInformer = nodeFactory.sharedIndexInformerFor(
+					(params) -> api.listNode()
+						.resourceVersion(params.resourceVersion)
+						.timeoutSeconds(params.timeoutSeconds)
+						.watch(params.watch)
+						.buildCall(null),
+					V1Node.class, V1NodeList.class, resync, InformerClusterView.this::informerError);
 			if (properties.allNamespaces()) {
 				SharedInformerFactory factory = new SharedInformerFactory(client);
 				this.factories.add(factory);
-				this.podInformers.add(factory.sharedIndexInformerFor((params) -> api.listPodForAllNamespaces()
-					.labelSelector(selector)
-					.resourceVersion(params.resourceVersion)
-					.timeoutSeconds(params.timeoutSeconds)
-					.watch(params.watch)
-					.buildCall(null), V1Pod.class, V1PodList.class, resync, InformerClusterView.this::informerError));
+				this.podInformers.add(factory.sharedIndexInformerFor(
+						(params) -> api.listPodForAllNamespaces()
+							.labelSelector(selector)
+							.resourceVersion(params.resourceVersion)
+							.timeoutSeconds(params.timeoutSeconds)
+							.watch(params.watch)
+							.buildCall(null),
+						V1Pod.class, V1PodList.class, resync, InformerClusterView.this::informerError));
 			}
 			else {
 				for (String namespace : properties.namespaces()
@@ -95,13 +101,14 @@ class InformerClusterView implements ClusterView, SmartLifecycle {
 					.toList()) {
 					SharedInformerFactory factory = new SharedInformerFactory(client);
 					this.factories.add(factory);
-					this.podInformers.add(factory.sharedIndexInformerFor((params) -> api.listNamespacedPod(namespace)
-						.labelSelector(selector)
-						.resourceVersion(params.resourceVersion)
-						.timeoutSeconds(params.timeoutSeconds)
-						.watch(params.watch)
-						.buildCall(null), V1Pod.class, V1PodList.class, resync,
-							InformerClusterView.this::informerError));
+					this.podInformers.add(factory.sharedIndexInformerFor(
+							(params) -> api.listNamespacedPod(namespace)
+								.labelSelector(selector)
+								.resourceVersion(params.resourceVersion)
+								.timeoutSeconds(params.timeoutSeconds)
+								.watch(params.watch)
+								.buildCall(null),
+							V1Pod.class, V1PodList.class, resync, InformerClusterView.this::informerError));
 				}
 			}
 			this.podInformers.forEach((informer) -> informer.addEventHandler(new PodHandler()));

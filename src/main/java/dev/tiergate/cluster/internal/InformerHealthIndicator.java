@@ -6,7 +6,8 @@ import org.springframework.boot.health.contributor.HealthIndicator;
 import dev.tiergate.cluster.ClusterView;
 
 /**
- * Up once every informer has synced its cache from the API server; until then routing knows no endpoints.
+ * Up once every informer has synced its cache from the API server; until then routing
+ * knows no endpoints.
  */
 class InformerHealthIndicator implements HealthIndicator {
 

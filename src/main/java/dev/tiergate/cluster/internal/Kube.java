@@ -11,8 +11,9 @@ import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.util.PatchUtils;
 
 /**
- * Small helpers for calls to the Kubernetes API: errors become {@link ClusterUnavailableException}, a 404 becomes
- * {@code null} where absence is an answer, and patches are JSON merge patches (which every API server, and the test
+ * Small helpers for calls to the Kubernetes API: errors become
+ * {@link ClusterUnavailableException}, a 404 becomes {@code null} where absence is an
+ * answer, and patches are JSON merge patches (which every API server, and the test
  * stand-in, serves).
  */
 final class Kube {

@@ -15,8 +15,8 @@ import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.util.ClientBuilder;
 
 /**
- * The official Kubernetes client, the informers built on it, and the writers of sharing profiles and
- * PriorityClasses.
+ * The official Kubernetes client, the informers built on it, and the writers of sharing
+ * profiles and PriorityClasses.
  */
 @Configuration(proxyBeanMethods = false)
 class KubernetesClientConfiguration {

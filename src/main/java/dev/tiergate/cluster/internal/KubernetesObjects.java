@@ -17,8 +17,8 @@ import io.kubernetes.client.openapi.models.V1PodCondition;
 import io.kubernetes.client.openapi.models.V1ResourceRequirements;
 
 /**
- * Maps official client models to the cluster module's records. Everything here tolerates missing fields: the API
- * server omits what is empty.
+ * Maps official client models to the cluster module's records. Everything here tolerates
+ * missing fields: the API server omits what is empty.
  */
 final class KubernetesObjects {
 

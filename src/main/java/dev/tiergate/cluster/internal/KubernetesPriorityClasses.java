@@ -25,8 +25,9 @@ import io.kubernetes.client.openapi.models.V1Pod;
 import io.kubernetes.client.openapi.models.V1PriorityClass;
 
 /**
- * {@link PriorityClasses} with the official client. Pods are counted from a fresh list of the watched namespaces
- * (all when none are configured), because the informers see only inference pods.
+ * {@link PriorityClasses} with the official client. Pods are counted from a fresh list of
+ * the watched namespaces (all when none are configured), because the informers see only
+ * inference pods.
  */
 class KubernetesPriorityClasses implements PriorityClasses {
 
@@ -79,8 +80,8 @@ class KubernetesPriorityClasses implements PriorityClasses {
 				.map(KubernetesPriorityClasses::name)
 				.toList();
 			if (!others.isEmpty()) {
-				throw new ClusterConflictException("Only one PriorityClass may be the global default; " + others
-						+ " already is", others);
+				throw new ClusterConflictException(
+						"Only one PriorityClass may be the global default; " + others + " already is", others);
 			}
 		}
 		V1PriorityClass result = write(spec, existing).result();
@@ -106,7 +107,8 @@ class KubernetesPriorityClasses implements PriorityClasses {
 		V1PriorityClass result;
 		String action;
 		if (immutableChange) {
-			// value and preemptionPolicy cannot change in place: replace the class. Pods already admitted keep
+			// value and preemptionPolicy cannot change in place: replace the class. Pods
+			// already admitted keep
 			// the priority they were given.
 			Kube.call("delete PriorityClass " + spec.name(),
 					() -> this.scheduling.deletePriorityClass(spec.name()).execute());
@@ -187,8 +189,10 @@ class KubernetesPriorityClasses implements PriorityClasses {
 					.getItems()
 					.stream());
 		}
-		return pods.filter((pod) -> pod.getMetadata() != null && (pod.getStatus() == null
-				|| !Set.of("Succeeded", "Failed").contains(pod.getStatus().getPhase()))).toList();
+		return pods
+			.filter((pod) -> pod.getMetadata() != null
+					&& (pod.getStatus() == null || !Set.of("Succeeded", "Failed").contains(pod.getStatus().getPhase())))
+			.toList();
 	}
 
 	private void validate(Spec spec) {
@@ -241,8 +245,7 @@ class KubernetesPriorityClasses implements PriorityClasses {
 	private static boolean same(V1PriorityClass a, V1PriorityClass b) {
 		return Objects.equals(a.getValue(), b.getValue()) && Objects.equals(policy(a), policy(b))
 				&& Boolean.TRUE.equals(a.getGlobalDefault()) == Boolean.TRUE.equals(b.getGlobalDefault())
-				&& Objects.equals(a.getDescription(), b.getDescription())
-				&& Objects.equals(labelsOf(a), labelsOf(b));
+				&& Objects.equals(a.getDescription(), b.getDescription()) && Objects.equals(labelsOf(a), labelsOf(b));
 	}
 
 	private static Map<String, String> labelsOf(V1PriorityClass pc) {

@@ -32,8 +32,9 @@ import io.kubernetes.client.openapi.models.V1Node;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 
 /**
- * {@link SharingProfiles} in the device plugin's ConfigMap, written with the official client. Every read before a
- * write goes to the API server (not the informer cache), so a plan is made from what the cluster holds now.
+ * {@link SharingProfiles} in the device plugin's ConfigMap, written with the official
+ * client. Every read before a write goes to the API server (not the informer cache), so a
+ * plan is made from what the cluster holds now.
  */
 class KubernetesSharingProfiles implements SharingProfiles {
 
@@ -128,9 +129,10 @@ class KubernetesSharingProfiles implements SharingProfiles {
 		Map<String, String> next = new LinkedHashMap<>(data);
 		String before = next.remove(name);
 		configMap.setData(next);
-		Kube.call("replace ConfigMap " + configMapName(), () -> this.core
-			.replaceNamespacedConfigMap(this.properties.configMap(), this.properties.namespace(), configMap)
-			.execute());
+		Kube.call("replace ConfigMap " + configMapName(),
+				() -> this.core
+					.replaceNamespacedConfigMap(this.properties.configMap(), this.properties.namespace(), configMap)
+					.execute());
 		this.audit.record(KIND_PROFILE, "delete", name, before, "");
 	}
 
@@ -154,8 +156,8 @@ class KubernetesSharingProfiles implements SharingProfiles {
 						Map.of("labels", Map.of(this.properties.nodeLabel(), node.labelAfter())));
 				Kube.mergePatch("label node " + node.node(), V1Node.class, this.client, patch,
 						() -> this.core.patchNode(node.node(), Kube.json(patch)).buildCall(null));
-				this.audit.record(KIND_NODE_LABEL, "update", node.node(),
-						labelText(node.labelBefore()), labelText(node.labelAfter()));
+				this.audit.record(KIND_NODE_LABEL, "update", node.node(), labelText(node.labelBefore()),
+						labelText(node.labelAfter()));
 				labelled.add(node.node());
 			}
 		}
@@ -163,8 +165,8 @@ class KubernetesSharingProfiles implements SharingProfiles {
 		if (preview.restart()) {
 			restartedAt = this.clock.instant().toString();
 			String before = plan.restartedAtBefore();
-			Map<String, Object> patch = Map.of("spec", Map.of("template",
-					Map.of("metadata", Map.of("annotations", Map.of(this.properties.restartAnnotation(), restartedAt)))));
+			Map<String, Object> patch = Map.of("spec", Map.of("template", Map.of("metadata",
+					Map.of("annotations", Map.of(this.properties.restartAnnotation(), restartedAt)))));
 			Kube.mergePatch("restart DaemonSet " + daemonSetName(), V1DaemonSet.class, this.client, patch,
 					() -> this.apps
 						.patchNamespacedDaemonSet(this.properties.daemonSet(), this.properties.namespace(),
@@ -206,9 +208,9 @@ class KubernetesSharingProfiles implements SharingProfiles {
 					live.gpus(), live.sharingStrategy(), live.replicas(), live.sliceCapacity(), profile.strategy(),
 					profile.replicas(), live.gpus() * profile.replicas(), profile.advertisedResource()));
 		}
-		V1DaemonSet daemonSet = Kube.orNull("read DaemonSet " + daemonSetName(), () -> this.apps
-			.readNamespacedDaemonSet(this.properties.daemonSet(), this.properties.namespace())
-			.execute());
+		V1DaemonSet daemonSet = Kube.orNull("read DaemonSet " + daemonSetName(),
+				() -> this.apps.readNamespacedDaemonSet(this.properties.daemonSet(), this.properties.namespace())
+					.execute());
 		List<String> warnings = new ArrayList<>(warnings(profile, affected));
 		if (!target.nodeSelector().isEmpty() && targets.isEmpty()) {
 			warnings.add("the node selector matches no node");
@@ -249,11 +251,12 @@ class KubernetesSharingProfiles implements SharingProfiles {
 		}
 		if (!target.nodeSelector().isEmpty()) {
 			LabelSelector selector = LabelSelector.parse(target.nodeSelector(), "nodeSelector");
-			// Ask the API server with the selector, then evaluate it here too: not every server honours set-based
+			// Ask the API server with the selector, then evaluate it here too: not every
+			// server honours set-based
 			// requirements, and a selector that is ignored must not label every node.
-			List<V1Node> listed = Kube.call("list nodes", () -> this.core.listNode()
-				.labelSelector(target.nodeSelector())
-				.execute()).getItems();
+			List<V1Node> listed = Kube
+				.call("list nodes", () -> this.core.listNode().labelSelector(target.nodeSelector()).execute())
+				.getItems();
 			listed.stream()
 				.filter((n) -> selector.test(n.getMetadata() != null ? n.getMetadata().getLabels() : null))
 				.forEach((n) -> chosen.put(name(n), n));
@@ -265,16 +268,20 @@ class KubernetesSharingProfiles implements SharingProfiles {
 		if (!SharingProfile.MPS.equals(profile.strategy())) {
 			return;
 		}
-		List<String> mig = nodes.stream().filter(KubernetesSharingProfiles::mig).map(KubernetesSharingProfiles::name).toList();
+		List<String> mig = nodes.stream()
+			.filter(KubernetesSharingProfiles::mig)
+			.map(KubernetesSharingProfiles::name)
+			.toList();
 		if (!mig.isEmpty()) {
-			throw new InvalidClusterChangeException("strategy", "MPS cannot share MIG devices; these nodes run MIG: "
-					+ String.join(", ", mig));
+			throw new InvalidClusterChangeException("strategy",
+					"MPS cannot share MIG devices; these nodes run MIG: " + String.join(", ", mig));
 		}
 	}
 
 	/**
-	 * Whether a node runs MIG: GPU Feature Discovery labels its MIG strategy {@code single} or {@code mixed}, or
-	 * labels it MIG-capable without saying its strategy is {@code none}.
+	 * Whether a node runs MIG: GPU Feature Discovery labels its MIG strategy
+	 * {@code single} or {@code mixed}, or labels it MIG-capable without saying its
+	 * strategy is {@code none}.
 	 */
 	static boolean mig(V1Node node) {
 		Map<String, String> labels = labels(node);
@@ -352,9 +359,9 @@ class KubernetesSharingProfiles implements SharingProfiles {
 					}
 				}
 			}
-			result.add(new NodeStatus(live.name(), profileName, desiredStrategy, desiredReplicas, live.sharingStrategy(),
-					live.replicas(), live.gpus(), live.sliceCapacity(), mig(node), !reasons.isEmpty(),
-					List.copyOf(reasons)));
+			result.add(new NodeStatus(live.name(), profileName, desiredStrategy, desiredReplicas,
+					live.sharingStrategy(), live.replicas(), live.gpus(), live.sliceCapacity(), mig(node),
+					!reasons.isEmpty(), List.copyOf(reasons)));
 		}
 		return result;
 	}
@@ -383,18 +390,19 @@ class KubernetesSharingProfiles implements SharingProfiles {
 		if (configMap.getApiVersion() == null) {
 			configMap.apiVersion("v1").kind("ConfigMap");
 		}
-		Kube.call("replace ConfigMap " + configMapName(), () -> this.core
-			.replaceNamespacedConfigMap(this.properties.configMap(), this.properties.namespace(), configMap)
-			.execute());
+		Kube.call("replace ConfigMap " + configMapName(),
+				() -> this.core
+					.replaceNamespacedConfigMap(this.properties.configMap(), this.properties.namespace(), configMap)
+					.execute());
 		this.audit.record(KIND_PROFILE, (before == null) ? "create" : "update", key,
 				Objects.requireNonNullElse(before, ""), yaml);
 		return true;
 	}
 
 	private V1ConfigMap readConfigMap() {
-		return Kube.orNull("read ConfigMap " + configMapName(), () -> this.core
-			.readNamespacedConfigMap(this.properties.configMap(), this.properties.namespace())
-			.execute());
+		return Kube.orNull("read ConfigMap " + configMapName(),
+				() -> this.core.readNamespacedConfigMap(this.properties.configMap(), this.properties.namespace())
+					.execute());
 	}
 
 	private static Map<String, String> configData(V1ConfigMap configMap) {

@@ -11,9 +11,10 @@ import java.util.regex.Pattern;
 import dev.tiergate.cluster.InvalidClusterChangeException;
 
 /**
- * A Kubernetes label selector evaluated here, so that what Tiergate labels does not depend on whether an API server
- * honours set-based selectors: {@code k=v}, {@code k==v}, {@code k!=v}, {@code k}, {@code !k},
- * {@code k in (a,b)}, {@code k notin (a,b)}, joined by commas.
+ * A Kubernetes label selector evaluated here, so that what Tiergate labels does not
+ * depend on whether an API server honours set-based selectors: {@code k=v}, {@code k==v},
+ * {@code k!=v}, {@code k}, {@code !k}, {@code k in (a,b)}, {@code k notin (a,b)}, joined
+ * by commas.
  */
 final class LabelSelector implements Predicate<Map<String, String>> {
 
@@ -40,9 +41,8 @@ final class LabelSelector implements Predicate<Map<String, String>> {
 			Matcher equality = EQUALITY.matcher(requirement);
 			if (set.matches()) {
 				String key = set.group(1);
-				Set<String> values = Set.copyOf(List.of(set.group(3).split("\\s*,\\s*")).stream()
-					.map(String::strip)
-					.toList());
+				Set<String> values = Set
+					.copyOf(List.of(set.group(3).split("\\s*,\\s*")).stream().map(String::strip).toList());
 				boolean in = set.group(2).equals("in");
 				requirements.add((labels) -> in == (labels.containsKey(key) && values.contains(labels.get(key))));
 			}

@@ -1,4 +1,5 @@
 /**
- * Informer wiring and the mapping from Kubernetes objects to the cluster module's records.
+ * Informer wiring and the mapping from Kubernetes objects to the cluster module's
+ * records.
  */
 package dev.tiergate.cluster.internal;

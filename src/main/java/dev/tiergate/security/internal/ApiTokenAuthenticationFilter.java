@@ -17,8 +17,9 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
 /**
- * Authenticates {@code /api/**} callers that present a CI token as {@code Authorization: Bearer tgo-...}. Callers
- * without a bearer token pass through to HTTP Basic.
+ * Authenticates {@code /api/**} callers that present a CI token as
+ * {@code Authorization: Bearer tgo-...}. Callers without a bearer token pass through to
+ * HTTP Basic.
  */
 class ApiTokenAuthenticationFilter extends OncePerRequestFilter {
 
@@ -47,8 +48,8 @@ class ApiTokenAuthenticationFilter extends OncePerRequestFilter {
 				ErrorBodies.problem(response, 401, "Unauthorized", "The bearer token is not valid.");
 				return;
 			}
-			var authentication = UsernamePasswordAuthenticationToken.authenticated("token:" + grant.get().name(),
-					null, List.of(new SimpleGrantedAuthority(grant.get().role().authority())));
+			var authentication = UsernamePasswordAuthenticationToken.authenticated("token:" + grant.get().name(), null,
+					List.of(new SimpleGrantedAuthority(grant.get().role().authority())));
 			SecurityContextHolder.getContext().setAuthentication(authentication);
 		}
 		chain.doFilter(request, response);

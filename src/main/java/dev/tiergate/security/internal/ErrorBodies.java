@@ -8,8 +8,8 @@ import jakarta.servlet.http.HttpServletResponse;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Error bodies written by the security filters before any controller runs: OpenAI-shaped for {@code /v1/**},
- * RFC 9457 problem details for everything else.
+ * Error bodies written by the security filters before any controller runs: OpenAI-shaped
+ * for {@code /v1/**}, RFC 9457 problem details for everything else.
  */
 final class ErrorBodies {
 

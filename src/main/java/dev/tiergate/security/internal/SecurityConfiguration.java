@@ -33,9 +33,11 @@ import dev.tiergate.security.SecurityProperties;
 /**
  * Who may reach what.
  * <ul>
- * <li>Actuator (management port): health, info and prometheus only, unauthenticated, as probes and scrapers expect.
+ * <li>Actuator (management port): health, info and prometheus only, unauthenticated, as
+ * probes and scrapers expect.
  * <li>{@code /v1/**}: tenant API keys only.
- * <li>{@code /api/**}: operators by HTTP Basic, or CI tokens by bearer; stateless, so no CSRF surface.
+ * <li>{@code /api/**}: operators by HTTP Basic, or CI tokens by bearer; stateless, so no
+ * CSRF surface.
  * <li>Everything else: the dashboard, behind a form login with CSRF protection.
  * </ul>
  */
@@ -71,12 +73,11 @@ class SecurityConfiguration {
 	SecurityFilterChain operatorApiSecurity(HttpSecurity http, OperatorStore operators) throws Exception {
 		return http.securityMatcher("/api/**")
 			.addFilterBefore(new ApiTokenAuthenticationFilter(operators), BasicAuthenticationFilter.class)
-			.httpBasic((basic) -> basic.realmName("tiergate")
-				.authenticationEntryPoint((request, response, ex) -> {
-					response.setHeader("WWW-Authenticate", "Basic realm=\"tiergate\"");
-					ErrorBodies.problem(response, 401, "Unauthorized",
-							"Authenticate with HTTP Basic (operator) or a bearer token (CI).");
-				}))
+			.httpBasic((basic) -> basic.realmName("tiergate").authenticationEntryPoint((request, response, ex) -> {
+				response.setHeader("WWW-Authenticate", "Basic realm=\"tiergate\"");
+				ErrorBodies.problem(response, 401, "Unauthorized",
+						"Authenticate with HTTP Basic (operator) or a bearer token (CI).");
+			}))
 			.authorizeHttpRequests((requests) -> requests.requestMatchers(HttpMethod.GET, "/api/**")
 				.hasRole(Role.VIEWER.name())
 				.anyRequest()
@@ -101,11 +102,12 @@ class SecurityConfiguration {
 				.hasRole(Role.VIEWER.name())
 				.requestMatchers(HttpMethod.HEAD, "/**")
 				.hasRole(Role.VIEWER.name())
-				// Dashboard changes need at least an operator; pages that change the cluster also check ADMIN.
+				// Dashboard changes need at least an operator; pages that change the
+				// cluster also check ADMIN.
 				.anyRequest()
 				.hasRole(Role.OPERATOR.name()))
-			.exceptionHandling((exceptions) -> exceptions.accessDeniedHandler((request, response, ex) -> ErrorBodies
-				.problem(response, 403, "Forbidden",
+			.exceptionHandling((exceptions) -> exceptions
+				.accessDeniedHandler((request, response, ex) -> ErrorBodies.problem(response, 403, "Forbidden",
 						(ex instanceof CsrfException) ? "The form's CSRF token is missing or stale; reload the page."
 								: "Your role does not allow this operation.")))
 			.formLogin((form) -> form.loginPage("/login").permitAll())

@@ -21,8 +21,9 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 
 /**
- * Authenticates {@code /v1/**} callers by tenant API key ({@code Authorization: Bearer tg-...}). The principal of the
- * resulting authentication is the {@link Tenant}.
+ * Authenticates {@code /v1/**} callers by tenant API key
+ * ({@code Authorization: Bearer tg-...}). The principal of the resulting authentication
+ * is the {@link Tenant}.
  */
 class TenantKeyAuthenticationFilter extends OncePerRequestFilter {
 
@@ -59,7 +60,8 @@ class TenantKeyAuthenticationFilter extends OncePerRequestFilter {
 		}
 		if (tenant.isEmpty()) {
 			response.setHeader("WWW-Authenticate", "Bearer error=\"invalid_token\"");
-			ErrorBodies.openAi(response, 401, "invalid_request_error", "invalid_api_key", "Incorrect API key provided.");
+			ErrorBodies.openAi(response, 401, "invalid_request_error", "invalid_api_key",
+					"Incorrect API key provided.");
 			return;
 		}
 		var authentication = UsernamePasswordAuthenticationToken.authenticated(tenant.get(), null,

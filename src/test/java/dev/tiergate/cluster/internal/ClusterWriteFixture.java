@@ -26,8 +26,8 @@ import io.kubernetes.client.openapi.models.V1PodSpec;
 import io.kubernetes.client.openapi.models.V1PodTemplateSpec;
 
 /**
- * A Kubernetes API stand-in of its own (so writes do not touch the shared fleet), an official client on it, and an
- * audit log in a stream of its own on the local Redis.
+ * A Kubernetes API stand-in of its own (so writes do not touch the shared fleet), an
+ * official client on it, and an audit log in a stream of its own on the local Redis.
  */
 final class ClusterWriteFixture implements AutoCloseable {
 
@@ -54,13 +54,14 @@ final class ClusterWriteFixture implements AutoCloseable {
 
 	void createDevicePluginDaemonSet(String namespace, String name) throws ApiException {
 		Map<String, String> labels = Map.of("app", name);
-		new AppsV1Api(this.client).createNamespacedDaemonSet(namespace, new V1DaemonSet().apiVersion("apps/v1")
-			.kind("DaemonSet")
-			.metadata(new V1ObjectMeta().name(name).namespace(namespace))
-			.spec(new V1DaemonSetSpec().selector(new V1LabelSelector().matchLabels(labels))
-				.template(new V1PodTemplateSpec().metadata(new V1ObjectMeta().labels(labels))
-					.spec(new V1PodSpec().containers(List.of(new V1Container().name("nvidia-device-plugin")
-						.image("nvcr.io/nvidia/k8s-device-plugin:v0.17.0")))))))
+		new AppsV1Api(this.client).createNamespacedDaemonSet(namespace,
+				new V1DaemonSet().apiVersion("apps/v1")
+					.kind("DaemonSet")
+					.metadata(new V1ObjectMeta().name(name).namespace(namespace))
+					.spec(new V1DaemonSetSpec().selector(new V1LabelSelector().matchLabels(labels))
+						.template(new V1PodTemplateSpec().metadata(new V1ObjectMeta().labels(labels))
+							.spec(new V1PodSpec().containers(List.of(new V1Container().name("nvidia-device-plugin")
+								.image("nvcr.io/nvidia/k8s-device-plugin:v0.17.0")))))))
 			.execute();
 	}
 

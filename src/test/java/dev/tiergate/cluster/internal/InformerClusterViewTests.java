@@ -25,8 +25,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Tests for {@link InformerClusterView} and the endpoint registry it feeds, against the Kubernetes API stand-in
- * through the official client: the registry follows pods within a second.
+ * Tests for {@link InformerClusterView} and the endpoint registry it feeds, against the
+ * Kubernetes API stand-in through the official client: the registry follows pods within a
+ * second.
  */
 class InformerClusterViewTests {
 
@@ -45,11 +46,15 @@ class InformerClusterViewTests {
 	@BeforeEach
 	void createNamespaces() throws Exception {
 		for (String ns : List.of("ml", "other")) {
-			this.core.createNamespace(new V1Namespace().apiVersion("v1").kind("Namespace").metadata(new V1ObjectMeta().name(ns)))
+			this.core
+				.createNamespace(
+						new V1Namespace().apiVersion("v1").kind("Namespace").metadata(new V1ObjectMeta().name(ns)))
 				.execute();
 		}
 		this.core.createNode(FleetObjects.gpuNode("gpu-1", "NVIDIA-A100-SXM4-80GB", 4, 4, "mps", 81920)).execute();
-		this.core.createNamespacedPod("ml", FleetObjects.inferencePod("ml", "llama-0", "llama", "gpu-1", "10.0.0.1", 8000, 8, 1))
+		this.core
+			.createNamespacedPod("ml",
+					FleetObjects.inferencePod("ml", "llama-0", "llama", "gpu-1", "10.0.0.1", 8000, 8, 1))
 			.execute();
 	}
 
@@ -91,7 +96,9 @@ class InformerClusterViewTests {
 	void startsAgainAfterStopAsAPausedTestContextDoes() throws Exception {
 		startView(List.of());
 		this.view.stop();
-		this.core.createNamespacedPod("ml", FleetObjects.inferencePod("ml", "llama-2", "llama", "gpu-1", "10.0.0.3", 8000, 8, 1))
+		this.core
+			.createNamespacedPod("ml",
+					FleetObjects.inferencePod("ml", "llama-2", "llama", "gpu-1", "10.0.0.3", 8000, 8, 1))
 			.execute();
 
 		this.view.start();
@@ -104,15 +111,18 @@ class InformerClusterViewTests {
 	@Test
 	void followsAPodThatIsAddedMadeUnreadyAndDeleted() throws Exception {
 		startView(List.of());
-		this.core.createNamespacedPod("ml", FleetObjects.inferencePod("ml", "llama-1", "llama", "gpu-1", "10.0.0.2", 8000, 4, 1))
+		this.core
+			.createNamespacedPod("ml",
+					FleetObjects.inferencePod("ml", "llama-1", "llama", "gpu-1", "10.0.0.2", 8000, 4, 1))
 			.execute();
 		await().atMost(WITHIN).until(() -> endpoint("ml/llama-1") != null && endpoint("ml/llama-1").accepting());
 		assertThat(endpoint("ml/llama-1").slots()).isEqualTo(4);
 
 		PatchUtils.patch(io.kubernetes.client.openapi.models.V1Pod.class,
-				() -> this.core.patchNamespacedPodStatus("llama-1", "ml",
-						new V1Patch("[{\"op\":\"replace\",\"path\":\"/status/conditions\",\"value\":"
-								+ this.client.getJSON().serialize(FleetObjects.podConditions(false)) + "}]"))
+				() -> this.core
+					.patchNamespacedPodStatus("llama-1", "ml",
+							new V1Patch("[{\"op\":\"replace\",\"path\":\"/status/conditions\",\"value\":"
+									+ this.client.getJSON().serialize(FleetObjects.podConditions(false)) + "}]"))
 					.buildCall(null),
 				V1Patch.PATCH_FORMAT_JSON_PATCH, this.client);
 		await().atMost(WITHIN).until(() -> !endpoint("ml/llama-1").accepting());
@@ -130,7 +140,8 @@ class InformerClusterViewTests {
 		this.core.createNamespacedPod("ml", pod).execute();
 		startView(List.of());
 		await().atMost(WITHIN).until(() -> endpoint("ml/llama-9") != null && endpoint("ml/llama-9").accepting());
-		// With a finalizer, deleting only marks the pod (deletionTimestamp), as when a higher-priority pod evicts it.
+		// With a finalizer, deleting only marks the pod (deletionTimestamp), as when a
+		// higher-priority pod evicts it.
 		this.core.deleteNamespacedPod("llama-9", "ml").execute();
 		await().atMost(WITHIN).until(() -> endpoint("ml/llama-9") != null && !endpoint("ml/llama-9").accepting());
 		assertThat(this.registry.pool("llama")).noneMatch(Endpoint::accepting);
@@ -147,7 +158,8 @@ class InformerClusterViewTests {
 				new dev.tiergate.dispatch.DispatchProperties(2, 10_000, Duration.ofSeconds(1)),
 				java.time.Clock.systemUTC(), new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
 		await().atMost(WITHIN).until(() -> endpoint("ml/llama-9") != null && endpoint("ml/llama-9").accepting());
-		// A request in flight on llama-9 while it is being deleted, as when a higher-priority pod evicts it.
+		// A request in flight on llama-9 while it is being deleted, as when a
+		// higher-priority pod evicts it.
 		dev.tiergate.dispatch.Admission running = admitOn(dispatcher, "ml/llama-9");
 		this.core.deleteNamespacedPod("llama-9", "ml").execute();
 		await().atMost(WITHIN).until(() -> !endpoint("ml/llama-9").accepting());
@@ -186,14 +198,16 @@ class InformerClusterViewTests {
 	void aRelabelledPodMovesToItsNewPoolAndAnUnlabelledOneLeaves() throws Exception {
 		startView(List.of());
 		PatchUtils.patch(io.kubernetes.client.openapi.models.V1Pod.class,
-				() -> this.core.patchNamespacedPod("llama-0", "ml",
-						new V1Patch("{\"metadata\":{\"labels\":{\"tiergate.dev/model\":\"qwen\"}}}"))
+				() -> this.core
+					.patchNamespacedPod("llama-0", "ml",
+							new V1Patch("{\"metadata\":{\"labels\":{\"tiergate.dev/model\":\"qwen\"}}}"))
 					.buildCall(null),
 				V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH, this.client);
 		await().atMost(WITHIN).until(() -> this.registry.models().equals(new java.util.TreeSet<>(List.of("qwen"))));
 		PatchUtils.patch(io.kubernetes.client.openapi.models.V1Pod.class,
-				() -> this.core.patchNamespacedPod("llama-0", "ml",
-						new V1Patch("{\"metadata\":{\"labels\":{\"tiergate.dev/model\":null}}}"))
+				() -> this.core
+					.patchNamespacedPod("llama-0", "ml",
+							new V1Patch("{\"metadata\":{\"labels\":{\"tiergate.dev/model\":null}}}"))
 					.buildCall(null),
 				V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH, this.client);
 		await().atMost(WITHIN).until(() -> this.registry.models().isEmpty());
@@ -201,11 +215,15 @@ class InformerClusterViewTests {
 
 	@Test
 	void watchesOnlyTheConfiguredNamespaces() throws Exception {
-		this.core.createNamespacedPod("other", FleetObjects.inferencePod("other", "llama-x", "llama", "gpu-1", "10.0.0.9", 8000, 8, 1))
+		this.core
+			.createNamespacedPod("other",
+					FleetObjects.inferencePod("other", "llama-x", "llama", "gpu-1", "10.0.0.9", 8000, 8, 1))
 			.execute();
 		startView(List.of("ml"));
 		assertThat(this.view.inferencePods()).extracting(InferencePod::key).containsExactly("ml/llama-0");
-		this.core.createNamespacedPod("ml", FleetObjects.inferencePod("ml", "llama-2", "llama", "gpu-1", "10.0.0.3", 8000, 8, 1))
+		this.core
+			.createNamespacedPod("ml",
+					FleetObjects.inferencePod("ml", "llama-2", "llama", "gpu-1", "10.0.0.3", 8000, 8, 1))
 			.execute();
 		await().atMost(WITHIN).until(() -> endpoint("ml/llama-2") != null);
 		assertThat(endpoint("other/llama-x")).isNull();

@@ -33,9 +33,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The same registry as {@link InformerClusterViewTests}, against a real Kubernetes (k3s) where Docker exists: real
- * kubelet readiness, real deletion with a grace period, relabelling. Skipped without Docker; the behaviour is also
- * covered against the API stand-in.
+ * The same registry as {@link InformerClusterViewTests}, against a real Kubernetes (k3s)
+ * where Docker exists: real kubelet readiness, real deletion with a grace period,
+ * relabelling. Skipped without Docker; the behaviour is also covered against the API
+ * stand-in.
  */
 @Testcontainers(disabledWithoutDocker = true)
 class K3sEndpointRegistryTests {
@@ -91,21 +92,26 @@ class K3sEndpointRegistryTests {
 	@Test
 	void followsARealPodFromReadyThroughRelabellingToDeletion() throws Exception {
 		this.core.createNamespacedPod("ml", pod("llama-0", "llama")).execute();
-		// Scheduling and pulling the image take a while; readiness then reaches the registry within a second.
-		await().atMost(Duration.ofMinutes(3)).until(() -> endpoint("ml/llama-0") != null && endpoint("ml/llama-0").accepting());
+		// Scheduling and pulling the image take a while; readiness then reaches the
+		// registry within a second.
+		await().atMost(Duration.ofMinutes(3))
+			.until(() -> endpoint("ml/llama-0") != null && endpoint("ml/llama-0").accepting());
 		Endpoint endpoint = endpoint("ml/llama-0");
 		assertThat(endpoint.slots()).isEqualTo(4);
 		assertThat(endpoint.baseUri().getPort()).isEqualTo(8080);
 		assertThat(endpoint.node()).isNotEmpty();
 
 		PatchUtils.patch(V1Pod.class,
-				() -> this.core.patchNamespacedPod("llama-0", "ml",
-						new V1Patch("{\"metadata\":{\"labels\":{\"tiergate.dev/model\":\"qwen\"}}}"))
+				() -> this.core
+					.patchNamespacedPod("llama-0", "ml",
+							new V1Patch("{\"metadata\":{\"labels\":{\"tiergate.dev/model\":\"qwen\"}}}"))
 					.buildCall(null),
 				V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH, this.client);
-		await().atMost(WITHIN).until(() -> this.registry.pool("qwen").size() == 1 && this.registry.pool("llama").isEmpty());
+		await().atMost(WITHIN)
+			.until(() -> this.registry.pool("qwen").size() == 1 && this.registry.pool("llama").isEmpty());
 
-		// A real deletion with a grace period: the pod keeps running, with a deletion timestamp, and takes no new
+		// A real deletion with a grace period: the pod keeps running, with a deletion
+		// timestamp, and takes no new
 		// request from the moment the deletion is seen.
 		this.core.deleteNamespacedPod("llama-0", "ml").execute();
 		await().atMost(WITHIN).until(() -> endpoint("ml/llama-0") == null || !endpoint("ml/llama-0").accepting());

@@ -64,8 +64,8 @@ class KubernetesObjectsTests {
 			.status(new V1PodStatus().podIP("10.0.0.7")
 				.addConditionsItem(new V1PodCondition().type("Ready").status("True")));
 		InferencePod mapped = KubernetesObjects.pod(pod, "tiergate.dev/model", 8000);
-		assertThat(mapped).isEqualTo(new InferencePod("ml", "llama-0", "u1", "llama", "gpu-1", "10.0.0.7", 8080, 12,
-				2, "realtime-inference", true, false));
+		assertThat(mapped).isEqualTo(new InferencePod("ml", "llama-0", "u1", "llama", "gpu-1", "10.0.0.7", 8080, 12, 2,
+				"realtime-inference", true, false));
 		assertThat(mapped.routable()).isTrue();
 	}
 

@@ -23,7 +23,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
- * Tests for {@link KubernetesPriorityClasses} against the Kubernetes API stand-in, through the official client.
+ * Tests for {@link KubernetesPriorityClasses} against the Kubernetes API stand-in,
+ * through the official client.
  */
 class KubernetesPriorityClassesTests {
 
@@ -46,11 +47,11 @@ class KubernetesPriorityClassesTests {
 		this.scheduling.createPriorityClass(foreign("team-high", 5000, Map.of("app.kubernetes.io/managed-by", "helm")))
 			.execute();
 		new CoreV1Api(this.fixture.client)
-			.createNamespace(new V1Namespace().apiVersion("v1").kind("Namespace").metadata(new V1ObjectMeta().name("ml")))
+			.createNamespace(
+					new V1Namespace().apiVersion("v1").kind("Namespace").metadata(new V1ObjectMeta().name("ml")))
 			.execute();
-		this.classes = new KubernetesPriorityClasses(this.fixture.client,
-				new ClusterProperties("", List.of(), "tiergate.dev/model", java.time.Duration.ofMinutes(5),
-						java.time.Duration.ofSeconds(5), 8000),
+		this.classes = new KubernetesPriorityClasses(this.fixture.client, new ClusterProperties("", List.of(),
+				"tiergate.dev/model", java.time.Duration.ofMinutes(5), java.time.Duration.ofSeconds(5), 8000),
 				this.fixture.audit);
 	}
 
@@ -93,8 +94,8 @@ class KubernetesPriorityClassesTests {
 	@Test
 	void syncReplacesAClassWhoseValueChangedBecauseValuesAreImmutable() throws Exception {
 		this.classes.sync(TIERS);
-		List<PriorityClasses.SyncChange> changes = this.classes.sync(List.of(
-				new PriorityClasses.Spec("batch-inference", 50, "Never", null, null, "P2")));
+		List<PriorityClasses.SyncChange> changes = this.classes
+			.sync(List.of(new PriorityClasses.Spec("batch-inference", 50, "Never", null, null, "P2")));
 		assertThat(changes).containsExactly(new PriorityClasses.SyncChange("batch-inference", "replaced"));
 		assertThat(this.scheduling.readPriorityClass("batch-inference").execute().getValue()).isEqualTo(50);
 	}
@@ -109,16 +110,15 @@ class KubernetesPriorityClassesTests {
 			.put(new PriorityClasses.Spec("system-cluster-critical", 1000, "Never", null, null, null)));
 		assertThatExceptionOfType(ClusterConflictException.class)
 			.isThrownBy(() -> this.classes.delete("system-cluster-critical"));
-		assertThatExceptionOfType(ClusterConflictException.class).isThrownBy(() -> this.classes.sync(
-				List.of(new PriorityClasses.Spec("team-high", 100, "Never", null, null, "P2"))));
+		assertThatExceptionOfType(ClusterConflictException.class).isThrownBy(() -> this.classes
+			.sync(List.of(new PriorityClasses.Spec("team-high", 100, "Never", null, null, "P2"))));
 		assertThat(this.fixture.auditEntries()).isEmpty();
 	}
 
 	@Test
 	void valuesAboveOneBillionAreRefused() {
-		assertThatExceptionOfType(InvalidClusterChangeException.class)
-			.isThrownBy(() -> this.classes
-				.put(new PriorityClasses.Spec("too-high", 1_000_000_001L, "Never", null, null, null)))
+		assertThatExceptionOfType(InvalidClusterChangeException.class).isThrownBy(
+				() -> this.classes.put(new PriorityClasses.Spec("too-high", 1_000_000_001L, "Never", null, null, null)))
 			.satisfies((ex) -> assertThat(ex.field()).isEqualTo("value"));
 		assertThatExceptionOfType(InvalidClusterChangeException.class)
 			.isThrownBy(() -> this.classes.put(new PriorityClasses.Spec("p", 1, "Sometimes", null, null, null)))
@@ -131,8 +131,8 @@ class KubernetesPriorityClassesTests {
 		assertThat(this.classes.list()).noneMatch(PriorityClasses.Info::globalDefault);
 		this.classes.put(new PriorityClasses.Spec("batch-inference", 100, "Never", true, null, "P2"));
 		assertThatExceptionOfType(ClusterConflictException.class)
-			.isThrownBy(() -> this.classes
-				.put(new PriorityClasses.Spec("realtime-inference", 1_000_000, "PreemptLowerPriority", true, null, "P0")))
+			.isThrownBy(() -> this.classes.put(new PriorityClasses.Spec("realtime-inference", 1_000_000,
+					"PreemptLowerPriority", true, null, "P0")))
 			.satisfies((ex) -> assertThat(ex.conflicts()).containsExactly("batch-inference"));
 		this.classes.sync(TIERS);
 		assertThat(this.classes.list()).filteredOn(PriorityClasses.Info::globalDefault)
@@ -144,10 +144,12 @@ class KubernetesPriorityClassesTests {
 	void deletingAClassThatRunningPodsUseIsRefusedListingThem() throws Exception {
 		this.classes.sync(TIERS);
 		CoreV1Api core = new CoreV1Api(this.fixture.client);
-		core.createNamespacedPod("ml", FleetObjects.inferencePod("ml", "batch-0", "llama", "n1", "10.0.0.1", 8000, 8,
-				1, "batch-inference")).execute();
-		core.createNamespacedPod("ml", FleetObjects.inferencePod("ml", "batch-1", "llama", "n1", "10.0.0.2", 8000, 8,
-				1, "batch-inference")).execute();
+		core.createNamespacedPod("ml",
+				FleetObjects.inferencePod("ml", "batch-0", "llama", "n1", "10.0.0.1", 8000, 8, 1, "batch-inference"))
+			.execute();
+		core.createNamespacedPod("ml",
+				FleetObjects.inferencePod("ml", "batch-1", "llama", "n1", "10.0.0.2", 8000, 8, 1, "batch-inference"))
+			.execute();
 
 		assertThatExceptionOfType(ClusterConflictException.class)
 			.isThrownBy(() -> this.classes.delete("batch-inference"))
@@ -158,8 +160,8 @@ class KubernetesPriorityClassesTests {
 			.isEqualTo(2);
 
 		this.classes.delete("near-realtime-inference");
-		assertThat(this.fixture.auditEntries().get(0)).extracting(AuditEntry::kind, AuditEntry::action,
-				AuditEntry::target)
+		assertThat(this.fixture.auditEntries().get(0))
+			.extracting(AuditEntry::kind, AuditEntry::action, AuditEntry::target)
 			.containsExactly("priority-class", "delete", "near-realtime-inference");
 	}
 

@@ -26,7 +26,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
- * Tests for {@link KubernetesSharingProfiles} against the Kubernetes API stand-in, through the official client.
+ * Tests for {@link KubernetesSharingProfiles} against the Kubernetes API stand-in,
+ * through the official client.
  */
 class KubernetesSharingProfilesTests {
 
@@ -129,7 +130,8 @@ class KubernetesSharingProfilesTests {
 
 	@Test
 	void applyingTwiceChangesNothingTheSecondTime() throws Exception {
-		SharingProfiles.Target target = new SharingProfiles.Target(List.of(), "nvidia.com/gpu.product=NVIDIA-A100-SXM4-80GB");
+		SharingProfiles.Target target = new SharingProfiles.Target(List.of(),
+				"nvidia.com/gpu.product=NVIDIA-A100-SXM4-80GB");
 		SharingProfiles.Applied first = this.profiles.apply(mps("mps-2", 2), target);
 		assertThat(first.labelledNodes()).containsExactly("a100-1", "a100-2");
 		String resourceVersion = this.core.readNamespacedConfigMap("device-plugin-config", "gpu-operator")
