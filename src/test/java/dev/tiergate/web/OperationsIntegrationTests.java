@@ -55,6 +55,12 @@ class OperationsIntegrationTests extends FleetIntegrationTestSupport {
 	}
 
 	@Test
+	void healthSaysWhichPartsAreUpAndWhichQuotaModeIsActive() throws Exception {
+		String health = management("/actuator/health").body();
+		assertThat(health).contains("\"kubernetesInformers\"").contains("\"quota\"").contains("\"mode\":\"redis\"");
+	}
+
+	@Test
 	void prometheusShowsTiergateMetricsAfterTraffic() throws Exception {
 		await().atMost(Duration.ofSeconds(10))
 			.until(() -> post("/v1/chat/completions", EmbeddedDefaults.ACME_KEY, chat(SimulatedGpuFleet.LLAMA, 2))
