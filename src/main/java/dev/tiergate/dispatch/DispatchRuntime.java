@@ -245,10 +245,12 @@ public class DispatchRuntime implements EndpointRegistry.EndpointListener {
 				.tag("state", "busy")
 				.register(meters);
 			Gauge.builder("tiergate.slots", this, (p) -> p.locked(p.scheduler::free))
+				.description("Slots by state")
 				.tag("pool", model)
 				.tag("state", "idle")
 				.register(meters);
 			Gauge.builder("tiergate.slots", this, (p) -> p.locked(p.scheduler::borrowed))
+				.description("Slots by state")
 				.tag("pool", model)
 				.tag("state", "borrowed")
 				.register(meters);

@@ -8,6 +8,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /**
@@ -56,7 +57,9 @@ final class QuotaBackendCircuit {
 		this.errors = Counter.builder("tiergate.quota.backend.errors")
 			.description("Failed or refused calls to the quota store (Redis)")
 			.register(meters);
-		meters.gauge("tiergate.quota.backend.circuit.open", this, (c) -> (c.state() == State.CLOSED) ? 0 : 1);
+		Gauge.builder("tiergate.quota.backend.circuit.open", this, (c) -> (c.state() == State.CLOSED) ? 0 : 1)
+			.description("1 while Redis is treated as unavailable and the outage policy applies")
+			.register(meters);
 	}
 
 	/**

@@ -77,6 +77,12 @@ class OperationsIntegrationTests extends FleetIntegrationTestSupport {
 			.contains("tiergate_slots{")
 			.contains("tiergate_dispatch_queue_wait_seconds_bucket{")
 			.contains("le=\"0.005\"");
+		// Every Tiergate series is documented (promtool's lint asks for help text).
+		metrics.lines()
+			.filter((line) -> line.startsWith("# HELP tiergate_"))
+			.forEach((line) -> assertThat(line.split(" ", 4)).as(line)
+				.hasSize(4)
+				.satisfies((parts) -> assertThat(parts[3]).isNotBlank()));
 	}
 
 	@Test
