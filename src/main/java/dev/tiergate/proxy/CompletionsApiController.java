@@ -265,8 +265,8 @@ class CompletionsApiController {
 						firstByteAt);
 			}
 			else {
-				attempt = answerStream(in, answer.statusCode(), contentType, running, response, endpoint, mayRetry,
-						firstByteAt);
+				attempt = answerStream(in, answer.statusCode(), contentType, running, tier, response, endpoint,
+						mayRetry, firstByteAt);
 			}
 		}
 		switch (attempt) {
@@ -322,7 +322,7 @@ class CompletionsApiController {
 		return Attempt.DONE;
 	}
 
-	private Attempt answerStream(InputStream in, int status, String contentType, Admission.Running running,
+	private Attempt answerStream(InputStream in, int status, String contentType, Admission.Running running, Tier tier,
 			HttpServletResponse response, Endpoint endpoint, boolean mayRetry, long[] firstByteAt) throws IOException {
 		byte[] buffer = new byte[8192];
 		int n;
@@ -352,9 +352,15 @@ class CompletionsApiController {
 		response.setHeader("Cache-Control", "no-cache");
 		response.setHeader("X-Accel-Buffering", "no");
 		OutputStream out = response.getOutputStream();
+		ServiceTierStamp stamp = (status < 300) ? new ServiceTierStamp(tier) : null;
 		while (n >= 0) {
 			try {
-				out.write(buffer, 0, n);
+				if (stamp != null) {
+					stamp.write(buffer, n, out);
+				}
+				else {
+					out.write(buffer, 0, n);
+				}
 				out.flush();
 			}
 			catch (IOException ex) {
@@ -376,6 +382,15 @@ class CompletionsApiController {
 				return Attempt.FAILED_MID_STREAM;
 			}
 		}
+		if (stamp != null) {
+			try {
+				stamp.finish(out);
+				out.flush();
+			}
+			catch (IOException ex) {
+				return Attempt.CLIENT_GONE;
+			}
+		}
 		return Attempt.DONE;
 	}
 
@@ -387,11 +402,7 @@ class CompletionsApiController {
 		try {
 			JsonNode node = this.json.readTree(answer);
 			if (node instanceof ObjectNode object) {
-				object.put("service_tier", switch (tier) {
-					case P0 -> "priority";
-					case P1 -> "default";
-					case P2 -> "flex";
-				});
+				object.put("service_tier", ServiceTierStamp.serviceTier(tier));
 				return this.json.writeValueAsBytes(object);
 			}
 		}

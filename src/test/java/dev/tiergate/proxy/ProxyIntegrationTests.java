@@ -102,7 +102,11 @@ class ProxyIntegrationTests extends FleetIntegrationTestSupport {
 		assertThat(usage.at("/usage/completion_tokens").asInt()).isEqualTo(6);
 		assertThat(events.subList(0, events.size() - 2)).hasSize(6)
 			.allSatisfy((e) -> assertThat(json.readTree(e.substring(6)).get("object").asString())
-				.isEqualTo("chat.completion.chunk"));
+				.isEqualTo("chat.completion.chunk"))
+			.allSatisfy((e) -> assertThat(json.readTree(e.substring(6)).get("service_tier").asString())
+				.as("acme's default tier P1")
+				.isEqualTo("default"));
+		assertThat(usage.get("service_tier").asString()).isEqualTo("default");
 	}
 
 	@Test
