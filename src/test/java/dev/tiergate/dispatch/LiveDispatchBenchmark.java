@@ -66,25 +66,8 @@ public final class LiveDispatchBenchmark {
 			// compared with.
 			List<Long> baseline = Collections.synchronizedList(new ArrayList<>());
 			try (ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
-				long interval = TimeUnit.SECONDS.toNanos(1) / p0PerSecond;
-				long nextAt = System.nanoTime();
-				long stop = nextAt + TimeUnit.SECONDS.toNanos(5);
-				while (nextAt < stop) {
-					long sleep = nextAt - System.nanoTime();
-					if (sleep > 0) {
-						TimeUnit.NANOSECONDS.sleep(sleep);
-					}
-					nextAt += interval;
-					clients.submit(() -> {
-						long start = System.nanoTime();
-						HttpResponse<String> response = http.send(request(uri, "P0", 16, false),
-								HttpResponse.BodyHandlers.ofString());
-						if (response.statusCode() == 200) {
-							baseline.add(System.nanoTime() - start);
-						}
-						return null;
-					});
-				}
+				sendP0(clients, http, uri, p0PerSecond, System.nanoTime() + TimeUnit.SECONDS.toNanos(5), baseline,
+						Collections.synchronizedList(new ArrayList<>()), new AtomicLong());
 			}
 			long floodStartMillis = System.currentTimeMillis();
 			long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
@@ -105,30 +88,7 @@ public final class LiveDispatchBenchmark {
 					});
 				}
 				Thread.sleep(3_000);
-				long interval = TimeUnit.SECONDS.toNanos(1) / p0PerSecond;
-				long nextAt = System.nanoTime();
-				long stopP0 = end - TimeUnit.SECONDS.toNanos(2);
-				while (nextAt < stopP0) {
-					long sleep = nextAt - System.nanoTime();
-					if (sleep > 0) {
-						TimeUnit.NANOSECONDS.sleep(sleep);
-					}
-					nextAt += interval;
-					clients.submit(() -> {
-						long start = System.nanoTime();
-						HttpResponse<String> response = http.send(request(uri, "P0", 16, false),
-								HttpResponse.BodyHandlers.ofString());
-						if (response.statusCode() == 200) {
-							p0Total.add(System.nanoTime() - start);
-							p0Queue
-								.add(Long.parseLong(response.headers().firstValue("x-tiergate-queue-ms").orElse("0")));
-						}
-						else {
-							p0Failed.incrementAndGet();
-						}
-						return null;
-					});
-				}
+				sendP0(clients, http, uri, p0PerSecond, end - TimeUnit.SECONDS.toNanos(2), p0Total, p0Queue, p0Failed);
 			}
 			PoolSnapshot llama = runtime.snapshots()
 				.stream()
@@ -153,6 +113,36 @@ public final class LiveDispatchBenchmark {
 					baseline.size(), percentile(baseline, 0.50) / 1e6, percentile(baseline, 0.99) / 1e6);
 		}
 		System.exit(0);
+	}
+
+	/**
+	 * Sends P0 requests at a steady rate until a deadline, recording end-to-end and queue
+	 * times.
+	 */
+	private static void sendP0(ExecutorService clients, HttpClient http, URI uri, int perSecond, long until,
+			List<Long> total, List<Long> queue, AtomicLong failed) throws InterruptedException {
+		long interval = TimeUnit.SECONDS.toNanos(1) / perSecond;
+		long nextAt = System.nanoTime();
+		while (nextAt < until) {
+			long sleep = nextAt - System.nanoTime();
+			if (sleep > 0) {
+				TimeUnit.NANOSECONDS.sleep(sleep);
+			}
+			nextAt += interval;
+			clients.submit(() -> {
+				long start = System.nanoTime();
+				HttpResponse<String> response = http.send(request(uri, "P0", 16, false),
+						HttpResponse.BodyHandlers.ofString());
+				if (response.statusCode() == 200) {
+					total.add(System.nanoTime() - start);
+					queue.add(Long.parseLong(response.headers().firstValue("x-tiergate-queue-ms").orElse("0")));
+				}
+				else {
+					failed.incrementAndGet();
+				}
+				return null;
+			});
+		}
 	}
 
 	private static HttpRequest request(URI uri, String tier, int maxTokens, boolean stream) {
