@@ -15,6 +15,10 @@ import io.kubernetes.client.openapi.models.V1ContainerStateRunning;
 import io.kubernetes.client.openapi.models.V1ContainerStatus;
 import io.kubernetes.client.openapi.models.V1HTTPGetAction;
 import io.kubernetes.client.openapi.models.V1HostIP;
+import io.kubernetes.client.openapi.models.V1DaemonSet;
+import io.kubernetes.client.openapi.models.V1DaemonSetSpec;
+import io.kubernetes.client.openapi.models.V1LabelSelector;
+import io.kubernetes.client.openapi.models.V1PodTemplateSpec;
 import io.kubernetes.client.openapi.models.V1Node;
 import io.kubernetes.client.openapi.models.V1NodeAddress;
 import io.kubernetes.client.openapi.models.V1NodeCondition;
@@ -274,6 +278,25 @@ public final class FleetObjects {
 			throw new IllegalArgumentException(what + " must be a label value (at most 63 characters of A-Z, a-z, "
 					+ "0-9, '-', '_', '.', starting and ending alphanumeric): " + value);
 		}
+	}
+
+	/**
+	 * The NVIDIA device plugin's DaemonSet as the GPU Operator deploys it, for sharing
+	 * profiles to restart.
+	 * @param namespace its namespace (the GPU Operator's, {@code gpu-operator} by
+	 * default)
+	 * @param name its name ({@code nvidia-device-plugin-daemonset} by default)
+	 * @return the DaemonSet, apiVersion {@code apps/v1}, kind {@code DaemonSet}
+	 */
+	public static V1DaemonSet devicePluginDaemonSet(String namespace, String name) {
+		Map<String, String> labels = Map.of("app", name);
+		return new V1DaemonSet().apiVersion("apps/v1")
+			.kind("DaemonSet")
+			.metadata(new V1ObjectMeta().name(name).namespace(namespace))
+			.spec(new V1DaemonSetSpec().selector(new V1LabelSelector().matchLabels(labels))
+				.template(new V1PodTemplateSpec().metadata(new V1ObjectMeta().labels(labels))
+					.spec(new V1PodSpec().containers(List.of(new V1Container().name("nvidia-device-plugin")
+						.image("nvcr.io/nvidia/k8s-device-plugin:v0.17.0"))))));
 	}
 
 }

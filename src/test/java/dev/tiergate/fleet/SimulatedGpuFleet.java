@@ -14,6 +14,7 @@ import dev.tiergate.cost.ModelProfile;
 import dev.tiergate.cost.SliceShare;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
+import io.kubernetes.client.openapi.apis.AppsV1Api;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.models.V1Namespace;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
@@ -64,6 +65,7 @@ public final class SimulatedGpuFleet implements AutoCloseable {
 		SimulatedGpuFleet fleet = new SimulatedGpuFleet(new KubernetesApiStandIn().start());
 		try {
 			fleet.createNamespace(NAMESPACE);
+			fleet.addDevicePlugin();
 			GpuProfile a100 = GpuProfile.a100Sxm80gb();
 			List<String> nodes = List.of("gpu-node-1", "gpu-node-2");
 			for (String node : nodes) {
@@ -110,6 +112,24 @@ public final class SimulatedGpuFleet implements AutoCloseable {
 			Runtime.getRuntime().addShutdownHook(new Thread(shared::close, "fleet-shutdown"));
 		}
 		return shared;
+	}
+
+	/**
+	 * Adds the GPU Operator's namespace and the NVIDIA device plugin's DaemonSet, so
+	 * sharing profiles can be applied (the DaemonSet is restarted by annotation) as in a
+	 * real cluster.
+	 */
+	public void addDevicePlugin() {
+		createNamespace("gpu-operator");
+		try {
+			new AppsV1Api(this.client)
+				.createNamespacedDaemonSet("gpu-operator",
+						FleetObjects.devicePluginDaemonSet("gpu-operator", "nvidia-device-plugin-daemonset"))
+				.execute();
+		}
+		catch (ApiException ex) {
+			throw new IllegalStateException("Cannot create the device plugin DaemonSet: " + ex.getCode(), ex);
+		}
 	}
 
 	private void createNamespace(String name) {

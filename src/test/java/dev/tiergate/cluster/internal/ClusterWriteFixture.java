@@ -4,7 +4,6 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 
 import org.springframework.data.redis.core.StringRedisTemplate;
@@ -13,17 +12,11 @@ import dev.tiergate.LocalRedis;
 import dev.tiergate.audit.AuditEntry;
 import dev.tiergate.audit.AuditLog;
 import dev.tiergate.audit.AuditProperties;
+import dev.tiergate.fleet.FleetObjects;
 import dev.tiergate.fleet.KubernetesApiStandIn;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.AppsV1Api;
-import io.kubernetes.client.openapi.models.V1Container;
-import io.kubernetes.client.openapi.models.V1DaemonSet;
-import io.kubernetes.client.openapi.models.V1DaemonSetSpec;
-import io.kubernetes.client.openapi.models.V1LabelSelector;
-import io.kubernetes.client.openapi.models.V1ObjectMeta;
-import io.kubernetes.client.openapi.models.V1PodSpec;
-import io.kubernetes.client.openapi.models.V1PodTemplateSpec;
 
 /**
  * A Kubernetes API stand-in of its own (so writes do not touch the shared fleet), an
@@ -53,15 +46,8 @@ final class ClusterWriteFixture implements AutoCloseable {
 	}
 
 	void createDevicePluginDaemonSet(String namespace, String name) throws ApiException {
-		Map<String, String> labels = Map.of("app", name);
-		new AppsV1Api(this.client).createNamespacedDaemonSet(namespace,
-				new V1DaemonSet().apiVersion("apps/v1")
-					.kind("DaemonSet")
-					.metadata(new V1ObjectMeta().name(name).namespace(namespace))
-					.spec(new V1DaemonSetSpec().selector(new V1LabelSelector().matchLabels(labels))
-						.template(new V1PodTemplateSpec().metadata(new V1ObjectMeta().labels(labels))
-							.spec(new V1PodSpec().containers(List.of(new V1Container().name("nvidia-device-plugin")
-								.image("nvcr.io/nvidia/k8s-device-plugin:v0.17.0")))))))
+		new AppsV1Api(this.client)
+			.createNamespacedDaemonSet(namespace, FleetObjects.devicePluginDaemonSet(namespace, name))
 			.execute();
 	}
 
