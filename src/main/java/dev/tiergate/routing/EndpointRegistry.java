@@ -105,6 +105,34 @@ public class EndpointRegistry implements ClusterView.PodListener {
 	}
 
 	/**
+	 * Counts endpoints and requests in flight without copying or sorting, for gauges read
+	 * on every scrape.
+	 * @param acceptingOnly whether to count only endpoints that take new requests
+	 * @return the number of endpoints
+	 */
+	public long count(boolean acceptingOnly) {
+		long count = 0;
+		for (Endpoint endpoint : this.byKey.values()) {
+			if (!acceptingOnly || endpoint.accepting()) {
+				count++;
+			}
+		}
+		return count;
+	}
+
+	/**
+	 * Requests in flight on every endpoint, without copying or sorting.
+	 * @return the total
+	 */
+	public int inFlight() {
+		int total = 0;
+		for (Endpoint endpoint : this.byKey.values()) {
+			total += endpoint.inFlight();
+		}
+		return total;
+	}
+
+	/**
 	 * Every known endpoint.
 	 * @return endpoints sorted by model then key
 	 */

@@ -18,14 +18,10 @@ class RoutingConfiguration {
 	@Bean
 	EndpointRegistry endpointRegistry(ClusterView clusterView, RoutingProperties properties, MeterRegistry meters) {
 		EndpointRegistry registry = new EndpointRegistry(clusterView, properties);
-		Gauge
-			.builder("tiergate.routing.endpoints", registry,
-					(r) -> r.endpoints().stream().filter(Endpoint::accepting).count())
+		Gauge.builder("tiergate.routing.endpoints", registry, (r) -> r.count(true))
 			.description("Endpoints accepting requests")
 			.register(meters);
-		Gauge
-			.builder("tiergate.routing.inflight", registry,
-					(r) -> r.endpoints().stream().mapToInt(Endpoint::inFlight).sum())
+		Gauge.builder("tiergate.routing.inflight", registry, EndpointRegistry::inFlight)
 			.description("Requests in flight on all endpoints")
 			.register(meters);
 		return registry;

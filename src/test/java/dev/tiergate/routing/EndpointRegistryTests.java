@@ -67,11 +67,19 @@ class EndpointRegistryTests {
 	@Test
 	void inFlightCountsFollowLeases() {
 		this.cluster.upsert(InMemoryClusterView.pod("a", "llama", 2));
+		this.cluster.upsert(InMemoryClusterView.pod("b", "llama", 2));
 		Endpoint endpoint = this.registry.pool("llama").get(0);
 		endpoint.leaseStarted();
 		endpoint.leaseStarted();
 		endpoint.leaseEnded();
 		assertThat(endpoint.inFlight()).isEqualTo(1);
+		assertThat(this.registry.inFlight()).isEqualTo(1);
+		assertThat(this.registry.count(true)).isEqualTo(2);
+		InferencePod b = InMemoryClusterView.pod("b", "llama", 2);
+		this.cluster.upsert(new InferencePod(b.namespace(), b.name(), b.uid(), b.model(), b.nodeName(), b.podIp(),
+				b.port(), b.maxConcurrency(), b.slices(), b.priorityClass(), false, false));
+		assertThat(this.registry.count(true)).isEqualTo(1);
+		assertThat(this.registry.count(false)).isEqualTo(2);
 	}
 
 	@Test
