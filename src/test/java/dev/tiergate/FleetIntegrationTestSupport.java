@@ -5,7 +5,9 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Base64;
 
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
@@ -58,6 +60,39 @@ public abstract class FleetIntegrationTestSupport {
 		}
 		if (headers.length > 0) {
 			request.headers(headers);
+		}
+		return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+	}
+
+	/**
+	 * An HTTP Basic {@code Authorization} header value.
+	 * @param user user name
+	 * @param password password
+	 * @return the header value
+	 */
+	public static String basic(String user, String password) {
+		return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+	}
+
+	/**
+	 * Sends a JSON request to the application.
+	 * @param method HTTP method
+	 * @param path path and query
+	 * @param authorization {@code Authorization} header value, or {@code null}
+	 * @param body JSON body, or {@code null}
+	 * @return the response
+	 * @throws IOException on I/O failure
+	 * @throws InterruptedException if interrupted
+	 */
+	public HttpResponse<String> send(String method, String path, String authorization, String body)
+			throws IOException, InterruptedException {
+		HttpRequest.Builder request = HttpRequest.newBuilder(uri(path))
+			.timeout(Duration.ofSeconds(30))
+			.header("Content-Type", "application/json")
+			.method(method,
+					(body != null) ? HttpRequest.BodyPublishers.ofString(body) : HttpRequest.BodyPublishers.noBody());
+		if (authorization != null) {
+			request.header("Authorization", authorization);
 		}
 		return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
 	}

@@ -2,8 +2,6 @@ package dev.tiergate.dispatch;
 
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -37,10 +35,6 @@ class TiersApiIntegrationTests extends FleetIntegrationTestSupport {
 		return new TierProperties.Override(d.reservedShare(), d.maxQueueDepth(), d.maxQueueWait(), d.mayPreempt(),
 				d.borrow(), new TierProperties.PriorityClassOverride(d.priorityClass().name(),
 						d.priorityClass().value(), d.priorityClass().preemptionPolicy()));
-	}
-
-	private static String basic(String user, String password) {
-		return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
 	}
 
 	private HttpResponse<String> put(String body, String authorization) throws Exception {

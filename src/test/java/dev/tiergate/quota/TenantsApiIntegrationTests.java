@@ -1,11 +1,7 @@
 package dev.tiergate.quota;
 
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.UUID;
 
@@ -31,27 +27,11 @@ class TenantsApiIntegrationTests extends FleetIntegrationTestSupport {
 
 	private final String id = "it-" + UUID.randomUUID().toString().substring(0, 8);
 
-	HttpResponse<String> send(String method, String path, String authorization, String body) throws Exception {
-		HttpRequest.Builder request = HttpRequest.newBuilder(uri(path))
-			.timeout(Duration.ofSeconds(30))
-			.header("Content-Type", "application/json")
-			.method(method,
-					(body != null) ? HttpRequest.BodyPublishers.ofString(body) : HttpRequest.BodyPublishers.noBody());
-		if (authorization != null) {
-			request.header("Authorization", authorization);
-		}
-		return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-	}
-
 	/** This class's REST helpers, aimed at another test's application. */
 	static TenantsApiIntegrationTests on(int port) {
 		TenantsApiIntegrationTests helper = new TenantsApiIntegrationTests();
 		helper.port = port;
 		return helper;
-	}
-
-	static String basic(String user, String password) {
-		return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
 	}
 
 	String createTenant(String tenantId, String limits) throws Exception {

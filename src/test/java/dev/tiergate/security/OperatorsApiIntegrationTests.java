@@ -1,9 +1,6 @@
 package dev.tiergate.security;
 
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 import java.util.UUID;
 
 import org.junit.jupiter.api.Test;
@@ -26,19 +23,6 @@ class OperatorsApiIntegrationTests extends FleetIntegrationTestSupport {
 	private static final String ADMIN = basic("admin", "admin");
 
 	private final String suffix = UUID.randomUUID().toString().substring(0, 8);
-
-	private static String basic(String user, String password) {
-		return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
-	}
-
-	private HttpResponse<String> send(String method, String path, String authorization, String body) throws Exception {
-		HttpRequest.Builder request = HttpRequest.newBuilder(uri(path))
-			.header("Authorization", authorization)
-			.header("Content-Type", "application/json")
-			.method(method,
-					(body != null) ? HttpRequest.BodyPublishers.ofString(body) : HttpRequest.BodyPublishers.noBody());
-		return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-	}
 
 	@Test
 	void anAdministratorAddsAnOperatorWhoCanThenSignIn() throws Exception {

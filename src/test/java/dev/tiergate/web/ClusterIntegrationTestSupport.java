@@ -5,9 +5,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.UUID;
 
 import org.springframework.boot.test.context.SpringBootTest;
@@ -18,6 +16,7 @@ import org.springframework.test.context.DynamicPropertySource;
 
 import dev.tiergate.LocalRedis;
 import dev.tiergate.EmbeddedDefaults;
+import dev.tiergate.FleetIntegrationTestSupport;
 import dev.tiergate.TiergateApplication;
 import io.kubernetes.client.openapi.ApiClient;
 
@@ -57,7 +56,7 @@ abstract class ClusterIntegrationTestSupport {
 	}
 
 	protected static String basic(String user, String password) {
-		return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+		return FleetIntegrationTestSupport.basic(user, password);
 	}
 
 	protected static final String ADMIN = basic("admin", "admin");
