@@ -11,7 +11,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.core.env.Environment;
 import org.springframework.security.crypto.password.PasswordEncoder;
 
-import dev.tiergate.dispatch.Tier;
+import dev.tiergate.tier.Tier;
 import dev.tiergate.quota.Tenant;
 import dev.tiergate.quota.TenantStore;
 import dev.tiergate.security.OperatorStore;

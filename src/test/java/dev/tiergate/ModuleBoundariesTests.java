@@ -26,16 +26,17 @@ class ModuleBoundariesTests {
 
 	static {
 		ALLOWED.put("audit", Set.of());
-		ALLOWED.put("cluster", Set.of("audit"));
+		ALLOWED.put("tier", Set.of("audit"));
+		ALLOWED.put("cluster", Set.of("tier", "audit"));
 		ALLOWED.put("routing", Set.of("cluster"));
-		ALLOWED.put("dispatch", Set.of("routing", "audit"));
-		ALLOWED.put("quota", Set.of("dispatch", "audit"));
-		ALLOWED.put("proxy", Set.of("dispatch", "quota", "routing"));
-		ALLOWED.put("batch", Set.of("dispatch", "quota", "routing"));
-		ALLOWED.put("cost", Set.of("dispatch", "routing"));
+		ALLOWED.put("dispatch", Set.of("tier", "routing"));
+		ALLOWED.put("quota", Set.of("tier", "audit"));
+		ALLOWED.put("proxy", Set.of("tier", "dispatch", "quota", "routing"));
+		ALLOWED.put("batch", Set.of("tier", "dispatch", "quota", "proxy", "routing", "audit"));
+		ALLOWED.put("cost", Set.of("tier", "dispatch", "routing"));
 		ALLOWED.put("security", Set.of("quota", "audit"));
-		ALLOWED.put("web",
-				Set.of("cluster", "routing", "dispatch", "quota", "proxy", "batch", "cost", "security", "audit"));
+		ALLOWED.put("web", Set.of("tier", "cluster", "routing", "dispatch", "quota", "proxy", "batch", "cost",
+				"security", "audit"));
 	}
 
 	private static JavaClasses classes;

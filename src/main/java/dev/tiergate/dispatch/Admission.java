@@ -3,6 +3,7 @@ package dev.tiergate.dispatch;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import dev.tiergate.tier.Tier;
 
 /**
  * One request's passage through the dispatcher, as its serving thread sees it: wait for a

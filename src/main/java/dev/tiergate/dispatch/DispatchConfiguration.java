@@ -7,6 +7,7 @@ import org.springframework.context.annotation.Configuration;
 
 import dev.tiergate.routing.BalancingPolicies;
 import dev.tiergate.routing.EndpointRegistry;
+import dev.tiergate.tier.Tiers;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /**
@@ -14,11 +15,6 @@ import io.micrometer.core.instrument.MeterRegistry;
  */
 @Configuration(proxyBeanMethods = false)
 class DispatchConfiguration {
-
-	@Bean
-	Tiers tiers(TierProperties properties) {
-		return new Tiers(properties.effective());
-	}
 
 	@Bean
 	DispatchRuntime dispatchRuntime(EndpointRegistry registry, Tiers tiers, DispatchProperties properties, Clock clock,

@@ -9,6 +9,8 @@ import java.util.Map;
 
 import dev.tiergate.routing.BalancingPolicy;
 import dev.tiergate.routing.Endpoint;
+import dev.tiergate.tier.Tier;
+import dev.tiergate.tier.TierDefinition;
 
 /**
  * The scheduler of one pool (the endpoints serving one model): a deterministic state

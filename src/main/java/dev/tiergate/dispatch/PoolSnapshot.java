@@ -2,6 +2,7 @@ package dev.tiergate.dispatch;
 
 import java.util.List;
 import java.util.Map;
+import dev.tiergate.tier.Tier;
 
 /**
  * A pool's scheduling state at one moment.

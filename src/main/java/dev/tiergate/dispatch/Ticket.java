@@ -1,5 +1,7 @@
 package dev.tiergate.dispatch;
 
+import dev.tiergate.tier.Tier;
+
 /**
  * One request as the scheduler sees it: who sends it, at which tier, what it costs. The
  * scheduler links tickets into its queues itself (intrusive lists), so queueing one

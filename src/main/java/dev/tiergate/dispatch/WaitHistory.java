@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import dev.tiergate.tier.Tier;
 
 /**
  * The last few minutes of queue waits per tier, kept in fixed rings, so the dashboard can

@@ -21,7 +21,7 @@ import org.springframework.web.bind.annotation.RestController;
 
 import dev.tiergate.dispatch.Admission;
 import dev.tiergate.dispatch.DispatchRuntime;
-import dev.tiergate.dispatch.Tier;
+import dev.tiergate.tier.Tier;
 import dev.tiergate.quota.QuotaPermit;
 import dev.tiergate.quota.QuotaService;
 import dev.tiergate.quota.Tenant;

@@ -5,7 +5,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 
-import dev.tiergate.dispatch.Tier;
+import dev.tiergate.tier.Tier;
 
 /**
  * Adds OpenAI's {@code service_tier} (what the request got: {@code priority},

@@ -1,6 +1,6 @@
 package dev.tiergate.proxy;
 
-import dev.tiergate.dispatch.Tier;
+import dev.tiergate.tier.Tier;
 import dev.tiergate.quota.Tenant;
 import tools.jackson.databind.JsonNode;
 

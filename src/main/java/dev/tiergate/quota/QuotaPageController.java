@@ -22,7 +22,7 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.servlet.mvc.support.RedirectAttributes;
 
-import dev.tiergate.dispatch.Tier;
+import dev.tiergate.tier.Tier;
 import tools.jackson.databind.json.JsonMapper;
 
 /**

@@ -3,7 +3,7 @@ package dev.tiergate.quota;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-import dev.tiergate.dispatch.Tier;
+import dev.tiergate.tier.Tier;
 
 /**
  * One admitted request's hold on its tenant's quota: a token reservation and a

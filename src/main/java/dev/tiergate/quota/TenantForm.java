@@ -2,7 +2,7 @@ package dev.tiergate.quota;
 
 import java.util.List;
 
-import dev.tiergate.dispatch.Tier;
+import dev.tiergate.tier.Tier;
 
 /**
  * The dashboard's tenant form, as typed: numbers stay text so that what the operator

@@ -4,7 +4,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 
-import dev.tiergate.dispatch.Tier;
+import dev.tiergate.tier.Tier;
 
 /**
  * A tenant as clients of {@code /api/v1/tenants} send it. Tiers are text so that an

@@ -2,7 +2,7 @@ package dev.tiergate.quota;
 
 import java.time.LocalDate;
 
-import dev.tiergate.dispatch.Tier;
+import dev.tiergate.tier.Tier;
 
 /**
  * A tenant's usage on one day (UTC), for one tier and one model.

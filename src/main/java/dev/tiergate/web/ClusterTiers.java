@@ -4,9 +4,9 @@ import java.util.List;
 import java.util.Map;
 
 import dev.tiergate.cluster.PriorityClasses;
-import dev.tiergate.dispatch.Tier;
-import dev.tiergate.dispatch.TierDefinition;
-import dev.tiergate.dispatch.Tiers;
+import dev.tiergate.tier.Tier;
+import dev.tiergate.tier.TierDefinition;
+import dev.tiergate.tier.Tiers;
 
 /**
  * Joins the tier definitions (dispatch) to the cluster's PriorityClasses.

@@ -9,7 +9,7 @@ import java.util.Map;
 import org.springframework.stereotype.Component;
 
 import dev.tiergate.dispatch.DispatchRuntime;
-import dev.tiergate.dispatch.Tier;
+import dev.tiergate.tier.Tier;
 import dev.tiergate.routing.BalancingPolicies;
 import dev.tiergate.routing.Endpoint;
 import dev.tiergate.routing.EndpointMetrics;

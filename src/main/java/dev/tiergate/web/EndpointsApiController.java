@@ -15,7 +15,7 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
-import dev.tiergate.dispatch.Tier;
+import dev.tiergate.tier.Tier;
 import dev.tiergate.routing.EndpointMetrics;
 
 /**

@@ -21,7 +21,7 @@ import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.method.annotation.HandlerMethodValidationException;
 
-import dev.tiergate.dispatch.InvalidTierException;
+import dev.tiergate.tier.InvalidTierException;
 import dev.tiergate.proxy.OpenAiException;
 import dev.tiergate.quota.InvalidTenantException;
 import dev.tiergate.quota.QuotaException;

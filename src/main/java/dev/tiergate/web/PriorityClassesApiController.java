@@ -15,7 +15,7 @@ import org.springframework.web.bind.annotation.RestController;
 
 import dev.tiergate.cluster.InvalidClusterChangeException;
 import dev.tiergate.cluster.PriorityClasses;
-import dev.tiergate.dispatch.Tiers;
+import dev.tiergate.tier.Tiers;
 
 /**
  * {@code /api/v1/priority-classes}: every class with its tier and pod count; create,

@@ -14,7 +14,7 @@ import dev.tiergate.cluster.ClusterConflictException;
 import dev.tiergate.cluster.ClusterObjectNotFoundException;
 import dev.tiergate.cluster.ClusterUnavailableException;
 import dev.tiergate.cluster.PriorityClasses;
-import dev.tiergate.dispatch.Tiers;
+import dev.tiergate.tier.Tiers;
 
 /**
  * The dashboard's PriorityClasses page: every class, its tier and pod count; sync from

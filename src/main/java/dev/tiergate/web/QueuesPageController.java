@@ -13,7 +13,7 @@ import org.springframework.web.bind.annotation.ResponseBody;
 
 import dev.tiergate.dispatch.DispatchRuntime;
 import dev.tiergate.dispatch.PoolSnapshot;
-import dev.tiergate.dispatch.Tier;
+import dev.tiergate.tier.Tier;
 import dev.tiergate.dispatch.WaitHistory;
 
 /**

@@ -10,8 +10,8 @@ import org.springframework.stereotype.Component;
 import dev.tiergate.cluster.ClusterView;
 import dev.tiergate.cluster.SliceInventory;
 import dev.tiergate.dispatch.DispatchRuntime;
-import dev.tiergate.dispatch.Tier;
-import dev.tiergate.dispatch.Tiers;
+import dev.tiergate.tier.Tier;
+import dev.tiergate.tier.Tiers;
 import dev.tiergate.routing.Endpoint;
 import dev.tiergate.routing.EndpointRegistry;
 

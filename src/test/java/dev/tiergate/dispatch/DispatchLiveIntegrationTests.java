@@ -32,6 +32,9 @@ import dev.tiergate.cost.ModelProfile;
 import dev.tiergate.cost.SliceShare;
 import dev.tiergate.fleet.SimulatedGpuFleet;
 import dev.tiergate.fleet.SimulatedInferenceServer;
+import dev.tiergate.tier.Tier;
+import dev.tiergate.tier.Tiers;
+import dev.tiergate.tier.TierProperties;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;

@@ -20,6 +20,7 @@ import org.springframework.context.ConfigurableApplicationContext;
 import dev.tiergate.EmbeddedDefaults;
 import dev.tiergate.TiergateApplication;
 import dev.tiergate.fleet.SimulatedGpuFleet;
+import dev.tiergate.tier.Tier;
 
 /**
  * The live-path benchmark (a program, not a test): Tiergate and the simulated fleet in

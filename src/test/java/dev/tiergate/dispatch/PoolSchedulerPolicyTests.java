@@ -8,6 +8,9 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 import dev.tiergate.routing.BalancingPolicy;
+import dev.tiergate.tier.Tier;
+import dev.tiergate.tier.TierDefinition;
+import dev.tiergate.tier.TierProperties;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

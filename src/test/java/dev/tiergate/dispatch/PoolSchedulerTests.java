@@ -9,6 +9,9 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import dev.tiergate.tier.Tier;
+import dev.tiergate.tier.TierDefinition;
+import dev.tiergate.tier.TierProperties;
 
 /**
  * Tests for {@link PoolScheduler}: the capacity rules, one scenario at a time.

@@ -15,6 +15,8 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
+import dev.tiergate.tier.Tier;
+import dev.tiergate.tier.TierProperties;
 
 /**
  * Throughput of the scheduler core: one cycle is a request submitted, a request

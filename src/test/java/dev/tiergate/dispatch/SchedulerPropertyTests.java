@@ -14,6 +14,9 @@ import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
+import dev.tiergate.tier.Tier;
+import dev.tiergate.tier.TierDefinition;
+import dev.tiergate.tier.TierProperties;
 
 /**
  * Property tests for {@link PoolScheduler}: many random event sequences from fixed seeds,

@@ -4,7 +4,7 @@ import java.util.EnumSet;
 
 import org.junit.jupiter.api.Test;
 
-import dev.tiergate.dispatch.Tier;
+import dev.tiergate.tier.Tier;
 import dev.tiergate.quota.Tenant;
 import tools.jackson.databind.node.JsonNodeFactory;
 

@@ -9,7 +9,7 @@ import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.springframework.data.redis.core.StringRedisTemplate;
 
-import dev.tiergate.dispatch.Tier;
+import dev.tiergate.tier.Tier;
 
 import dev.tiergate.LocalRedis;
 

@@ -154,7 +154,7 @@ class InformerClusterViewTests {
 		this.core.createNamespacedPod("ml", pod).execute();
 		startView(List.of());
 		dev.tiergate.dispatch.DispatchRuntime dispatcher = new dev.tiergate.dispatch.DispatchRuntime(this.registry,
-				new dev.tiergate.dispatch.Tiers(dev.tiergate.dispatch.TierProperties.DEFAULTS),
+				new dev.tiergate.tier.Tiers(dev.tiergate.tier.TierProperties.DEFAULTS),
 				new dev.tiergate.dispatch.DispatchProperties(2, 10_000, Duration.ofSeconds(1)),
 				java.time.Clock.systemUTC(), new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
 		await().atMost(WITHIN).until(() -> endpoint("ml/llama-9") != null && endpoint("ml/llama-9").accepting());
@@ -165,8 +165,8 @@ class InformerClusterViewTests {
 		await().atMost(WITHIN).until(() -> !endpoint("ml/llama-9").accepting());
 
 		for (int i = 0; i < 10; i++) {
-			try (dev.tiergate.dispatch.Admission admission = dispatcher.admit("llama", dev.tiergate.dispatch.Tier.P1,
-					"t", 1, 10)) {
+			try (dev.tiergate.dispatch.Admission admission = dispatcher.admit("llama", dev.tiergate.tier.Tier.P1, "t",
+					1, 10)) {
 				assertThat(((Endpoint) admission.awaitSlot().endpoint()).key()).isEqualTo("ml/llama-0");
 			}
 		}
@@ -181,8 +181,8 @@ class InformerClusterViewTests {
 		List<dev.tiergate.dispatch.Admission> others = new java.util.ArrayList<>();
 		try {
 			while (true) {
-				dev.tiergate.dispatch.Admission admission = dispatcher.admit("llama", dev.tiergate.dispatch.Tier.P1,
-						"t", 1, 10);
+				dev.tiergate.dispatch.Admission admission = dispatcher.admit("llama", dev.tiergate.tier.Tier.P1, "t", 1,
+						10);
 				if (((Endpoint) admission.awaitSlot().endpoint()).key().equals(key)) {
 					return admission;
 				}

@@ -1,4 +1,4 @@
-package dev.tiergate.dispatch;
+package dev.tiergate.tier;
 
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;

@@ -1,12 +1,17 @@
-package dev.tiergate.dispatch;
+package dev.tiergate.tier;
 
 import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Set;
 
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.DecimalMax;
+import jakarta.validation.constraints.DecimalMin;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
 import org.springframework.boot.context.properties.ConfigurationProperties;
-import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.validation.annotation.Validated;
 
 /**
  * Tier definitions at start, as overrides of the built-in defaults: P0 real-time keeps
@@ -14,11 +19,14 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * P2 batch borrows and is never queued out quickly. Operators change tiers at run time
  * through {@code /api/v1/tiers}.
  *
- * @param tiers per tier, the fields to override, e.g.
- * {@code tiergate.tiers.P0.reserved-share=0.4}
+ * @param p0 fields of P0 to override, e.g. {@code tiergate.tiers.P0.reserved-share=0.4};
+ * none by default
+ * @param p1 fields of P1 to override; none by default
+ * @param p2 fields of P2 to override; none by default
  */
-@ConfigurationProperties("tiergate")
-public record TierProperties(@DefaultValue Map<Tier, Override> tiers) {
+@ConfigurationProperties("tiergate.tiers")
+@Validated
+public record TierProperties(@Valid Override p0, @Valid Override p1, @Valid Override p2) {
 
 	/** The built-in definitions. */
 	public static final Map<Tier, TierDefinition> DEFAULTS = Map.of(Tier.P0,
@@ -37,7 +45,11 @@ public record TierProperties(@DefaultValue Map<Tier, Override> tiers) {
 	public Map<Tier, TierDefinition> effective() {
 		Map<Tier, TierDefinition> result = new EnumMap<>(Tier.class);
 		for (Tier tier : Tier.values()) {
-			Override override = this.tiers.get(tier);
+			Override override = switch (tier) {
+				case P0 -> this.p0;
+				case P1 -> this.p1;
+				case P2 -> this.p2;
+			};
 			result.put(tier, (override != null) ? override.applyTo(DEFAULTS.get(tier)) : DEFAULTS.get(tier));
 		}
 		return result;
@@ -53,8 +65,9 @@ public record TierProperties(@DefaultValue Map<Tier, Override> tiers) {
 	 * @param borrow whether it may borrow idle reserved slots
 	 * @param priorityClass its PriorityClass
 	 */
-	public record Override(Double reservedShare, Integer maxQueueDepth, Duration maxQueueWait, Set<Tier> mayPreempt,
-			Boolean borrow, PriorityClassOverride priorityClass) {
+	public record Override(@DecimalMin("0.0") @DecimalMax("1.0") Double reservedShare,
+			@Min(1) @Max(10_000_000) Integer maxQueueDepth, Duration maxQueueWait, Set<Tier> mayPreempt, Boolean borrow,
+			PriorityClassOverride priorityClass) {
 
 		/**
 		 * This override applied to a definition.

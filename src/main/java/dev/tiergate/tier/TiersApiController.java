@@ -1,4 +1,4 @@
-package dev.tiergate.dispatch;
+package dev.tiergate.tier;
 
 import java.time.Duration;
 import java.time.format.DateTimeParseException;

@@ -1,4 +1,4 @@
-package dev.tiergate.dispatch;
+package dev.tiergate.tier;
 
 import java.util.Locale;
 import java.util.Optional;

@@ -1,4 +1,4 @@
-package dev.tiergate.dispatch;
+package dev.tiergate.tier;
 
 /**
  * A tier change that would break a rule; it names the offending field, e.g.
