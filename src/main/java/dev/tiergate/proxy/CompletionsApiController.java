@@ -159,6 +159,7 @@ class CompletionsApiController {
 				promptTokens + maxTokens, affinityKey)) {
 			long queuedMillis = 0;
 			boolean retried = false;
+			long[] firstByteAt = { 0 };
 			while (true) {
 				Admission.Running running;
 				try {
@@ -176,7 +177,7 @@ class CompletionsApiController {
 				response.setHeader("x-tiergate-endpoint", endpoint.key());
 				response.setHeader("x-tiergate-queue-ms", Long.toString(queuedMillis));
 				Attempt attempt = forward(request.getRequestURI(), upstreamBody, stream, requestId, running, tier,
-						response, !retried);
+						response, !retried, firstByteAt);
 				if (attempt == Attempt.REQUEUED) {
 					count(model, tier, "requeued");
 					continue;
@@ -188,6 +189,9 @@ class CompletionsApiController {
 					continue;
 				}
 				count(model, tier, attempt.name().toLowerCase());
+				if (attempt == Attempt.DONE && firstByteAt[0] != 0) {
+					this.metrics.firstByte(model, tier, Duration.ofNanos(firstByteAt[0] - started));
+				}
 				this.metrics.duration(model, tier, stream, Duration.ofNanos(System.nanoTime() - started));
 				return;
 			}
@@ -211,7 +215,8 @@ class CompletionsApiController {
 	}
 
 	private Attempt forward(String path, byte[] body, boolean stream, String requestId, Admission.Running running,
-			Tier tier, HttpServletResponse response, boolean mayRetry) throws IOException, InterruptedException {
+			Tier tier, HttpServletResponse response, boolean mayRetry, long[] firstByteAt)
+			throws IOException, InterruptedException {
 		Endpoint endpoint = (Endpoint) running.endpoint();
 		long sentAt = System.nanoTime();
 		CompletableFuture<HttpResponse<InputStream>> call = this.upstream.post(endpoint.baseUri().resolve(path), body,
@@ -244,7 +249,7 @@ class CompletionsApiController {
 					"The inference endpoint could not be reached.", Duration.ofSeconds(1));
 		}
 		bodyStream.set(answer.body());
-		long[] firstByteAt = { System.nanoTime() };
+		firstByteAt[0] = System.nanoTime();
 		if (running.preempted()) {
 			closeQuietly(answer.body());
 			this.health.record(endpoint, EndpointHealth.Outcome.PREEMPTED, "preempted");

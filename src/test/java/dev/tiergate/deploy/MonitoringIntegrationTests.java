@@ -57,4 +57,11 @@ class MonitoringIntegrationTests extends FleetIntegrationTestSupport {
 		assertThat(result.exitCode()).as(result.output()).isZero();
 	}
 
+	@Test
+	void everyMetricTheAlertRulesReadExists() throws Exception {
+		assertThat(AlertRulesTests.metricNames()).contains("tiergate_proxy_first_byte_seconds_bucket",
+				"tiergate_cluster_informers_synced", "tiergate_cluster_sharing_drifted_nodes");
+		assertThat(AlertRulesTests.missingFrom(this.exposition, AlertRulesTests.metricNames())).isEmpty();
+	}
+
 }
