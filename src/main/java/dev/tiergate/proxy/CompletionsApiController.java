@@ -21,7 +21,7 @@ import org.springframework.web.bind.annotation.RestController;
 
 import dev.tiergate.dispatch.Admission;
 import dev.tiergate.dispatch.DispatchRuntime;
-import dev.tiergate.tier.Tier;
+import dev.tiergate.problem.OpenAiApi;
 import dev.tiergate.quota.QuotaPermit;
 import dev.tiergate.quota.QuotaService;
 import dev.tiergate.quota.Tenant;
@@ -29,6 +29,7 @@ import dev.tiergate.routing.BalancingPolicies;
 import dev.tiergate.routing.Endpoint;
 import dev.tiergate.routing.EndpointHealth;
 import dev.tiergate.routing.EndpointRegistry;
+import dev.tiergate.tier.Tier;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -49,6 +50,7 @@ import tools.jackson.databind.node.ObjectNode;
  * health.
  */
 @RestController
+@OpenAiApi
 class CompletionsApiController {
 
 	private static final Logger logger = LoggerFactory.getLogger(CompletionsApiController.class);

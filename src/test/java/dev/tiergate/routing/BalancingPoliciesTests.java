@@ -10,6 +10,8 @@ import java.util.Set;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import dev.tiergate.cluster.InMemoryClusterView;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
