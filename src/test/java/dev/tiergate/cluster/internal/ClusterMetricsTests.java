@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 
 import dev.tiergate.cluster.SharingProfile;
 import dev.tiergate.cluster.SharingProfiles;
-import dev.tiergate.routing.InMemoryClusterView;
+import dev.tiergate.cluster.InMemoryClusterView;
 import dev.tiergate.routing.MutableClock;
 
 import static org.assertj.core.api.Assertions.assertThat;
