@@ -58,6 +58,13 @@ class MonitoringIntegrationTests extends FleetIntegrationTestSupport {
 	}
 
 	@Test
+	void everyMetricTheGrafanaDashboardQueriesExists() throws Exception {
+		assertThat(GrafanaDashboardTests.metricNames()).contains("tiergate_dispatch_queue_wait_seconds_bucket",
+				"tiergate_slots", "tiergate_quota_decisions_total");
+		assertThat(AlertRulesTests.missingFrom(this.exposition, GrafanaDashboardTests.metricNames())).isEmpty();
+	}
+
+	@Test
 	void everyMetricTheAlertRulesReadExists() throws Exception {
 		assertThat(AlertRulesTests.metricNames()).contains("tiergate_proxy_first_byte_seconds_bucket",
 				"tiergate_cluster_informers_synced", "tiergate_cluster_sharing_drifted_nodes");
