@@ -84,6 +84,21 @@ public final class InferenceEngine {
 	 * the engine handles a call; it must not call back into the engine
 	 */
 	public InferenceEngine(GpuServiceTimeModel serviceTime, int maxBatch, Policy policy, Listener listener) {
+		this(serviceTime, maxBatch, (serviceTime != null) ? serviceTime.kvCacheCapacityTokens() : 1, policy, listener);
+	}
+
+	/**
+	 * An engine with a KV cache of a given size.
+	 * @param serviceTime the service-time model of the slice and model served
+	 * @param maxBatch most sequences running at once (the endpoint's slots), 1 or more
+	 * @param kvCapacityTokens tokens of the served model the slice's KV cache holds, 1 or
+	 * more
+	 * @param policy how the waiting queue is ordered
+	 * @param listener told of every admission, first token, finish and preemption, while
+	 * the engine handles a call; it must not call back into the engine
+	 */
+	public InferenceEngine(GpuServiceTimeModel serviceTime, int maxBatch, long kvCapacityTokens, Policy policy,
+			Listener listener) {
 		if (serviceTime == null || policy == null || listener == null) {
 			throw new IllegalArgumentException("serviceTime, policy and listener must not be null");
 		}
@@ -92,7 +107,10 @@ public final class InferenceEngine {
 		}
 		this.serviceTime = serviceTime;
 		this.maxBatch = maxBatch;
-		this.kvCapacity = serviceTime.kvCacheCapacityTokens();
+		if (kvCapacityTokens < 1) {
+			throw new IllegalArgumentException("kvCapacityTokens must be at least 1, was " + kvCapacityTokens);
+		}
+		this.kvCapacity = kvCapacityTokens;
 		this.admissionLimit = (long) (this.kvCapacity * (1 - WATERMARK));
 		this.policy = policy;
 		this.listener = listener;
