@@ -2,17 +2,20 @@ package dev.tiergate.cluster;
 
 import java.util.List;
 
+import dev.tiergate.problem.TiergateException;
+
 /**
- * A requested cluster change conflicts with what is in the cluster: a read-only object, a
- * class in use, a second global default.
+ * A requested cluster change conflicts with what is in the cluster (a read-only object, a
+ * class in use, a second global default): 409, listing what it conflicts with.
  */
-public class ClusterConflictException extends RuntimeException {
+public class ClusterConflictException extends TiergateException {
 
 	private final List<String> conflicts;
 
 	public ClusterConflictException(String message, List<String> conflicts) {
-		super(message);
+		super(409, "conflict", message);
 		this.conflicts = List.copyOf(conflicts);
+		withProperty("conflicts", this.conflicts);
 	}
 
 	/**

@@ -1,23 +1,27 @@
 package dev.tiergate.cluster;
 
-/**
- * A requested cluster change breaks a rule; the caller must fix the named field.
- */
-public class InvalidClusterChangeException extends RuntimeException {
+import java.util.Map;
 
-	private final String field;
+import dev.tiergate.problem.TiergateException;
+
+/**
+ * A requested cluster change breaks a rule: 400, and the caller must fix the named field.
+ */
+public class InvalidClusterChangeException extends TiergateException {
+
+	private final String reason;
 
 	public InvalidClusterChangeException(String field, String message) {
-		super(message);
-		this.field = field;
+		super(400, "invalid_request", field + ": " + message, field, null, Map.of());
+		this.reason = message;
 	}
 
 	/**
-	 * The field of the request that breaks the rule.
-	 * @return e.g. {@code replicas}
+	 * What is wrong with the field, without its name.
+	 * @return e.g. {@code must be between 2 and 48}
 	 */
-	public String field() {
-		return this.field;
+	public String reason() {
+		return this.reason;
 	}
 
 }

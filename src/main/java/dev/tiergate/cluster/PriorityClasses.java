@@ -2,6 +2,9 @@ package dev.tiergate.cluster;
 
 import java.util.List;
 
+import dev.tiergate.tier.TierDefinition;
+import dev.tiergate.tier.Tiers;
+
 /**
  * The cluster's PriorityClasses. All are listed; Tiergate changes only the ones it
  * manages (label {@code app.kubernetes.io/managed-by=tiergate}), never {@code system-}
@@ -95,6 +98,20 @@ public interface PriorityClasses {
 	 */
 	record Spec(String name, long value, String preemptionPolicy, Boolean globalDefault, String description,
 			String tier) {
+
+		/**
+		 * The classes the tier definitions call for, never a global default.
+		 * @param tiers the tier definitions
+		 * @return one class per tier, P0 first
+		 */
+		public static List<Spec> forTiers(Tiers tiers) {
+			return tiers.all().entrySet().stream().map((entry) -> {
+				TierDefinition.PriorityClassSpec pc = entry.getValue().priorityClass();
+				return new Spec(pc.name(), pc.value(), pc.preemptionPolicy(), null,
+						"Tiergate tier " + entry.getKey().name(), entry.getKey().name());
+			}).toList();
+		}
+
 	}
 
 	/**

@@ -8,12 +8,14 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RestController;
 
+import dev.tiergate.problem.OpenAiApi;
 import dev.tiergate.routing.EndpointRegistry;
 
 /**
  * {@code GET /v1/models}: the models the fleet serves, in OpenAI's list format.
  */
 @RestController
+@OpenAiApi
 class ModelsApiController {
 
 	private final EndpointRegistry registry;

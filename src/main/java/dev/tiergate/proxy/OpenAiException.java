@@ -1,43 +1,29 @@
 package dev.tiergate.proxy;
 
 import java.time.Duration;
+import java.util.Map;
+
+import dev.tiergate.problem.TiergateException;
 
 /**
- * A failure answered to an OpenAI client as
- * {@code {"error":{"message","type","param","code"}}}.
+ * A failure of the OpenAI-compatible API with its own OpenAI error type, such as
+ * {@code overloaded} or {@code server_error}.
  */
-public class OpenAiException extends RuntimeException {
-
-	private final int status;
+public class OpenAiException extends TiergateException {
 
 	private final String type;
-
-	private final String code;
-
-	private final Duration retryAfter;
 
 	public OpenAiException(int status, String type, String code, String message) {
 		this(status, type, code, message, null);
 	}
 
 	public OpenAiException(int status, String type, String code, String message, Duration retryAfter) {
-		super(message, null, false, false);
-		this.status = status;
+		super(status, code, message, null, retryAfter, Map.of());
 		this.type = type;
-		this.code = code;
-		this.retryAfter = retryAfter;
 	}
 
 	static OpenAiException invalidRequest(String code, String message) {
 		return new OpenAiException(400, "invalid_request_error", code, message);
-	}
-
-	/**
-	 * HTTP status.
-	 * @return the status code
-	 */
-	public int status() {
-		return this.status;
 	}
 
 	/**
@@ -48,20 +34,9 @@ public class OpenAiException extends RuntimeException {
 		return this.type;
 	}
 
-	/**
-	 * Machine-readable code, such as {@code model_not_found}.
-	 * @return the code
-	 */
-	public String code() {
-		return this.code;
-	}
-
-	/**
-	 * When retrying makes sense, or {@code null}.
-	 * @return the delay
-	 */
-	public Duration retryAfter() {
-		return this.retryAfter;
+	@Override
+	public String openAiType() {
+		return this.type;
 	}
 
 }

@@ -1,18 +1,19 @@
 package dev.tiergate.quota;
 
-/**
- * A tenant, its limits or a request about them breaks a rule; names the field at fault,
- * e.g. {@code limits.requestsPerMinute}.
- */
-public class InvalidTenantException extends IllegalArgumentException {
+import java.util.Map;
 
-	private final String field;
+import dev.tiergate.problem.TiergateException;
+
+/**
+ * A tenant, its limits or a request about them breaks a rule: 400, naming the field at
+ * fault, e.g. {@code limits.requestsPerMinute}.
+ */
+public class InvalidTenantException extends TiergateException {
 
 	private final String reason;
 
 	public InvalidTenantException(String field, String message) {
-		super(field + ": " + message);
-		this.field = field;
+		super(400, "invalid_request", field + ": " + message, field, null, Map.of());
 		this.reason = message;
 	}
 
@@ -22,14 +23,6 @@ public class InvalidTenantException extends IllegalArgumentException {
 	 */
 	public String reason() {
 		return this.reason;
-	}
-
-	/**
-	 * The field at fault.
-	 * @return a JSON path such as {@code limits.maxConcurrent}
-	 */
-	public String field() {
-		return this.field;
 	}
 
 }

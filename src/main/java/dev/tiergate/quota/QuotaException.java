@@ -3,39 +3,21 @@ package dev.tiergate.quota;
 import java.time.Duration;
 import java.util.Map;
 
+import dev.tiergate.problem.TiergateException;
+
 /**
  * A request that quota enforcement refuses, with what its OpenAI-shaped error and headers
  * must say.
  */
-public abstract sealed class QuotaException extends RuntimeException
+public abstract sealed class QuotaException extends TiergateException
 		permits QuotaException.Exceeded, QuotaException.Unavailable {
-
-	private final int status;
 
 	private final String type;
 
-	private final String code;
-
-	private final Duration retryAfter;
-
-	private final Map<String, String> headers;
-
 	QuotaException(int status, String type, String code, String message, Duration retryAfter,
 			Map<String, String> headers) {
-		super(message, null, false, false);
-		this.status = status;
+		super(status, code, message, null, retryAfter, headers);
 		this.type = type;
-		this.code = code;
-		this.retryAfter = retryAfter;
-		this.headers = Map.copyOf(headers);
-	}
-
-	/**
-	 * HTTP status.
-	 * @return 429 or 503
-	 */
-	public int status() {
-		return this.status;
 	}
 
 	/**
@@ -46,28 +28,9 @@ public abstract sealed class QuotaException extends RuntimeException
 		return this.type;
 	}
 
-	/**
-	 * Machine-readable code.
-	 * @return e.g. {@code rate_limit_exceeded}, {@code quota_unavailable}
-	 */
-	public String code() {
-		return this.code;
-	}
-
-	/**
-	 * When trying again makes sense.
-	 * @return the delay
-	 */
-	public Duration retryAfter() {
-		return this.retryAfter;
-	}
-
-	/**
-	 * Headers the answer carries, such as {@code x-ratelimit-remaining-requests}.
-	 * @return header names and values
-	 */
-	public Map<String, String> headers() {
-		return this.headers;
+	@Override
+	public String openAiType() {
+		return this.type;
 	}
 
 	/**

@@ -10,11 +10,14 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
+import dev.tiergate.problem.OpenAiApi;
+
 /**
  * {@code GET /v1/usage}: the calling tenant's own usage and live counters, chosen by its
  * key only; no parameter can name another tenant.
  */
 @RestController
+@OpenAiApi
 class UsageApiController {
 
 	private final QuotaService quota;

@@ -1,24 +1,17 @@
 package dev.tiergate.tier;
 
-/**
- * A tier change that would break a rule; it names the offending field, e.g.
- * {@code P0.reservedShare}.
- */
-public class InvalidTierException extends RuntimeException {
+import java.util.Map;
 
-	private final String field;
+import dev.tiergate.problem.TiergateException;
+
+/**
+ * A tier change that would break a rule: 400 {@code invalid_tier}, naming the offending
+ * field, e.g. {@code P0.reservedShare}.
+ */
+public class InvalidTierException extends TiergateException {
 
 	public InvalidTierException(String field, String message) {
-		super(field + ": " + message);
-		this.field = field;
-	}
-
-	/**
-	 * The field at fault.
-	 * @return a path such as {@code P1.mayPreempt}
-	 */
-	public String field() {
-		return this.field;
+		super(400, "invalid_tier", field + ": " + message, field, null, Map.of());
 	}
 
 }

@@ -44,6 +44,20 @@ public class Tiers {
 	}
 
 	/**
+	 * The tier whose PriorityClass has this name.
+	 * @param priorityClass a class name, or {@code null}
+	 * @return {@code P0}..., or {@code null} if no tier uses the class
+	 */
+	public String tierOfPriorityClass(String priorityClass) {
+		for (Map.Entry<Tier, TierDefinition> entry : this.current.entrySet()) {
+			if (entry.getValue().priorityClass().name().equals(priorityClass)) {
+				return entry.getKey().name();
+			}
+		}
+		return null;
+	}
+
+	/**
 	 * All definitions.
 	 * @return an immutable snapshot, ordered P0, P1, P2
 	 */

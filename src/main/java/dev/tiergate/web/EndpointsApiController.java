@@ -1,22 +1,18 @@
 package dev.tiergate.web;
 
-import java.net.URI;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import org.springframework.http.HttpStatus;
-import org.springframework.http.MediaType;
-import org.springframework.http.ProblemDetail;
-import org.springframework.http.ResponseEntity;
-import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
-import dev.tiergate.tier.Tier;
+import dev.tiergate.problem.InvalidRequestException;
+import dev.tiergate.problem.NotFoundException;
 import dev.tiergate.routing.EndpointMetrics;
+import dev.tiergate.tier.Tier;
 
 /**
  * {@code GET /api/v1/endpoints}: per endpoint its model, node, slices, slots, requests in
@@ -41,11 +37,10 @@ class EndpointsApiController {
 			wanted = Arrays.stream(EndpointViews.State.values())
 				.filter((s) -> s.value().equals(state))
 				.findFirst()
-				.orElseThrow(() -> new BadFilter(HttpStatus.BAD_REQUEST, "state",
-						"'state' must be one of healthy, ejected, draining"));
+				.orElseThrow(() -> new InvalidRequestException("state", "must be one of healthy, ejected, draining"));
 		}
 		if (model != null && (model.isBlank() || !this.views.knowsModel(model))) {
-			throw new BadFilter(HttpStatus.NOT_FOUND, "model", "No endpoint has ever served model '" + model + "'");
+			throw new NotFoundException("model", "No endpoint has ever served model '" + model + "'");
 		}
 		EndpointViews.State filter = wanted;
 		List<Map<String, Object>> endpoints = this.views.all()
@@ -98,30 +93,6 @@ class EndpointsApiController {
 			json.put("metrics", metrics);
 		}
 		return json;
-	}
-
-	@ExceptionHandler(BadFilter.class)
-	ResponseEntity<ProblemDetail> badFilter(BadFilter ex) {
-		ProblemDetail problem = ProblemDetail.forStatusAndDetail(ex.status, ex.getMessage());
-		problem.setType((ex.status == HttpStatus.NOT_FOUND) ? ProblemTypes.NOT_FOUND : ProblemTypes.INVALID_REQUEST);
-		problem.setInstance(URI.create("/api/v1/endpoints"));
-		problem.setProperty("field", ex.field);
-		return ResponseEntity.status(ex.status).contentType(MediaType.APPLICATION_PROBLEM_JSON).body(problem);
-	}
-
-	/** A filter that names nothing that exists. */
-	static final class BadFilter extends RuntimeException {
-
-		final HttpStatus status;
-
-		final String field;
-
-		BadFilter(HttpStatus status, String field, String message) {
-			super(message, null, false, false);
-			this.status = status;
-			this.field = field;
-		}
-
 	}
 
 }

@@ -10,10 +10,10 @@ import org.springframework.stereotype.Component;
 import dev.tiergate.cluster.ClusterView;
 import dev.tiergate.cluster.SliceInventory;
 import dev.tiergate.dispatch.DispatchRuntime;
-import dev.tiergate.tier.Tier;
-import dev.tiergate.tier.Tiers;
 import dev.tiergate.routing.Endpoint;
 import dev.tiergate.routing.EndpointRegistry;
+import dev.tiergate.tier.Tier;
+import dev.tiergate.tier.Tiers;
 
 /**
  * The slice inventory joined with the dispatcher's view of the endpoints: what
@@ -39,11 +39,11 @@ class SliceInventoryService {
 
 	Slices slices() {
 		SliceInventory inventory = SliceInventory.of(this.cluster.nodes(), this.cluster.inferencePods(),
-				(pc) -> ClusterTiers.tierOf(this.tiers, pc));
+				(pc) -> this.tiers.tierOfPriorityClass(pc));
 		List<EndpointSlots> endpoints = new ArrayList<>();
 		Map<String, Map<Tier, Integer>> leases = this.dispatcher.inFlightByEndpointAndTier();
 		for (Endpoint endpoint : this.registry.endpoints()) {
-			String tier = ClusterTiers.tierOf(this.tiers, endpoint.priorityClass());
+			String tier = this.tiers.tierOfPriorityClass(endpoint.priorityClass());
 			Map<String, Integer> byTier = new LinkedHashMap<>();
 			leases.getOrDefault(endpoint.key(), Map.of()).forEach((t, n) -> byTier.put(t.name(), n));
 			endpoints.add(new EndpointSlots(endpoint.key(), endpoint.model(), endpoint.node(), endpoint.slices(),

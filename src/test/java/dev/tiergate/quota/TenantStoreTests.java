@@ -14,7 +14,7 @@ import dev.tiergate.tier.Tier;
 import dev.tiergate.LocalRedis;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
+import static org.assertj.core.api.Assertions.assertThatExceptionOfType;
 
 /**
  * Tests for {@link TenantStore}, against the real Redis on 127.0.0.1:6379.
@@ -64,12 +64,14 @@ class TenantStoreTests {
 
 	@Test
 	void aTenantMustBeConsistent() {
-		assertThatIllegalArgumentException().isThrownBy(() -> new Tenant("acme", "A", EnumSet.of(Tier.P1), Tier.P0, 1))
+		assertThatExceptionOfType(InvalidTenantException.class)
+			.isThrownBy(() -> new Tenant("acme", "A", EnumSet.of(Tier.P1), Tier.P0, 1))
 			.withMessageContaining("defaultTier");
-		assertThatIllegalArgumentException()
+		assertThatExceptionOfType(InvalidTenantException.class)
 			.isThrownBy(() -> new Tenant("Bad Id", "A", EnumSet.of(Tier.P1), Tier.P1, 1))
 			.withMessageContaining("id");
-		assertThatIllegalArgumentException().isThrownBy(() -> new Tenant("acme", "A", EnumSet.of(Tier.P1), Tier.P1, 0))
+		assertThatExceptionOfType(InvalidTenantException.class)
+			.isThrownBy(() -> new Tenant("acme", "A", EnumSet.of(Tier.P1), Tier.P1, 0))
 			.withMessageContaining("weight");
 	}
 

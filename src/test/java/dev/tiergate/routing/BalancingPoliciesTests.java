@@ -10,6 +10,8 @@ import java.util.Set;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import dev.tiergate.cluster.InMemoryClusterView;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -55,9 +57,6 @@ class BalancingPoliciesTests {
 	private void scrape(Endpoint endpoint, double waiting, double running, double cache, long agoNanos) {
 		endpoint.scraped(new EndpointMetrics(waiting, running, cache, this.clock.nanos() - agoNanos, 0));
 	}
-
-	// ----------------------------------------------------------------------------------------
-	// queue-aware
 
 	@Test
 	void queueAwarePicksTheEndpointWithTheShortestEngineQueue() {
@@ -114,9 +113,6 @@ class BalancingPoliciesTests {
 			.add(this.c, 3, 8);
 		assertThat(policy.choose(0, withUnscraped)).isZero();
 	}
-
-	// ------------------------------------------------------------------------------------
-	// prefix-affinity
 
 	@Test
 	void prefixAffinityKeepsARepeatedPrefixOnOneEndpointUntilItsLoadBoundThenSpillsToTheNextOnTheRing() {
@@ -182,9 +178,6 @@ class BalancingPoliciesTests {
 		this.cluster.upsert(InMemoryClusterView.pod("d", "llama", 8));
 		assertThat(policy.order(7)).hasSize(4).contains("default/d");
 	}
-
-	// ----------------------------------------------------------------------------------------
-	// configuration
 
 	@Test
 	void eachModelGetsItsConfiguredPolicyAndLeastOutstandingIsTheSchedulersOwnDefault() {

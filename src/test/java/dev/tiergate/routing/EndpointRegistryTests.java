@@ -6,6 +6,7 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
+import dev.tiergate.cluster.InMemoryClusterView;
 import dev.tiergate.cluster.InferencePod;
 
 import static org.assertj.core.api.Assertions.assertThat;

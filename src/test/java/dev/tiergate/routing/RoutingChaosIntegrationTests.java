@@ -23,8 +23,8 @@ import org.springframework.context.annotation.Import;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
-import dev.tiergate.LocalRedis;
 import dev.tiergate.EmbeddedDefaults;
+import dev.tiergate.LocalRedis;
 import dev.tiergate.TiergateApplication;
 import dev.tiergate.cost.GpuProfile;
 import dev.tiergate.cost.GpuServiceTimeModel;

@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import dev.tiergate.problem.OpenAiErrorBody;
+import dev.tiergate.problem.ProblemTypes;
 import jakarta.servlet.http.HttpServletResponse;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -20,17 +22,12 @@ final class ErrorBodies {
 
 	static void openAi(HttpServletResponse response, int status, String type, String code, String message)
 			throws IOException {
-		Map<String, Object> error = new LinkedHashMap<>();
-		error.put("message", message);
-		error.put("type", type);
-		error.put("param", null);
-		error.put("code", code);
-		write(response, status, "application/json", Map.of("error", error));
+		write(response, status, "application/json", OpenAiErrorBody.of(message, type, null, code));
 	}
 
 	static void problem(HttpServletResponse response, int status, String title, String detail) throws IOException {
 		Map<String, Object> problem = new LinkedHashMap<>();
-		problem.put("type", "about:blank");
+		problem.put("type", ProblemTypes.forStatus(status).toString());
 		problem.put("title", title);
 		problem.put("status", status);
 		problem.put("detail", detail);

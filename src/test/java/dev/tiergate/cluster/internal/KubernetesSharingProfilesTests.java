@@ -10,13 +10,13 @@ import org.springframework.util.unit.DataSize;
 
 import dev.tiergate.audit.AuditEntry;
 import dev.tiergate.cluster.ClusterConflictException;
+import dev.tiergate.cluster.InMemoryClusterView;
+import dev.tiergate.cluster.InferencePod;
 import dev.tiergate.cluster.InvalidClusterChangeException;
 import dev.tiergate.cluster.SharingProfile;
 import dev.tiergate.cluster.SharingProfiles;
 import dev.tiergate.cluster.SharingProperties;
 import dev.tiergate.fleet.FleetObjects;
-import dev.tiergate.routing.InMemoryClusterView;
-import dev.tiergate.cluster.InferencePod;
 import io.kubernetes.client.openapi.apis.AppsV1Api;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
 import io.kubernetes.client.openapi.models.V1ConfigMap;

@@ -1,4 +1,4 @@
-package dev.tiergate.web;
+package dev.tiergate.cluster;
 
 import java.util.List;
 
@@ -10,12 +10,7 @@ import org.springframework.web.bind.annotation.ModelAttribute;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.servlet.mvc.support.RedirectAttributes;
 
-import dev.tiergate.cluster.ClusterConflictException;
-import dev.tiergate.cluster.ClusterObjectNotFoundException;
-import dev.tiergate.cluster.ClusterUnavailableException;
-import dev.tiergate.cluster.InvalidClusterChangeException;
-import dev.tiergate.cluster.SharingProfile;
-import dev.tiergate.cluster.SharingProfiles;
+import dev.tiergate.problem.TiergateException;
 
 /**
  * The dashboard's GPU sharing page: profiles, nodes (desired against live), and a
@@ -42,10 +37,7 @@ class SharingPageController {
 		try {
 			model.addAttribute("preview", this.profiles.preview(form.profile(), form.target()));
 		}
-		catch (InvalidClusterChangeException ex) {
-			model.addAttribute("error", ex.field() + ": " + ex.getMessage());
-		}
-		catch (ClusterConflictException | ClusterObjectNotFoundException | ClusterUnavailableException ex) {
+		catch (TiergateException ex) {
 			model.addAttribute("error", ex.getMessage());
 		}
 		fill(model, form);
@@ -64,10 +56,7 @@ class SharingPageController {
 					+ ".");
 			return "redirect:/cluster/sharing";
 		}
-		catch (InvalidClusterChangeException ex) {
-			model.addAttribute("error", ex.field() + ": " + ex.getMessage());
-		}
-		catch (ClusterConflictException | ClusterObjectNotFoundException | ClusterUnavailableException ex) {
+		catch (TiergateException ex) {
 			model.addAttribute("error", ex.getMessage());
 		}
 		fill(model, form);

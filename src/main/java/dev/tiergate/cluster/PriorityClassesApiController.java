@@ -1,4 +1,4 @@
-package dev.tiergate.web;
+package dev.tiergate.cluster;
 
 import java.util.List;
 
@@ -13,8 +13,6 @@ import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
 
-import dev.tiergate.cluster.InvalidClusterChangeException;
-import dev.tiergate.cluster.PriorityClasses;
 import dev.tiergate.tier.Tiers;
 
 /**
@@ -46,7 +44,7 @@ class PriorityClassesApiController {
 		if (body.value() == null) {
 			throw new InvalidClusterChangeException("value", "is required");
 		}
-		String tier = ClusterTiers.tierOf(this.tiers, name);
+		String tier = this.tiers.tierOfPriorityClass(name);
 		return view(this.classes.put(new PriorityClasses.Spec(name, body.value(),
 				(body.preemptionPolicy() != null) ? body.preemptionPolicy() : "PreemptLowerPriority",
 				body.globalDefault(), body.description(), tier)));
@@ -62,11 +60,11 @@ class PriorityClassesApiController {
 	@PostMapping("/sync")
 	@PreAuthorize("hasRole('ADMIN')")
 	List<PriorityClasses.SyncChange> sync() {
-		return this.classes.sync(ClusterTiers.desired(this.tiers));
+		return this.classes.sync(PriorityClasses.Spec.forTiers(this.tiers));
 	}
 
 	private PriorityClassView view(PriorityClasses.Info info) {
-		String tier = ClusterTiers.tierOf(this.tiers, info.name());
+		String tier = this.tiers.tierOfPriorityClass(info.name());
 		return new PriorityClassView(info.name(), info.value(), info.preemptionPolicy(), info.globalDefault(),
 				info.description(), info.managed(), info.readOnly(), (tier != null) ? tier : "", info.pods());
 	}

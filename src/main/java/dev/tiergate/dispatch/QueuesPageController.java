@@ -1,4 +1,4 @@
-package dev.tiergate.web;
+package dev.tiergate.dispatch;
 
 import java.time.Clock;
 import java.util.ArrayList;
@@ -11,10 +11,7 @@ import org.springframework.ui.Model;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.ResponseBody;
 
-import dev.tiergate.dispatch.DispatchRuntime;
-import dev.tiergate.dispatch.PoolSnapshot;
 import dev.tiergate.tier.Tier;
-import dev.tiergate.dispatch.WaitHistory;
 
 /**
  * The dashboard's "Queues" page: per pool, slots by tier as a bar, the queues per tier
@@ -40,7 +37,7 @@ class QueuesPageController {
 	@GetMapping("/queues")
 	String queues(Model model) {
 		model.addAttribute("pools", pools());
-		return "queues";
+		return "dispatch/queues";
 	}
 
 	@GetMapping("/fragments/queues")

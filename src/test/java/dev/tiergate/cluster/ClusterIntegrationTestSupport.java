@@ -1,4 +1,4 @@
-package dev.tiergate.web;
+package dev.tiergate.cluster;
 
 import java.io.IOException;
 import java.net.URI;
@@ -14,9 +14,9 @@ import org.springframework.context.annotation.Import;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
-import dev.tiergate.LocalRedis;
 import dev.tiergate.EmbeddedDefaults;
 import dev.tiergate.FleetIntegrationTestSupport;
+import dev.tiergate.LocalRedis;
 import dev.tiergate.TiergateApplication;
 import io.kubernetes.client.openapi.ApiClient;
 

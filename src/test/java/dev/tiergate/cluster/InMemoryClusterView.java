@@ -1,14 +1,10 @@
-package dev.tiergate.routing;
+package dev.tiergate.cluster;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-
-import dev.tiergate.cluster.ClusterView;
-import dev.tiergate.cluster.GpuNode;
-import dev.tiergate.cluster.InferencePod;
 
 /**
  * A {@link ClusterView} whose pods a test sets by hand.

@@ -1,4 +1,4 @@
-package dev.tiergate.web;
+package dev.tiergate.cluster;
 
 import java.util.List;
 import java.util.Map;

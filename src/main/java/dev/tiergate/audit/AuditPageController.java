@@ -1,4 +1,4 @@
-package dev.tiergate.web;
+package dev.tiergate.audit;
 
 import java.util.List;
 
@@ -7,8 +7,7 @@ import org.springframework.ui.Model;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 
-import dev.tiergate.audit.AuditLog;
-import dev.tiergate.cluster.InvalidClusterChangeException;
+import dev.tiergate.problem.InvalidRequestException;
 
 /**
  * The dashboard's audit page: changes made through Tiergate, newest first, filtered by
@@ -36,11 +35,11 @@ class AuditPageController {
 			model.addAttribute("entries",
 					this.audit.entries(kind, AuditApiController.instant("since", since), null, 200));
 		}
-		catch (InvalidClusterChangeException ex) {
+		catch (InvalidRequestException ex) {
 			model.addAttribute("entries", List.of());
-			model.addAttribute("error", ex.field() + ": " + ex.getMessage());
+			model.addAttribute("error", ex.getMessage());
 		}
-		return "audit";
+		return "audit/audit";
 	}
 
 }

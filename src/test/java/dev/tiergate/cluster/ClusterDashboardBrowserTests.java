@@ -1,4 +1,4 @@
-package dev.tiergate.web;
+package dev.tiergate.cluster;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,10 +16,9 @@ import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
+import dev.tiergate.HeadlessChromium;
 import io.kubernetes.client.openapi.apis.AppsV1Api;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
-
-import dev.tiergate.HeadlessChromium;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package dev.tiergate.web;
+package dev.tiergate.cluster;
 
 import java.util.List;
 
@@ -10,10 +10,7 @@ import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.servlet.mvc.support.RedirectAttributes;
 
-import dev.tiergate.cluster.ClusterConflictException;
-import dev.tiergate.cluster.ClusterObjectNotFoundException;
-import dev.tiergate.cluster.ClusterUnavailableException;
-import dev.tiergate.cluster.PriorityClasses;
+import dev.tiergate.problem.TiergateException;
 import dev.tiergate.tier.Tiers;
 
 /**
@@ -38,14 +35,14 @@ class PriorityClassesPageController {
 			model.addAttribute("classes",
 					this.classes.list()
 						.stream()
-						.map((c) -> new Row(c, ClusterTiers.tierOf(this.tiers, c.name())))
+						.map((c) -> new Row(c, this.tiers.tierOfPriorityClass(c.name())))
 						.toList());
 		}
 		catch (ClusterUnavailableException ex) {
 			model.addAttribute("classes", List.of());
 			model.addAttribute("error", ex.getMessage());
 		}
-		model.addAttribute("desired", ClusterTiers.desired(this.tiers));
+		model.addAttribute("desired", PriorityClasses.Spec.forTiers(this.tiers));
 		return "cluster/priority-classes";
 	}
 
@@ -53,14 +50,14 @@ class PriorityClassesPageController {
 	@PreAuthorize("hasRole('ADMIN')")
 	String sync(RedirectAttributes redirect) {
 		try {
-			List<PriorityClasses.SyncChange> changes = this.classes.sync(ClusterTiers.desired(this.tiers));
+			List<PriorityClasses.SyncChange> changes = this.classes.sync(PriorityClasses.Spec.forTiers(this.tiers));
 			redirect.addFlashAttribute("message",
 					"Synced from the tiers: " + changes.stream()
 						.map((c) -> c.name() + " " + c.action())
 						.reduce((a, b) -> a + ", " + b)
 						.orElse("nothing to do"));
 		}
-		catch (ClusterConflictException | ClusterUnavailableException ex) {
+		catch (TiergateException ex) {
 			redirect.addFlashAttribute("error", ex.getMessage());
 		}
 		return "redirect:/cluster/priority-classes";
@@ -76,7 +73,7 @@ class PriorityClassesPageController {
 		catch (ClusterConflictException ex) {
 			redirect.addFlashAttribute("error", ex.getMessage() + ": " + String.join(", ", ex.conflicts()));
 		}
-		catch (ClusterObjectNotFoundException | ClusterUnavailableException ex) {
+		catch (TiergateException ex) {
 			redirect.addFlashAttribute("error", ex.getMessage());
 		}
 		return "redirect:/cluster/priority-classes";

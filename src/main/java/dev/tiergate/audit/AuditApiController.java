@@ -1,4 +1,4 @@
-package dev.tiergate.web;
+package dev.tiergate.audit;
 
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -8,9 +8,7 @@ import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
 
-import dev.tiergate.audit.AuditEntry;
-import dev.tiergate.audit.AuditLog;
-import dev.tiergate.cluster.InvalidClusterChangeException;
+import dev.tiergate.problem.InvalidRequestException;
 
 /**
  * {@code GET /api/v1/audit?kind=&since=&until=&limit=}: changes made through Tiergate,
@@ -39,7 +37,7 @@ class AuditApiController {
 			return Instant.parse(value.strip());
 		}
 		catch (DateTimeParseException ex) {
-			throw new InvalidClusterChangeException(field, "must be an ISO-8601 instant such as 2026-11-02T09:30:00Z");
+			throw new InvalidRequestException(field, "must be an ISO-8601 instant such as 2026-11-02T09:30:00Z");
 		}
 	}
 

@@ -1,4 +1,4 @@
-package dev.tiergate.web;
+package dev.tiergate.cluster;
 
 import java.util.List;
 
@@ -12,9 +12,6 @@ import org.springframework.web.bind.annotation.PutMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RestController;
-
-import dev.tiergate.cluster.SharingProfile;
-import dev.tiergate.cluster.SharingProfiles;
 
 /**
  * GPU sharing profiles: {@code /api/v1/sharing/profiles} (list, get, put, delete,
