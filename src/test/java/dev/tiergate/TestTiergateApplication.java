@@ -18,13 +18,20 @@ import dev.tiergate.fleet.SimulatedGpuFleet;
  * by default) it starts one of its own ({@link EmbeddedRedis}).
  * <p>
  * The fleet's speed follows {@code TIERGATE_FLEET_TIME_SCALE} (default 0.25: four times
- * faster than a real A100).
+ * faster than a real A100). With {@code TIERGATE_FLEET_API_SERVER} set, Tiergate reads a
+ * fleet that runs elsewhere (the benchmark's fleet process, {@code bench.FleetProcess})
+ * instead of starting one.
  */
 public class TestTiergateApplication {
 
 	private static final Logger logger = LoggerFactory.getLogger(TestTiergateApplication.class);
 
 	public static void main(String[] args) {
+		String external = System.getenv("TIERGATE_FLEET_API_SERVER");
+		if (external != null && !external.isBlank()) {
+			run(external, args);
+			return;
+		}
 		double timeScale = Double.parseDouble(System.getenv().getOrDefault("TIERGATE_FLEET_TIME_SCALE", "0.25"));
 		SimulatedGpuFleet fleet = SimulatedGpuFleet.startDefault(timeScale);
 		Runtime.getRuntime().addShutdownHook(new Thread(fleet::close, "fleet-shutdown"));

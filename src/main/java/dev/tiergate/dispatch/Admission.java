@@ -3,6 +3,8 @@ package dev.tiergate.dispatch;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+
+import dev.tiergate.routing.Endpoint;
 import dev.tiergate.tier.Tier;
 
 /**
@@ -113,7 +115,7 @@ public final class Admission implements AutoCloseable {
 
 		final Duration queued;
 
-		private final Object endpoint;
+		private final Endpoint endpoint;
 
 		private volatile Runnable abort;
 
@@ -124,15 +126,14 @@ public final class Admission implements AutoCloseable {
 		Running(Lease lease, Duration queued) {
 			this.lease = lease;
 			this.queued = queued;
-			this.endpoint = lease.endpointAttachment();
+			this.endpoint = (Endpoint) lease.endpointAttachment();
 		}
 
 		/**
-		 * The endpoint to send to (a {@code dev.tiergate.routing.Endpoint} in the live
-		 * runtime).
+		 * The endpoint to send to, as it was when the slot was granted.
 		 * @return the endpoint
 		 */
-		public Object endpoint() {
+		public Endpoint endpoint() {
 			return this.endpoint;
 		}
 

@@ -159,9 +159,6 @@ public final class PoolScheduler {
 		return this.pool;
 	}
 
-	// -----------------------------------------------------------------------------------------------
-	// events
-
 	/**
 	 * A request arrives.
 	 * @param ticket a new ticket
@@ -361,9 +358,6 @@ public final class PoolScheduler {
 		applyDefinitions(definitions);
 		pump(now);
 	}
-
-	// ------------------------------------------------------------------------------------------
-	// the rules
 
 	private void applyDefinitions(Map<Tier, TierDefinition> definitions) {
 		for (Tier tier : TIERS) {
@@ -599,9 +593,6 @@ public final class PoolScheduler {
 		return false;
 	}
 
-	// ------------------------------------------------------------------------------------
-	// carrying out
-
 	/**
 	 * The endpoint a new lease runs on, among those with a free slot (the heap is not
 	 * empty): the heap's top, or the policy's pick; never the endpoint the ticket must
@@ -708,9 +699,6 @@ public final class PoolScheduler {
 		this.out.rejected(ticket, reason);
 	}
 
-	// -----------------------------------------------------------------------------------
-	// lease lists
-
 	private void link(Lease lease, int list) {
 		lease.list = list;
 		lease.prev = this.listTail[list];
@@ -742,9 +730,6 @@ public final class PoolScheduler {
 		lease.next = null;
 		lease.list = -1;
 	}
-
-	// --------------------------------------------------------------------- endpoints
-	// with a free slot
 
 	/**
 	 * Keeps an endpoint in the heap exactly when it accepts and has a free slot; fewest
@@ -824,9 +809,6 @@ public final class PoolScheduler {
 		this.heap[index] = item;
 		item.heapIndex = index;
 	}
-
-	// ------------------------------------------------------------------------------------
-	// visibility
 
 	/**
 	 * Slots in use, on accepting and draining endpoints.

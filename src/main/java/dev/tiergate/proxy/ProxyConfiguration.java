@@ -3,6 +3,10 @@ package dev.tiergate.proxy;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
+import dev.tiergate.dispatch.DispatchRuntime;
+import dev.tiergate.routing.EndpointHealth;
+import tools.jackson.databind.json.JsonMapper;
+
 /**
  * Proxy's beans.
  */
@@ -12,6 +16,12 @@ class ProxyConfiguration {
 	@Bean
 	UpstreamClient upstreamClient(ProxyProperties properties) {
 		return new UpstreamClient(properties);
+	}
+
+	@Bean
+	UpstreamExchange upstreamExchange(UpstreamClient upstream, DispatchRuntime dispatcher, EndpointHealth health,
+			JsonMapper json, ProxyProperties properties) {
+		return new UpstreamExchange(upstream, dispatcher, health, json, properties);
 	}
 
 }

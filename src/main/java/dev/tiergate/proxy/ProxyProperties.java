@@ -22,13 +22,15 @@ import jakarta.validation.constraints.Positive;
  * field), or {@code *} for all
  * @param defaultMaxTokens completion tokens assumed, for fair sharing and quotas, when a
  * request sets no limit
+ * @param streamBufferSize the most bytes of a server-sent event stream read from the
+ * endpoint and flushed to the client at once (default 8KB)
  */
 @Validated
 @ConfigurationProperties("tiergate.proxy")
 public record ProxyProperties(@DefaultValue("1MB") @NotNull DataSize maxRequestSize,
 		@DefaultValue("2s") @NotNull Duration upstreamConnectTimeout,
 		@DefaultValue("10m") @NotNull Duration upstreamTimeout, @DefaultValue Set<String> priorityModels,
-		@DefaultValue("256") @Positive int defaultMaxTokens) {
+		@DefaultValue("256") @Positive int defaultMaxTokens, @DefaultValue("8KB") @NotNull DataSize streamBufferSize) {
 
 	/**
 	 * Whether requests for a model carry the {@code priority} field.

@@ -4,11 +4,14 @@ import java.io.IOException;
 import java.io.InputStream;
 
 import jakarta.servlet.http.HttpServletRequest;
+import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * Reads a request body without ever holding more than the configured limit.
+ * Reads a request body without ever holding more than the configured limit, and the
+ * fields of it the gateway checks.
  */
 final class RequestBodies {
 
@@ -78,6 +81,62 @@ final class RequestBodies {
 	private static OpenAiException tooLarge(long limit) {
 		return new OpenAiException(413, "invalid_request_error", "request_too_large",
 				"The request body is larger than the limit of " + limit + " bytes.");
+	}
+
+	/**
+	 * The body as a JSON object.
+	 * @param bytes the body
+	 * @param json the mapper
+	 * @return the object
+	 * @throws OpenAiException 400 {@code invalid_json} if it is not a JSON object
+	 */
+	static ObjectNode parse(byte[] bytes, JsonMapper json) {
+		JsonNode node;
+		try {
+			node = json.readTree(bytes);
+		}
+		catch (JacksonException ex) {
+			throw OpenAiException.invalidRequest("invalid_json",
+					"We could not parse the JSON body of your request: " + ex.getOriginalMessage());
+		}
+		if (node == null || !node.isObject()) {
+			throw OpenAiException.invalidRequest("invalid_json", "The request body must be a JSON object.");
+		}
+		return (ObjectNode) node;
+	}
+
+	/**
+	 * The {@code model} field, required.
+	 * @param body the request
+	 * @return the model's name
+	 * @throws OpenAiException 400 if it is missing or not a non-empty string
+	 */
+	static String model(ObjectNode body) {
+		JsonNode model = body.get("model");
+		if (model == null || model.isNull()) {
+			throw OpenAiException.invalidRequest("missing_model", "You must provide a model parameter.");
+		}
+		if (!model.isString() || model.asString().isBlank()) {
+			throw OpenAiException.invalidRequest("invalid_model", "'model' must be a non-empty string.");
+		}
+		return model.asString();
+	}
+
+	/**
+	 * The {@code stream} flag.
+	 * @param body the request
+	 * @return whether the caller asked for server-sent events
+	 * @throws OpenAiException 400 if it is not a boolean
+	 */
+	static boolean stream(ObjectNode body) {
+		JsonNode stream = body.get("stream");
+		if (stream == null || stream.isNull()) {
+			return false;
+		}
+		if (!stream.isBoolean()) {
+			throw OpenAiException.invalidRequest("invalid_stream", "'stream' must be a boolean.");
+		}
+		return stream.booleanValue();
 	}
 
 }

@@ -1,7 +1,7 @@
 package dev.tiergate.proxy;
 
-import dev.tiergate.tier.Tier;
 import dev.tiergate.quota.Tenant;
+import dev.tiergate.tier.Tier;
 import tools.jackson.databind.JsonNode;
 
 /**

@@ -17,8 +17,6 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class LocalLimiter {
 
-	private static final long WINDOW_MS = 60_000;
-
 	private final Clock clock;
 
 	private final Map<String, Window> windows = new ConcurrentHashMap<>();
@@ -37,15 +35,15 @@ final class LocalLimiter {
 			long tpm = (limits.tokensPerMinute() != null) ? limits.tokensPerMinute() : -1;
 			if (rpm >= 0 && window.entries.size() + 1 > rpm) {
 				long oldest = window.entries.peekFirst().at;
-				return refuse("requests_per_minute", oldest + WINDOW_MS - now, window, rpm, tpm);
+				return refuse("requests_per_minute", oldest + QuotaService.WINDOW_MS - now, window, rpm, tpm);
 			}
 			if (tpm >= 0 && window.tokens + tokens > tpm) {
-				long retry = WINDOW_MS;
+				long retry = QuotaService.WINDOW_MS;
 				long freed = 0;
 				for (Entry entry : window.entries) {
 					freed += entry.tokens;
 					if (window.tokens - freed + tokens <= tpm) {
-						retry = entry.at + WINDOW_MS - now;
+						retry = entry.at + QuotaService.WINDOW_MS - now;
 						break;
 					}
 				}
@@ -99,7 +97,7 @@ final class LocalLimiter {
 			Iterator<Entry> it = this.entries.iterator();
 			while (it.hasNext()) {
 				Entry entry = it.next();
-				if (entry.at > now - WINDOW_MS) {
+				if (entry.at > now - QuotaService.WINDOW_MS) {
 					break;
 				}
 				it.remove();

@@ -19,10 +19,6 @@ import jakarta.validation.constraints.NotNull;
  * @param leaseTtl how long a concurrency lease lives without renewal; a running request
  * renews it every third of this, so a crashed replica's leases expire after at most this
  * long
- * @param defaultMaxTokens completion tokens reserved when a caller of
- * {@link QuotaService#admit} passes no allowance (the proxy always passes one, from
- * {@code tiergate.proxy.default-max-tokens}); reconciled with the real usage when the
- * response ends
  * @param failureThreshold consecutive Redis failures that open the quota circuit
  * @param openFor how long the open circuit sends no call to Redis before one probe tries
  * again
@@ -34,7 +30,6 @@ import jakarta.validation.constraints.NotNull;
 @Validated
 @ConfigurationProperties("tiergate.quota")
 public record QuotaProperties(@DefaultValue("30s") @NotNull Duration leaseTtl,
-		@DefaultValue("1024") @Min(1) @Max(1_000_000) long defaultMaxTokens,
 		@DefaultValue("3") @Min(1) @Max(1000) int failureThreshold, @DefaultValue("1s") @NotNull Duration openFor,
 		@DefaultValue("1s") @NotNull Duration retryAfter, @DefaultValue Map<Tier, OutagePolicy> outagePolicy) {
 
@@ -54,8 +49,7 @@ public record QuotaProperties(@DefaultValue("30s") @NotNull Duration leaseTtl,
 	 * @return properties as if nothing were configured
 	 */
 	public static QuotaProperties defaults() {
-		return new QuotaProperties(Duration.ofSeconds(30), 1024, 3, Duration.ofSeconds(1), Duration.ofSeconds(1),
-				Map.of());
+		return new QuotaProperties(Duration.ofSeconds(30), 3, Duration.ofSeconds(1), Duration.ofSeconds(1), Map.of());
 	}
 
 	/**

@@ -1,5 +1,8 @@
 package dev.tiergate.quota;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.LocalDate;
@@ -46,10 +49,9 @@ public class QuotaService implements AutoCloseable {
 	static final long WINDOW_MS = 60_000;
 
 	@SuppressWarnings("rawtypes")
-	private static final RedisScript<List> ADMIT = script("admit.lua");
+	private static final RedisScript<List> ADMIT = withCalendar("admit.lua", List.class);
 
-	private static final RedisScript<Long> RECONCILE = RedisScript
-		.of(new ClassPathResource("dev/tiergate/quota/reconcile.lua"), Long.class);
+	private static final RedisScript<Long> RECONCILE = withCalendar("reconcile.lua", Long.class);
 
 	private static final RedisScript<Long> RENEW = RedisScript.of(new ClassPathResource("dev/tiergate/quota/renew.lua"),
 			Long.class);
@@ -96,8 +98,21 @@ public class QuotaService implements AutoCloseable {
 	}
 
 	@SuppressWarnings("rawtypes")
-	private static RedisScript<List> script(String name) {
-		return RedisScript.of(new ClassPathResource("dev/tiergate/quota/" + name), List.class);
+	/**
+	 * A script with {@code calendar.lua} prepended, so every script that counts months
+	 * counts them the same way.
+	 */
+	private static <T> RedisScript<T> withCalendar(String name, Class<T> result) {
+		try {
+			String calendar = new ClassPathResource("dev/tiergate/quota/calendar.lua")
+				.getContentAsString(StandardCharsets.UTF_8);
+			String script = new ClassPathResource("dev/tiergate/quota/" + name)
+				.getContentAsString(StandardCharsets.UTF_8);
+			return new DefaultRedisScript<>(calendar + script, result);
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException("Quota script " + name + " is missing from the classpath", ex);
+		}
 	}
 
 	static String key(String tenantId, String part) {
@@ -116,17 +131,16 @@ public class QuotaService implements AutoCloseable {
 	 * @param tier the request's tier
 	 * @param model the model asked for (recorded with the usage)
 	 * @param promptTokens estimated prompt tokens
-	 * @param maxTokens completion tokens the request may generate, or {@code null} for
-	 * the configured default
+	 * @param maxTokens completion tokens the request may generate (the caller applies its
+	 * default when the request names none)
 	 * @return the permit, to be ended exactly once when the request ends
 	 * @throws QuotaException.Exceeded (429) if a limit would be exceeded
 	 * @throws QuotaException.Unavailable (503) if Redis is unavailable and the tier fails
 	 * closed
 	 */
-	public QuotaPermit admit(Tenant tenant, Tier tier, String model, long promptTokens, Long maxTokens) {
+	public QuotaPermit admit(Tenant tenant, Tier tier, String model, long promptTokens, long maxTokens) {
 		long prompt = Math.max(0, promptTokens);
-		long reserve = prompt
-				+ ((maxTokens != null && maxTokens >= 0) ? maxTokens : this.properties.defaultMaxTokens());
+		long reserve = prompt + Math.max(0, maxTokens);
 		String requestId = UUID.randomUUID().toString();
 		QuotaDecision decision = null;
 		boolean local = false;

@@ -27,17 +27,7 @@ redis.call('HDEL', KEYS[4], id)
 
 if ARGV[6] == '1' then
   local t = redis.call('TIME')
-  local days = math.floor(tonumber(t[1]) / 86400)
-  local z = days + 719468
-  local era = math.floor(z / 146097)
-  local doe = z - era * 146097
-  local yoe = math.floor((doe - math.floor(doe / 1460) + math.floor(doe / 36524) - math.floor(doe / 146096)) / 365)
-  local y = yoe + era * 400
-  local doy = doe - (365 * yoe + math.floor(yoe / 4) - math.floor(yoe / 100))
-  local mp = math.floor((5 * doy + 2) / 153)
-  local d = doy - math.floor((153 * mp + 2) / 5) + 1
-  local m = (mp < 10) and (mp + 3) or (mp - 9)
-  if m <= 2 then y = y + 1 end
+  local y, m, d = civil(tonumber(t[1]))
   -- Same hash tag as KEYS[6], so the key lives in the tenant's slot in a Redis Cluster.
   local usage = KEYS[6] .. string.format('%04d-%02d', y, m)
   local field = string.format('%04d-%02d-%02d', y, m, d) .. '|' .. ARGV[4] .. '|' .. ARGV[5] .. '|'

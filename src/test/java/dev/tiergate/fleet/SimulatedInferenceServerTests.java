@@ -279,6 +279,36 @@ class SimulatedInferenceServerTests {
 	}
 
 	@Test
+	void aRequestWithAMoreUrgentPriorityPreemptsALessUrgentOneAndFinishesFirst() throws Exception {
+		SimulatedInferenceServer server = start(1, WATCHABLE);
+		CompletableFuture<HttpResponse<String>> batch = this.http.sendAsync(postRequest(server, "/v1/completions", """
+				{"model": "%s", "prompt": "Batch", "max_tokens": 300, "priority": 2}
+				""".formatted(MODEL)), BodyHandlers.ofString());
+		await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(2)).until(() -> server.running() == 1);
+
+		HttpResponse<String> urgent = post(server, "/v1/completions", """
+				{"model": "%s", "prompt": "Urgent", "max_tokens": 5, "priority": 0}
+				""".formatted(MODEL));
+
+		assertThat(urgent.statusCode()).isEqualTo(200);
+		assertThat(batch).isNotDone();
+		assertThat(batch.get().statusCode()).isEqualTo(200);
+		assertThat(this.json.readTree(batch.get().body()).at("/usage/completion_tokens").asInt()).isEqualTo(300);
+	}
+
+	@Test
+	void aNonIntegerPriorityIsAnswered400() throws Exception {
+		SimulatedInferenceServer server = start(1, FAST);
+
+		HttpResponse<String> response = post(server, "/v1/completions", """
+				{"model": "%s", "prompt": "x", "max_tokens": 5, "priority": "high"}
+				""".formatted(MODEL));
+
+		assertThat(response.statusCode()).isEqualTo(400);
+		assertThat(response.body()).contains("priority must be an integer");
+	}
+
+	@Test
 	void clientDisconnectMidStreamFreesTheSlotAtOnce() throws Exception {
 		SimulatedInferenceServer server = start(1, WATCHABLE);
 		HttpResponse<InputStream> response = this.http.send(postRequest(server, "/v1/chat/completions", """

@@ -58,9 +58,6 @@ class BalancingPoliciesTests {
 		endpoint.scraped(new EndpointMetrics(waiting, running, cache, this.clock.nanos() - agoNanos, 0));
 	}
 
-	// ----------------------------------------------------------------------------------------
-	// queue-aware
-
 	@Test
 	void queueAwarePicksTheEndpointWithTheShortestEngineQueue() {
 		QueueAwarePolicy policy = new QueueAwarePolicy(Duration.ofSeconds(5));
@@ -116,9 +113,6 @@ class BalancingPoliciesTests {
 			.add(this.c, 3, 8);
 		assertThat(policy.choose(0, withUnscraped)).isZero();
 	}
-
-	// ------------------------------------------------------------------------------------
-	// prefix-affinity
 
 	@Test
 	void prefixAffinityKeepsARepeatedPrefixOnOneEndpointUntilItsLoadBoundThenSpillsToTheNextOnTheRing() {
@@ -184,9 +178,6 @@ class BalancingPoliciesTests {
 		this.cluster.upsert(InMemoryClusterView.pod("d", "llama", 8));
 		assertThat(policy.order(7)).hasSize(4).contains("default/d");
 	}
-
-	// ----------------------------------------------------------------------------------------
-	// configuration
 
 	@Test
 	void eachModelGetsItsConfiguredPolicyAndLeastOutstandingIsTheSchedulersOwnDefault() {
