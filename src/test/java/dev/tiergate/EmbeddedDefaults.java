@@ -59,8 +59,11 @@ public class EmbeddedDefaults {
 							  OpenAI API      http://localhost:{}/v1        keys tg-acme-demo (acme, P0-P2), tg-batchco-demo (batchco, P1-P2)
 							  REST API        http://localhost:{}/api/v1    HTTP Basic admin / admin, or Bearer {}
 							  Metrics         http://localhost:{}/actuator/prometheus
+							  Redis           {}
 							""",
-					port, port, port, CI_TOKEN, management);
+					port, port, port, CI_TOKEN, management,
+					EmbeddedRedis.banner(environment.getProperty("spring.data.redis.host", "127.0.0.1"),
+							environment.getProperty("spring.data.redis.port", "6379")));
 		};
 	}
 
