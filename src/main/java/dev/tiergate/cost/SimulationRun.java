@@ -44,6 +44,14 @@ final class SimulationRun implements SchedulerDecisions, InferenceEngine.Listene
 
 	private final List<EndpointSim> endpoints = new ArrayList<>();
 
+	private final List<PoolScheduler> poolList = new ArrayList<>();
+
+	private final List<EndpointSim> touched = new ArrayList<>();
+
+	private int busyEndpoints;
+
+	private int runningSequences;
+
 	private final List<Request> finishedQueue = new ArrayList<>();
 
 	private final Request[] requests;
@@ -107,6 +115,7 @@ final class SimulationRun implements SchedulerDecisions, InferenceEngine.Listene
 			PoolScheduler pool = new PoolScheduler(deployment.model(), tiers,
 					(mode == Mode.TIERED) ? settings.preemptionBudget() : 0, MAX_QUEUED_PER_POOL, this);
 			this.pools.put(deployment.model(), pool);
+			this.poolList.add(pool);
 			for (int i = 0; i < fleet.endpoints(deployment); i++) {
 				EndpointSim endpoint = new EndpointSim(this.endpoints.size(),
 						new InferenceEngine(serviceTime, deployment.slots(), kv, policy, this));
@@ -166,7 +175,7 @@ final class SimulationRun implements SchedulerDecisions, InferenceEngine.Listene
 			if (engineTime <= arrival) {
 				EndpointSim endpoint = this.endpoints.get(engineIndex);
 				endpoint.engine.advanceTo(t);
-				endpoint.dirty = true;
+				touch(endpoint);
 			}
 			else {
 				TraceRequest traced = trace.get(next);
@@ -183,18 +192,32 @@ final class SimulationRun implements SchedulerDecisions, InferenceEngine.Listene
 				pool.submit(ticket, t);
 			}
 			drainFinished();
-			for (PoolScheduler pool : this.pools.values()) {
-				pool.tick(t);
-			}
-			drainFinished();
-			for (EndpointSim endpoint : this.endpoints) {
-				if (endpoint.dirty) {
-					nextEvent[endpoint.index] = endpoint.engine.nextEventTime();
-					endpoint.dirty = false;
+			for (int p = 0; p < this.poolList.size(); p++) {
+				PoolScheduler pool = this.poolList.get(p);
+				if (pool.queued() > 0) {
+					pool.tick(t);
 				}
 			}
+			drainFinished();
+			for (int i = 0; i < this.touched.size(); i++) {
+				EndpointSim endpoint = this.touched.get(i);
+				nextEvent[endpoint.index] = endpoint.engine.nextEventTime();
+				endpoint.dirty = false;
+				int running = endpoint.engine.running();
+				this.runningSequences += running - endpoint.running;
+				this.busyEndpoints += ((running > 0) ? 1 : 0) - ((endpoint.running > 0) ? 1 : 0);
+				endpoint.running = running;
+			}
+			this.touched.clear();
 		}
 		return result();
+	}
+
+	private void touch(EndpointSim endpoint) {
+		if (!endpoint.dirty) {
+			endpoint.dirty = true;
+			this.touched.add(endpoint);
+		}
 	}
 
 	private String poolOf(TraceRequest request) {
@@ -218,15 +241,8 @@ final class SimulationRun implements SchedulerDecisions, InferenceEngine.Listene
 		if (t <= this.now) {
 			return;
 		}
-		int busy = 0;
-		int running = 0;
-		for (EndpointSim endpoint : this.endpoints) {
-			int r = endpoint.engine.running();
-			running += r;
-			if (r > 0) {
-				busy++;
-			}
-		}
+		int busy = this.busyEndpoints;
+		int running = this.runningSequences;
 		if (busy == 0) {
 			return;
 		}
@@ -258,7 +274,7 @@ final class SimulationRun implements SchedulerDecisions, InferenceEngine.Listene
 		TraceRequest traced = request.traced;
 		request.sequence = endpoint.engine.submit(traced.promptTokens(), traced.outputTokens(), priority, request,
 				this.now);
-		endpoint.dirty = true;
+		touch(endpoint);
 	}
 
 	@Override
@@ -271,7 +287,7 @@ final class SimulationRun implements SchedulerDecisions, InferenceEngine.Listene
 		request.sequence = null;
 		if (sequence != null) {
 			endpoint.engine.abort(sequence, this.now);
-			endpoint.dirty = true;
+			touch(endpoint);
 		}
 		if (!requeued) {
 			request.outcome = Outcome.PREEMPTED;
@@ -461,6 +477,8 @@ final class SimulationRun implements SchedulerDecisions, InferenceEngine.Listene
 		private final InferenceEngine engine;
 
 		private boolean dirty;
+
+		private int running;
 
 		private EndpointSim(int index, InferenceEngine engine) {
 			this.index = index;
