@@ -69,12 +69,12 @@ class CompletionsApiController {
 	void complete(HttpServletRequest request, HttpServletResponse response, @AuthenticationPrincipal Tenant tenant)
 			throws IOException, InterruptedException {
 		long started = System.nanoTime();
-		ObjectNode body = RequestBodies.parse(RequestBodies.read(request, this.properties.maxRequestSize().toBytes()),
-				this.json);
+		byte[] raw = RequestBodies.read(request, this.properties.maxRequestSize().toBytes());
+		ObjectNode body = RequestBodies.parse(raw, this.json);
 		String model = RequestBodies.model(body);
 		boolean stream = RequestBodies.stream(body);
 		Tier tier = TierSelection.select(request.getHeader(TierSelection.HEADER), body.get("service_tier"), tenant);
-		body.remove("service_tier");
+		boolean rewritten = body.remove("service_tier") != null;
 		// A model whose endpoints are all gone is known to the dispatcher and gets 503
 		// no_capacity, not 404.
 		if (this.registry.pool(model).isEmpty() && !this.dispatcher.knows(model)) {
@@ -90,9 +90,11 @@ class CompletionsApiController {
 		QuotaPermits.attach(request, response, permit);
 		if (this.properties.sendsPriority(model)) {
 			body.put("priority", tier.enginePriority());
+			rewritten = true;
 		}
-		ExchangeRequest upstream = new ExchangeRequest(request.getRequestURI(), this.json.writeValueAsBytes(body),
-				stream, UUID.randomUUID().toString(), tier);
+		// The caller's bytes go upstream unchanged unless the gateway changed a field.
+		ExchangeRequest upstream = new ExchangeRequest(request.getRequestURI(),
+				rewritten ? this.json.writeValueAsBytes(body) : raw, stream, UUID.randomUUID().toString(), tier);
 		MDC.put("requestId", upstream.requestId());
 		long affinityKey = this.policies.usesAffinity(model)
 				? this.policies.affinityKey(request.getHeader(this.policies.affinityHeader()),

@@ -283,6 +283,10 @@ public class UpstreamExchange {
 	 * served at.
 	 */
 	private byte[] withServiceTier(byte[] answer, Tier tier) {
+		byte[] spliced = ServiceTierStamp.stampWhole(answer, tier);
+		if (spliced != null) {
+			return spliced;
+		}
 		try {
 			JsonNode node = this.json.readTree(answer);
 			if (node instanceof ObjectNode object) {
