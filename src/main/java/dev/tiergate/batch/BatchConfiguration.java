@@ -1,0 +1,44 @@
+package dev.tiergate.batch;
+
+import org.springframework.boot.servlet.MultipartConfigFactory;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.util.unit.DataSize;
+
+import dev.tiergate.batch.internal.RedisFileStore;
+import dev.tiergate.dispatch.DispatchRuntime;
+import dev.tiergate.routing.EndpointRegistry;
+import jakarta.servlet.MultipartConfigElement;
+
+/**
+ * Batch's beans, and the servlet container's multipart limits, derived from
+ * {@code tiergate.batch.max-file-size}: a file up to a megabyte over the limit still
+ * reaches the Files API, which refuses it with 400 {@code file_too_large}; a larger
+ * upload is cut off by the container and answered 413 {@code request_too_large}. Parts
+ * are buffered on disk above 1MB, never whole in memory.
+ */
+@Configuration(proxyBeanMethods = false)
+class BatchConfiguration {
+
+	@Bean
+	FileStore fileStore(StringRedisTemplate redis, BatchProperties properties) {
+		return new RedisFileStore(redis, (int) properties.chunkSize().toBytes());
+	}
+
+	@Bean
+	ServedModels servedModels(EndpointRegistry registry, DispatchRuntime dispatcher) {
+		return new ServedModels(registry, dispatcher);
+	}
+
+	@Bean
+	MultipartConfigElement multipartConfigElement(BatchProperties properties) {
+		MultipartConfigFactory factory = new MultipartConfigFactory();
+		long limit = properties.maxFileSize().toBytes();
+		factory.setMaxFileSize(DataSize.ofBytes(limit + DataSize.ofMegabytes(1).toBytes()));
+		factory.setMaxRequestSize(DataSize.ofBytes(limit + DataSize.ofMegabytes(2).toBytes()));
+		factory.setFileSizeThreshold(DataSize.ofMegabytes(1));
+		return factory.createMultipartConfig();
+	}
+
+}
