@@ -6,7 +6,14 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.util.unit.DataSize;
 
+import java.time.Clock;
+
+import dev.tiergate.batch.internal.BatchQueue;
+import dev.tiergate.batch.internal.BatchRecords;
 import dev.tiergate.batch.internal.RedisFileStore;
+import dev.tiergate.proxy.ProxyProperties;
+import dev.tiergate.quota.QuotaService;
+import tools.jackson.databind.json.JsonMapper;
 import dev.tiergate.dispatch.DispatchRuntime;
 import dev.tiergate.routing.EndpointRegistry;
 import jakarta.servlet.MultipartConfigElement;
@@ -24,6 +31,22 @@ class BatchConfiguration {
 	@Bean
 	FileStore fileStore(StringRedisTemplate redis, BatchProperties properties) {
 		return new RedisFileStore(redis, (int) properties.chunkSize().toBytes());
+	}
+
+	@Bean
+	BatchRecords batchRecords(StringRedisTemplate redis, JsonMapper json) {
+		return new BatchRecords(redis, json);
+	}
+
+	@Bean
+	BatchQueue batchQueue(StringRedisTemplate redis) {
+		return new BatchQueue(redis);
+	}
+
+	@Bean
+	BatchService batchService(FileStore files, BatchRecords records, BatchQueue queue, QuotaService quota,
+			ServedModels models, ProxyProperties proxy, BatchProperties properties, JsonMapper json, Clock clock) {
+		return new BatchService(files, records, queue, quota, models, proxy, properties, json, clock);
 	}
 
 	@Bean

@@ -56,6 +56,9 @@ final class InputLines {
 
 	private int modelLine;
 
+	private java.util.function.ObjIntConsumer<JsonNode> onItem = (item, number) -> {
+	};
+
 	/**
 	 * A checker for one file.
 	 * @param json the mapper
@@ -70,6 +73,17 @@ final class InputLines {
 		this.maxLineBytes = maxLineBytes;
 		this.maxItems = maxItems;
 		this.maxErrors = maxErrors;
+	}
+
+	/**
+	 * Hands every line that is a JSON object to a consumer, with its number, after it was
+	 * checked.
+	 * @param consumer the consumer
+	 * @return this
+	 */
+	InputLines onItem(java.util.function.ObjIntConsumer<JsonNode> consumer) {
+		this.onItem = consumer;
+		return this;
 	}
 
 	/**
@@ -211,6 +225,7 @@ final class InputLines {
 		if (stream != null && stream.asBoolean(false)) {
 			error("body.stream must not be true in a batch");
 		}
+		this.onItem.accept(node, this.number);
 	}
 
 	private static boolean isBlank(byte[] bytes, int length) {

@@ -17,6 +17,21 @@ final class Pages {
 
 	static <T> Map<String, Object> page(List<T> items, Function<T, String> id, String after, int limit,
 			Function<T, Map<String, Object>> view) {
+		return page(items, id, after, limit, view, false);
+	}
+
+	/**
+	 * A page of items.
+	 * @param items all items (or those from the page's start on)
+	 * @param id an item's id
+	 * @param after the id of the item before the page, or {@code null}
+	 * @param limit most items on the page
+	 * @param view an item's JSON
+	 * @param moreBeyond whether items follow those given
+	 * @return the page
+	 */
+	static <T> Map<String, Object> page(List<T> items, Function<T, String> id, String after, int limit,
+			Function<T, Map<String, Object>> view, boolean moreBeyond) {
 		int start = 0;
 		if (after != null && !after.isBlank()) {
 			start = items.size();
@@ -37,7 +52,7 @@ final class Pages {
 		page.put("data", data);
 		page.put("first_id", data.isEmpty() ? null : data.get(0).get("id"));
 		page.put("last_id", data.isEmpty() ? null : data.get(data.size() - 1).get("id"));
-		page.put("has_more", end < items.size());
+		page.put("has_more", end < items.size() || moreBeyond);
 		return page;
 	}
 
