@@ -1,22 +1,27 @@
 package dev.tiergate.batch;
 
+import java.time.Clock;
+
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.boot.servlet.MultipartConfigFactory;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.util.unit.DataSize;
 
-import java.time.Clock;
-
 import dev.tiergate.batch.internal.BatchQueue;
 import dev.tiergate.batch.internal.BatchRecords;
 import dev.tiergate.batch.internal.RedisFileStore;
-import dev.tiergate.proxy.ProxyProperties;
-import dev.tiergate.quota.QuotaService;
-import tools.jackson.databind.json.JsonMapper;
 import dev.tiergate.dispatch.DispatchRuntime;
+import dev.tiergate.proxy.ProxyProperties;
+import dev.tiergate.proxy.UpstreamExchange;
+import dev.tiergate.quota.QuotaService;
+import dev.tiergate.quota.TenantStore;
 import dev.tiergate.routing.EndpointRegistry;
+import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.servlet.MultipartConfigElement;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Batch's beans, and the servlet container's multipart limits, derived from
@@ -47,6 +52,34 @@ class BatchConfiguration {
 	BatchService batchService(FileStore files, BatchRecords records, BatchQueue queue, QuotaService quota,
 			ServedModels models, ProxyProperties proxy, BatchProperties properties, JsonMapper json, Clock clock) {
 		return new BatchService(files, records, queue, quota, models, proxy, properties, json, clock);
+	}
+
+	@Bean
+	BatchMetrics batchMetrics(MeterRegistry meters) {
+		return new BatchMetrics(meters);
+	}
+
+	@Bean
+	BatchFinalizer batchFinalizer(BatchRecords records, BatchQueue queue, FileStore files, QuotaService quota,
+			JsonMapper json, Clock clock, BatchProperties properties, ObjectProvider<BatchFaults> faults) {
+		return new BatchFinalizer(records, queue, files, quota, json, clock, properties,
+				faults.getIfAvailable(() -> BatchFaults.NONE));
+	}
+
+	@Bean
+	BatchWorkers batchWorkers(BatchRecords records, BatchQueue queue, BatchFinalizer finalizer, TenantStore tenants,
+			QuotaService quota, DispatchRuntime dispatcher, UpstreamExchange exchange, BatchProperties properties,
+			ObjectProvider<BatchFaults> faults, BatchMetrics metrics, JsonMapper json, Clock clock,
+			BatchService batches) {
+		BatchWorkers workers = new BatchWorkers(records, queue, finalizer, tenants, quota, dispatcher, exchange,
+				properties, faults.getIfAvailable(() -> BatchFaults.NONE), metrics, json, clock);
+		workers.enqueuer(batches::enqueue);
+		return workers;
+	}
+
+	@Bean
+	HealthIndicator redisPersistenceHealthIndicator(StringRedisTemplate redis) {
+		return new RedisPersistenceHealth(redis);
 	}
 
 	@Bean

@@ -101,13 +101,14 @@ public class BatchService {
 		Tier tier = tenant.batchTier();
 		long[] tokens = new long[1];
 		InputLines.Result checked = scan(tenant, file, (item, number) -> tokens[0] += estimate(item, request));
-		long now = this.clock.instant().getEpochSecond();
+		long nowMillis = this.clock.millis();
+		long now = nowMillis / 1000;
 		String id = "batch_" + UUID.randomUUID().toString().replace("-", "");
 		if (!checked.valid()) {
 			Batch failed = new Batch(id, tenant.id(), request.endpoint(), checked.model(), tier, file.id(), WINDOW,
 					BatchStatus.FAILED, now, null, null, null, null, now, null, null, null, null, null, checked.items(),
 					0, 0, 0, request.metadata(), checked.errors());
-			this.records.create(failed);
+			this.records.create(failed, nowMillis);
 			return failed;
 		}
 		if (!request.endpoint().equals(checked.url())) {
@@ -119,7 +120,7 @@ public class BatchService {
 				BatchStatus.VALIDATING, now, null, now + Duration.ofHours(24).toSeconds(), null, null, null, null, null,
 				null, null, null, checked.items(), 0, 0, tokens[0], request.metadata(), List.of());
 		try {
-			this.records.create(batch);
+			this.records.create(batch, nowMillis);
 			enqueue(tenant, batch);
 		}
 		catch (RuntimeException ex) {
@@ -138,7 +139,7 @@ public class BatchService {
 	 * @param batch a batch in {@code validating}
 	 */
 	void enqueue(Tenant tenant, Batch batch) {
-		this.queue.reset(tenant.id(), batch.id());
+		this.queue.start(tenant.id(), batch.id());
 		List<QueueItem> page = new ArrayList<>(ENQUEUE_PAGE);
 		Tier tier = batch.tier();
 		boolean priority = this.proxy.sendsPriority(batch.model());

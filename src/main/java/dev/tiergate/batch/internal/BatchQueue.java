@@ -118,40 +118,69 @@ public class BatchQueue {
 	}
 
 	/**
-	 * Starts a batch's stream (empty) and its consumer group; doing it again replaces the
-	 * stream, for a batch whose queueing was cut off.
+	 * Starts a batch's stream and its consumer group, unless they exist (a batch whose
+	 * queueing was cut off goes on where it stopped).
 	 * @param tenant the tenant
 	 * @param id the batch
 	 */
-	public void reset(String tenant, String id) {
+	public void start(String tenant, String id) {
 		String key = streamKey(tenant, id);
-		this.redis.delete(List.of(key, resultsKey(tenant, id)));
-		this.redis.execute((RedisCallback<Object>) (connection) -> {
-			connection.streamCommands().xGroupCreate(bytes(key), GROUP, ReadOffset.from("0-0"), true);
-			return null;
-		});
+		try {
+			this.redis.execute((RedisCallback<Object>) (connection) -> {
+				connection.streamCommands().xGroupCreate(bytes(key), GROUP, ReadOffset.from("0-0"), true);
+				return null;
+			});
+		}
+		catch (org.springframework.dao.DataAccessException ex) {
+			if (ex.getMostSpecificCause().getMessage() == null
+					|| !ex.getMostSpecificCause().getMessage().contains("BUSYGROUP")) {
+				throw ex;
+			}
+		}
 	}
 
 	/**
-	 * Appends items, in one pipeline.
+	 * Appends items, in one pipeline. Each entry's id is its line number
+	 * ({@code <line>-1}), so appending again after a failure skips what is already there
+	 * and the stream holds every item once, in input order.
 	 * @param tenant the tenant
 	 * @param id the batch
-	 * @param items the items
+	 * @param items the items, in line order
 	 */
 	public void enqueue(String tenant, String id, List<QueueItem> items) {
-		byte[] key = bytes(streamKey(tenant, id));
-		this.redis.executePipelined((RedisCallback<Object>) (connection) -> {
-			for (QueueItem item : items) {
-				Map<byte[], byte[]> fields = new HashMap<>();
-				fields.put(bytes("c"), bytes(item.customId()));
-				fields.put(bytes("n"), bytes(Integer.toString(item.line())));
-				fields.put(bytes("p"), bytes(Long.toString(item.promptTokens())));
-				fields.put(bytes("m"), bytes(Long.toString(item.maxTokens())));
-				fields.put(bytes("b"), bytes(item.body()));
-				connection.streamCommands().xAdd(StreamRecords.rawBytes(fields).withStreamKey(key));
+		String streamKey = streamKey(tenant, id);
+		byte[] key = bytes(streamKey);
+		for (int attempt = 1;; attempt++) {
+			try {
+				List<MapRecord<String, Object, Object>> last = this.redis.opsForStream()
+					.reverseRange(streamKey, Range.closed("-", "+"), Limit.limit().count(1));
+				long lastLine = (last == null || last.isEmpty()) ? 0 : last.get(0).getId().getTimestamp();
+				this.redis.executePipelined((RedisCallback<Object>) (connection) -> {
+					for (QueueItem item : items) {
+						if (item.line() <= lastLine) {
+							continue;
+						}
+						Map<byte[], byte[]> fields = new HashMap<>();
+						fields.put(bytes("c"), bytes(item.customId()));
+						fields.put(bytes("n"), bytes(Integer.toString(item.line())));
+						fields.put(bytes("p"), bytes(Long.toString(item.promptTokens())));
+						fields.put(bytes("m"), bytes(Long.toString(item.maxTokens())));
+						fields.put(bytes("b"), bytes(item.body()));
+						connection.streamCommands()
+							.xAdd(StreamRecords.rawBytes(fields)
+								.withStreamKey(key)
+								.withId(RecordId.of(item.line() + "-1")));
+					}
+					return null;
+				});
+				return;
 			}
-			return null;
-		});
+			catch (org.springframework.dao.DataAccessException ex) {
+				if (attempt == 3) {
+					throw ex;
+				}
+			}
+		}
 	}
 
 	/**

@@ -27,20 +27,33 @@ import tools.jackson.databind.json.JsonMapper;
 public class BatchRecords {
 
 	/**
-	 * Moves a batch to a status if it is in one of the expected ones, stamping the time.
-	 * KEYS[1] batch hash; ARGV: new status, time field, time, expected statuses...
+	 * Moves a batch to a status if it is in one of the expected ones, stamping the time
+	 * and setting further fields. KEYS[1] batch hash; ARGV: new status, time field, time,
+	 * k, k expected statuses, then field-value pairs.
 	 */
 	private static final RedisScript<Long> TRANSITION = new DefaultRedisScript<>("""
 			local status = redis.call('HGET', KEYS[1], 'status')
 			if not status then return -1 end
-			for i = 4, #ARGV do
+			local k = tonumber(ARGV[4])
+			for i = 5, 4 + k do
 			  if status == ARGV[i] then
 			    redis.call('HSET', KEYS[1], 'status', ARGV[1])
 			    if ARGV[2] ~= '' then redis.call('HSETNX', KEYS[1], ARGV[2], ARGV[3]) end
+			    for j = 5 + k, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[j], ARGV[j + 1]) end
 			    return 1
 			  end
 			end
 			return 0""", Long.class);
+
+	/**
+	 * Takes over finalizing a batch whose finalizer's lease ran out. KEYS[1] batch hash;
+	 * ARGV: owner, now (ms), lease end (ms).
+	 */
+	private static final RedisScript<Long> TAKE_OVER = new DefaultRedisScript<>("""
+			if redis.call('HGET', KEYS[1], 'status') ~= 'finalizing' then return 0 end
+			if tonumber(redis.call('HGET', KEYS[1], 'finalizeUntil') or '0') >= tonumber(ARGV[2]) then return 0 end
+			redis.call('HSET', KEYS[1], 'finalizer', ARGV[1], 'finalizeUntil', ARGV[3])
+			return 1""", Long.class);
 
 	private final StringRedisTemplate redis;
 
@@ -73,10 +86,11 @@ public class BatchRecords {
 	/**
 	 * Writes a new batch, listed for its tenant.
 	 * @param batch the batch
+	 * @param createdMillis its creation in milliseconds, the order of the listing
 	 */
-	public void create(Batch batch) {
+	public void create(Batch batch, long createdMillis) {
 		this.redis.opsForHash().putAll(batchKey(batch.tenant(), batch.id()), fields(batch));
-		this.redis.opsForZSet().add(indexKey(batch.tenant()), batch.id(), batch.createdAt());
+		this.redis.opsForZSet().add(indexKey(batch.tenant()), batch.id(), createdMillis);
 	}
 
 	/**
@@ -102,13 +116,51 @@ public class BatchRecords {
 	 */
 	public boolean transition(String tenant, String id, BatchStatus to, String timeField, long time,
 			Set<BatchStatus> from) {
+		return transition(tenant, id, to, timeField, time, from, Map.of());
+	}
+
+	/**
+	 * Moves a batch to a status if it is in one of the expected ones, and sets fields
+	 * with it, atomically.
+	 * @param tenant the tenant
+	 * @param id the batch
+	 * @param to the new status
+	 * @param timeField the field stamped with {@code time} (only if not set yet), or
+	 * {@code null}
+	 * @param time epoch seconds
+	 * @param from the statuses it may move from
+	 * @param fields set only if it moved
+	 * @return {@code true} if it moved
+	 */
+	public boolean transition(String tenant, String id, BatchStatus to, String timeField, long time,
+			Set<BatchStatus> from, Map<String, String> fields) {
 		List<String> args = new ArrayList<>();
 		args.add(to.wire());
 		args.add((timeField != null) ? timeField : "");
 		args.add(Long.toString(time));
+		args.add(Integer.toString(from.size()));
 		from.forEach((s) -> args.add(s.wire()));
+		fields.forEach((k, v) -> {
+			args.add(k);
+			args.add(v);
+		});
 		Long moved = this.redis.execute(TRANSITION, List.of(batchKey(tenant, id)), args.toArray());
 		return moved != null && moved == 1;
+	}
+
+	/**
+	 * Takes over finalizing a batch whose finalizer has not finished within its lease.
+	 * @param tenant the tenant
+	 * @param id the batch
+	 * @param owner the new finalizer
+	 * @param nowMillis the time
+	 * @param untilMillis the end of the new lease
+	 * @return {@code true} if this caller now finalizes it
+	 */
+	public boolean takeOverFinalizing(String tenant, String id, String owner, long nowMillis, long untilMillis) {
+		Long taken = this.redis.execute(TAKE_OVER, List.of(batchKey(tenant, id)), owner, Long.toString(nowMillis),
+				Long.toString(untilMillis));
+		return taken != null && taken == 1;
 	}
 
 	/**
