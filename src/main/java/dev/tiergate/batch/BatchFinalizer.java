@@ -90,7 +90,24 @@ class BatchFinalizer {
 			return null;
 		}
 		this.faults.at(BatchFaults.Point.BEFORE_FINALIZE, batch.id(), null);
-		Batch current = this.records.find(tenant, batch.id()).orElseThrow();
+		try {
+			return writeFiles(tenant, batch.id());
+		}
+		catch (RuntimeException ex) {
+			// Let the next maintenance pass (of any replica) try again at once, rather
+			// than after the lease.
+			try {
+				this.records.set(tenant, batch.id(), Map.of("finalizeUntil", "0"));
+			}
+			catch (RuntimeException ignored) {
+				// the lease runs out instead
+			}
+			throw ex;
+		}
+	}
+
+	private Batch writeFiles(String tenant, String batchId) {
+		Batch current = this.records.find(tenant, batchId).orElseThrow();
 		BatchStatus target = (current.cancellingAt() != null) ? BatchStatus.CANCELLED
 				: (current.remaining() > 0) ? BatchStatus.EXPIRED : BatchStatus.COMPLETED;
 		String hex = current.id().substring(current.id().indexOf('_') + 1);

@@ -79,4 +79,21 @@ class BatchRunIntegrationTests extends BatchTestSupport {
 		assertThat(byCustomId(content(key, batch.get("output_file_id").asString()))).containsOnlyKeys("good");
 	}
 
+	@Test
+	void aBatchOfEmbeddingsRuns() throws Exception {
+		String key = EmbeddedDefaults.BATCHCO_KEY;
+		StringBuilder file = new StringBuilder();
+		for (int i = 0; i < 20; i++) {
+			file.append("""
+					{"custom_id":"e%d","method":"POST","url":"/v1/embeddings","body":{"model":"%s","input":"text %d"}}
+					""".formatted(i, LLAMA, i));
+		}
+		String fileId = uploadFile(key, file.toString().getBytes(StandardCharsets.UTF_8));
+		String id = json.readTree(createBatch(key, fileId, "/v1/embeddings").body()).get("id").asString();
+		JsonNode batch = awaitStatus(key, id, "completed");
+		assertThat(batch.get("request_counts").get("completed").asInt()).isEqualTo(20);
+		JsonNode line = byCustomId(content(key, batch.get("output_file_id").asString())).get("e7");
+		assertThat(line.get("response").get("body").get("data").get(0).get("embedding")).hasSize(4096);
+	}
+
 }
