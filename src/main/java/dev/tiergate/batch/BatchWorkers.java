@@ -211,9 +211,14 @@ public class BatchWorkers implements SmartLifecycle {
 		}
 		List<String> active = this.records.active();
 		if (active.isEmpty()) {
+			if (maintain) {
+				this.metrics.refresh(Map.of(), Map.of());
+			}
 			return false;
 		}
 		boolean took = false;
+		Map<String, Long> queued = new java.util.HashMap<>();
+		Map<BatchStatus, Long> byStatus = new java.util.EnumMap<>(BatchStatus.class);
 		int n = active.size();
 		int offset = Math.floorMod(this.rotation++, n);
 		for (int i = 0; i < n && this.active; i++) {
@@ -226,11 +231,19 @@ public class BatchWorkers implements SmartLifecycle {
 			}
 			Batch batch = found.get();
 			if (maintain) {
+				byStatus.merge(batch.status(), 1L, Long::sum);
+				if (!batch.status().terminal() && batch.model() != null) {
+					long waiting = Math.max(0, batch.remaining() - this.queue.pending(batch.tenant(), batch.id()));
+					queued.merge(batch.model(), (batch.status() == BatchStatus.IN_PROGRESS) ? waiting : 0L, Long::sum);
+				}
 				maintain(batch);
 			}
 			if (batch.status() == BatchStatus.IN_PROGRESS && !expired(batch)) {
 				took |= take(batch, maintain);
 			}
+		}
+		if (maintain) {
+			this.metrics.refresh(queued, byStatus);
 		}
 		return took;
 	}
