@@ -130,6 +130,19 @@ public class DispatchRuntime implements EndpointRegistry.EndpointListener {
 	}
 
 	/**
+	 * How many more requests of a tier a model's pool would start at once: its free and
+	 * borrowable slots for that tier (see {@link PoolScheduler#room(Tier)}). Allocates
+	 * nothing; batch workers ask it before they take items.
+	 * @param model the model (pool)
+	 * @param tier the tier
+	 * @return requests that would start at once; 0 for a pool never seen
+	 */
+	public int room(String model, Tier tier) {
+		PoolRuntime pool = this.pools.get(model);
+		return (pool != null) ? pool.room(tier) : 0;
+	}
+
+	/**
 	 * Whether a model has ever had endpoints (its pool exists, possibly with none left).
 	 * @param model the model
 	 * @return {@code true} if known
@@ -311,6 +324,16 @@ public class DispatchRuntime implements EndpointRegistry.EndpointListener {
 
 		void tick() {
 			run(() -> this.scheduler.tick(now()));
+		}
+
+		int room(Tier tier) {
+			this.lock.lock();
+			try {
+				return this.scheduler.room(tier);
+			}
+			finally {
+				this.lock.unlock();
+			}
 		}
 
 		boolean markSent(Admission.Running running) {

@@ -870,6 +870,34 @@ public final class PoolScheduler {
 	}
 
 	/**
+	 * How many more tickets of a tier would be dispatched at once if they arrived now, by
+	 * the same rules {@link #submit} applies: the tier's own unused reserve, the free
+	 * shared part, and, if it borrows, the idle reserves of other tiers not yet borrowed;
+	 * at most the free slots on accepting endpoints; none while a ticket of this tier or
+	 * a more urgent one waits. Batch workers take only this many items. Reads counters
+	 * and the endpoint heap; allocates nothing.
+	 * @param tier the tier
+	 * @return tickets that would start at once
+	 */
+	public int room(Tier tier) {
+		int t = tier.ordinal();
+		for (int u = 0; u <= t; u++) {
+			if (this.queues[u].size > 0) {
+				return 0;
+			}
+		}
+		int free = free();
+		if (free == 0) {
+			return 0;
+		}
+		int own = Math.max(0, this.reserved[t] - this.nonBorrowed[t]);
+		int shared = Math.max(0, this.unreserved - sharedUsed());
+		int borrow = (this.definitions[t].borrow() && this.preemptionBudget > 0)
+				? Math.max(0, idleReserveOf(t) - this.totalBorrowed) : 0;
+		return Math.min(free, own + shared + borrow);
+	}
+
+	/**
 	 * Leases held on slots reserved for another tier.
 	 * @return borrowed leases
 	 */

@@ -25,12 +25,14 @@ import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * {@code POST /v1/chat/completions} and {@code POST /v1/completions}: authenticate (done
- * by the security filter), validate, pick the tier, check the quota, wait for a slot from
- * the dispatcher, and let the {@link UpstreamExchange} forward the request and pass the
- * answer back. A request whose slot is taken away before it has sent anything waits for
- * another one, transparently; one whose endpoint fails before anything reached the client
- * is retried once on another endpoint.
+ * {@code POST /v1/chat/completions}, {@code POST /v1/completions} and
+ * {@code POST /v1/embeddings}, one path for all three: authenticate (done by the security
+ * filter), validate, pick the tier, check the quota, wait for a slot from the dispatcher,
+ * and let the {@link UpstreamExchange} forward the request and pass the answer back. An
+ * embeddings request must carry an {@code input}, is never streamed and reserves no
+ * completion tokens. A request whose slot is taken away before it has sent anything waits
+ * for another one, transparently; one whose endpoint fails before anything reached the
+ * client is retried once on another endpoint.
  */
 @RestController
 @OpenAiApi
@@ -65,14 +67,24 @@ class CompletionsApiController {
 		this.policies = policies;
 	}
 
-	@PostMapping({ "/v1/chat/completions", "/v1/completions" })
+	static final String EMBEDDINGS = "/v1/embeddings";
+
+	@PostMapping({ "/v1/chat/completions", "/v1/completions", EMBEDDINGS })
 	void complete(HttpServletRequest request, HttpServletResponse response, @AuthenticationPrincipal Tenant tenant)
 			throws IOException, InterruptedException {
 		long started = System.nanoTime();
 		byte[] raw = RequestBodies.read(request, this.properties.maxRequestSize().toBytes());
 		ObjectNode body = RequestBodies.parse(raw, this.json);
 		String model = RequestBodies.model(body);
+		boolean embeddings = request.getRequestURI().equals(EMBEDDINGS);
+		if (embeddings) {
+			RequestBodies.requireInput(body);
+		}
 		boolean stream = RequestBodies.stream(body);
+		if (embeddings && stream) {
+			throw OpenAiException.invalidRequest("invalid_stream",
+					"Embeddings cannot be streamed; leave 'stream' out.");
+		}
 		Tier tier = TierSelection.select(request.getHeader(TierSelection.HEADER), body.get("service_tier"), tenant);
 		boolean rewritten = body.remove("service_tier") != null;
 		// A model whose endpoints are all gone is known to the dispatcher and gets 503
@@ -83,7 +95,7 @@ class CompletionsApiController {
 					"The model '" + model + "' does not exist");
 		}
 		long promptTokens = TokenEstimates.promptTokens(body);
-		long maxTokens = TokenEstimates.maxTokens(body, this.properties.defaultMaxTokens());
+		long maxTokens = embeddings ? 0 : TokenEstimates.maxTokens(body, this.properties.defaultMaxTokens());
 		// The quota is checked before queueing (429/503 on refusal); QuotaPermits settles
 		// it when the response ends.
 		QuotaPermit permit = this.quota.admit(tenant, tier, model, promptTokens, maxTokens);

@@ -123,6 +123,23 @@ final class RequestBodies {
 	}
 
 	/**
+	 * Checks an embeddings request's {@code input}: a non-empty string, or a non-empty
+	 * array (of strings, or of token ids or token arrays).
+	 * @param body the request
+	 * @throws OpenAiException 400 {@code missing_input} or {@code invalid_input}
+	 */
+	static void requireInput(ObjectNode body) {
+		JsonNode input = body.get("input");
+		if (input == null || input.isNull()) {
+			throw OpenAiException.invalidRequest("missing_input", "You must provide an input parameter.");
+		}
+		if (input.isString() ? input.asString().isEmpty() : !(input.isArray() && !input.isEmpty())) {
+			throw OpenAiException.invalidRequest("invalid_input",
+					"'input' must be a non-empty string or a non-empty array of strings or token arrays.");
+		}
+	}
+
+	/**
 	 * The {@code stream} flag.
 	 * @param body the request
 	 * @return whether the caller asked for server-sent events

@@ -8,11 +8,14 @@ package dev.tiergate.quota;
  * any sliding minute (1 to 1,000,000,000)
  * @param maxConcurrent most requests in flight at once (1 to 100,000)
  * @param monthlyTokenBudget most tokens per calendar month, UTC (1 to 1,000,000,000,000)
+ * @param enqueuedTokens most tokens (prompt estimates + completion allowances) in the
+ * tenant's unfinished batches, OpenAI's "enqueued tokens" (1 to 1,000,000,000,000)
  */
-public record Limits(Long requestsPerMinute, Long tokensPerMinute, Long maxConcurrent, Long monthlyTokenBudget) {
+public record Limits(Long requestsPerMinute, Long tokensPerMinute, Long maxConcurrent, Long monthlyTokenBudget,
+		Long enqueuedTokens) {
 
 	/** No limits at all. */
-	public static final Limits NONE = new Limits(null, null, null, null);
+	public static final Limits NONE = new Limits(null, null, null, null, null);
 
 	/**
 	 * Largest accepted {@code requestsPerMinute}: the sliding window keeps one entry per
@@ -29,11 +32,26 @@ public record Limits(Long requestsPerMinute, Long tokensPerMinute, Long maxConcu
 	/** Largest accepted {@code monthlyTokenBudget}. */
 	public static final long MAX_MONTHLY_TOKEN_BUDGET = 1_000_000_000_000L;
 
+	/** Largest accepted {@code enqueuedTokens}. */
+	public static final long MAX_ENQUEUED_TOKENS = 1_000_000_000_000L;
+
 	public Limits {
 		check("limits.requestsPerMinute", requestsPerMinute, MAX_REQUESTS_PER_MINUTE);
 		check("limits.tokensPerMinute", tokensPerMinute, MAX_TOKENS_PER_MINUTE);
 		check("limits.maxConcurrent", maxConcurrent, MAX_CONCURRENT);
 		check("limits.monthlyTokenBudget", monthlyTokenBudget, MAX_MONTHLY_TOKEN_BUDGET);
+		check("limits.enqueuedTokens", enqueuedTokens, MAX_ENQUEUED_TOKENS);
+	}
+
+	/**
+	 * Limits without an enqueued-tokens limit.
+	 * @param requestsPerMinute see {@link #requestsPerMinute()}
+	 * @param tokensPerMinute see {@link #tokensPerMinute()}
+	 * @param maxConcurrent see {@link #maxConcurrent()}
+	 * @param monthlyTokenBudget see {@link #monthlyTokenBudget()}
+	 */
+	public Limits(Long requestsPerMinute, Long tokensPerMinute, Long maxConcurrent, Long monthlyTokenBudget) {
+		this(requestsPerMinute, tokensPerMinute, maxConcurrent, monthlyTokenBudget, null);
 	}
 
 	private static void check(String field, Long value, long max) {
@@ -49,7 +67,7 @@ public record Limits(Long requestsPerMinute, Long tokensPerMinute, Long maxConcu
 	 */
 	public boolean any() {
 		return this.requestsPerMinute != null || this.tokensPerMinute != null || this.maxConcurrent != null
-				|| this.monthlyTokenBudget != null;
+				|| this.monthlyTokenBudget != null || this.enqueuedTokens != null;
 	}
 
 }

@@ -41,16 +41,22 @@ public abstract sealed class QuotaException extends TiergateException
 		private final String limit;
 
 		Exceeded(String limit, String message, Duration retryAfter, Map<String, String> headers) {
-			super(429, typeOf(limit),
-					limit.equals("monthly_token_budget") ? "insufficient_quota" : "rate_limit_exceeded", message,
-					retryAfter, headers);
+			super(429, typeOf(limit), codeOf(limit), message, retryAfter, headers);
 			this.limit = limit;
+		}
+
+		private static String codeOf(String limit) {
+			return switch (limit) {
+				case "monthly_token_budget" -> "insufficient_quota";
+				case "enqueued_tokens" -> "token_limit_exceeded";
+				default -> "rate_limit_exceeded";
+			};
 		}
 
 		private static String typeOf(String limit) {
 			return switch (limit) {
 				case "requests_per_minute" -> "requests";
-				case "tokens_per_minute" -> "tokens";
+				case "tokens_per_minute", "enqueued_tokens" -> "tokens";
 				case "max_concurrent" -> "concurrency";
 				default -> "insufficient_quota";
 			};
@@ -59,7 +65,7 @@ public abstract sealed class QuotaException extends TiergateException
 		/**
 		 * The limit that refused the request.
 		 * @return {@code requests_per_minute}, {@code tokens_per_minute},
-		 * {@code max_concurrent} or {@code monthly_token_budget}
+		 * {@code max_concurrent}, {@code monthly_token_budget} or {@code enqueued_tokens}
 		 */
 		public String limit() {
 			return this.limit;

@@ -30,12 +30,20 @@ public final class QuotaPermit implements AutoCloseable {
 
 	private final boolean local;
 
+	private final boolean batch;
+
 	private final Map<String, String> headers;
 
 	private final AtomicBoolean ended = new AtomicBoolean();
 
 	QuotaPermit(QuotaService service, Tenant tenant, Tier tier, String model, String requestId, long promptEstimate,
 			long reserved, boolean local, Map<String, String> headers) {
+		this(service, tenant, tier, model, requestId, promptEstimate, reserved, local, false, headers);
+	}
+
+	QuotaPermit(QuotaService service, Tenant tenant, Tier tier, String model, String requestId, long promptEstimate,
+			long reserved, boolean local, boolean batch, Map<String, String> headers) {
+		this.batch = batch;
 		this.service = service;
 		this.tenant = tenant;
 		this.tier = tier;
@@ -71,6 +79,15 @@ public final class QuotaPermit implements AutoCloseable {
 	 */
 	public long reserved() {
 		return this.reserved;
+	}
+
+	/**
+	 * Whether this permit is a batch item's, whose lease does not count against the
+	 * tenant's concurrency limit.
+	 * @return {@code true} for batch items
+	 */
+	boolean batch() {
+		return this.batch;
 	}
 
 	Tenant tenant() {

@@ -120,8 +120,128 @@ public class QuotaService implements AutoCloseable {
 	}
 
 	private static List<String> keys(String tenantId) {
-		return List.of(key(tenantId, "win"), key(tenantId, "wintok"), key(tenantId, "leases"),
-				key(tenantId, "inflight"), key(tenantId, "budget"), key(tenantId, "usage:"));
+		return keys(tenantId, false);
+	}
+
+	/**
+	 * The keys of the admission and reconciliation scripts. Batch items hold their leases
+	 * in keys of their own, so that they never count against the tenant's concurrency
+	 * limit of online requests.
+	 */
+	private static List<String> keys(String tenantId, boolean batch) {
+		return List.of(key(tenantId, "win"), key(tenantId, "wintok"), key(tenantId, batch ? "batchleases" : "leases"),
+				key(tenantId, batch ? "batchinflight" : "inflight"), key(tenantId, "budget"), key(tenantId, "usage:"));
+	}
+
+	/**
+	 * Adds a batch's tokens to the tenant's enqueued total if it stays within the limit.
+	 */
+	@SuppressWarnings("rawtypes")
+	private static final RedisScript<List> RESERVE_ENQUEUED = new DefaultRedisScript<>("""
+			local sum = tonumber(redis.call('HGET', KEYS[1], '_sum') or '0')
+			local tokens = tonumber(ARGV[2])
+			local limit = tonumber(ARGV[3])
+			if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return { 1, sum } end
+			if limit >= 0 and sum + tokens > limit then return { 0, sum } end
+			redis.call('HSET', KEYS[1], ARGV[1], tokens)
+			redis.call('HINCRBY', KEYS[1], '_sum', tokens)
+			return { 1, sum + tokens }""", List.class);
+
+	/** Takes a batch's tokens off the enqueued total, once. */
+	private static final RedisScript<Long> RELEASE_ENQUEUED = new DefaultRedisScript<>("""
+			local tokens = redis.call('HGET', KEYS[1], ARGV[1])
+			if not tokens then return 0 end
+			redis.call('HDEL', KEYS[1], ARGV[1])
+			redis.call('HINCRBY', KEYS[1], '_sum', -tonumber(tokens))
+			return tonumber(tokens)""", Long.class);
+
+	/**
+	 * Counts a new batch's tokens against the tenant's limit of tokens enqueued in
+	 * unfinished batches (OpenAI's "enqueued tokens"), atomically: either the whole batch
+	 * fits or nothing is counted. Counting the same batch again does nothing.
+	 * @param tenant the tenant, with its limits
+	 * @param batchId the batch
+	 * @param tokens its prompt estimates plus completion allowances
+	 * @throws QuotaException.Exceeded (429 {@code token_limit_exceeded}) if the batch
+	 * does not fit
+	 */
+	public void reserveEnqueued(Tenant tenant, String batchId, long tokens) {
+		Long limit = tenant.limits().enqueuedTokens();
+		List<?> result = this.redis.execute(RESERVE_ENQUEUED, List.of(key(tenant.id(), "enqueued")), batchId,
+				Long.toString(tokens), limit(limit));
+		if (((Number) result.get(0)).longValue() == 1) {
+			return;
+		}
+		long enqueued = ((Number) result.get(1)).longValue();
+		count(tenant.defaultTier(), "rejected", "enqueued_tokens");
+		throw new QuotaException.Exceeded("enqueued_tokens",
+				"Enqueued token limit reached: this batch needs " + tokens + " tokens (prompt estimates + max_tokens), "
+						+ enqueued + " are enqueued in unfinished batches, the limit is " + limit
+						+ ". Try again once some batches have finished.",
+				Duration.ofMinutes(1), Map.of("x-tiergate-quota-limit", "enqueued_tokens"));
+	}
+
+	/**
+	 * Takes a finished (or refused) batch's tokens off the enqueued total; safe to call
+	 * more than once.
+	 * @param tenantId the tenant
+	 * @param batchId the batch
+	 */
+	public void releaseEnqueued(String tenantId, String batchId) {
+		this.redis.execute(RELEASE_ENQUEUED, List.of(key(tenantId, "enqueued")), batchId);
+	}
+
+	/**
+	 * Tokens the tenant has enqueued in unfinished batches.
+	 * @param tenantId the tenant
+	 * @return the total
+	 */
+	public long enqueued(String tenantId) {
+		Object sum = this.redis.opsForHash().get(key(tenantId, "enqueued"), "_sum");
+		return (sum != null) ? Long.parseLong((String) sum) : 0;
+	}
+
+	/**
+	 * Admits one batch item against its tenant's monthly token budget only: batch items
+	 * are not subject to the per-minute limits or the concurrency limit of online
+	 * requests (their pace is the dispatcher's room). End the permit as any other.
+	 * @param tenant the tenant
+	 * @param tier the batch's tier
+	 * @param model the model
+	 * @param promptTokens estimated prompt tokens
+	 * @param maxTokens completion tokens the item may generate
+	 * @return the permit
+	 * @throws QuotaException.Exceeded (429 {@code insufficient_quota}) when the monthly
+	 * budget is spent
+	 * @throws QuotaException.Unavailable when Redis cannot be reached
+	 */
+	public QuotaPermit admitBatch(Tenant tenant, Tier tier, String model, long promptTokens, long maxTokens) {
+		long prompt = Math.max(0, promptTokens);
+		long reserve = prompt + Math.max(0, maxTokens);
+		String requestId = UUID.randomUUID().toString();
+		QuotaDecision decision;
+		try {
+			List<?> result = this.redis.execute(ADMIT, keys(tenant.id(), true).subList(0, 5), requestId,
+					Long.toString(reserve), "-1", "-1", "-1", limit(tenant.limits().monthlyTokenBudget()),
+					Long.toString(this.properties.leaseTtl().toMillis()), Long.toString(WINDOW_MS));
+			boolean admitted = ((Number) result.get(0)).longValue() == 1;
+			decision = new QuotaDecision(admitted, admitted ? null : (String) result.get(1),
+					admitted ? null : Duration.ofMillis(((Number) result.get(2)).longValue()), -1, -1);
+		}
+		catch (RuntimeException ex) {
+			count(tier, "unavailable", "none");
+			throw new QuotaException.Unavailable(this.properties.retryAfter());
+		}
+		if (!decision.admitted()) {
+			count(tier, "rejected", decision.limit());
+			throw new QuotaException.Exceeded(decision.limit(), message(decision.limit(), tenant, reserve),
+					decision.retryAfter(), Map.of());
+		}
+		count(tier, "admitted", "none");
+		QuotaPermit permit = new QuotaPermit(this, tenant, tier, model, requestId, prompt, reserve, false, true,
+				Map.of());
+		this.running.put(requestId, permit);
+		return permit;
 	}
 
 	/**
@@ -247,9 +367,9 @@ public class QuotaService implements AutoCloseable {
 			return;
 		}
 		try {
-			this.redis.execute(RECONCILE, keys(permit.tenant().id()), permit.requestId(), Long.toString(promptTokens),
-					Long.toString(completionTokens), permit.tier().name(), permit.model().replace('|', '_'),
-					record ? "1" : "0");
+			this.redis.execute(RECONCILE, keys(permit.tenant().id(), permit.batch()), permit.requestId(),
+					Long.toString(promptTokens), Long.toString(completionTokens), permit.tier().name(),
+					permit.model().replace('|', '_'), record ? "1" : "0");
 			this.circuit.success();
 		}
 		catch (RuntimeException ex) {
@@ -264,15 +384,17 @@ public class QuotaService implements AutoCloseable {
 		if (this.running.isEmpty() || !this.circuit.allow()) {
 			return;
 		}
-		Map<String, List<String>> byTenant = new HashMap<>();
+		Map<List<String>, List<String>> byTenant = new HashMap<>();
 		this.running.values()
-			.forEach((p) -> byTenant.computeIfAbsent(p.tenant().id(), (id) -> new ArrayList<>()).add(p.requestId()));
+			.forEach((p) -> byTenant
+				.computeIfAbsent(keys(p.tenant().id(), p.batch()).subList(2, 4), (k) -> new ArrayList<>())
+				.add(p.requestId()));
 		try {
-			byTenant.forEach((tenantId, ids) -> {
+			byTenant.forEach((leaseKeys, ids) -> {
 				List<String> args = new ArrayList<>(ids.size() + 1);
 				args.add(Long.toString(this.properties.leaseTtl().toMillis()));
 				args.addAll(ids);
-				this.redis.execute(RENEW, List.of(key(tenantId, "leases"), key(tenantId, "inflight")), args.toArray());
+				this.redis.execute(RENEW, leaseKeys, args.toArray());
 			});
 			this.circuit.success();
 		}

@@ -16,9 +16,11 @@ import dev.tiergate.tier.Tier;
  * @param defaultTier tier of a request that names none; one of {@code allowedTiers}
  * @param weight fair-share weight among the tenants of a tier
  * @param limits its quota limits, each optional
+ * @param batchTier tier its batch items run at; one of {@code allowedTiers}; {@code null}
+ * means P2 when allowed, else the least urgent allowed tier
  */
-public record Tenant(String id, String displayName, Set<Tier> allowedTiers, Tier defaultTier, int weight,
-		Limits limits) {
+public record Tenant(String id, String displayName, Set<Tier> allowedTiers, Tier defaultTier, int weight, Limits limits,
+		Tier batchTier) {
 
 	/** Pattern of a valid tenant id: it becomes part of Redis keys and URLs. */
 	public static final String ID_PATTERN = "[a-z0-9][a-z0-9-]{0,62}";
@@ -48,6 +50,26 @@ public record Tenant(String id, String displayName, Set<Tier> allowedTiers, Tier
 			throw new InvalidTenantException("weight", "must be between 1 and 1000");
 		}
 		limits = Objects.requireNonNullElse(limits, Limits.NONE);
+		if (batchTier == null) {
+			batchTier = allowedTiers.contains(Tier.P2) ? Tier.P2
+					: allowedTiers.stream().max(Enum::compareTo).orElseThrow();
+		}
+		else if (!allowedTiers.contains(batchTier)) {
+			throw new InvalidTenantException("batchTier", "must be one of allowedTiers");
+		}
+	}
+
+	/**
+	 * A tenant whose batch items run at the default batch tier.
+	 * @param id stable identifier
+	 * @param displayName name shown to operators
+	 * @param allowedTiers tiers its requests may use
+	 * @param defaultTier tier of a request that names none
+	 * @param weight fair-share weight among the tenants of a tier
+	 * @param limits its quota limits, each optional
+	 */
+	public Tenant(String id, String displayName, Set<Tier> allowedTiers, Tier defaultTier, int weight, Limits limits) {
+		this(id, displayName, allowedTiers, defaultTier, weight, limits, null);
 	}
 
 	/**
@@ -59,7 +81,7 @@ public record Tenant(String id, String displayName, Set<Tier> allowedTiers, Tier
 	 * @param weight fair-share weight among the tenants of a tier
 	 */
 	public Tenant(String id, String displayName, Set<Tier> allowedTiers, Tier defaultTier, int weight) {
-		this(id, displayName, allowedTiers, defaultTier, weight, Limits.NONE);
+		this(id, displayName, allowedTiers, defaultTier, weight, Limits.NONE, null);
 	}
 
 	/**
@@ -77,7 +99,8 @@ public record Tenant(String id, String displayName, Set<Tier> allowedTiers, Tier
 	 * @return a copy
 	 */
 	public Tenant withLimits(Limits limits) {
-		return new Tenant(this.id, this.displayName, this.allowedTiers, this.defaultTier, this.weight, limits);
+		return new Tenant(this.id, this.displayName, this.allowedTiers, this.defaultTier, this.weight, limits,
+				this.batchTier);
 	}
 
 }

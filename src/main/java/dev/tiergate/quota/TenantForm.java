@@ -19,9 +19,12 @@ import dev.tiergate.tier.Tier;
  * @param tokensPerMinute limit, or blank for none
  * @param maxConcurrent limit, or blank for none
  * @param monthlyTokenBudget limit, or blank for none
+ * @param enqueuedTokens limit of tokens in unfinished batches, or blank for none
+ * @param batchTier tier of batch items, or blank for the default (P2 when allowed)
  */
 record TenantForm(String id, String displayName, List<String> allowedTiers, String defaultTier, String weight,
-		String requestsPerMinute, String tokensPerMinute, String maxConcurrent, String monthlyTokenBudget) {
+		String requestsPerMinute, String tokensPerMinute, String maxConcurrent, String monthlyTokenBudget,
+		String enqueuedTokens, String batchTier) {
 
 	TenantForm {
 		allowedTiers = (allowedTiers != null) ? List.copyOf(allowedTiers) : List.of();
@@ -32,7 +35,8 @@ record TenantForm(String id, String displayName, List<String> allowedTiers, Stri
 	 * @return a blank form
 	 */
 	static TenantForm blank() {
-		return new TenantForm("", "", List.of(Tier.P0.name(), Tier.P1.name(), Tier.P2.name()), "", "1", "", "", "", "");
+		return new TenantForm("", "", List.of(Tier.P0.name(), Tier.P1.name(), Tier.P2.name()), "", "1", "", "", "", "",
+				"", "");
 	}
 
 	/**
@@ -45,7 +49,8 @@ record TenantForm(String id, String displayName, List<String> allowedTiers, Stri
 		return new TenantForm(tenant.id(), tenant.displayName(),
 				tenant.allowedTiers().stream().sorted().map(Tier::name).toList(), tenant.defaultTier().name(),
 				Integer.toString(tenant.weight()), text(limits.requestsPerMinute()), text(limits.tokensPerMinute()),
-				text(limits.maxConcurrent()), text(limits.monthlyTokenBudget()));
+				text(limits.maxConcurrent()), text(limits.monthlyTokenBudget()), text(limits.enqueuedTokens()),
+				tenant.batchTier().name());
 	}
 
 	/**
@@ -74,7 +79,9 @@ record TenantForm(String id, String displayName, List<String> allowedTiers, Stri
 				new TenantRequest.LimitValues(number("limits.requestsPerMinute", this.requestsPerMinute),
 						number("limits.tokensPerMinute", this.tokensPerMinute),
 						number("limits.maxConcurrent", this.maxConcurrent),
-						number("limits.monthlyTokenBudget", this.monthlyTokenBudget)));
+						number("limits.monthlyTokenBudget", this.monthlyTokenBudget),
+						number("limits.enqueuedTokens", this.enqueuedTokens)),
+				blankToNull(this.batchTier));
 	}
 
 	private static Long number(String field, String text) {

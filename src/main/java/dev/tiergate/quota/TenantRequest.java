@@ -17,9 +17,11 @@ import dev.tiergate.tier.Tier;
  * allowed tier
  * @param weight fair-share weight within a tier, 1 to 1000; defaults to 1
  * @param limits quota limits, each optional
+ * @param batchTier tier batch items run at; defaults to P2 when allowed, else the least
+ * urgent allowed tier
  */
 record TenantRequest(String id, String displayName, List<String> allowedTiers, String defaultTier, Integer weight,
-		LimitValues limits) {
+		LimitValues limits, String batchTier) {
 
 	/**
 	 * Limits as sent, checked only when the tenant is built, so that a bad value is
@@ -29,8 +31,10 @@ record TenantRequest(String id, String displayName, List<String> allowedTiers, S
 	 * @param tokensPerMinute see {@link Limits#tokensPerMinute()}
 	 * @param maxConcurrent see {@link Limits#maxConcurrent()}
 	 * @param monthlyTokenBudget see {@link Limits#monthlyTokenBudget()}
+	 * @param enqueuedTokens see {@link Limits#enqueuedTokens()}
 	 */
-	record LimitValues(Long requestsPerMinute, Long tokensPerMinute, Long maxConcurrent, Long monthlyTokenBudget) {
+	record LimitValues(Long requestsPerMinute, Long tokensPerMinute, Long maxConcurrent, Long monthlyTokenBudget,
+			Long enqueuedTokens) {
 	}
 
 	Tenant toTenant(String pathId) {
@@ -47,9 +51,12 @@ record TenantRequest(String id, String displayName, List<String> allowedTiers, S
 		}
 		Tier fallback = tiers.stream().sorted().findFirst().orElseThrow();
 		Tier defaultTier = (this.defaultTier != null) ? tier("defaultTier", this.defaultTier) : fallback;
+		Tier batch = (this.batchTier != null) ? tier("batchTier", this.batchTier) : null;
 		return new Tenant(tenantId, this.displayName, tiers, defaultTier, (this.weight != null) ? this.weight : 1,
 				(this.limits != null) ? new Limits(this.limits.requestsPerMinute(), this.limits.tokensPerMinute(),
-						this.limits.maxConcurrent(), this.limits.monthlyTokenBudget()) : Limits.NONE);
+						this.limits.maxConcurrent(), this.limits.monthlyTokenBudget(), this.limits.enqueuedTokens())
+						: Limits.NONE,
+				batch);
 	}
 
 	private static Tier tier(String field, String name) {

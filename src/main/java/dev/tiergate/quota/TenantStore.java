@@ -180,6 +180,8 @@ public class TenantStore {
 		putIfSet(fields, "tokensPerMinute", limits.tokensPerMinute());
 		putIfSet(fields, "maxConcurrent", limits.maxConcurrent());
 		putIfSet(fields, "monthlyTokenBudget", limits.monthlyTokenBudget());
+		putIfSet(fields, "enqueuedTokens", limits.enqueuedTokens());
+		fields.put("batchTier", tenant.batchTier().name());
 		return fields;
 	}
 
@@ -217,10 +219,12 @@ public class TenantStore {
 			.flatMap(Optional::stream)
 			.forEach(tiers::add);
 		Limits limits = new Limits(number(fields, "requestsPerMinute"), number(fields, "tokensPerMinute"),
-				number(fields, "maxConcurrent"), number(fields, "monthlyTokenBudget"));
+				number(fields, "maxConcurrent"), number(fields, "monthlyTokenBudget"),
+				number(fields, "enqueuedTokens"));
+		Tier batchTier = (fields.get("batchTier") instanceof String name) ? Tier.parse(name).orElse(null) : null;
 		return Optional.of(new Tenant(id, (String) fields.get("displayName"), tiers,
 				Tier.valueOf((String) fields.get("defaultTier")), Integer.parseInt((String) fields.get("weight")),
-				limits));
+				limits, (batchTier != null && tiers.contains(batchTier)) ? batchTier : null));
 	}
 
 	private static Long number(Map<Object, Object> fields, String name) {

@@ -41,6 +41,80 @@ class PoolSchedulerTests {
 	}
 
 	@Test
+	void roomIsWhatATierWouldStartAtOnce() {
+		// 10 slots: P0 reserves 3; P2 may take the 7 shared and borrow the 3.
+		assertThat(this.scheduler.room(Tier.P2)).isZero();
+		endpoints(10, 1);
+		assertThat(this.scheduler.room(Tier.P0)).isEqualTo(10);
+		assertThat(this.scheduler.room(Tier.P2)).isEqualTo(10);
+		for (int i = 0; i < 4; i++) {
+			submit(Tier.P2, "batch");
+		}
+		assertThat(this.scheduler.room(Tier.P2)).isEqualTo(6);
+		for (int i = 0; i < 6; i++) {
+			submit(Tier.P2, "batch");
+		}
+		assertThat(this.scheduler.used()).isEqualTo(10);
+		assertThat(this.scheduler.room(Tier.P2)).isZero();
+		// P0 would preempt, but has no free slot to start on at once.
+		assertThat(this.scheduler.room(Tier.P0)).isZero();
+	}
+
+	@Test
+	void roomFollowsTheRulesSubmitApplies() {
+		// Without borrowing, P2 has only the 7 shared slots: room says 7, and submit
+		// agrees.
+		this.tiers.put(Tier.P2, withBorrow(this.tiers.get(Tier.P2), false));
+		this.scheduler.configure(this.tiers, this.now);
+		endpoints(10, 1);
+		assertThat(this.scheduler.room(Tier.P2)).isEqualTo(7);
+		for (int i = 0; i < 7; i++) {
+			submit(Tier.P2, "batch");
+		}
+		assertThat(this.scheduler.queued(Tier.P2)).isZero();
+		assertThat(this.scheduler.room(Tier.P2)).isZero();
+		assertThat(this.scheduler.room(Tier.P0)).isEqualTo(3);
+		submit(Tier.P2, "batch");
+		assertThat(this.scheduler.queued(Tier.P2)).isEqualTo(1);
+	}
+
+	@Test
+	void noRoomWhileAMoreUrgentOrTheSameTierWaits() {
+		this.tiers.put(Tier.P1, withBorrow(this.tiers.get(Tier.P1), false));
+		this.tiers.put(Tier.P2, withBorrow(this.tiers.get(Tier.P2), false));
+		this.scheduler.configure(this.tiers, this.now);
+		endpoints(2, 1);
+		// 2 slots: P0 reserves 1; P1 takes the shared one, a second P1 waits.
+		submit(Tier.P1, "a");
+		submit(Tier.P1, "a");
+		assertThat(this.scheduler.queued(Tier.P1)).isEqualTo(1);
+		assertThat(this.scheduler.room(Tier.P2)).isZero();
+		assertThat(this.scheduler.room(Tier.P1)).isZero();
+		assertThat(this.scheduler.room(Tier.P0)).isEqualTo(1);
+	}
+
+	@Test
+	void roomAllocatesNothing() {
+		endpoints(50, 4);
+		for (int i = 0; i < 30; i++) {
+			submit(Tier.P2, "batch");
+		}
+		com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory
+			.getThreadMXBean();
+		long sum = 0;
+		for (int i = 0; i < 10_000; i++) {
+			sum += this.scheduler.room(Tier.P2);
+		}
+		long before = threads.getCurrentThreadAllocatedBytes();
+		for (int i = 0; i < 100_000; i++) {
+			sum += this.scheduler.room(Tier.P2);
+		}
+		long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+		assertThat(sum).isPositive();
+		assertThat(allocated).as("bytes allocated by 100,000 calls").isLessThan(1024);
+	}
+
+	@Test
 	void withoutAcceptingEndpointsARequestIsRejectedAtOnce() {
 		Ticket ticket = submit(Tier.P1, "a");
 		assertThat(this.decisions.take()).singleElement()

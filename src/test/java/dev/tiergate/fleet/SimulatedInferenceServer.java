@@ -33,14 +33,15 @@ import tools.jackson.databind.node.ObjectNode;
  * One simulated OpenAI-compatible inference server, as vLLM runs it in one inference pod,
  * listening on 127.0.0.1.
  * <p>
- * It serves {@code POST /v1/chat/completions} and {@code POST /v1/completions} (JSON or,
- * with {@code "stream": true}, server-sent events), {@code GET /v1/models},
- * {@code GET /metrics} (vLLM's gauge and counter names) and {@code GET /health}. Its
- * timing and scheduling are the {@link InferenceEngine}'s, the same engine model the
- * simulator replays traces with: at most {@code slots} requests run at once, the rest
- * wait; a running request takes the prefill time, then one decode step per token, from
- * the {@link GpuServiceTimeModel} of the pod's slice, with steps as slow as the batch
- * running at the time; the KV cache bounds admission. Under
+ * It serves {@code POST /v1/embeddings} (vectors of the model's hidden size after a
+ * prefill, nothing decoded), {@code POST /v1/chat/completions} and
+ * {@code POST /v1/completions} (JSON or, with {@code "stream": true}, server-sent
+ * events), {@code GET /v1/models}, {@code GET /metrics} (vLLM's gauge and counter names)
+ * and {@code GET /health}. Its timing and scheduling are the {@link InferenceEngine}'s,
+ * the same engine model the simulator replays traces with: at most {@code slots} requests
+ * run at once, the rest wait; a running request takes the prefill time, then one decode
+ * step per token, from the {@link GpuServiceTimeModel} of the pod's slice, with steps as
+ * slow as the batch running at the time; the KV cache bounds admission. Under
  * {@link InferenceEngine.Policy#PRIORITY} (the default, as vLLM runs with
  * {@code --scheduling-policy priority}) the request's {@code priority} field (an integer,
  * lower first, 0 when absent) orders the waiting queue and a more urgent request preempts
@@ -77,6 +78,8 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 	private static final byte[] DONE_EVENT = "data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8);
 
 	private final String servedModel;
+
+	private final int embeddingSize;
 
 	private final int slots;
 
@@ -120,6 +123,7 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 
 	private SimulatedInferenceServer(Builder builder) {
 		this.servedModel = builder.servedModel;
+		this.embeddingSize = embeddingSizeOf(builder.servedModel);
 		this.slots = builder.slots;
 		this.seed = builder.seed;
 		this.clock = builder.clock;
@@ -338,6 +342,7 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 			switch (path) {
 				case "/v1/chat/completions" -> requirePost(exchange, method, Endpoint.CHAT);
 				case "/v1/completions" -> requirePost(exchange, method, Endpoint.COMPLETIONS);
+				case "/v1/embeddings" -> requirePost(exchange, method, Endpoint.EMBEDDINGS);
 				case "/v1/models" -> requireGet(exchange, method, this::models);
 				case "/metrics" -> requireGet(exchange, method, this::metrics);
 				case "/health" -> requireGet(exchange, method, this::health);
@@ -390,7 +395,8 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 		Sequence sequence = admit(job);
 		boolean finished = false;
 		try {
-			finished = job.stream() ? stream(exchange, sequence) : answer(exchange, sequence);
+			finished = (job.endpoint() == Endpoint.EMBEDDINGS) ? embed(exchange, sequence)
+					: job.stream() ? stream(exchange, sequence) : answer(exchange, sequence);
 		}
 		finally {
 			release(sequence, finished);
@@ -415,6 +421,9 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 		if (!this.servedModel.equals(model.stringValue())) {
 			throw new BadRequest(404, "The model `" + model.stringValue() + "` does not exist.", "model_not_found");
 		}
+		if (endpoint == Endpoint.EMBEDDINGS) {
+			return embeddingJob(request);
+		}
 		String prompt = (endpoint == Endpoint.CHAT) ? chatText(request) : completionText(request);
 		int promptTokens = Math.max(1, prompt.length() / 4);
 		Integer maxTokens = maxTokens(request);
@@ -424,7 +433,98 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 		boolean includeUsage = stream && request.path("stream_options").path("include_usage").asBoolean(false);
 		String id = String.format(Locale.ROOT, "%s-%024x", endpoint.idPrefix, this.requestCount.incrementAndGet());
 		return new Job(endpoint, id, this.clock.instant().getEpochSecond(), promptTokens, completionTokens,
-				(maxTokens != null) ? "length" : "stop", stream, includeUsage, priority(request));
+				(maxTokens != null) ? "length" : "stop", stream, includeUsage, priority(request), List.of(), 0);
+	}
+
+	/**
+	 * An embeddings request: {@code input} is a string, an array of strings or an array
+	 * of token arrays; {@code dimensions} may shorten the vectors.
+	 */
+	private Job embeddingJob(JsonNode request) throws BadRequest {
+		JsonNode input = request.get("input");
+		List<String> inputs = new java.util.ArrayList<>();
+		if (input != null && input.isString()) {
+			inputs.add(input.stringValue());
+		}
+		else if (input != null && input.isArray() && !input.isEmpty()) {
+			for (JsonNode element : input) {
+				if (element.isString()) {
+					inputs.add(element.stringValue());
+				}
+				else if (element.isArray() || element.isNumber()) {
+					inputs.add("tokn".repeat(Math.max(1, element.size())));
+				}
+				else {
+					throw new BadRequest(400, "input must be a string, an array of strings or of token arrays.", null);
+				}
+			}
+		}
+		else {
+			throw new BadRequest(400, "input must be a non-empty string or array.", null);
+		}
+		int dimensions = this.embeddingSize;
+		JsonNode asked = request.get("dimensions");
+		if (asked != null && !asked.isNull()) {
+			if (!asked.isIntegralNumber() || asked.asInt() < 1 || asked.asInt() > this.embeddingSize) {
+				throw new BadRequest(400, "dimensions must be an integer from 1 to " + this.embeddingSize + ".", null);
+			}
+			dimensions = asked.asInt();
+		}
+		int promptTokens = 0;
+		for (String text : inputs) {
+			promptTokens += Math.max(1, text.length() / 4);
+		}
+		String id = String.format(Locale.ROOT, "%s-%024x", Endpoint.EMBEDDINGS.idPrefix,
+				this.requestCount.incrementAndGet());
+		return new Job(Endpoint.EMBEDDINGS, id, this.clock.instant().getEpochSecond(), promptTokens, 0, "stop", false,
+				false, priority(request), List.copyOf(inputs), dimensions);
+	}
+
+	/**
+	 * Answers an embeddings request after its prefill (embedding models decode nothing):
+	 * one unit vector per input, the same for the same text.
+	 */
+	private boolean embed(HttpExchange exchange, Sequence sequence) throws IOException {
+		awaitTokens(sequence, 1);
+		Job job = sequence.job;
+		ObjectNode response = this.json.createObjectNode();
+		response.put("object", "list");
+		var data = response.putArray("data");
+		for (int i = 0; i < job.inputs().size(); i++) {
+			Random random = new Random(this.seed * 31 + job.inputs().get(i).hashCode());
+			double[] vector = new double[job.dimensions()];
+			double norm = 0;
+			for (int d = 0; d < vector.length; d++) {
+				vector[d] = random.nextGaussian();
+				norm += vector[d] * vector[d];
+			}
+			norm = Math.sqrt(norm);
+			ObjectNode item = data.addObject().put("object", "embedding").put("index", i);
+			var embedding = item.putArray("embedding");
+			for (double value : vector) {
+				embedding.add((float) (value / norm));
+			}
+		}
+		response.put("model", this.servedModel);
+		response.putObject("usage").put("prompt_tokens", job.promptTokens()).put("total_tokens", job.promptTokens());
+		sendJson(exchange, 200, response);
+		return true;
+	}
+
+	/**
+	 * The width of a model's embedding vectors: its hidden size where known (Llama 3.1 8B
+	 * 4096, Qwen 2.5 32B 5120), else 1024.
+	 * @param model the served model
+	 * @return the size
+	 */
+	static int embeddingSizeOf(String model) {
+		if (model.startsWith("llama-3.1-8b")) {
+			return 4096;
+		}
+		if (model.startsWith("qwen2.5-32b")) {
+			return 5120;
+		}
+		return 1024;
 	}
 
 	private static String chatText(JsonNode request) throws BadRequest {
@@ -511,8 +611,10 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 				throw new AbortConnection("stopped");
 			}
 			Sequence sequence = new Sequence(job);
-			sequence.engine = this.engine.submit(job.promptTokens(), job.completionTokens(), job.priority(), sequence,
-					System.nanoTime());
+			// An embedding decodes nothing: it runs as its prefill and the one step that
+			// ends it, the engine's smallest sequence.
+			sequence.engine = this.engine.submit(job.promptTokens(), Math.max(1, job.completionTokens()),
+					job.priority(), sequence, System.nanoTime());
 			this.active.add(sequence);
 			return sequence;
 		}
@@ -916,7 +1018,9 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 
 		CHAT("chatcmpl", "chat.completion", "chat.completion.chunk"),
 
-		COMPLETIONS("cmpl", "text_completion", "text_completion");
+		COMPLETIONS("cmpl", "text_completion", "text_completion"),
+
+		EMBEDDINGS("embd", "list", "list");
 
 		private final String idPrefix;
 
@@ -949,7 +1053,8 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 	 * One parsed completion request.
 	 */
 	private record Job(Endpoint endpoint, String id, long created, int promptTokens, int completionTokens,
-			String finishReason, boolean stream, boolean includeUsage, int priority) {
+			String finishReason, boolean stream, boolean includeUsage, int priority, List<String> inputs,
+			int dimensions) {
 	}
 
 	/**

@@ -56,6 +56,23 @@ class TenantsApiIntegrationTests extends FleetIntegrationTestSupport {
 	}
 
 	@Test
+	void batchTierAndEnqueuedTokensAreTenantSettingsWithDefaultsAndChecks() throws Exception {
+		createTenant(this.id, "{\"enqueuedTokens\":1000000}");
+		JsonNode tenant = json.readTree(send("GET", "/api/v1/tenants/" + this.id, CI, null).body());
+		assertThat(tenant.get("batchTier").asString()).isEqualTo("P2");
+		assertThat(tenant.get("limits").get("enqueuedTokens").asLong()).isEqualTo(1_000_000);
+		assertProblem(send("PUT", "/api/v1/tenants/" + this.id, CI, """
+				{"allowedTiers":["P0","P1"],"batchTier":"P2"}"""), 400, "batchTier");
+		assertProblem(send("PUT", "/api/v1/tenants/" + this.id, CI, """
+				{"allowedTiers":["P1","P2"],"limits":{"enqueuedTokens":0}}"""), 400, "limits.enqueuedTokens");
+		HttpResponse<String> updated = send("PUT", "/api/v1/tenants/" + this.id, CI, """
+				{"allowedTiers":["P0","P1"]}""");
+		assertThat(updated.statusCode()).as(updated.body()).isEqualTo(200);
+		assertThat(json.readTree(updated.body()).get("batchTier").asString()).isEqualTo("P1");
+		send("DELETE", "/api/v1/tenants/" + this.id, CI, null);
+	}
+
+	@Test
 	void operatorsCreateReadUpdateAndDeleteTenants() throws Exception {
 		String key = createTenant(this.id, "{\"requestsPerMinute\":100}");
 		JsonNode tenant = json

@@ -1,0 +1,69 @@
+package dev.tiergate.batch;
+
+import java.time.Duration;
+
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.util.unit.DataSize;
+import org.springframework.validation.annotation.Validated;
+
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotNull;
+
+/**
+ * Batch work: the Files API's limits and the workers that run batch items.
+ *
+ * @param maxFileSize largest file {@code POST /v1/files} accepts (default 100MB, as
+ * OpenAI's batch input limit was once); a larger one is refused with 400
+ * {@code file_too_large} (or 413 when the whole upload is far beyond it)
+ * @param chunkSize size of the pieces a file is stored in (no Redis value is larger),
+ * 64KB to 8MB
+ * @param maxItems most requests in one batch input file (OpenAI allows 50,000)
+ * @param maxLineErrors most invalid lines a refused file's message lists
+ * @param workers whether this replica runs batch workers
+ * @param pollInterval how often workers look for room and new items when idle
+ * @param maxItemsPerRead most items taken from one batch's stream at once
+ * @param maxInFlight most items this replica runs at once, whatever the room
+ * @param maxAttempts attempts of an item (failures before an answer, 5xx, 429, no slot in
+ * time) before it goes to the error file
+ * @param retryBackoff wait before an item's second attempt, doubling with each further
+ * one
+ * @param maxRetryBackoff longest wait between attempts
+ * @param claimIdle how long an item may sit pending without its worker's heartbeat before
+ * another worker claims it ({@code XAUTOCLAIM}); live workers renew theirs every third of
+ * it
+ * @param reclaimInterval how often workers look for items left by dead workers, and for
+ * batches to expire, cancel or finalize
+ * @param maxDeliveries deliveries of one item (claims after crashes) before it goes to
+ * the error file instead of running again
+ */
+@Validated
+@ConfigurationProperties("tiergate.batch")
+public record BatchProperties(@DefaultValue("100MB") @NotNull DataSize maxFileSize,
+		@DefaultValue("1MB") @NotNull DataSize chunkSize, @DefaultValue("50000") @Min(1) @Max(1_000_000) int maxItems,
+		@DefaultValue("20") @Min(1) @Max(1000) int maxLineErrors, @DefaultValue("true") boolean workers,
+		@DefaultValue("50ms") @NotNull Duration pollInterval,
+		@DefaultValue("64") @Min(1) @Max(10_000) int maxItemsPerRead,
+		@DefaultValue("1024") @Min(1) @Max(100_000) int maxInFlight,
+		@DefaultValue("5") @Min(1) @Max(100) int maxAttempts, @DefaultValue("500ms") @NotNull Duration retryBackoff,
+		@DefaultValue("30s") @NotNull Duration maxRetryBackoff, @DefaultValue("2m") @NotNull Duration claimIdle,
+		@DefaultValue("5s") @NotNull Duration reclaimInterval,
+		@DefaultValue("5") @Min(1) @Max(1000) int maxDeliveries) {
+
+	public BatchProperties {
+		if (chunkSize.toBytes() < 64 * 1024 || chunkSize.toBytes() > 8 * 1024 * 1024) {
+			throw new IllegalArgumentException(
+					"tiergate.batch.chunk-size must be between 64KB and 8MB (was " + chunkSize + ")");
+		}
+		for (Duration d : new Duration[] { pollInterval, retryBackoff, maxRetryBackoff, claimIdle, reclaimInterval }) {
+			if (d.isNegative() || d.isZero()) {
+				throw new IllegalArgumentException("tiergate.batch durations must be positive (was " + d + ")");
+			}
+		}
+		if (maxFileSize.toBytes() < 1) {
+			throw new IllegalArgumentException("tiergate.batch.max-file-size must be positive");
+		}
+	}
+
+}

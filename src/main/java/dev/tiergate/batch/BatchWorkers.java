@@ -1,0 +1,653 @@
+package dev.tiergate.batch;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+
+import dev.tiergate.batch.internal.BatchQueue;
+import dev.tiergate.batch.internal.BatchRecords;
+import dev.tiergate.batch.internal.QueueItem;
+import dev.tiergate.dispatch.Admission;
+import dev.tiergate.dispatch.DispatchRuntime;
+import dev.tiergate.problem.TiergateException;
+import dev.tiergate.proxy.ExchangeOutcome;
+import dev.tiergate.proxy.ExchangeRequest;
+import dev.tiergate.proxy.ExchangeResult;
+import dev.tiergate.proxy.UpstreamExchange;
+import dev.tiergate.quota.QuotaException;
+import dev.tiergate.quota.QuotaPermit;
+import dev.tiergate.quota.QuotaService;
+import dev.tiergate.quota.Tenant;
+import dev.tiergate.quota.TenantStore;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * This replica's batch workers. One loop looks at the unfinished batches in order and,
+ * for each, asks the dispatcher how many items of the batch's tier its pool would start
+ * at once ({@link DispatchRuntime#room}); it takes at most that many new items from the
+ * batch's stream ({@code XREADGROUP}), so batch work fills idle slots and never queues
+ * ahead of real-time traffic. Each item runs on a virtual thread through the same
+ * {@link UpstreamExchange} as online requests, into a {@link BufferedAnswer}; a
+ * preemption before the answer puts it back at the head of its tier (the dispatcher's
+ * requeue), failures are retried with backoff up to {@code max-attempts}, then the item
+ * goes to the error file. Its result is written idempotently, keyed by batch and
+ * {@code custom_id}, before it is acknowledged ({@code XACK}); until then it stays
+ * pending, and this replica's heartbeat keeps it from being claimed. Every
+ * {@code reclaim-interval} the loop claims items that dead workers left pending longer
+ * than {@code claim-idle} ({@code XAUTOCLAIM}), expires batches past their window, and
+ * finalizes batches that are done or cancelled.
+ */
+public class BatchWorkers implements SmartLifecycle {
+
+	private static final Logger logger = LoggerFactory.getLogger(BatchWorkers.class);
+
+	private final BatchRecords records;
+
+	private final BatchQueue queue;
+
+	private final BatchFinalizer finalizer;
+
+	private final TenantStore tenants;
+
+	private final QuotaService quota;
+
+	private final DispatchRuntime dispatcher;
+
+	private final UpstreamExchange exchange;
+
+	private final BatchProperties properties;
+
+	private final BatchFaults faults;
+
+	private final BatchMetrics metrics;
+
+	private final JsonMapper json;
+
+	private final Clock clock;
+
+	private final String name = "worker-" + UUID.randomUUID().toString().substring(0, 12);
+
+	private final Random random = new Random(42);
+
+	/** Items running here, by batch: their entry ids, for the heartbeat. */
+	private final Map<String, Set<String>> running = new ConcurrentHashMap<>();
+
+	/** Items handed to a thread whose admission has not reached the dispatcher yet. */
+	private final Map<String, AtomicInteger> starting = new ConcurrentHashMap<>();
+
+	private final AtomicInteger inFlight = new AtomicInteger();
+
+	private volatile boolean active;
+
+	private volatile Thread loop;
+
+	private ExecutorService items;
+
+	private long lastReclaim;
+
+	private long lastHeartbeat;
+
+	private int rotation;
+
+	BatchWorkers(BatchRecords records, BatchQueue queue, BatchFinalizer finalizer, TenantStore tenants,
+			QuotaService quota, DispatchRuntime dispatcher, UpstreamExchange exchange, BatchProperties properties,
+			BatchFaults faults, BatchMetrics metrics, JsonMapper json, Clock clock) {
+		this.records = records;
+		this.queue = queue;
+		this.finalizer = finalizer;
+		this.tenants = tenants;
+		this.quota = quota;
+		this.dispatcher = dispatcher;
+		this.exchange = exchange;
+		this.properties = properties;
+		this.faults = faults;
+		this.metrics = metrics;
+		this.json = json;
+		this.clock = clock;
+	}
+
+	/**
+	 * This replica's consumer name in the streams' group.
+	 * @return the name
+	 */
+	public String name() {
+		return this.name;
+	}
+
+	/**
+	 * Items running on this replica now.
+	 * @return the count
+	 */
+	public int inFlight() {
+		return this.inFlight.get();
+	}
+
+	@Override
+	public void start() {
+		if (!this.properties.workers()) {
+			return;
+		}
+		this.items = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("batch-item-", 0).factory());
+		this.active = true;
+		this.loop = Thread.ofVirtual().name("batch-workers").start(this::run);
+		logger.info("Batch workers started as {}", this.name);
+	}
+
+	@Override
+	public void stop() {
+		this.active = false;
+		Thread thread = this.loop;
+		if (thread != null) {
+			thread.interrupt();
+		}
+		if (this.items != null) {
+			// Items cut off here stay pending and are claimed by another replica.
+			this.items.shutdownNow();
+		}
+	}
+
+	@Override
+	public boolean isRunning() {
+		return this.active;
+	}
+
+	@Override
+	public int getPhase() {
+		// Stop before the web server and the dispatcher they rely on.
+		return SmartLifecycle.DEFAULT_PHASE + 100;
+	}
+
+	private void run() {
+		while (this.active) {
+			boolean took = false;
+			try {
+				took = cycle();
+			}
+			catch (RuntimeException ex) {
+				if (!this.active) {
+					return;
+				}
+				logger.warn("Batch worker cycle failed: {}", ex.toString());
+			}
+			if (!took) {
+				LockSupport.parkNanos(this.properties.pollInterval().toNanos());
+				if (Thread.interrupted() && !this.active) {
+					return;
+				}
+			}
+		}
+	}
+
+	/**
+	 * One pass over the unfinished batches.
+	 * @return whether any item was taken
+	 */
+	boolean cycle() {
+		long now = this.clock.millis();
+		boolean maintain = now - this.lastReclaim >= this.properties.reclaimInterval().toMillis();
+		if (maintain) {
+			this.lastReclaim = now;
+		}
+		if (now - this.lastHeartbeat >= this.properties.claimIdle().toMillis() / 3) {
+			this.lastHeartbeat = now;
+			heartbeat();
+		}
+		List<String> active = this.records.active();
+		if (active.isEmpty()) {
+			if (maintain) {
+				this.metrics.refresh(Map.of(), Map.of());
+			}
+			return false;
+		}
+		boolean took = false;
+		Map<String, Long> queued = new java.util.HashMap<>();
+		Map<BatchStatus, Long> byStatus = new java.util.EnumMap<>(BatchStatus.class);
+		int n = active.size();
+		int offset = Math.floorMod(this.rotation++, n);
+		for (int i = 0; i < n && this.active; i++) {
+			String member = active.get((offset + i) % n);
+			int slash = member.indexOf('/');
+			Optional<Batch> found = this.records.find(member.substring(0, slash), member.substring(slash + 1));
+			if (found.isEmpty()) {
+				this.records.deactivate(member.substring(0, slash), member.substring(slash + 1));
+				continue;
+			}
+			Batch batch = found.get();
+			if (maintain) {
+				byStatus.merge(batch.status(), 1L, Long::sum);
+				if (!batch.status().terminal() && batch.model() != null) {
+					long waiting = Math.max(0, batch.remaining() - this.queue.pending(batch.tenant(), batch.id()));
+					queued.merge(batch.model(), (batch.status() == BatchStatus.IN_PROGRESS) ? waiting : 0L, Long::sum);
+				}
+				maintain(batch);
+			}
+			if (batch.status() == BatchStatus.IN_PROGRESS && !expired(batch)) {
+				took |= take(batch, maintain);
+			}
+		}
+		if (maintain) {
+			this.metrics.refresh(queued, byStatus);
+		}
+		return took;
+	}
+
+	private boolean expired(Batch batch) {
+		return batch.expiresAt() != null && this.clock.instant().getEpochSecond() >= batch.expiresAt();
+	}
+
+	private int room(Batch batch) {
+		int free = this.dispatcher.room(batch.model(), batch.tier())
+				- this.starting.computeIfAbsent(batch.model(), (m) -> new AtomicInteger()).get();
+		return Math.min(free, this.properties.maxInFlight() - this.inFlight.get());
+	}
+
+	private boolean take(Batch batch, boolean reclaim) {
+		int room = room(batch);
+		if (room <= 0) {
+			return false;
+		}
+		Optional<Tenant> tenant = this.tenants.find(batch.tenant());
+		if (tenant.isEmpty()) {
+			return false;
+		}
+		boolean took = false;
+		if (reclaim) {
+			List<BatchQueue.Delivery> claimed = this.queue.claim(batch.tenant(), batch.id(), this.name,
+					this.properties.claimIdle(), Math.min(room, this.properties.maxItemsPerRead()));
+			for (BatchQueue.Delivery delivery : claimed) {
+				start(batch, tenant.get(), delivery, true);
+			}
+			room -= claimed.size();
+			took = !claimed.isEmpty();
+		}
+		if (room <= 0) {
+			return took;
+		}
+		this.faults.at(BatchFaults.Point.BEFORE_READ, batch.id(), null);
+		List<BatchQueue.Delivery> deliveries = this.queue.read(batch.tenant(), batch.id(), this.name,
+				Math.min(room, this.properties.maxItemsPerRead()));
+		for (BatchQueue.Delivery delivery : deliveries) {
+			start(batch, tenant.get(), delivery, false);
+		}
+		return took || !deliveries.isEmpty();
+	}
+
+	private void start(Batch batch, Tenant tenant, BatchQueue.Delivery delivery, boolean reclaimed) {
+		this.inFlight.incrementAndGet();
+		AtomicInteger starting = this.starting.computeIfAbsent(batch.model(), (m) -> new AtomicInteger());
+		starting.incrementAndGet();
+		this.running.computeIfAbsent(batch.tenant() + "/" + batch.id(), (k) -> ConcurrentHashMap.newKeySet())
+			.add(delivery.entryId());
+		try {
+			this.items.execute(() -> process(batch, tenant, delivery, reclaimed, starting));
+		}
+		catch (RuntimeException ex) {
+			starting.decrementAndGet();
+			done(batch, delivery);
+			throw ex;
+		}
+	}
+
+	private void done(Batch batch, BatchQueue.Delivery delivery) {
+		this.inFlight.decrementAndGet();
+		Set<String> ids = this.running.get(batch.tenant() + "/" + batch.id());
+		if (ids != null) {
+			ids.remove(delivery.entryId());
+		}
+	}
+
+	private void process(Batch batch, Tenant tenant, BatchQueue.Delivery delivery, boolean reclaimed,
+			AtomicInteger starting) {
+		QueueItem item = delivery.item();
+		Once admitted = new Once(starting::decrementAndGet);
+		try {
+			if (reclaimed) {
+				this.faults.at(BatchFaults.Point.RECLAIMED, batch.id(), item.customId());
+				this.metrics.reclaimed();
+				if (this.queue.hasResult(batch.tenant(), batch.id(), item.customId())) {
+					// Written before its worker died: only the acknowledgement was
+					// missing.
+					admitted.run();
+					this.queue.ack(batch.tenant(), batch.id(), delivery.entryId());
+					return;
+				}
+				if (this.queue.deliveries(batch.tenant(), batch.id(), delivery.entryId()) > this.properties
+					.maxDeliveries()) {
+					admitted.run();
+					finish(batch, delivery,
+							Result.error(item, "worker_lost",
+									"The request was interrupted " + this.properties.maxDeliveries()
+											+ " times by workers that stopped; it is not retried.",
+									0));
+					return;
+				}
+			}
+			Result result = run(batch, tenant, item, admitted);
+			admitted.run();
+			finish(batch, delivery, result);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+		catch (RuntimeException ex) {
+			// A crash point or Redis failing: the item stays pending and will be
+			// claimed again.
+			logger.debug("Batch item {} of {} left pending: {}", item.customId(), batch.id(), ex.toString());
+		}
+		finally {
+			admitted.run();
+			done(batch, delivery);
+		}
+	}
+
+	/** Runs an action the first time only. */
+	private static final class Once implements Runnable {
+
+		private final Runnable action;
+
+		private final java.util.concurrent.atomic.AtomicBoolean ran = new java.util.concurrent.atomic.AtomicBoolean();
+
+		Once(Runnable action) {
+			this.action = action;
+		}
+
+		@Override
+		public void run() {
+			if (this.ran.compareAndSet(false, true)) {
+				this.action.run();
+			}
+		}
+
+	}
+
+	private void finish(Batch batch, BatchQueue.Delivery delivery, Result result) {
+		QueueItem item = delivery.item();
+		this.faults.at(BatchFaults.Point.BEFORE_RESULT_WRITE, batch.id(), item.customId());
+		BatchQueue.Recorded recorded = this.queue.record(batch.tenant(), batch.id(), item.customId(), result.ok(),
+				result.line(this.json, item.customId()));
+		this.faults.at(BatchFaults.Point.AFTER_RESULT_WRITE, batch.id(), item.customId());
+		this.queue.ack(batch.tenant(), batch.id(), delivery.entryId());
+		if (recorded.written() == 1) {
+			this.metrics.item(result.ok() ? "completed" : "failed", result.attempts());
+		}
+		if (recorded.written() >= 0 && recorded.done() >= recorded.total()) {
+			this.records.find(batch.tenant(), batch.id()).ifPresent((b) -> this.finalizer.finalizeBatch(b, this.name));
+		}
+	}
+
+	/**
+	 * Runs an item: attempts until an answer that is final (2xx, or a 4xx other than 429)
+	 * or the attempts are used up.
+	 */
+	private Result run(Batch batch, Tenant tenant, QueueItem item, Runnable admitted) throws InterruptedException {
+		Result last = null;
+		for (int attempt = 1; attempt <= this.properties.maxAttempts(); attempt++) {
+			if (attempt > 1) {
+				Thread.sleep(backoff(attempt));
+			}
+			QuotaPermit permit;
+			try {
+				permit = this.quota.admitBatch(tenant, batch.tier(), batch.model(), item.promptTokens(),
+						item.maxTokens());
+			}
+			catch (QuotaException.Exceeded ex) {
+				return Result.error(item, ex.code(), ex.getMessage(), attempt);
+			}
+			catch (QuotaException.Unavailable ex) {
+				admitted.run();
+				last = Result.error(item, ex.code(), ex.getMessage(), attempt);
+				continue;
+			}
+			Attempt outcome;
+			try (Admission admission = this.dispatcher.admit(batch.model(), batch.tier(), tenant.id(), tenant.weight(),
+					item.promptTokens() + item.maxTokens())) {
+				admitted.run();
+				outcome = attempt(batch, item, admission);
+			}
+			catch (RuntimeException ex) {
+				permit.close();
+				throw ex;
+			}
+			if (outcome.status() >= 200 && outcome.status() < 300) {
+				long[] usage = usage(outcome.body());
+				if (usage != null) {
+					permit.complete(usage[0], usage[1]);
+				}
+				else {
+					permit.completeUnreported();
+				}
+				return Result.answer(item, outcome, true, attempt);
+			}
+			permit.close();
+			if (outcome.status() >= 400 && outcome.status() < 500 && outcome.status() != 429) {
+				return Result.answer(item, outcome, false, attempt);
+			}
+			last = (outcome.status() > 0) ? Result.answer(item, outcome, false, attempt)
+					: Result.error(item, outcome.code(), outcome.message(), attempt);
+		}
+		return last;
+	}
+
+	private long backoff(int attempt) {
+		long base = this.properties.retryBackoff().toMillis() << Math.min(20, attempt - 2);
+		long capped = Math.min(base, this.properties.maxRetryBackoff().toMillis());
+		synchronized (this.random) {
+			return capped / 2 + (long) (this.random.nextDouble() * (capped / 2.0));
+		}
+	}
+
+	/** The retry loop of one attempt on the dispatcher, as the online path runs it. */
+	private Attempt attempt(Batch batch, QueueItem item, Admission admission) throws InterruptedException {
+		ExchangeRequest request = new ExchangeRequest(batch.endpoint(),
+				item.body().getBytes(java.nio.charset.StandardCharsets.UTF_8), false,
+				batch.id() + "-" + UUID.randomUUID().toString().substring(0, 8), batch.tier());
+		boolean retried = false;
+		while (true) {
+			Admission.Running running;
+			try {
+				running = admission.awaitSlot();
+			}
+			catch (Admission.Rejected rejected) {
+				return new Attempt(0, null, request.requestId(), rejected.reason().code(), "No slot for tier "
+						+ batch.tier() + " on model " + batch.model() + ": " + rejected.reason().code());
+			}
+			BufferedAnswer answer = new BufferedAnswer();
+			ExchangeResult result;
+			try {
+				result = this.exchange.forward(request, running, answer, !retried);
+			}
+			catch (TiergateException ex) {
+				return new Attempt(0, null, request.requestId(), ex.code(), ex.getMessage());
+			}
+			if (result.outcome() == ExchangeOutcome.REQUEUED) {
+				this.metrics.preempted();
+				continue;
+			}
+			if (result.outcome() == ExchangeOutcome.RETRY) {
+				retried = true;
+				admission.retryElsewhere();
+				continue;
+			}
+			if (result.outcome() != ExchangeOutcome.DONE) {
+				return new Attempt(0, null, request.requestId(), "upstream_error",
+						"The request ended before its answer was complete (" + result.outcome() + ").");
+			}
+			return new Attempt(answer.status(), answer.body(), request.requestId(), null, null);
+		}
+	}
+
+	private long[] usage(byte[] body) {
+		try {
+			JsonNode usage = this.json.readTree(body).path("usage");
+			if (usage.path("prompt_tokens").isIntegralNumber()) {
+				return new long[] { usage.path("prompt_tokens").asLong(), usage.path("completion_tokens").asLong(0) };
+			}
+		}
+		catch (JacksonException ex) {
+			// no usage
+		}
+		return null;
+	}
+
+	/**
+	 * Keeps the items running here from being claimed by other workers: resets their idle
+	 * time.
+	 */
+	private void heartbeat() {
+		this.running.forEach((member, ids) -> {
+			if (ids.isEmpty()) {
+				return;
+			}
+			int slash = member.indexOf('/');
+			try {
+				this.queue.touch(member.substring(0, slash), member.substring(slash + 1), this.name,
+						new ArrayList<>(ids));
+			}
+			catch (RuntimeException ex) {
+				logger.debug("Heartbeat of batch {} failed: {}", member, ex.toString());
+			}
+		});
+		this.running.values().removeIf(Set::isEmpty);
+	}
+
+	/**
+	 * Expires, cancels, finalizes and cleans up, whichever a batch needs now.
+	 */
+	private void maintain(Batch batch) {
+		String tenant = batch.tenant();
+		switch (batch.status()) {
+			case IN_PROGRESS -> {
+				if (batch.remaining() == 0 || (expired(batch) && this.queue.pending(tenant, batch.id()) == 0)) {
+					this.finalizer.finalizeBatch(batch, this.name);
+				}
+				else if (expired(batch)) {
+					// Past its window: no new item starts; items left by dead workers end
+					// here unrun, so that the batch can expire with what ran.
+					drainPending(batch);
+				}
+			}
+			case CANCELLING -> {
+				drainPending(batch);
+				if (this.queue.pending(tenant, batch.id()) == 0) {
+					this.finalizer.finalizeBatch(batch, this.name);
+				}
+			}
+			case FINALIZING -> this.finalizer.finalizeBatch(batch, this.name);
+			case VALIDATING -> {
+				long age = this.clock.instant().getEpochSecond() - batch.createdAt();
+				if (age * 1000 > this.properties.claimIdle().toMillis()) {
+					// Its queueing was cut off: start it again from the file.
+					this.tenants.find(tenant).ifPresent((t) -> restartQueueing(t, batch));
+				}
+			}
+			default -> this.finalizer.release(tenant, batch.id());
+		}
+	}
+
+	private void restartQueueing(Tenant tenant, Batch batch) {
+		logger.info("Queueing of batch {} was cut off; queueing it again", batch.id());
+		this.enqueuer.accept(tenant, batch);
+	}
+
+	private java.util.function.BiConsumer<Tenant, Batch> enqueuer = (tenant, batch) -> {
+	};
+
+	/**
+	 * Who queues a batch again whose queueing was cut off.
+	 * @param enqueuer the batch service's enqueue
+	 */
+	void enqueuer(java.util.function.BiConsumer<Tenant, Batch> enqueuer) {
+		this.enqueuer = enqueuer;
+	}
+
+	/**
+	 * Acknowledges, without running them, items of a cancelled or expired batch that dead
+	 * workers left pending.
+	 */
+	private void drainPending(Batch batch) {
+		List<BatchQueue.Delivery> claimed = this.queue.claim(batch.tenant(), batch.id(), this.name,
+				this.properties.claimIdle(), 1000);
+		for (BatchQueue.Delivery delivery : claimed) {
+			this.queue.ack(batch.tenant(), batch.id(), delivery.entryId());
+		}
+	}
+
+	/**
+	 * What one attempt came to.
+	 *
+	 * @param status the upstream's status, 0 without an answer
+	 * @param body the answer
+	 * @param requestId the upstream request's id
+	 * @param code why there is no answer
+	 * @param message what went wrong
+	 */
+	record Attempt(int status, byte[] body, String requestId, String code, String message) {
+	}
+
+	/**
+	 * An item's outcome, as its result line says it.
+	 *
+	 * @param ok whether it goes to the output file
+	 * @param attempt the attempt that answered, or {@code null}
+	 * @param code the error code when there was no answer
+	 * @param message the error message when there was no answer
+	 * @param attempts attempts made
+	 */
+	record Result(boolean ok, Attempt attempt, String code, String message, int attempts) {
+
+		static Result answer(QueueItem item, Attempt attempt, boolean ok, int attempts) {
+			return new Result(ok, attempt, null, null, attempts);
+		}
+
+		static Result error(QueueItem item, String code, String message, int attempts) {
+			return new Result(false, null, code, message, attempts);
+		}
+
+		String line(JsonMapper json, String customId) {
+			ObjectNode line = json.createObjectNode();
+			line.put("id", "batch_req_" + UUID.randomUUID().toString().replace("-", ""));
+			line.put("custom_id", customId);
+			if (this.attempt != null) {
+				ObjectNode response = line.putObject("response");
+				response.put("status_code", this.attempt.status());
+				response.put("request_id", this.attempt.requestId());
+				JsonNode body;
+				try {
+					body = json.readTree(this.attempt.body());
+				}
+				catch (JacksonException ex) {
+					body = json.getNodeFactory()
+						.stringNode(new String(this.attempt.body(), java.nio.charset.StandardCharsets.UTF_8));
+				}
+				response.set("body", body);
+				line.putNull("error");
+			}
+			else {
+				line.putNull("response");
+				ObjectNode error = line.putObject("error");
+				error.put("code", this.code);
+				error.put("message", this.message);
+			}
+			return json.writeValueAsString(line);
+		}
+
+	}
+
+}

@@ -1,0 +1,26 @@
+package dev.tiergate.batch;
+
+import dev.tiergate.dispatch.DispatchRuntime;
+import dev.tiergate.routing.EndpointRegistry;
+
+/**
+ * Whether the fleet serves a model: it has endpoints now, or had some (its pool is known
+ * to the dispatcher, whose items then wait for capacity rather than fail), as the request
+ * path decides.
+ */
+class ServedModels {
+
+	private final EndpointRegistry registry;
+
+	private final DispatchRuntime dispatcher;
+
+	ServedModels(EndpointRegistry registry, DispatchRuntime dispatcher) {
+		this.registry = registry;
+		this.dispatcher = dispatcher;
+	}
+
+	boolean serves(String model) {
+		return !this.registry.pool(model).isEmpty() || this.dispatcher.knows(model);
+	}
+
+}

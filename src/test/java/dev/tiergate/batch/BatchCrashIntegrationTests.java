@@ -1,0 +1,265 @@
+package dev.tiergate.batch;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+import org.springframework.data.redis.core.StringRedisTemplate;
+
+import dev.tiergate.EmbeddedDefaults;
+import dev.tiergate.TiergateApplication;
+import dev.tiergate.batch.internal.BatchKeys;
+import dev.tiergate.batch.internal.BatchQueue;
+import dev.tiergate.fleet.SimulatedGpuFleet;
+import dev.tiergate.routing.EndpointRegistry;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Exactly once under crashes: a batch of 500 items runs on the simulated fleet; the
+ * application whose workers run it is killed mid-batch at a chosen step (through
+ * {@link BatchFaults}: from the kill on, every step of its workers fails as if the
+ * process had died, so nothing more is written or acknowledged), its context is closed,
+ * and a new application on the same Redis finishes the batch: 500 results, each
+ * {@code custom_id} exactly once. The kill points: before a result is written, between
+ * the write and the acknowledgement, and while a new worker reclaims the dead one's
+ * items. Runs on Redis database 14, so that the shared test applications (database 15) do
+ * not take part.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class BatchCrashIntegrationTests {
+
+	private static final int DATABASE = 14;
+
+	private static final int ITEMS = 500;
+
+	private static final JsonMapper json = JsonMapper.builder().build();
+
+	private static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+	private static StringRedisTemplate redis;
+
+	private static App current;
+
+	/** A worker that dies at the chosen step: from then on, every step fails. */
+	static final class Crash implements BatchFaults {
+
+		private volatile BatchFaults.Point point;
+
+		private volatile int after;
+
+		private final AtomicInteger seen = new AtomicInteger();
+
+		volatile boolean dead;
+
+		volatile String killedAt;
+
+		void arm(BatchFaults.Point point, int after) {
+			this.point = point;
+			this.after = after;
+		}
+
+		@Override
+		public void at(BatchFaults.Point at, String batchId, String customId) {
+			if (this.dead) {
+				throw new IllegalStateException("killed");
+			}
+			if (at == this.point && this.seen.incrementAndGet() == this.after) {
+				this.killedAt = customId;
+				this.dead = true;
+				throw new IllegalStateException("killed");
+			}
+		}
+
+	}
+
+	/** One application with its crash switch. */
+	record App(ConfigurableApplicationContext context, Crash crash, int port) {
+
+		static App start(BatchFaults.Point point, int after) {
+			Crash crash = new Crash();
+			if (point != null) {
+				crash.arm(point, after);
+			}
+			ConfigurableApplicationContext context = new SpringApplicationBuilder(TiergateApplication.class,
+					EmbeddedDefaults.class)
+				.initializers((ctx) -> ctx.getBeanFactory().registerSingleton("crashFaults", crash))
+				.properties("server.port=0", "management.server.port=0", "spring.data.redis.database=" + DATABASE,
+						"tiergate.cluster.api-server=" + SimulatedGpuFleet.shared().apiServerUrl(),
+						"tiergate.batch.claim-idle=1500ms", "tiergate.batch.reclaim-interval=200ms",
+						// The machine is shared: allow slow Redis answers here (the
+						// default is
+						// tuned for the quota circuit, not for this test's start-ups).
+						"spring.data.redis.timeout=3s", "logging.level.io.fabric8.mockwebserver=WARN",
+						"logging.level.io.kubernetes=ERROR")
+				.run();
+			int port = Integer.parseInt(context.getEnvironment().getProperty("local.server.port"));
+			EndpointRegistry registry = context.getBean(EndpointRegistry.class);
+			await().atMost(Duration.ofSeconds(30)).until(() -> registry.pool(SimulatedGpuFleet.LLAMA).size() == 20);
+			return new App(context, crash, port);
+		}
+
+		URI uri(String path) {
+			return URI.create("http://127.0.0.1:" + this.port + path);
+		}
+
+	}
+
+	private static synchronized StringRedisTemplate redis() {
+		if (redis == null) {
+			RedisStandaloneConfiguration configuration = new RedisStandaloneConfiguration("127.0.0.1", 6379);
+			configuration.setDatabase(DATABASE);
+			LettuceConnectionFactory connections = new LettuceConnectionFactory(configuration);
+			connections.afterPropertiesSet();
+			connections.start();
+			redis = new StringRedisTemplate(connections);
+		}
+		return redis;
+	}
+
+	/**
+	 * Only this test's batch is unfinished in its database: batches left by an earlier
+	 * run that failed would otherwise take the kill.
+	 */
+	@BeforeEach
+	void forgetEarlierRuns() {
+		redis().delete(BatchKeys.ACTIVE);
+	}
+
+	@AfterEach
+	void stop() {
+		if (current != null) {
+			current.context().close();
+			current = null;
+		}
+	}
+
+	private static App app() {
+		if (current == null) {
+			current = App.start(null, 0);
+		}
+		return current;
+	}
+
+	private static App armed(BatchFaults.Point point, int after) {
+		current = App.start(point, after);
+		return current;
+	}
+
+	private static String startBatch(App app) throws Exception {
+		HttpResponse<String> file = http.send(Uploads.upload(app.uri("/v1/files"), EmbeddedDefaults.BATCHCO_KEY,
+				"batch", "crash.jsonl", Uploads.chatFile(ITEMS, SimulatedGpuFleet.LLAMA, 8)),
+				HttpResponse.BodyHandlers.ofString());
+		assertThat(file.statusCode()).as(file.body()).isEqualTo(200);
+		HttpResponse<String> batch = http.send(HttpRequest.newBuilder(app.uri("/v1/batches"))
+			.header("Authorization", "Bearer " + EmbeddedDefaults.BATCHCO_KEY)
+			.header("Content-Type", "application/json")
+			.POST(HttpRequest.BodyPublishers.ofString("""
+					{"input_file_id":"%s","endpoint":"/v1/chat/completions","completion_window":"24h"}"""
+				.formatted(json.readTree(file.body()).get("id").asString())))
+			.build(), HttpResponse.BodyHandlers.ofString());
+		assertThat(batch.statusCode()).as(batch.body()).isEqualTo(200);
+		return json.readTree(batch.body()).get("id").asString();
+	}
+
+	private static JsonNode batch(App app, String id) throws Exception {
+		return json.readTree(http.send(HttpRequest.newBuilder(app.uri("/v1/batches/" + id))
+			.header("Authorization", "Bearer " + EmbeddedDefaults.BATCHCO_KEY)
+			.build(), HttpResponse.BodyHandlers.ofString()).body());
+	}
+
+	/** Kills the current application at its armed point, closes it, starts another. */
+	private static void killMidBatch(String id) throws Exception {
+		App dying = current;
+		await().atMost(Duration.ofSeconds(60)).until(() -> dying.crash().dead);
+		assertThat(batch(dying, id).get("status").asString()).as("killed mid-batch").isEqualTo("in_progress");
+		dying.context().close();
+		current = null;
+	}
+
+	private static void assertExactlyOnce(App app, String id) throws Exception {
+		JsonNode done = await().atMost(Duration.ofSeconds(120))
+			.pollInterval(Duration.ofMillis(200))
+			.until(() -> batch(app, id), (b) -> b.get("status").asString().equals("completed"));
+		assertThat(done.get("request_counts").get("total").asInt()).isEqualTo(ITEMS);
+		assertThat(done.get("request_counts").get("completed").asInt()).isEqualTo(ITEMS);
+		assertThat(done.get("request_counts").get("failed").asInt()).isZero();
+		String output = http
+			.send(HttpRequest.newBuilder(app.uri("/v1/files/" + done.get("output_file_id").asString() + "/content"))
+				.header("Authorization", "Bearer " + EmbeddedDefaults.BATCHCO_KEY)
+				.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8))
+			.body();
+		Map<String, Integer> seen = new HashMap<>();
+		for (String line : output.split("\n")) {
+			JsonNode node = json.readTree(line);
+			seen.merge(node.get("custom_id").asString(), 1, Integer::sum);
+			assertThat(node.get("response").get("status_code").asInt()).isEqualTo(200);
+		}
+		assertThat(seen).hasSize(ITEMS);
+		assertThat(seen.values()).allMatch((n) -> n == 1);
+		for (int i = 0; i < ITEMS; i++) {
+			assertThat(seen).containsKey("item-" + i);
+		}
+	}
+
+	@Test
+	@Order(1)
+	void killedBeforeAResultIsWrittenTheBatchCompletesExactlyOnce() throws Exception {
+		App app = armed(BatchFaults.Point.BEFORE_RESULT_WRITE, 100);
+		String id = startBatch(app);
+		killMidBatch(id);
+		BatchQueue queue = new BatchQueue(redis());
+		assertThat(queue.pending("batchco", id)).as("items the dead worker left pending").isPositive();
+		assertThat(queue.hasResult("batchco", id, app.crash().killedAt)).isFalse();
+		assertExactlyOnce(app(), id);
+	}
+
+	@Test
+	@Order(2)
+	void killedBetweenTheWriteAndTheAcknowledgementTheBatchCompletesExactlyOnce() throws Exception {
+		App app = armed(BatchFaults.Point.AFTER_RESULT_WRITE, 100);
+		String id = startBatch(app);
+		killMidBatch(id);
+		BatchQueue queue = new BatchQueue(redis());
+		assertThat(queue.pending("batchco", id)).isPositive();
+		assertThat(queue.hasResult("batchco", id, app.crash().killedAt))
+			.as("the killed item's result was written but not acknowledged")
+			.isTrue();
+		assertExactlyOnce(app(), id);
+	}
+
+	@Test
+	@Order(3)
+	void killedWhileReclaimingTheBatchCompletesExactlyOnce() throws Exception {
+		App first = armed(BatchFaults.Point.BEFORE_RESULT_WRITE, 100);
+		String id = startBatch(first);
+		killMidBatch(id);
+		// Armed before it starts: it claims the dead worker's items as soon as they are
+		// idle.
+		App second = armed(BatchFaults.Point.RECLAIMED, 3);
+		killMidBatch(id);
+		assertThat(second.crash().killedAt).as("killed on a reclaimed item").isNotNull();
+		assertThat(new BatchQueue(redis()).pending("batchco", id)).isPositive();
+		assertExactlyOnce(app(), id);
+	}
+
+}
