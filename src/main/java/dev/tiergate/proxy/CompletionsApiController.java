@@ -83,7 +83,8 @@ class CompletionsApiController {
 					"The model '" + model + "' does not exist");
 		}
 		long promptTokens = TokenEstimates.promptTokens(body);
-		long maxTokens = TokenEstimates.maxTokens(body, this.properties.defaultMaxTokens());
+		long maxTokens = TokenEstimates.maxTokens(body, this.properties.defaultMaxTokens(),
+				this.properties.contextLength(model, this.registry.maxModelLen(model)));
 		// The quota is checked before queueing (429/503 on refusal); QuotaPermits settles
 		// it when the response ends.
 		QuotaPermit permit = this.quota.admit(tenant, tier, model, promptTokens, maxTokens);
@@ -99,7 +100,7 @@ class CompletionsApiController {
 						RequestBodies.promptPrefix(body, this.policies.prefixLength()))
 				: 0;
 		try (Admission admission = this.dispatcher.admit(model, tier, tenant.id(), tenant.weight(),
-				promptTokens + maxTokens, affinityKey)) {
+				Math.addExact(promptTokens, maxTokens), affinityKey)) {
 			ExchangeOutcome outcome = run(admission, upstream, model, response);
 			this.metrics.count(model, tier, outcome.name().toLowerCase());
 			this.metrics.duration(model, tier, stream, Duration.ofNanos(System.nanoTime() - started));

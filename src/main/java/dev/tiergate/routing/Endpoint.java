@@ -22,6 +22,8 @@ public final class Endpoint {
 
 	private volatile String scrapeError;
 
+	private volatile int maxModelLen;
+
 	private volatile Health health = Health.HEALTHY;
 
 	// Passive health, guarded by this.
@@ -226,6 +228,23 @@ public final class Endpoint {
 	 */
 	public void scrapeFailed(String error) {
 		this.scrapeError = error;
+	}
+
+	/**
+	 * The context length the engine reported ({@code max_model_len} on
+	 * {@code GET /v1/models}).
+	 * @return tokens, or 0 when not known
+	 */
+	public int maxModelLen() {
+		return this.maxModelLen;
+	}
+
+	/**
+	 * Records the context length the engine reported.
+	 * @param tokens {@code max_model_len}, positive
+	 */
+	public void maxModelLen(int tokens) {
+		this.maxModelLen = tokens;
 	}
 
 	/**

@@ -105,6 +105,23 @@ public class EndpointRegistry implements ClusterView.PodListener {
 	}
 
 	/**
+	 * A model's context length as its engines report it.
+	 * @param model the model
+	 * @return the smallest {@code max_model_len} reported by its endpoints, or 0 when
+	 * none reported one
+	 */
+	public int maxModelLen(String model) {
+		int smallest = 0;
+		for (Endpoint endpoint : pool(model)) {
+			int reported = endpoint.maxModelLen();
+			if (reported > 0 && (smallest == 0 || reported < smallest)) {
+				smallest = reported;
+			}
+		}
+		return smallest;
+	}
+
+	/**
 	 * Counts endpoints and requests in flight without copying or sorting, for gauges read
 	 * on every scrape.
 	 * @param acceptingOnly whether to count only endpoints that take new requests

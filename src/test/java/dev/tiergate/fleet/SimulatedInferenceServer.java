@@ -75,6 +75,8 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 
 	private final String servedModel;
 
+	private final int maxModelLen;
+
 	private final int slots;
 
 	private final GpuServiceTimeModel serviceTime;
@@ -124,6 +126,7 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 		this.seed = builder.seed;
 		this.clock = builder.clock;
 		this.requestedPort = builder.port;
+		this.maxModelLen = builder.maxModelLen;
 	}
 
 	/**
@@ -680,6 +683,7 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 			.put("id", this.servedModel)
 			.put("object", "model")
 			.put("created", this.createdEpochSecond)
+			.put("max_model_len", this.maxModelLen)
 			.put("owned_by", OWNER);
 		sendJson(exchange, 200, list);
 	}
@@ -787,6 +791,8 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 
 		private int port;
 
+		private int maxModelLen = 8192;
+
 		private Builder(String servedModel, GpuServiceTimeModel serviceTime) {
 			if (servedModel == null || servedModel.isBlank()) {
 				throw new IllegalArgumentException("servedModel must not be blank");
@@ -808,6 +814,20 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 				throw new IllegalArgumentException("slots must be at least 1, was " + slots);
 			}
 			this.slots = slots;
+			return this;
+		}
+
+		/**
+		 * Sets the context length reported as {@code max_model_len} by
+		 * {@code GET /v1/models}, as vLLM reports its {@code --max-model-len}.
+		 * @param maxModelLen 1 or more (default 8192)
+		 * @return this builder
+		 */
+		public Builder maxModelLen(int maxModelLen) {
+			if (maxModelLen < 1) {
+				throw new IllegalArgumentException("maxModelLen must be at least 1, was " + maxModelLen);
+			}
+			this.maxModelLen = maxModelLen;
 			return this;
 		}
 
