@@ -231,6 +231,15 @@ public final class Endpoint {
 	}
 
 	/**
+	 * What is wrong with the pod's declaration, such as a refused
+	 * {@code tiergate.dev/max-concurrency}.
+	 * @return the warning, or {@code null}
+	 */
+	public String warning() {
+		return this.spec.warning();
+	}
+
+	/**
 	 * The context length the engine reported ({@code max_model_len} on
 	 * {@code GET /v1/models}).
 	 * @return tokens, or 0 when not known
@@ -289,7 +298,8 @@ public final class Endpoint {
 
 	}
 
-	record Spec(URI baseUri, int slots, String node, int slices, String priorityClass, boolean accepting) {
+	record Spec(URI baseUri, int slots, String node, int slices, String priorityClass, boolean accepting,
+			String warning) {
 	}
 
 }
