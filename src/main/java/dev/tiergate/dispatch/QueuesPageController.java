@@ -43,7 +43,7 @@ class QueuesPageController {
 	@GetMapping("/fragments/queues")
 	String fragment(Model model) {
 		model.addAttribute("pools", pools());
-		return "queues :: pools";
+		return "dispatch/queues :: pools";
 	}
 
 	@GetMapping(path = "/queues/waits.json", produces = "application/json")
