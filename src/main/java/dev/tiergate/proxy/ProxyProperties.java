@@ -17,7 +17,10 @@ import jakarta.validation.constraints.Positive;
  *
  * @param maxRequestSize largest request body accepted; larger ones get 413
  * @param upstreamConnectTimeout connect timeout to an inference endpoint
- * @param upstreamTimeout longest a whole upstream response may take
+ * @param upstreamTimeout longest an upstream call may take until its response headers
+ * @param upstreamIdleTimeout longest an upstream answer's body may send no byte: the
+ * attempt is then aborted (a stream ends with an error event), freeing its slot and quota
+ * lease
  * @param priorityModels models whose engines take vLLM's {@code priority} request field
  * (vLLM started with {@code --scheduling-policy priority}; other engines reject the
  * field), or {@code *} for all
@@ -35,7 +38,8 @@ import jakarta.validation.constraints.Positive;
 @ConfigurationProperties("tiergate.proxy")
 public record ProxyProperties(@DefaultValue("1MB") @NotNull DataSize maxRequestSize,
 		@DefaultValue("2s") @NotNull Duration upstreamConnectTimeout,
-		@DefaultValue("10m") @NotNull Duration upstreamTimeout, @DefaultValue Set<String> priorityModels,
+		@DefaultValue("10m") @NotNull Duration upstreamTimeout,
+		@DefaultValue("60s") @NotNull Duration upstreamIdleTimeout, @DefaultValue Set<String> priorityModels,
 		@DefaultValue("256") @Positive int defaultMaxTokens, @DefaultValue("8KB") @NotNull DataSize streamBufferSize,
 		@DefaultValue Map<String, @Positive Integer> maxModelLen,
 		@DefaultValue("32768") @Positive int defaultMaxModelLen) {

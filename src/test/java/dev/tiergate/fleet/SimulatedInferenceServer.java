@@ -111,6 +111,12 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 
 	private int serverErrorsToInject;
 
+	private int stallsToInject;
+
+	private final java.util.concurrent.CountDownLatch stallsReleased = new java.util.concurrent.CountDownLatch(1);
+
+	private final AtomicLong stalled = new AtomicLong();
+
 	private volatile boolean stopped;
 
 	private HttpServer server;
@@ -258,6 +264,46 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 	}
 
 	/**
+	 * Makes the next {@code requests} completion requests stall, as a hung engine does:
+	 * each answers 200 with its headers (and, when streaming, a first event), then sends
+	 * nothing more until the server is stopped, and then drops the connection. Other
+	 * endpoints are not affected.
+	 * @param requests how many requests to stall, zero or more
+	 */
+	public void stallNextRequests(int requests) {
+		requireNotNegative(requests);
+		update(() -> this.stallsToInject = requests);
+	}
+
+	/**
+	 * The requests that stalled so far ({@link #stallNextRequests(int)}).
+	 * @return the count
+	 */
+	public long stalled() {
+		return this.stalled.get();
+	}
+
+	private void stall(HttpExchange exchange, boolean stream) throws IOException {
+		this.stalled.incrementAndGet();
+		exchange.getResponseHeaders().set("Content-Type", stream ? "text/event-stream" : "application/json");
+		exchange.sendResponseHeaders(200, 0);
+		OutputStream out = exchange.getResponseBody();
+		if (stream) {
+			out.write(
+					"data: {\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\"}}]}\n\n"
+						.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+		}
+		out.flush();
+		try {
+			this.stallsReleased.await();
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+		throw new AbortConnection("stalled request dropped");
+	}
+
+	/**
 	 * Kills every running request, as a crashing engine would: each one generates (and,
 	 * if streaming, sends) at least {@value #TOKENS_BEFORE_DYING} tokens, then its
 	 * connection is closed abruptly, without the end of the chunked body or
@@ -277,6 +323,7 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 		this.lock.lock();
 		try {
 			this.stopped = true;
+			this.stallsReleased.countDown();
 			http = this.server;
 			this.waitingQueue.forEach((sequence) -> sequence.granted.signal());
 			this.runningSequences.forEach((sequence) -> LockSupport.unpark(sequence.thread));
@@ -361,6 +408,10 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 		}
 		catch (BadRequest ex) {
 			sendError(exchange, ex.status, ex.getMessage(), "invalid_request_error", ex.code);
+			return;
+		}
+		if (chaos == Chaos.STALL) {
+			stall(exchange, job.stream());
 			return;
 		}
 		Sequence sequence = admit(job);
@@ -464,6 +515,10 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 			if (this.serverErrorsToInject > 0) {
 				this.serverErrorsToInject--;
 				return Chaos.SERVER_ERROR;
+			}
+			if (this.stallsToInject > 0) {
+				this.stallsToInject--;
+				return Chaos.STALL;
 			}
 			return Chaos.NONE;
 		});
@@ -899,7 +954,7 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 
 	private enum Chaos {
 
-		NONE, CLOSE_CONNECTION, SERVER_ERROR
+		NONE, CLOSE_CONNECTION, SERVER_ERROR, STALL
 
 	}
 
