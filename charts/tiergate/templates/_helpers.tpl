@@ -54,8 +54,23 @@ The name of the ServiceAccount Tiergate runs as.
 {{- define "tiergate.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create }}
 {{- default (include "tiergate.fullname" .) .Values.serviceAccount.name }}
+{{- else if .Values.serviceAccount.name }}
+{{- .Values.serviceAccount.name }}
+{{- else if .Values.rbac.create }}
+{{- fail "serviceAccount.name is required when serviceAccount.create is false and rbac.create is true: the chart would otherwise grant its cluster permissions to the namespace's default ServiceAccount" }}
 {{- else }}
-{{- default "default" .Values.serviceAccount.name }}
+{{- "default" }}
+{{- end }}
+{{- end }}
+
+{{/*
+The Redis host: the bundled Redis's Service when redis.bundled.enabled, else redis.host.
+*/}}
+{{- define "tiergate.redisHost" -}}
+{{- if .Values.redis.bundled.enabled }}
+{{- printf "%s-redis" (include "tiergate.fullname" .) }}
+{{- else }}
+{{- .Values.redis.host }}
 {{- end }}
 {{- end }}
 

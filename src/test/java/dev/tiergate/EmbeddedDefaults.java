@@ -1,6 +1,9 @@
 package dev.tiergate;
 
+import java.time.Duration;
 import java.util.EnumSet;
+
+import org.awaitility.Awaitility;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -9,6 +12,7 @@ import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.boot.web.server.context.WebServerApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.core.env.Environment;
+import org.springframework.dao.DataAccessException;
 import org.springframework.security.crypto.password.PasswordEncoder;
 
 import dev.tiergate.tier.Tier;
@@ -37,17 +41,31 @@ public class EmbeddedDefaults {
 	/** The demo CI token (operator role). */
 	public static final String CI_TOKEN = "tgo-demo-ci";
 
+	private static void seed(TenantStore tenants, OperatorStore operators, PasswordEncoder encoder) {
+		operators.save(new OperatorStore.Operator("admin", encoder.encode("admin"), Role.ADMIN));
+		operators.save(new OperatorStore.Operator("viewer", encoder.encode("viewer"), Role.VIEWER));
+		operators.addToken(CI_TOKEN, "demo-ci", Role.OPERATOR);
+		tenants.save(new Tenant("acme", "Acme Corp", EnumSet.allOf(Tier.class), Tier.P1, 1));
+		tenants.addKey("acme", ACME_KEY);
+		tenants.save(new Tenant("batchco", "BatchCo", EnumSet.of(Tier.P1, Tier.P2), Tier.P2, 1));
+		tenants.addKey("batchco", BATCHCO_KEY);
+	}
+
 	@Bean
 	ApplicationRunner embeddedDefaultsSeeder(TenantStore tenants, OperatorStore operators, PasswordEncoder encoder,
 			WebServerApplicationContext context, Environment environment) {
 		return (args) -> {
-			operators.save(new OperatorStore.Operator("admin", encoder.encode("admin"), Role.ADMIN));
-			operators.save(new OperatorStore.Operator("viewer", encoder.encode("viewer"), Role.VIEWER));
-			operators.addToken(CI_TOKEN, "demo-ci", Role.OPERATOR);
-			tenants.save(new Tenant("acme", "Acme Corp", EnumSet.allOf(Tier.class), Tier.P1, 1));
-			tenants.addKey("acme", ACME_KEY);
-			tenants.save(new Tenant("batchco", "BatchCo", EnumSet.of(Tier.P1, Tier.P2), Tier.P2, 1));
-			tenants.addKey("batchco", BATCHCO_KEY);
+			// Seeding is idempotent, so a Redis connection that drops while the
+			// application starts (the quota client rejects commands until it has
+			// reconnected) is ridden out by seeding again, for up to 15 seconds.
+			Awaitility.await("seeding the embedded defaults into Redis")
+				.atMost(Duration.ofSeconds(15))
+				.pollInterval(Duration.ofMillis(250))
+				.ignoreExceptionsInstanceOf(DataAccessException.class)
+				.until(() -> {
+					seed(tenants, operators, encoder);
+					return true;
+				});
 			int port = context.getWebServer().getPort();
 			String management = environment.getProperty("local.management.port", "8081");
 			logger.info(
@@ -59,8 +77,11 @@ public class EmbeddedDefaults {
 							  OpenAI API      http://localhost:{}/v1        keys tg-acme-demo (acme, P0-P2), tg-batchco-demo (batchco, P1-P2)
 							  REST API        http://localhost:{}/api/v1    HTTP Basic admin / admin, or Bearer {}
 							  Metrics         http://localhost:{}/actuator/prometheus
+							  Redis           {}
 							""",
-					port, port, port, CI_TOKEN, management);
+					port, port, port, CI_TOKEN, management,
+					EmbeddedRedis.banner(environment.getProperty("spring.data.redis.host", "127.0.0.1"),
+							environment.getProperty("spring.data.redis.port", "6379")));
 		};
 	}
 

@@ -3,28 +3,73 @@ package dev.tiergate;
 import java.util.Arrays;
 import java.util.stream.Stream;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.boot.SpringApplication;
+import org.springframework.context.ConfigurableApplicationContext;
 
 import dev.tiergate.fleet.SimulatedGpuFleet;
 
 /**
  * The embedded default ({@code ./mvnw spring-boot:test-run}): Tiergate, unchanged,
  * reading a simulated GPU fleet through the official Kubernetes client, with demo
- * operators, tenants and keys seeded.
+ * operators, tenants and keys seeded. It needs nothing but a JDK: when no Redis answers
+ * at the configured address ({@code spring.data.redis.host}/{@code port}, 127.0.0.1:6379
+ * by default) it starts one of its own ({@link EmbeddedRedis}).
  * <p>
  * The fleet's speed follows {@code TIERGATE_FLEET_TIME_SCALE} (default 0.25: four times
- * faster than a real A100).
+ * faster than a real A100). With {@code TIERGATE_FLEET_API_SERVER} set, Tiergate reads a
+ * fleet that runs elsewhere (the benchmark's fleet process, {@code bench.FleetProcess})
+ * instead of starting one.
  */
 public class TestTiergateApplication {
 
+	private static final Logger logger = LoggerFactory.getLogger(TestTiergateApplication.class);
+
 	public static void main(String[] args) {
+		String external = System.getenv("TIERGATE_FLEET_API_SERVER");
+		if (external != null && !external.isBlank()) {
+			run(external, args);
+			return;
+		}
 		double timeScale = Double.parseDouble(System.getenv().getOrDefault("TIERGATE_FLEET_TIME_SCALE", "0.25"));
 		SimulatedGpuFleet fleet = SimulatedGpuFleet.startDefault(timeScale);
 		Runtime.getRuntime().addShutdownHook(new Thread(fleet::close, "fleet-shutdown"));
-		String[] withFleet = Stream.concat(Stream.of("--tiergate.cluster.api-server=" + fleet.apiServerUrl(),
-				"--logging.level.io.fabric8.mockwebserver=WARN"), Arrays.stream(args))
+		run(fleet.apiServerUrl(), args);
+	}
+
+	/**
+	 * Starts the embedded default's application against a fleet, with a Redis of its own
+	 * if the configured one does not answer; that Redis stops after the application
+	 * context has closed.
+	 * @param apiServer the fleet's Kubernetes API URL
+	 * @param args command-line arguments
+	 * @return the running application
+	 */
+	static ConfigurableApplicationContext run(String apiServer, String... args) {
+		EmbeddedRedis redis = EmbeddedRedis.startIfUnreachable(args);
+		String[] withRedis = args;
+		if (redis != null) {
+			logger.warn("{}", redis.describe());
+			withRedis = redis.redirect(args);
+			SpringApplication.getShutdownHandlers().add(redis::close);
+		}
+		String[] withFleet = Stream
+			.concat(Stream.of("--tiergate.cluster.api-server=" + apiServer,
+					"--logging.level.io.fabric8.mockwebserver=WARN"), Arrays.stream(withRedis))
 			.toArray(String[]::new);
-		SpringApplication.from(TiergateApplication::main).with(EmbeddedDefaults.class).run(withFleet);
+		try {
+			return SpringApplication.from(TiergateApplication::main)
+				.with(EmbeddedDefaults.class)
+				.run(withFleet)
+				.getApplicationContext();
+		}
+		catch (RuntimeException ex) {
+			if (redis != null) {
+				redis.close();
+			}
+			throw ex;
+		}
 	}
 
 }

@@ -141,6 +141,26 @@ public record GpuServiceTimeModel(GpuProfile gpu, ModelProfile model, SliceShare
 		return Math.min(1.0, (double) tokensResident / kvCacheCapacityTokens());
 	}
 
+	/**
+	 * The time to process a prompt, unrounded, for simulations that add up many of them.
+	 * @param promptTokens the prompt's length in tokens, zero or more
+	 * @return the prefill time in nanoseconds
+	 */
+	public double prefillNanos(long promptTokens) {
+		requireAtLeast("promptTokens", promptTokens, 0);
+		return rawPrefillNanos(promptTokens);
+	}
+
+	/**
+	 * The time of one decode step, unrounded, for simulations that add up many of them.
+	 * @param sequencesInFlight the sequences decoded together, 1 or more
+	 * @return the decode step time in nanoseconds
+	 */
+	public double stepNanos(int sequencesInFlight) {
+		requireAtLeast("sequencesInFlight", sequencesInFlight, 1);
+		return decodeStepNanos(sequencesInFlight);
+	}
+
 	private double rawPrefillNanos(long promptTokens) {
 		double tokensPerSecond = this.gpu.prefillTokensPerSecond() * this.share.throughputShare()
 				/ this.model.costFactor();

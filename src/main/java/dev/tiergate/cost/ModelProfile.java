@@ -47,6 +47,15 @@ public record ModelProfile(String name, double parametersBillions, double costFa
 		return new ModelProfile("qwen2.5-32b-instruct", 32.0, 3.0, 2.0);
 	}
 
+	/**
+	 * The memory the weights take in bf16 (two bytes a parameter), which every engine
+	 * process (every MPS or time-sliced replica) loads for itself.
+	 * @return MiB
+	 */
+	public double weightsMib() {
+		return this.parametersBillions * 2e9 / (1024.0 * 1024.0);
+	}
+
 	private static void requirePositiveFinite(String field, double value) {
 		if (!(value > 0) || Double.isInfinite(value)) {
 			throw new IllegalArgumentException(field + " must be positive and finite, was " + value);

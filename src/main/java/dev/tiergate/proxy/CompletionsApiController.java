@@ -69,12 +69,12 @@ class CompletionsApiController {
 	void complete(HttpServletRequest request, HttpServletResponse response, @AuthenticationPrincipal Tenant tenant)
 			throws IOException, InterruptedException {
 		long started = System.nanoTime();
-		ObjectNode body = RequestBodies.parse(RequestBodies.read(request, this.properties.maxRequestSize().toBytes()),
-				this.json);
+		byte[] raw = RequestBodies.read(request, this.properties.maxRequestSize().toBytes());
+		ObjectNode body = RequestBodies.parse(raw, this.json);
 		String model = RequestBodies.model(body);
 		boolean stream = RequestBodies.stream(body);
 		Tier tier = TierSelection.select(request.getHeader(TierSelection.HEADER), body.get("service_tier"), tenant);
-		body.remove("service_tier");
+		boolean rewritten = body.remove("service_tier") != null;
 		// A model whose endpoints are all gone is known to the dispatcher and gets 503
 		// no_capacity, not 404.
 		if (this.registry.pool(model).isEmpty() && !this.dispatcher.knows(model)) {
@@ -91,9 +91,11 @@ class CompletionsApiController {
 		QuotaPermits.attach(request, response, permit);
 		if (this.properties.sendsPriority(model)) {
 			body.put("priority", tier.enginePriority());
+			rewritten = true;
 		}
-		ExchangeRequest upstream = new ExchangeRequest(request.getRequestURI(), this.json.writeValueAsBytes(body),
-				stream, UUID.randomUUID().toString(), tier);
+		// The caller's bytes go upstream unchanged unless the gateway changed a field.
+		ExchangeRequest upstream = new ExchangeRequest(request.getRequestURI(),
+				rewritten ? this.json.writeValueAsBytes(body) : raw, stream, UUID.randomUUID().toString(), tier);
 		MDC.put("requestId", upstream.requestId());
 		long affinityKey = this.policies.usesAffinity(model)
 				? this.policies.affinityKey(request.getHeader(this.policies.affinityHeader()),
@@ -101,8 +103,11 @@ class CompletionsApiController {
 				: 0;
 		try (Admission admission = this.dispatcher.admit(model, tier, tenant.id(), tenant.weight(),
 				Math.addExact(promptTokens, maxTokens), affinityKey)) {
-			ExchangeOutcome outcome = run(admission, upstream, model, response);
-			this.metrics.count(model, tier, outcome.name().toLowerCase());
+			ExchangeResult result = run(admission, upstream, model, response);
+			if (result.outcome() == ExchangeOutcome.DONE && result.firstByteAt() != 0) {
+				this.metrics.firstByte(model, tier, Duration.ofNanos(result.firstByteAt() - started));
+			}
+			this.metrics.count(model, tier, result.outcome().name().toLowerCase());
 			this.metrics.duration(model, tier, stream, Duration.ofNanos(System.nanoTime() - started));
 		}
 		finally {
@@ -115,7 +120,7 @@ class CompletionsApiController {
 	 * The retry loop: waits for a slot, forwards, and goes again while the attempt asks
 	 * for it (requeued after a preemption, or retried elsewhere once).
 	 */
-	private ExchangeOutcome run(Admission admission, ExchangeRequest upstream, String model,
+	private ExchangeResult run(Admission admission, ExchangeRequest upstream, String model,
 			HttpServletResponse response) throws InterruptedException {
 		ServletAnswerSink sink = new ServletAnswerSink(response);
 		long queuedMillis = 0;
@@ -135,9 +140,10 @@ class CompletionsApiController {
 			response.setHeader("x-tiergate-tier", upstream.tier().name());
 			response.setHeader("x-tiergate-endpoint", running.endpoint().key());
 			response.setHeader("x-tiergate-queue-ms", Long.toString(queuedMillis));
-			ExchangeOutcome outcome = this.exchange.forward(upstream, running, sink, !retried).outcome();
+			ExchangeResult result = this.exchange.forward(upstream, running, sink, !retried);
+			ExchangeOutcome outcome = result.outcome();
 			if (!outcome.again()) {
-				return outcome;
+				return result;
 			}
 			this.metrics.count(model, upstream.tier(), (outcome == ExchangeOutcome.RETRY) ? "retried" : "requeued");
 			if (outcome == ExchangeOutcome.RETRY) {

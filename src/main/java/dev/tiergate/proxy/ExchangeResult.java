@@ -5,6 +5,8 @@ package dev.tiergate.proxy;
  *
  * @param outcome how it ended
  * @param status the upstream's HTTP status, or {@code 0} when no answer arrived
+ * @param firstByteAt when the first byte of the answer arrived ({@link System#nanoTime}),
+ * or {@code 0} when none did
  */
-public record ExchangeResult(ExchangeOutcome outcome, int status) {
+public record ExchangeResult(ExchangeOutcome outcome, int status, long firstByteAt) {
 }

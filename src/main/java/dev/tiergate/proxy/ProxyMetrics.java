@@ -21,6 +21,13 @@ class ProxyMetrics {
 
 	private final Map<TimerKey, Timer> durations = new ConcurrentHashMap<>();
 
+	private final Map<FirstByteKey, Timer> firstBytes = new ConcurrentHashMap<>();
+
+	/** Buckets of the time to first byte, around the tiers' latency objectives. */
+	private static final Duration[] FIRST_BYTE_BUCKETS = { Duration.ofMillis(50), Duration.ofMillis(100),
+			Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(2),
+			Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(60) };
+
 	ProxyMetrics(MeterRegistry meters) {
 		this.meters = meters;
 	}
@@ -47,6 +54,26 @@ class ProxyMetrics {
 						.tag("stream", Boolean.toString(key.stream()))
 						.register(this.meters))
 			.record(duration);
+	}
+
+	/**
+	 * Records the time from a request's arrival to the first byte of its answer leaving
+	 * for the client (queue wait included): the client's time to first token when it
+	 * streams.
+	 */
+	void firstByte(String model, Tier tier, Duration timeToFirstByte) {
+		this.firstBytes
+			.computeIfAbsent(new FirstByteKey(model, tier),
+					(key) -> Timer.builder("tiergate.proxy.first.byte")
+						.description("Time from request arrival to the first byte of the answer (TTFT when streaming)")
+						.tag("model", key.model())
+						.tag("priority", key.tier().name())
+						.serviceLevelObjectives(FIRST_BYTE_BUCKETS)
+						.register(this.meters))
+			.record(timeToFirstByte);
+	}
+
+	private record FirstByteKey(String model, Tier tier) {
 	}
 
 	private record CounterKey(String model, Tier tier, String outcome) {

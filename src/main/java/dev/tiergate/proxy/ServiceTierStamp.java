@@ -68,6 +68,53 @@ final class ServiceTierStamp {
 		}
 	}
 
+	/**
+	 * A whole JSON answer with the field appended to its top-level object, spliced into
+	 * the bytes without parsing them.
+	 * @param answer the upstream's JSON answer
+	 * @param tier the tier the request was served at
+	 * @return the stamped answer, or {@code null} when the bytes are not one object
+	 * without the field already (the caller then rewrites the parsed answer)
+	 */
+	static byte[] stampWhole(byte[] answer, Tier tier) {
+		int first = 0;
+		while (first < answer.length && Character.isWhitespace(answer[first])) {
+			first++;
+		}
+		int last = answer.length - 1;
+		while (last > first && Character.isWhitespace(answer[last])) {
+			last--;
+		}
+		if (first >= last || answer[first] != '{' || answer[last] != '}' || contains(answer, FIELD_NAME)) {
+			return null;
+		}
+		boolean empty = true;
+		for (int i = first + 1; i < last && empty; i++) {
+			empty = Character.isWhitespace(answer[i]);
+		}
+		byte[] field = ((empty ? "" : ",") + "\"service_tier\":\"" + serviceTier(tier) + "\"")
+			.getBytes(StandardCharsets.UTF_8);
+		byte[] stamped = new byte[answer.length + field.length];
+		System.arraycopy(answer, 0, stamped, 0, last);
+		System.arraycopy(field, 0, stamped, last, field.length);
+		System.arraycopy(answer, last, stamped, last + field.length, answer.length - last);
+		return stamped;
+	}
+
+	private static final byte[] FIELD_NAME = "\"service_tier\"".getBytes(StandardCharsets.UTF_8);
+
+	private static boolean contains(byte[] haystack, byte[] needle) {
+		outer: for (int i = 0; i + needle.length <= haystack.length; i++) {
+			for (int j = 0; j < needle.length; j++) {
+				if (haystack[i + j] != needle[j]) {
+					continue outer;
+				}
+			}
+			return true;
+		}
+		return false;
+	}
+
 	/** Index just after the last blank line ending an event, or -1. */
 	private static int lastEventEnd(byte[] bytes) {
 		for (int i = bytes.length - 1; i > 0; i--) {

@@ -118,7 +118,7 @@ public class UpstreamExchange {
 		catch (ExecutionException | CancellationException ex) {
 			if (running.preempted()) {
 				this.health.record(endpoint, EndpointHealth.Outcome.PREEMPTED, "preempted");
-				return new ExchangeResult(ExchangeOutcome.REQUEUED, 0);
+				return new ExchangeResult(ExchangeOutcome.REQUEUED, 0, 0);
 			}
 			String cause = (ex.getCause() != null) ? ex.getCause().toString() : ex.toString();
 			this.health.record(endpoint, EndpointHealth.Outcome.CONNECT_ERROR, cause);
@@ -131,13 +131,13 @@ public class UpstreamExchange {
 		if (running.preempted()) {
 			closeQuietly(body);
 			this.health.record(endpoint, EndpointHealth.Outcome.PREEMPTED, "preempted");
-			return new ExchangeResult(ExchangeOutcome.REQUEUED, status);
+			return new ExchangeResult(ExchangeOutcome.REQUEUED, status, 0);
 		}
 		if (status >= 500) {
 			this.health.record(endpoint, EndpointHealth.Outcome.SERVER_ERROR, "HTTP " + status);
 			if (mayRetry) {
 				closeQuietly(body);
-				return new ExchangeResult(ExchangeOutcome.RETRY, status);
+				return new ExchangeResult(ExchangeOutcome.RETRY, status, 0);
 			}
 		}
 		String contentType = answer.headers().firstValue("Content-Type").orElse("application/json");
@@ -152,7 +152,7 @@ public class UpstreamExchange {
 			closeQuietly(in);
 		}
 		recordOutcome(attempt, outcome, status);
-		return new ExchangeResult(outcome, status);
+		return new ExchangeResult(outcome, status, attempt.firstByteAt);
 	}
 
 	private void recordOutcome(Attempt attempt, ExchangeOutcome outcome, int status) {
@@ -180,7 +180,7 @@ public class UpstreamExchange {
 	private ExchangeResult failedBeforeAnswer(Attempt attempt, String what, String cause) {
 		if (attempt.mayRetry) {
 			logger.info("{}, retrying elsewhere: {}", what, cause);
-			return new ExchangeResult(ExchangeOutcome.RETRY, 0);
+			return new ExchangeResult(ExchangeOutcome.RETRY, 0, 0);
 		}
 		logger.warn("{}: {}", what, cause);
 		throw new OpenAiException(502, "server_error", "upstream_unavailable",
@@ -300,6 +300,10 @@ public class UpstreamExchange {
 	 * served at.
 	 */
 	private byte[] withServiceTier(byte[] answer, Tier tier) {
+		byte[] spliced = ServiceTierStamp.stampWhole(answer, tier);
+		if (spliced != null) {
+			return spliced;
+		}
 		try {
 			JsonNode node = this.json.readTree(answer);
 			if (node instanceof ObjectNode object) {

@@ -1,5 +1,6 @@
 package dev.tiergate.quota;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -10,7 +11,10 @@ import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.data.redis.listener.ChannelTopic;
+import org.springframework.data.redis.listener.RedisMessageListenerContainer;
 
 import dev.tiergate.audit.AuditLog;
 import io.lettuce.core.ClientOptions;
@@ -33,8 +37,22 @@ class QuotaConfiguration {
 	}
 
 	@Bean
-	TenantStore tenantStore(StringRedisTemplate redis, Clock clock, QuotaBackendCircuit circuit) {
-		return new TenantStore(redis, clock, circuit);
+	TenantStore tenantStore(StringRedisTemplate redis, Clock clock, QuotaBackendCircuit circuit,
+			QuotaProperties properties) {
+		return new TenantStore(redis, clock, circuit, properties.keyCacheTtl());
+	}
+
+	/**
+	 * Hears which tenants other replicas changed, so that this one forgets their keys.
+	 */
+	@Bean
+	RedisMessageListenerContainer tenantChangesListener(RedisConnectionFactory connections, TenantStore tenants) {
+		RedisMessageListenerContainer container = new RedisMessageListenerContainer();
+		container.setConnectionFactory(connections);
+		container.addMessageListener(
+				(message, pattern) -> tenants.forget(new String(message.getBody(), StandardCharsets.UTF_8)),
+				new ChannelTopic(TenantStore.CHANGES));
+		return container;
 	}
 
 	@Bean

@@ -19,6 +19,10 @@ import jakarta.validation.constraints.NotNull;
  * @param leaseTtl how long a concurrency lease lives without renewal; a running request
  * renews it every third of this, so a crashed replica's leases expire after at most this
  * long
+ * @param keyCacheTtl how long a replica trusts what it read of an API key (its tenant,
+ * limits and tiers) before reading it from Redis again; a change made through any replica
+ * is heard by all at once (Redis pub/sub), so this bounds staleness only when that
+ * message is lost; {@code 0} reads every request's key from Redis
  * @param failureThreshold consecutive Redis failures that open the quota circuit
  * @param openFor how long the open circuit sends no call to Redis before one probe tries
  * again
@@ -30,8 +34,9 @@ import jakarta.validation.constraints.NotNull;
 @Validated
 @ConfigurationProperties("tiergate.quota")
 public record QuotaProperties(@DefaultValue("30s") @NotNull Duration leaseTtl,
-		@DefaultValue("3") @Min(1) @Max(1000) int failureThreshold, @DefaultValue("1s") @NotNull Duration openFor,
-		@DefaultValue("1s") @NotNull Duration retryAfter, @DefaultValue Map<Tier, OutagePolicy> outagePolicy) {
+		@DefaultValue("1s") @NotNull Duration keyCacheTtl, @DefaultValue("3") @Min(1) @Max(1000) int failureThreshold,
+		@DefaultValue("1s") @NotNull Duration openFor, @DefaultValue("1s") @NotNull Duration retryAfter,
+		@DefaultValue Map<Tier, OutagePolicy> outagePolicy) {
 
 	public QuotaProperties {
 		Map<Tier, OutagePolicy> policies = new EnumMap<>(Tier.class);
@@ -49,7 +54,8 @@ public record QuotaProperties(@DefaultValue("30s") @NotNull Duration leaseTtl,
 	 * @return properties as if nothing were configured
 	 */
 	public static QuotaProperties defaults() {
-		return new QuotaProperties(Duration.ofSeconds(30), 3, Duration.ofSeconds(1), Duration.ofSeconds(1), Map.of());
+		return new QuotaProperties(Duration.ofSeconds(30), Duration.ofSeconds(1), 3, Duration.ofSeconds(1),
+				Duration.ofSeconds(1), Map.of());
 	}
 
 	/**

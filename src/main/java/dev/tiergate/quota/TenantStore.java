@@ -1,6 +1,7 @@
 package dev.tiergate.quota;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -41,6 +42,9 @@ public class TenantStore {
 
 	static final String TENANTS = "tg:quota:tenants";
 
+	/** The pub/sub channel on which replicas announce a changed tenant (its id). */
+	public static final String CHANGES = "tg:quota:tenant-changes";
+
 	private static final int MAX_REMEMBERED_KEYS = 10_000;
 
 	/** Creates the tenant hash only if it does not exist: 1 created, 0 exists. */
@@ -62,16 +66,28 @@ public class TenantStore {
 
 	private final QuotaBackendCircuit circuit;
 
-	private final Map<String, Tenant> lastKnown = new ConcurrentHashMap<>();
+	/**
+	 * The tenant each key hash was last seen to belong to, and when: answers
+	 * authentication without Redis while fresh (younger than {@link #keyCacheTtl}), and
+	 * while Redis is unavailable.
+	 */
+	private final Map<String, Known> lastKnown = new ConcurrentHashMap<>();
+
+	private final long keyCacheTtlMillis;
 
 	public TenantStore(StringRedisTemplate redis, Clock clock) {
-		this(redis, clock, null);
+		this(redis, clock, null, Duration.ZERO);
 	}
 
-	TenantStore(StringRedisTemplate redis, Clock clock, QuotaBackendCircuit circuit) {
+	TenantStore(StringRedisTemplate redis, Clock clock, QuotaBackendCircuit circuit, Duration keyCacheTtl) {
 		this.redis = redis;
 		this.clock = clock;
 		this.circuit = circuit;
+		this.keyCacheTtlMillis = keyCacheTtl.toMillis();
+	}
+
+	/** A key's tenant as last read from Redis, at {@code at} (epoch milliseconds). */
+	private record Known(Tenant tenant, long at) {
 	}
 
 	static String tenantKey(String id) {
@@ -104,6 +120,7 @@ public class TenantStore {
 		this.redis.delete(tenantKey(tenant.id()));
 		this.redis.opsForHash().putAll(tenantKey(tenant.id()), fields(tenant));
 		this.redis.opsForSet().add(TENANTS, tenant.id());
+		changed(tenant.id());
 	}
 
 	/**
@@ -129,7 +146,7 @@ public class TenantStore {
 		if (replaced == null || replaced == 0) {
 			throw notFound(tenant.id());
 		}
-		this.lastKnown.replaceAll((hash, known) -> known.id().equals(tenant.id()) ? tenant : known);
+		changed(tenant.id());
 	}
 
 	/**
@@ -145,9 +162,9 @@ public class TenantStore {
 		for (Object value : this.redis.opsForHash().values(keysKey(id))) {
 			this.redis.delete(lookupKey(((String) value).split("\\|")[0]));
 		}
-		this.lastKnown.values().removeIf((known) -> known.id().equals(id));
 		Long removed = this.redis.delete(List.of(tenantKey(id), keysKey(id)));
 		this.redis.opsForSet().remove(TENANTS, id);
+		changed(id);
 		return removed != null && removed > 0;
 	}
 
@@ -295,7 +312,9 @@ public class TenantStore {
 	}
 
 	/**
-	 * Revokes a key: the next request that presents it, on any replica, is refused.
+	 * Revokes a key: the next request that presents it is refused on this replica at
+	 * once, and on the others as soon as they hear of the change, at the latest when
+	 * their memory of the key expires ({@code tiergate.quota.key-cache-ttl}).
 	 * @param tenantId the tenant
 	 * @param keyId the key's id
 	 * @throws TenantNotFoundException if the tenant or the key does not exist
@@ -310,6 +329,7 @@ public class TenantStore {
 		this.redis.delete(lookupKey(hash));
 		this.redis.opsForHash().delete(keysKey(tenantId), keyId);
 		this.lastKnown.remove(hash);
+		changed(tenantId);
 	}
 
 	/**
@@ -321,6 +341,10 @@ public class TenantStore {
 	 */
 	public Optional<Tenant> authenticate(String key) {
 		String hash = ApiKeys.hash(key);
+		Known fresh = this.lastKnown.get(hash);
+		if (fresh != null && this.clock.millis() - fresh.at() < this.keyCacheTtlMillis) {
+			return Optional.of(fresh.tenant());
+		}
 		if (this.circuit != null && !this.circuit.allow()) {
 			return remembered(hash, null);
 		}
@@ -343,7 +367,7 @@ public class TenantStore {
 			if (this.lastKnown.size() >= MAX_REMEMBERED_KEYS) {
 				this.lastKnown.clear();
 			}
-			this.lastKnown.put(hash, tenant.get());
+			this.lastKnown.put(hash, new Known(tenant.get(), this.clock.millis()));
 		}
 		else {
 			this.lastKnown.remove(hash);
@@ -352,11 +376,34 @@ public class TenantStore {
 	}
 
 	private Optional<Tenant> remembered(String hash, DataAccessException cause) {
-		Tenant known = this.lastKnown.get(hash);
+		Known known = this.lastKnown.get(hash);
 		if (known == null) {
 			throw new DataAccessResourceFailureException("Quota store unavailable and key not seen before", cause);
 		}
-		return Optional.of(known);
+		return Optional.of(known.tenant());
+	}
+
+	/**
+	 * Forgets what this replica remembers of a tenant's keys, so that its next request is
+	 * authenticated against Redis again. Called when any replica changed the tenant.
+	 * @param tenantId the tenant
+	 */
+	public void forget(String tenantId) {
+		this.lastKnown.values().removeIf((known) -> known.tenant().id().equals(tenantId));
+	}
+
+	/**
+	 * A tenant or its keys changed: this replica forgets them at once, the others when
+	 * they hear it on {@link #CHANGES} (or when their memory of it expires).
+	 */
+	private void changed(String tenantId) {
+		forget(tenantId);
+		try {
+			this.redis.convertAndSend(CHANGES, tenantId);
+		}
+		catch (DataAccessException ex) {
+			// the change itself was written; other replicas forget by expiry
+		}
 	}
 
 	private static TenantNotFoundException notFound(String id) {

@@ -106,11 +106,24 @@ class HelmChartTests {
 		assertThat(list(container(podSpec(manifests)), "ports")).containsExactly(
 				Map.of("name", "http", "containerPort", 8080, "protocol", "TCP"),
 				Map.of("name", "management", "containerPort", 8081, "protocol", "TCP"));
-		Map<String, Object> service = manifests.single("Service");
+		Map<String, Object> service = manifests.named("Service", FULLNAME);
 		assertThat(map(service, "spec")).containsEntry("type", "ClusterIP");
-		assertThat(list(service, "spec", "ports")).containsExactly(
-				Map.of("name", "http", "port", 8080, "targetPort", "http", "protocol", "TCP"),
-				Map.of("name", "management", "port", 8081, "targetPort", "management", "protocol", "TCP"));
+		assertThat(list(service, "spec", "ports"))
+			.containsExactly(Map.of("name", "http", "port", 8080, "targetPort", "http", "protocol", "TCP"));
+		Map<String, Object> management = manifests.named("Service", FULLNAME + "-management");
+		assertThat(map(management, "spec")).containsEntry("type", "ClusterIP");
+		assertThat(list(management, "spec", "ports"))
+			.containsExactly(Map.of("name", "management", "port", 8081, "targetPort", "management", "protocol", "TCP"));
+	}
+
+	@Test
+	void keepsTheManagementServiceClusterIpWhenTheApiServiceIsALoadBalancer() {
+		Manifests manifests = render(Map.of("service.type", "LoadBalancer"));
+		assertThat(map(manifests.named("Service", FULLNAME), "spec")).containsEntry("type", "LoadBalancer");
+		assertThat(list(manifests.named("Service", FULLNAME), "spec", "ports"))
+			.noneMatch((port) -> "management".equals(port.get("name")));
+		assertThat(map(manifests.named("Service", FULLNAME + "-management"), "spec")).containsEntry("type",
+				"ClusterIP");
 	}
 
 	@Test
@@ -149,7 +162,8 @@ class HelmChartTests {
 		Map<String, Object> deployment = manifests.single("Deployment");
 		assertThat(map(deployment, "spec", "selector", "matchLabels")).isEqualTo(selector);
 		assertThat(map(deployment, "spec", "template", "metadata", "labels")).containsAllEntriesOf(selector);
-		assertThat(map(manifests.single("Service"), "spec", "selector")).isEqualTo(selector);
+		assertThat(map(manifests.named("Service", FULLNAME), "spec", "selector")).isEqualTo(selector);
+		assertThat(map(manifests.named("Service", FULLNAME + "-management"), "spec", "selector")).isEqualTo(selector);
 	}
 
 	@Test
@@ -238,7 +252,23 @@ class HelmChartTests {
 		assertThat(writes).containsExactlyInAnyOrder(
 				Map.of("apiGroups", List.of(""), "resources", List.of("nodes"), "verbs", List.of("patch")),
 				Map.of("apiGroups", List.of("scheduling.k8s.io"), "resources", List.of("priorityclasses"), "verbs",
-						List.of("get", "list", "watch", "create", "update", "patch", "delete")));
+						List.of("get", "list", "watch", "create")),
+				Map.of("apiGroups", List.of("scheduling.k8s.io"), "resources", List.of("priorityclasses"),
+						"resourceNames", List.of("realtime-inference", "near-realtime-inference", "batch-inference"),
+						"verbs", List.of("update", "delete")));
+	}
+
+	@Test
+	void updatesAndDeletesEveryPriorityClassOnlyWhenNoNamesAreListed() {
+		List<Map<String, Object>> rules = list(render(Map.of("rbac.priorityClassNames", "null")).single("ClusterRole"),
+				"rules");
+		assertThat(rules).contains(Map.of("apiGroups", List.of("scheduling.k8s.io"), "resources",
+				List.of("priorityclasses"), "verbs", List.of("update", "delete")));
+		List<Map<String, Object>> custom = list(
+				render(Map.of("rbac.priorityClassNames[0]", "team-high")).single("ClusterRole"), "rules");
+		assertThat(custom)
+			.contains(Map.of("apiGroups", List.of("scheduling.k8s.io"), "resources", List.of("priorityclasses"),
+					"resourceNames", List.of("team-high"), "verbs", List.of("update", "delete")));
 	}
 
 	@Test
@@ -247,8 +277,9 @@ class HelmChartTests {
 		Map<String, Object> role = manifests.single("Role");
 		assertThat(map(role, "metadata")).containsEntry("namespace", "nvidia");
 		assertThat(list(role, "rules")).containsExactly(
-				Map.of("apiGroups", List.of(""), "resources", List.of("configmaps"), "verbs",
-						List.of("get", "list", "watch", "create", "update", "patch")),
+				Map.of("apiGroups", List.of(""), "resources", List.of("configmaps"), "resourceNames",
+						List.of("device-plugin-config"), "verbs", List.of("get", "update")),
+				Map.of("apiGroups", List.of(""), "resources", List.of("configmaps"), "verbs", List.of("create")),
 				Map.of("apiGroups", List.of("apps"), "resources", List.of("daemonsets"), "resourceNames", List.of("dp"),
 						"verbs", List.of("get", "patch")));
 		Map<String, Object> binding = manifests.single("RoleBinding");
@@ -259,6 +290,42 @@ class HelmChartTests {
 		assertThat(env.get("TIERGATE_SHARING_NAMESPACE")).containsEntry("value", "nvidia");
 		assertThat(env.get("TIERGATE_SHARING_DAEMON_SET")).containsEntry("value", "dp");
 		assertThat(env(render()).get("TIERGATE_SHARING_CONFIG_MAP")).containsEntry("value", "device-plugin-config");
+	}
+
+	@Test
+	void leavesTheSharingRoleOutWhenItsNamespaceMayNotExistYet() {
+		Manifests manifests = render(Map.of("sharing.rbac.create", "false"));
+		assertThat(manifests.ofKind("Role")).isEmpty();
+		assertThat(manifests.ofKind("RoleBinding")).isEmpty();
+		assertThat(manifests.ofKind("ClusterRole")).hasSize(1);
+		assertThat(notes(Map.of("sharing.rbac.create", "false"))).contains("sharing.rbac.create is false")
+			.contains("configmaps (core)                     get, update on device-plugin-config; create")
+			.contains("daemonsets (apps)                     get, patch on nvidia-device-plugin-daemonset");
+	}
+
+	@Test
+	void notesListEveryPermissionToGrantWhenRbacIsOff() {
+		assertThat(notes(Map.of())).doesNotContain("grant the ServiceAccount");
+		assertThat(notes(Map.of("rbac.create", "false")))
+			.contains("grant the ServiceAccount " + NAMESPACE + "/" + FULLNAME)
+			.contains("nodes (core)                          get, list, watch, patch")
+			.contains("priorityclasses (scheduling.k8s.io)   get, list, watch, create; update, delete on "
+					+ "realtime-inference, near-realtime-inference, batch-inference")
+			.contains("pods (core)                           get, list, watch")
+			.contains("in namespace gpu-operator (Role)")
+			.contains("configmaps (core)                     get, update on device-plugin-config; create")
+			.contains("daemonsets (apps)                     get, patch on nvidia-device-plugin-daemonset");
+		assertThat(notes(Map.of("rbac.create", "false", "cluster.namespaces[0]", "ml")))
+			.contains("in each of the namespaces ml (Role):");
+	}
+
+	@Test
+	void refusesToBindTheDefaultServiceAccount() {
+		assertThatException().isThrownBy(() -> render(Map.of("serviceAccount.create", "false")))
+			.withMessageContaining("serviceAccount.name is required when serviceAccount.create is false");
+		Manifests withoutRbac = render(Map.of("serviceAccount.create", "false", "rbac.create", "false"));
+		assertThat(podSpec(withoutRbac)).containsEntry("serviceAccountName", "default");
+		assertThat(withoutRbac.ofKind("ClusterRoleBinding")).isEmpty();
 	}
 
 	@Test
@@ -300,8 +367,11 @@ class HelmChartTests {
 		assertThat(list(monitor, "spec", "endpoints")).singleElement()
 			.satisfies((endpoint) -> assertThat(endpoint).containsEntry("port", "management")
 				.containsEntry("path", "/actuator/prometheus"));
-		Map<String, Object> serviceLabels = map(manifests.single("Service"), "metadata", "labels");
+		Map<String, Object> serviceLabels = map(manifests.named("Service", FULLNAME + "-management"), "metadata",
+				"labels");
 		assertThat(serviceLabels).containsAllEntriesOf(map(monitor, "spec", "selector", "matchLabels"));
+		assertThat(map(manifests.named("Service", FULLNAME), "metadata", "labels")).as("the API Service is not scraped")
+			.doesNotContainEntry("app.kubernetes.io/component", "management");
 	}
 
 	@Test
@@ -332,6 +402,16 @@ class HelmChartTests {
 			resources.requests.memory     | lots        | at '/resources/requests/memory'
 			podDisruptionBudget.enabled   | yes-please  | at '/podDisruptionBudget/enabled': got string, want boolean
 			notAValue                     | 1           | additional properties 'notAValue' not allowed
+			replicaCount                  | 2           | at '/replicaCount': maximum
+			strategy.foo                  | bar         | additional properties 'foo' not allowed
+			strategy.rollingUpdate.maxUnavailable | 101% | at '/strategy/rollingUpdate/maxUnavailable'
+			podDisruptionBudget.maxUnavailable | 150%   | at '/podDisruptionBudget/maxUnavailable'
+			nameOverride                  | Foo_Bar     | at '/nameOverride'
+			fullnameOverride              | -bad-       | at '/fullnameOverride'
+			securityContext.privileged    | true        | at '/securityContext/privileged'
+			securityContext.allowPrivilegeEscalation | true | at '/securityContext/allowPrivilegeEscalation'
+			podSecurityContext.runAsNonRoot | false     | at '/podSecurityContext/runAsNonRoot'
+			ingress.hosts[0].paths[0].pathType | Glob   | at '/ingress/hosts/0/paths/0/pathType'
 			""")
 	void rejectsInvalidValues(String key, String value, String reason) {
 		assertThatException().isThrownBy(() -> render(Map.of(key, value)))
@@ -347,6 +427,94 @@ class HelmChartTests {
 			.contains("--set auth.existingSecret=" + FULLNAME + "-admin");
 		assertThat(notes(Map.of("auth.existingSecret", "tiergate-admin"))).doesNotContain("no admin password")
 			.contains("Secret tiergate-admin (key admin-password-hash)");
+	}
+
+	@Test
+	void rendersNoIngressNetworkPolicyOrBundledRedisByDefault() {
+		Manifests manifests = render();
+		assertThat(manifests.ofKind("Ingress")).isEmpty();
+		assertThat(manifests.ofKind("NetworkPolicy")).isEmpty();
+		assertThat(manifests.ofKind("StatefulSet")).isEmpty();
+		assertThat(manifests.ofKind("PrometheusRule")).isEmpty();
+		assertThat(manifests.ofKind("ConfigMap")).isEmpty();
+	}
+
+	@Test
+	void routesIngressToTheHttpPortOnly() {
+		Map<String, Object> ingress = render(Map.of("ingress.enabled", "true", "ingress.className", "nginx",
+				"ingress.hosts[0].host", "tg.example.com", "ingress.hosts[0].paths[0].path", "/",
+				"ingress.hosts[0].paths[0].pathType", "Prefix"))
+			.single("Ingress");
+		assertThat(map(ingress, "spec")).containsEntry("ingressClassName", "nginx");
+		Map<String, Object> rule = list(ingress, "spec", "rules").get(0);
+		assertThat(rule).containsEntry("host", "tg.example.com");
+		assertThat(list(rule, "http", "paths")).singleElement()
+			.satisfies((path) -> assertThat(map(path, "backend", "service"))
+				.isEqualTo(Map.of("name", FULLNAME, "port", Map.of("name", "http"))));
+	}
+
+	@Test
+	void networkPolicyOpensHttpAndLimitsManagementToTheGivenSources() {
+		Map<String, Object> policy = render(Map.of("networkPolicy.enabled", "true",
+				"networkPolicy.managementFrom[0].namespaceSelector.matchLabels.name", "monitoring"))
+			.single("NetworkPolicy");
+		assertThat(map(policy, "spec", "podSelector", "matchLabels")).containsEntry("app.kubernetes.io/name",
+				"tiergate");
+		List<Map<String, Object>> ingress = list(policy, "spec", "ingress");
+		assertThat(ingress).hasSize(2);
+		assertThat(ingress.get(0)).doesNotContainKey("from");
+		assertThat(list(ingress.get(0), "ports")).containsExactly(Map.of("port", "http", "protocol", "TCP"));
+		assertThat(list(ingress.get(1), "ports")).containsExactly(Map.of("port", "management", "protocol", "TCP"));
+		assertThat(list(ingress.get(1), "from"))
+			.containsExactly(Map.of("namespaceSelector", Map.of("matchLabels", Map.of("name", "monitoring"))));
+	}
+
+	@Test
+	void bundledRedisRunsWithAppendOnlyFileAndTiergateUsesIt() {
+		Manifests manifests = render(Map.of("redis.bundled.enabled", "true"));
+		Map<String, Object> redis = manifests.single("StatefulSet");
+		assertThat(map(redis, "spec")).containsEntry("replicas", 1);
+		Map<String, Object> container = container(map(redis, "spec", "template", "spec"));
+		@SuppressWarnings("unchecked")
+		List<String> args = (List<String>) container.get("args");
+		assertThat(String.join(" ", args)).contains("--appendonly yes").contains("--appendfsync everysec");
+		assertThat(map(container, "securityContext")).containsEntry("allowPrivilegeEscalation", false)
+			.containsEntry("readOnlyRootFilesystem", true);
+		assertThat(list(redis, "spec", "volumeClaimTemplates")).hasSize(1);
+		assertThat(env(manifests).get("SPRING_DATA_REDIS_HOST")).containsEntry("value", FULLNAME + "-redis");
+		assertThat(map(manifests.named("Service", FULLNAME + "-redis"), "spec", "selector"))
+			.containsEntry("app.kubernetes.io/component", "redis");
+		assertThat(map(manifests.named("Service", FULLNAME), "spec", "selector"))
+			.doesNotContainKey("app.kubernetes.io/component");
+	}
+
+	@Test
+	void chartCarriesItsMetadata() throws IOException {
+		Map<String, Object> chart = new Yaml(new SafeConstructor(new LoaderOptions()))
+			.load(Files.readString(CHART.resolve("Chart.yaml")));
+		assertThat(chart).containsKeys("home", "sources", "maintainers", "annotations", "kubeVersion", "keywords");
+		assertThat(Files.readString(CHART.resolve("README.md"))).contains("## Values").contains("## Permissions");
+	}
+
+	static List<Path> ciValueFiles() throws IOException {
+		try (var files = Files.list(CHART.resolve("ci"))) {
+			return files.filter((file) -> file.toString().endsWith(".yaml")).sorted().toList();
+		}
+	}
+
+	@ParameterizedTest
+	@org.junit.jupiter.params.provider.MethodSource("ciValueFiles")
+	void rendersEveryCiValueFile(Path values) {
+		String rendered = new Helm(CHART).template()
+			.withName(RELEASE)
+			.withNamespace(NAMESPACE)
+			.withKubeVersion(KUBE_VERSION)
+			.withValuesFile(values)
+			.call();
+		Manifests manifests = Manifests.parse(rendered);
+		assertThat(manifests.single("Deployment")).isNotNull();
+		assertThat(manifests.documents()).allSatisfy((document) -> assertThat(map(document, "metadata", "labels"))
+			.containsEntry("app.kubernetes.io/instance", RELEASE));
 	}
 
 	private static List<Map<String, Object>> readRules(List<Map<String, Object>> rules) {
@@ -378,7 +546,7 @@ class HelmChartTests {
 		return render(Map.of());
 	}
 
-	private static Manifests render(Map<String, String> values) {
+	private static Manifests render(Map<String, ?> values) {
 		TemplateCommand template = new Helm(CHART).template()
 			.withName(RELEASE)
 			.withNamespace(NAMESPACE)
@@ -458,6 +626,14 @@ class HelmChartTests {
 		List<Map<String, Object>> ofKind(String kind) {
 			Predicate<Map<String, Object>> ofKind = (document) -> Objects.equals(kind, document.get("kind"));
 			return this.documents.stream().filter(ofKind).toList();
+		}
+
+		Map<String, Object> named(String kind, String name) {
+			List<Map<String, Object>> named = ofKind(kind).stream()
+				.filter((document) -> name.equals(map(document, "metadata").get("name")))
+				.toList();
+			assertThat(named).as("rendered %s %s", kind, name).hasSize(1);
+			return named.get(0);
 		}
 
 		Map<String, Object> single(String kind) {

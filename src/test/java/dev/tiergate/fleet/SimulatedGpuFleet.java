@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import dev.tiergate.cluster.SharingProfile;
 import dev.tiergate.cost.GpuProfile;
 import dev.tiergate.cost.GpuServiceTimeModel;
 import dev.tiergate.cost.ModelProfile;
@@ -16,7 +17,9 @@ import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.ApiException;
 import io.kubernetes.client.openapi.apis.AppsV1Api;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
+import io.kubernetes.client.openapi.models.V1ConfigMap;
 import io.kubernetes.client.openapi.models.V1Namespace;
+import io.kubernetes.client.openapi.models.V1Node;
 import io.kubernetes.client.openapi.models.V1ObjectMeta;
 
 /**
@@ -27,7 +30,11 @@ import io.kubernetes.client.openapi.models.V1ObjectMeta;
  * The default fleet: 2 nodes, each 4 x {@code NVIDIA-A100-SXM4-80GB} shared by MPS with 4
  * replicas (16 slices a node), 20 pods of {@code llama-3.1-8b-instruct} (8 slots each)
  * and 4 of {@code qwen2.5-32b-instruct} (4 slots each), one slice per pod (MPS hands a
- * pod at most one replica), spread over the nodes.
+ * pod at most one replica), spread over the nodes. The device plugin's ConfigMap
+ * ({@code gpu-operator/device-plugin-config}) holds the profile the nodes run,
+ * {@value #DEFAULT_PROFILE} (MPS, 4 replicas), and each node's label
+ * {@code nvidia.com/device-plugin.config} selects it, as after a rollout in a real
+ * cluster.
  */
 public final class SimulatedGpuFleet implements AutoCloseable {
 
@@ -39,6 +46,12 @@ public final class SimulatedGpuFleet implements AutoCloseable {
 
 	/** Model of the small pool. */
 	public static final String QWEN = "qwen2.5-32b-instruct";
+
+	/** The sharing profile the default fleet's nodes run. */
+	public static final String DEFAULT_PROFILE = "a100-mps-4";
+
+	/** The node label that selects a node's sharing profile (GPU Operator convention). */
+	public static final String PROFILE_LABEL = "nvidia.com/device-plugin.config";
 
 	private static SimulatedGpuFleet shared;
 
@@ -66,10 +79,12 @@ public final class SimulatedGpuFleet implements AutoCloseable {
 		try {
 			fleet.createNamespace(NAMESPACE);
 			fleet.addDevicePlugin();
+			fleet.addSharingProfile(new SharingProfile(DEFAULT_PROFILE, SharingProfile.MPS, 4, SharingProfile.GPU,
+					false, true, null, null));
 			GpuProfile a100 = GpuProfile.a100Sxm80gb();
 			List<String> nodes = List.of("gpu-node-1", "gpu-node-2");
 			for (String node : nodes) {
-				fleet.createNode(node, a100, 4, 4);
+				fleet.createNode(node, a100, 4, 4, DEFAULT_PROFILE);
 			}
 			GpuServiceTimeModel llama = new GpuServiceTimeModel(a100, ModelProfile.llama31_8b(), SliceShare.mps(4),
 					timeScale);
@@ -132,6 +147,46 @@ public final class SimulatedGpuFleet implements AutoCloseable {
 		}
 	}
 
+	/**
+	 * Writes a sharing profile into the device plugin's ConfigMap
+	 * ({@code gpu-operator/device-plugin-config}), creating the ConfigMap if needed, as
+	 * the GPU Operator's users (or Tiergate) would have.
+	 * @param profile the profile
+	 */
+	public void addSharingProfile(SharingProfile profile) {
+		profile.validate();
+		CoreV1Api core = new CoreV1Api(this.client);
+		try {
+			V1ConfigMap existing = null;
+			try {
+				existing = core.readNamespacedConfigMap("device-plugin-config", "gpu-operator").execute();
+			}
+			catch (ApiException ex) {
+				if (ex.getCode() != 404) {
+					throw ex;
+				}
+			}
+			if (existing == null) {
+				core.createNamespacedConfigMap("gpu-operator",
+						new V1ConfigMap().apiVersion("v1")
+							.kind("ConfigMap")
+							.metadata(new V1ObjectMeta().name("device-plugin-config").namespace("gpu-operator"))
+							.data(new LinkedHashMap<>(Map.of(profile.name(), profile.toYaml()))))
+					.execute();
+			}
+			else {
+				Map<String, String> data = new LinkedHashMap<>(
+						(existing.getData() != null) ? existing.getData() : Map.of());
+				data.put(profile.name(), profile.toYaml());
+				existing.apiVersion("v1").kind("ConfigMap").setData(data);
+				core.replaceNamespacedConfigMap("device-plugin-config", "gpu-operator", existing).execute();
+			}
+		}
+		catch (ApiException ex) {
+			throw new IllegalStateException("Cannot write the device plugin ConfigMap: " + ex.getCode(), ex);
+		}
+	}
+
 	private void createNamespace(String name) {
 		try {
 			new CoreV1Api(this.client)
@@ -156,10 +211,16 @@ public final class SimulatedGpuFleet implements AutoCloseable {
 	}
 
 	private void createNode(String name, GpuProfile gpu, int gpus, int replicas) {
+		createNode(name, gpu, gpus, replicas, null);
+	}
+
+	private void createNode(String name, GpuProfile gpu, int gpus, int replicas, String profile) {
+		V1Node node = FleetObjects.gpuNode(name, gpu.product(), gpus, replicas, "mps", gpu.memoryMib());
+		if (profile != null) {
+			node.getMetadata().getLabels().put(PROFILE_LABEL, profile);
+		}
 		try {
-			new CoreV1Api(this.client)
-				.createNode(FleetObjects.gpuNode(name, gpu.product(), gpus, replicas, "mps", gpu.memoryMib()))
-				.execute();
+			new CoreV1Api(this.client).createNode(node).execute();
 		}
 		catch (ApiException ex) {
 			throw new IllegalStateException("Cannot create node " + name + ": " + ex.getCode(), ex);

@@ -7,8 +7,6 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
-import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -18,13 +16,13 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.tiergate.cost.GpuServiceTimeModel;
+import dev.tiergate.cost.InferenceEngine;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -37,21 +35,26 @@ import tools.jackson.databind.node.ObjectNode;
  * <p>
  * It serves {@code POST /v1/chat/completions} and {@code POST /v1/completions} (JSON or,
  * with {@code "stream": true}, server-sent events), {@code GET /v1/models},
- * {@code GET /metrics} (vLLM's gauge and counter names) and {@code GET /health}. At most
- * {@code slots} requests run at once; the rest wait in a FIFO queue, as vLLM's running
- * and waiting queues do. A running request takes the prefill time, then one decode step
- * per token, both from the {@link GpuServiceTimeModel} of the pod's slice, with the batch
- * as large as the requests running at that step. Time is real (scaled by the model's time
- * scale); the work is simulated by parking the request's virtual thread. A streaming
- * response sends its headers together with its first token, so until then a failure
- * leaves the client with no byte at all. A client that goes away is noticed at the next
- * write, which ends the request and frees its slot.
+ * {@code GET /metrics} (vLLM's gauge and counter names) and {@code GET /health}. Its
+ * timing and scheduling are the {@link InferenceEngine}'s, the same engine model the
+ * simulator replays traces with: at most {@code slots} requests run at once, the rest
+ * wait; a running request takes the prefill time, then one decode step per token, from
+ * the {@link GpuServiceTimeModel} of the pod's slice, with steps as slow as the batch
+ * running at the time; the KV cache bounds admission. Under
+ * {@link InferenceEngine.Policy#PRIORITY} (the default, as vLLM runs with
+ * {@code --scheduling-policy priority}) the request's {@code priority} field (an integer,
+ * lower first, 0 when absent) orders the waiting queue and a more urgent request preempts
+ * a running less urgent one, which is recomputed later. Time is real (scaled by the
+ * model's time scale); the work is simulated by parking the request's virtual thread
+ * until its next token is due. A streaming response sends its headers together with its
+ * first token, so until then a failure leaves the client with no byte at all. A client
+ * that goes away is noticed at the next write, which ends the request and frees its slot.
  * <p>
  * Prompt tokens are estimated as characters / 4 (at least 1). A request generates
  * {@code max_completion_tokens} or {@code max_tokens} tokens when given (finish reason
  * {@code length}), otherwise a pseudo-random 16 to 128 tokens seeded by the server's seed
- * and the prompt (finish reason {@code stop}). vLLM's {@code priority} field and other
- * unknown fields are accepted and ignored.
+ * and the prompt (finish reason {@code stop}). Other unknown fields are accepted and
+ * ignored.
  * <p>
  * Chaos controls let failure tests break it on purpose:
  * {@link #failNextRequestsBeforeFirstByte(int)},
@@ -79,8 +82,6 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 
 	private final int slots;
 
-	private final GpuServiceTimeModel serviceTime;
-
 	private final long seed;
 
 	private final Clock clock;
@@ -91,11 +92,11 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 
 	private final ReentrantLock lock = new ReentrantLock();
 
-	private final ArrayDeque<Sequence> waitingQueue = new ArrayDeque<>();
+	private final Condition changed = this.lock.newCondition();
 
-	private final List<Sequence> runningSequences = new ArrayList<>();
+	private final InferenceEngine engine;
 
-	private long residentTokens;
+	private final List<Sequence> active = new ArrayList<>();
 
 	private long completedCount;
 
@@ -128,11 +129,27 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 	private SimulatedInferenceServer(Builder builder) {
 		this.servedModel = builder.servedModel;
 		this.slots = builder.slots;
-		this.serviceTime = builder.serviceTime;
 		this.seed = builder.seed;
 		this.clock = builder.clock;
 		this.requestedPort = builder.port;
 		this.maxModelLen = builder.maxModelLen;
+		this.engine = new InferenceEngine(builder.serviceTime, builder.slots, builder.policy,
+				new InferenceEngine.Listener() {
+					@Override
+					public void admitted(InferenceEngine.Sequence sequence, long at) {
+						SimulatedInferenceServer.this.changed.signalAll();
+					}
+
+					@Override
+					public void finished(InferenceEngine.Sequence sequence, long at) {
+						SimulatedInferenceServer.this.changed.signalAll();
+					}
+
+					@Override
+					public void preempted(InferenceEngine.Sequence sequence, long at) {
+						SimulatedInferenceServer.this.changed.signalAll();
+					}
+				});
 	}
 
 	/**
@@ -214,7 +231,10 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 	 * @return the running count
 	 */
 	public int running() {
-		return read(this.runningSequences::size);
+		return read(() -> {
+			this.engine.advanceTo(System.nanoTime());
+			return this.engine.running();
+		});
 	}
 
 	/**
@@ -222,7 +242,10 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 	 * @return the waiting count
 	 */
 	public int waiting() {
-		return read(this.waitingQueue::size);
+		return read(() -> {
+			this.engine.advanceTo(System.nanoTime());
+			return this.engine.waiting();
+		});
 	}
 
 	/**
@@ -310,7 +333,12 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 	 * {@code [DONE]}. Waiting and later requests are not affected.
 	 */
 	public void dieMidStream() {
-		update(() -> this.runningSequences.forEach((sequence) -> sequence.doomed = true));
+		update(() -> this.active.forEach((sequence) -> {
+			InferenceEngine.State state = sequence.engine.state();
+			if (state == InferenceEngine.State.PREFILL || state == InferenceEngine.State.DECODE) {
+				sequence.doomed = true;
+			}
+		}));
 	}
 
 	/**
@@ -325,8 +353,7 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 			this.stopped = true;
 			this.stallsReleased.countDown();
 			http = this.server;
-			this.waitingQueue.forEach((sequence) -> sequence.granted.signal());
-			this.runningSequences.forEach((sequence) -> LockSupport.unpark(sequence.thread));
+			this.changed.signalAll();
 		}
 		finally {
 			this.lock.unlock();
@@ -451,7 +478,7 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 		boolean includeUsage = stream && request.path("stream_options").path("include_usage").asBoolean(false);
 		String id = String.format(Locale.ROOT, "%s-%024x", endpoint.idPrefix, this.requestCount.incrementAndGet());
 		return new Job(endpoint, id, this.clock.instant().getEpochSecond(), promptTokens, completionTokens,
-				(maxTokens != null) ? "length" : "stop", stream, includeUsage);
+				(maxTokens != null) ? "length" : "stop", stream, includeUsage, priority(request));
 	}
 
 	private static String chatText(JsonNode request) throws BadRequest {
@@ -493,6 +520,17 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 		throw new BadRequest(400, "prompt must be a string or an array.", null);
 	}
 
+	private static int priority(JsonNode request) throws BadRequest {
+		JsonNode value = request.get("priority");
+		if (value == null || value.isNull()) {
+			return 0;
+		}
+		if (!value.isIntegralNumber() || !value.canConvertToInt()) {
+			throw new BadRequest(400, "priority must be an integer.", null);
+		}
+		return value.asInt();
+	}
+
 	private static Integer maxTokens(JsonNode request) throws BadRequest {
 		for (String field : List.of("max_completion_tokens", "max_tokens")) {
 			JsonNode value = request.get(field);
@@ -527,16 +565,13 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 	private Sequence admit(Job job) throws AbortConnection {
 		this.lock.lock();
 		try {
-			Sequence sequence = new Sequence(job, Thread.currentThread(), this.lock.newCondition());
-			this.waitingQueue.addLast(sequence);
-			grantFreeSlots();
-			while (!sequence.running) {
-				if (this.stopped) {
-					this.waitingQueue.remove(sequence);
-					throw new AbortConnection("stopped while waiting");
-				}
-				sequence.granted.awaitUninterruptibly();
+			if (this.stopped) {
+				throw new AbortConnection("stopped");
 			}
+			Sequence sequence = new Sequence(job);
+			sequence.engine = this.engine.submit(job.promptTokens(), job.completionTokens(), job.priority(), sequence,
+					System.nanoTime());
+			this.active.add(sequence);
 			return sequence;
 		}
 		finally {
@@ -544,28 +579,65 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 		}
 	}
 
-	private void grantFreeSlots() {
-		while (this.runningSequences.size() < this.slots && !this.waitingQueue.isEmpty()) {
-			Sequence next = this.waitingQueue.removeFirst();
-			next.running = true;
-			this.runningSequences.add(next);
-			this.residentTokens += next.job.promptTokens();
-			next.granted.signal();
-		}
-	}
-
 	private void release(Sequence sequence, boolean finished) {
 		this.lock.lock();
 		try {
-			this.runningSequences.remove(sequence);
-			this.residentTokens -= sequence.job.promptTokens() + sequence.generated;
+			this.engine.abort(sequence.engine, System.nanoTime());
+			this.active.remove(sequence);
+			if (sequence.engine.firstTokenAt() >= 0) {
+				this.promptTokensTotal += sequence.job.promptTokens();
+			}
+			this.generationTokensTotal += sequence.engine.tokens();
 			if (finished) {
 				this.completedCount++;
 			}
 			else {
 				this.abortedCount++;
 			}
-			grantFreeSlots();
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	/**
+	 * Waits until the sequence has generated at least {@code wanted} tokens, waking when
+	 * its next token is due and whenever the batch changes.
+	 * @return the tokens generated so far
+	 */
+	private int awaitTokens(Sequence sequence, int wanted) throws AbortConnection {
+		this.lock.lock();
+		try {
+			while (true) {
+				long now = System.nanoTime();
+				this.engine.advanceTo(now);
+				if (this.stopped) {
+					throw new AbortConnection("server stopped");
+				}
+				if (Thread.currentThread().isInterrupted()) {
+					throw new AbortConnection("interrupted");
+				}
+				int tokens = (int) sequence.engine.tokens();
+				if (sequence.doomed && tokens >= TOKENS_BEFORE_DYING) {
+					return tokens;
+				}
+				if (tokens >= wanted || sequence.engine.state() == InferenceEngine.State.FINISHED) {
+					return tokens;
+				}
+				long due = this.engine.nextTokenTime(sequence.engine);
+				if (due == Long.MAX_VALUE) {
+					this.changed.awaitUninterruptibly();
+				}
+				else if (due > now) {
+					try {
+						this.changed.awaitNanos(due - now);
+					}
+					catch (InterruptedException ex) {
+						Thread.currentThread().interrupt();
+						throw new AbortConnection("interrupted");
+					}
+				}
+			}
 		}
 		finally {
 			this.lock.unlock();
@@ -573,13 +645,13 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 	}
 
 	private boolean answer(HttpExchange exchange, Sequence sequence) throws IOException {
-		StringBuilder text = new StringBuilder();
-		long deadline = prefill(sequence);
-		while (sequence.generated < sequence.job.completionTokens()) {
-			deadline = nextToken(sequence, deadline);
-			text.append(word(sequence.generated - 1));
-		}
 		Job job = sequence.job;
+		awaitTokens(sequence, job.completionTokens());
+		checkDoomed(sequence, job.completionTokens());
+		StringBuilder text = new StringBuilder();
+		for (int i = 0; i < job.completionTokens(); i++) {
+			text.append(word(i));
+		}
 		ObjectNode response = envelope(job, job.endpoint().objectName);
 		ObjectNode choice = response.putArray("choices").addObject().put("index", 0);
 		if (job.endpoint() == Endpoint.CHAT) {
@@ -597,18 +669,22 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 
 	private boolean stream(HttpExchange exchange, Sequence sequence) throws IOException {
 		Job job = sequence.job;
-		long deadline = prefill(sequence);
 		OutputStream body = null;
-		while (sequence.generated < job.completionTokens()) {
-			deadline = nextToken(sequence, deadline);
+		int written = 0;
+		while (written < job.completionTokens()) {
+			int generated = awaitTokens(sequence, written + 1);
+			if (written >= generated) {
+				checkDoomed(sequence, written);
+				continue;
+			}
 			if (body == null) {
 				exchange.getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
 				exchange.getResponseHeaders().set("Cache-Control", "no-cache");
 				exchange.sendResponseHeaders(200, 0);
 				body = exchange.getResponseBody();
 			}
-			int index = sequence.generated - 1;
-			boolean last = sequence.generated == job.completionTokens();
+			int index = written++;
+			boolean last = written == job.completionTokens();
 			ObjectNode chunk = envelope(job, job.endpoint().chunkObjectName);
 			ObjectNode choice = chunk.putArray("choices").addObject().put("index", 0);
 			if (job.endpoint() == Endpoint.CHAT) {
@@ -632,6 +708,9 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 				chunk.putNull("usage");
 			}
 			writeEvent(body, chunk);
+			if (written >= generated) {
+				checkDoomed(sequence, written);
+			}
 		}
 		if (job.includeUsage()) {
 			ObjectNode usageChunk = envelope(job, job.endpoint().chunkObjectName);
@@ -644,49 +723,9 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 		return true;
 	}
 
-	private long prefill(Sequence sequence) throws AbortConnection {
-		long deadline = System.nanoTime() + this.serviceTime.prefillTime(sequence.job.promptTokens()).toNanos();
-		sleepUntil(deadline);
-		checkAlive(sequence);
-		update(() -> this.promptTokensTotal += sequence.job.promptTokens());
-		return deadline;
-	}
-
-	/**
-	 * Waits for the next decode step, whose length follows the batch running now, and
-	 * counts its token.
-	 */
-	private long nextToken(Sequence sequence, long previousDeadline) throws AbortConnection {
-		int batch = running();
-		Duration step = this.serviceTime.decodeStepTime(Math.max(1, batch));
-		long deadline = previousDeadline + step.toNanos();
-		sleepUntil(deadline);
-		checkAlive(sequence);
-		update(() -> {
-			sequence.generated++;
-			this.residentTokens++;
-			this.generationTokensTotal++;
-		});
-		return deadline;
-	}
-
-	private void checkAlive(Sequence sequence) throws AbortConnection {
-		if (this.stopped) {
-			throw new AbortConnection("server stopped");
-		}
-		if (Thread.currentThread().isInterrupted()) {
-			throw new AbortConnection("interrupted");
-		}
-		if (sequence.doomed && sequence.generated >= TOKENS_BEFORE_DYING) {
+	private static void checkDoomed(Sequence sequence, int tokens) throws AbortConnection {
+		if (sequence.doomed && tokens >= TOKENS_BEFORE_DYING) {
 			throw new AbortConnection("died mid-stream");
-		}
-	}
-
-	private void sleepUntil(long deadline) {
-		long remaining;
-		while ((remaining = deadline - System.nanoTime()) > 0 && !this.stopped
-				&& !Thread.currentThread().isInterrupted()) {
-			LockSupport.parkNanos(remaining);
 		}
 	}
 
@@ -749,11 +788,12 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 		StringBuilder text = new StringBuilder();
 		this.lock.lock();
 		try {
-			double cacheUsage = this.serviceTime.kvCacheUsage(this.residentTokens);
+			this.engine.advanceTo(System.nanoTime());
+			double cacheUsage = this.engine.kvCacheUsage();
 			metric(text, "vllm:num_requests_running", "gauge", "Number of requests in model execution batches.", label,
-					this.runningSequences.size());
+					this.engine.running());
 			metric(text, "vllm:num_requests_waiting", "gauge", "Number of requests waiting to be processed.", label,
-					this.waitingQueue.size());
+					this.engine.waiting());
 			metric(text, "vllm:gpu_cache_usage_perc", "gauge", "GPU KV-cache usage. 1 means 100 percent usage.", label,
 					cacheUsage);
 			metric(text, "vllm:kv_cache_usage_perc", "gauge", "KV-cache usage. 1 means 100 percent usage.", label,
@@ -848,6 +888,8 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 
 		private int maxModelLen = 8192;
 
+		private InferenceEngine.Policy policy = InferenceEngine.Policy.PRIORITY;
+
 		private Builder(String servedModel, GpuServiceTimeModel serviceTime) {
 			if (servedModel == null || servedModel.isBlank()) {
 				throw new IllegalArgumentException("servedModel must not be blank");
@@ -883,6 +925,19 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 				throw new IllegalArgumentException("maxModelLen must be at least 1, was " + maxModelLen);
 			}
 			this.maxModelLen = maxModelLen;
+			return this;
+		}
+
+		/**
+		 * Sets how the engine orders its waiting queue.
+		 * @param policy {@code PRIORITY} (the default) or {@code FCFS}
+		 * @return this builder
+		 */
+		public Builder policy(InferenceEngine.Policy policy) {
+			if (policy == null) {
+				throw new IllegalArgumentException("policy must not be null");
+			}
+			this.policy = policy;
 			return this;
 		}
 
@@ -969,31 +1024,23 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 	 * One parsed completion request.
 	 */
 	private record Job(Endpoint endpoint, String id, long created, int promptTokens, int completionTokens,
-			String finishReason, boolean stream, boolean includeUsage) {
+			String finishReason, boolean stream, boolean includeUsage, int priority) {
 	}
 
 	/**
-	 * One request from admission to release; its fields are guarded by the server's lock,
-	 * except {@code doomed}.
+	 * One request from admission to release; its engine sequence is guarded by the
+	 * server's lock.
 	 */
 	private static final class Sequence {
 
 		private final Job job;
 
-		private final Thread thread;
-
-		private final Condition granted;
-
-		private boolean running;
-
-		private int generated;
+		private InferenceEngine.Sequence engine;
 
 		private volatile boolean doomed;
 
-		private Sequence(Job job, Thread thread, Condition granted) {
+		private Sequence(Job job) {
 			this.job = job;
-			this.thread = thread;
-			this.granted = granted;
 		}
 
 	}

@@ -10,8 +10,8 @@ import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.net.http.HttpResponse.BodyHandlers;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -19,16 +19,19 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 import dev.tiergate.cost.GpuProfile;
 import dev.tiergate.cost.GpuServiceTimeModel;
 import dev.tiergate.cost.ModelProfile;
 import dev.tiergate.cost.SliceShare;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -56,6 +59,9 @@ class SimulatedInferenceServerTests {
 	private static final double WATCHABLE = 0.1;
 
 	private final List<SimulatedInferenceServer> servers = new ArrayList<>();
+
+	/** When each answer arrived ({@link System#nanoTime}). */
+	private final Map<CompletableFuture<?>, Long> arrivals = new ConcurrentHashMap<>();
 
 	private final HttpClient http = HttpClient.newBuilder()
 		.version(HttpClient.Version.HTTP_1_1)
@@ -262,20 +268,61 @@ class SimulatedInferenceServerTests {
 		SimulatedInferenceServer server = start(1, WATCHABLE);
 		List<CompletableFuture<HttpResponse<String>>> responses = new ArrayList<>();
 		for (int i = 0; i < 3; i++) {
-			responses.add(this.http.sendAsync(postRequest(server, "/v1/completions", """
-					{"model": "%s", "prompt": "Request %d", "max_tokens": 100}
-					""".formatted(MODEL, i)), BodyHandlers.ofString()));
+			CompletableFuture<HttpResponse<String>> response = this.http
+				.sendAsync(postRequest(server, "/v1/completions", """
+						{"model": "%s", "prompt": "Request %d", "max_tokens": 100}
+						""".formatted(MODEL, i)), BodyHandlers.ofString());
+			response.whenComplete((answer, failure) -> this.arrivals.put(response, System.nanoTime()));
+			responses.add(response);
 			int waiting = i;
 			await().atMost(Duration.ofSeconds(5))
 				.pollInterval(Duration.ofMillis(2))
 				.until(() -> server.running() == 1 && server.waiting() == waiting);
 		}
 
-		responses.get(1).get();
+		// Each takes 100 decode steps (about 120 ms) after the one before it, so the
+		// order
+		// in which the answers arrive is the order in which the server ran them, however
+		// slowly this test's threads are scheduled.
+		List<Long> arrivedAt = new ArrayList<>();
+		for (CompletableFuture<HttpResponse<String>> response : responses) {
+			assertThat(response.get().statusCode()).isEqualTo(200);
+		}
+		await().atMost(Duration.ofSeconds(5)).until(() -> this.arrivals.size() == responses.size());
+		for (CompletableFuture<HttpResponse<String>> response : responses) {
+			arrivedAt.add(this.arrivals.get(response));
+		}
+		assertThat(arrivedAt).as("answered one after the other, in arrival order").isSorted();
+	}
 
-		assertThat(responses.get(0)).isDone();
-		assertThat(responses.get(2)).isNotDone();
-		assertThat(responses.get(2).get().statusCode()).isEqualTo(200);
+	@Test
+	void aRequestWithAMoreUrgentPriorityPreemptsALessUrgentOneAndFinishesFirst() throws Exception {
+		SimulatedInferenceServer server = start(1, WATCHABLE);
+		CompletableFuture<HttpResponse<String>> batch = this.http.sendAsync(postRequest(server, "/v1/completions", """
+				{"model": "%s", "prompt": "Batch", "max_tokens": 300, "priority": 2}
+				""".formatted(MODEL)), BodyHandlers.ofString());
+		await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(2)).until(() -> server.running() == 1);
+
+		HttpResponse<String> urgent = post(server, "/v1/completions", """
+				{"model": "%s", "prompt": "Urgent", "max_tokens": 5, "priority": 0}
+				""".formatted(MODEL));
+
+		assertThat(urgent.statusCode()).isEqualTo(200);
+		assertThat(batch).isNotDone();
+		assertThat(batch.get().statusCode()).isEqualTo(200);
+		assertThat(this.json.readTree(batch.get().body()).at("/usage/completion_tokens").asInt()).isEqualTo(300);
+	}
+
+	@Test
+	void aNonIntegerPriorityIsAnswered400() throws Exception {
+		SimulatedInferenceServer server = start(1, FAST);
+
+		HttpResponse<String> response = post(server, "/v1/completions", """
+				{"model": "%s", "prompt": "x", "max_tokens": 5, "priority": "high"}
+				""".formatted(MODEL));
+
+		assertThat(response.statusCode()).isEqualTo(400);
+		assertThat(response.body()).contains("priority must be an integer");
 	}
 
 	@Test

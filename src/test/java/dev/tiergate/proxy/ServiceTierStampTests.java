@@ -64,4 +64,23 @@ class ServiceTierStampTests {
 		assertThat(written()).isEqualTo(": keep-alive");
 	}
 
+	@Test
+	void aWholeAnswerGetsTheFieldSplicedIntoItsObject() {
+		byte[] answer = "{\"id\":\"x\",\"choices\":[{\"index\":0}]}\n".getBytes(StandardCharsets.UTF_8);
+		assertThat(new String(ServiceTierStamp.stampWhole(answer, Tier.P0), StandardCharsets.UTF_8))
+			.isEqualTo("{\"id\":\"x\",\"choices\":[{\"index\":0}],\"service_tier\":\"priority\"}\n");
+		assertThat(new String(ServiceTierStamp.stampWhole("{ }".getBytes(StandardCharsets.UTF_8), Tier.P2),
+				StandardCharsets.UTF_8))
+			.isEqualTo("{ \"service_tier\":\"flex\"}");
+	}
+
+	@Test
+	void aWholeAnswerThatIsNotOneObjectOrHasTheFieldIsLeftToTheParser() {
+		assertThat(ServiceTierStamp.stampWhole("[1,2]".getBytes(StandardCharsets.UTF_8), Tier.P0)).isNull();
+		assertThat(ServiceTierStamp.stampWhole("{\"service_tier\":null}".getBytes(StandardCharsets.UTF_8), Tier.P0))
+			.isNull();
+		assertThat(ServiceTierStamp.stampWhole("not json".getBytes(StandardCharsets.UTF_8), Tier.P0)).isNull();
+		assertThat(ServiceTierStamp.stampWhole(new byte[0], Tier.P0)).isNull();
+	}
+
 }

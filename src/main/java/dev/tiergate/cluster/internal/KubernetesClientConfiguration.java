@@ -58,6 +58,12 @@ class KubernetesClientConfiguration {
 	}
 
 	@Bean
+	ClusterMetrics clusterMetrics(InformerClusterView clusterView, KubernetesSharingProfiles sharingProfiles,
+			Clock clock) {
+		return new ClusterMetrics(clusterView, sharingProfiles, clock);
+	}
+
+	@Bean
 	InformerHealthIndicator kubernetesInformersHealthIndicator(InformerClusterView clusterView) {
 		return new InformerHealthIndicator(clusterView);
 	}

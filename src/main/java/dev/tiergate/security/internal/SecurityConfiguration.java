@@ -41,8 +41,8 @@ import dev.tiergate.security.SecurityProperties;
  * <li>Actuator (management port): health, info and prometheus only, unauthenticated, as
  * probes and scrapers expect.
  * <li>{@code /v1/**}: tenant API keys only.
- * <li>{@code /api/**}: operators by HTTP Basic, or CI tokens by bearer; stateless, so no
- * CSRF surface.
+ * <li>{@code /api/**} and the OpenAPI document ({@code /v3/api-docs}): operators by HTTP
+ * Basic, or CI tokens by bearer; stateless, so no CSRF surface.
  * <li>Everything else: the dashboard, behind a form login with CSRF protection.
  * </ul>
  */
@@ -89,7 +89,7 @@ class SecurityConfiguration {
 	@Bean
 	@Order(2)
 	SecurityFilterChain operatorApiSecurity(HttpSecurity http, OperatorStore operators) throws Exception {
-		return http.securityMatcher("/api/**")
+		return http.securityMatcher("/api/**", "/v3/api-docs", "/v3/api-docs/**")
 			.addFilterBefore(new ApiTokenAuthenticationFilter(operators), BasicAuthenticationFilter.class)
 			.addFilterBefore(new CrossSiteRequestFilter(), ApiTokenAuthenticationFilter.class)
 			.httpBasic((basic) -> basic.realmName("tiergate").authenticationEntryPoint((request, response, ex) -> {

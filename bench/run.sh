@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# The front-door benchmark: direct to one simulated pod, nginx (least_conn over the same pods) and Tiergate, side
+# by side in one run, each in its own process:
+#   1. the simulated fleet (Kubernetes API stand-in + 24 simulated vLLM servers), near-zero service time;
+#   2. Tiergate (the embedded default's wiring, reading that fleet through the official client), full JIT;
+#   3. nginx from Debian's package (installed if missing);
+#   4. the load generator (dev.tiergate.bench.LoadGenerator), open loop at a constant rate, latency corrected for
+#      coordinated omission, or closed loop for the maximum rate and one request at a time.
+# Writes bench/results/<date>.md and .json. Options (environment):
+#   BENCH_SECONDS (20) measured seconds per run   BENCH_WARMUP (30) warm-up seconds per target before its runs
+#   BENCH_RATES ("500 1000 2000")                 BENCH_MAX_CONCURRENCY (50) workers of the maximum-rate run
+#   BENCH_TARGETS ("direct nginx tiergate")       BENCH_NO_BUILD=1 skip the build
+# and `bench/run.sh --jmh` also runs the scheduler and quota JMH benchmarks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
+[ -x "$JAVA_HOME/bin/java" ] || JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
+java="$JAVA_HOME/bin/java"
+seconds=${BENCH_SECONDS:-20}
+warmup=${BENCH_WARMUP:-30}
+rates=${BENCH_RATES:-"500 1000 2000"}
+maxc=${BENCH_MAX_CONCURRENCY:-50}
+targets=${BENCH_TARGETS:-"direct nginx tiergate"}
+jmh=0
+[ "${1:-}" = "--jmh" ] && jmh=1
+
+stamp=$(date -u +%Y-%m-%dT%H%M%SZ)
+work=$(mktemp -d /tmp/tiergate-bench.XXXXXX)
+mkdir -p bench/results
+pids=()
+cleanup() {
+	for pid in "${pids[@]:-}"; do [ -n "$pid" ] && kill "$pid" 2>/dev/null || true; done
+	[ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+	wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+log() { printf '%s bench: %s\n' "$(date -u +%T)" "$*" >&2; }
+
+if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
+	log "building"
+	./mvnw -B -q test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt -Dmdep.includeScope=test
+fi
+cp="target/test-classes:target/classes:$(cat target/cp.txt)"
+
+if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+	log "installing nginx"
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null
+fi
+nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
+
+redis_up() { (exec 3<>/dev/tcp/127.0.0.1/6379 && printf 'PING\r\n' >&3 && timeout 2 head -c 5 <&3 | grep -q PONG) 2>/dev/null; }
+if ! redis_up; then
+	log "starting redis-server"
+	redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
+	for _ in $(seq 1 50); do redis_up && break; sleep 0.1; done
+fi
+
+log "starting the simulated fleet (its own JVM)"
+"$java" -Xmx1g -cp "$cp" dev.tiergate.bench.FleetProcess 0.0001 "$work/fleet.properties" >"$work/fleet.log" 2>&1 &
+pids+=($!)
+fleet_pid=$!
+for _ in $(seq 1 600); do
+	[ -f "$work/fleet.properties" ] && break
+	kill -0 "$fleet_pid" 2>/dev/null || break
+	sleep 0.1
+done
+[ -f "$work/fleet.properties" ] || { log "fleet did not start"; cat "$work/fleet.log" >&2; exit 1; }
+api_server=$(sed -n 's/^apiServer=//p' "$work/fleet.properties")
+model=$(sed -n 's/^model=//p' "$work/fleet.properties")
+ports=$(sed -n 's/^llamaPorts=//p' "$work/fleet.properties")
+first_port=${ports%%,*}
+
+log "starting Tiergate (its own JVM, full JIT) against $api_server"
+TIERGATE_FLEET_API_SERVER="$api_server" "$java" -Xms512m -Xmx1g -cp "$cp" dev.tiergate.TestTiergateApplication \
+	--server.port=18080 --management.server.port=18081 --spring.data.redis.database=13 \
+	--spring.data.redis.connect-timeout=5s --spring.data.redis.timeout=5s --logging.level.root=WARN >"$work/tiergate.log" 2>&1 &
+pids+=($!)
+tiergate_pid=$!
+for _ in $(seq 1 600); do
+	curl -fsS -o /dev/null http://127.0.0.1:18080/readyz 2>/dev/null && break
+	kill -0 "$tiergate_pid" 2>/dev/null || break
+	sleep 0.2
+done
+curl -fsS -o /dev/null http://127.0.0.1:18080/readyz || { log "Tiergate did not become ready"; tail -50 "$work/tiergate.log" >&2; exit 1; }
+
+log "creating the benchmark tenant (no limits)"
+tenant="bench-$stamp"
+tenant=$(echo "$tenant" | tr 'A-Z' 'a-z')
+curl -fsS -o /dev/null -H 'Authorization: Bearer tgo-demo-ci' -H 'Content-Type: application/json' \
+	-H 'X-Requested-With: bench' http://127.0.0.1:18080/api/v1/tenants \
+	-d "{\"id\":\"$tenant\",\"displayName\":\"Benchmark\",\"allowedTiers\":[\"P0\",\"P1\",\"P2\"],\"defaultTier\":\"P0\",\"weight\":1}"
+key=$(curl -fsS -X POST -H 'Authorization: Bearer tgo-demo-ci' -H 'Content-Type: application/json' \
+	-H 'X-Requested-With: bench' "http://127.0.0.1:18080/api/v1/tenants/$tenant/keys" |
+	sed -n 's/.*"key":"\([^"]*\)".*/\1/p')
+[ -n "$key" ] || { log "could not create a key"; exit 1; }
+
+log "starting nginx (least_conn over the same 20 pods)"
+{
+	echo "worker_processes 1; pid $work/nginx.pid; error_log $work/nginx-error.log warn; daemon on;"
+	echo "events { worker_connections 16384; }"
+	echo "http { access_log off; client_body_temp_path $work; proxy_temp_path $work;"
+	echo "  upstream pods { least_conn; keepalive 256;"
+	for p in ${ports//,/ }; do echo "    server 127.0.0.1:$p;"; done
+	echo "  }"
+	echo "  server { listen 127.0.0.1:18090; location / { proxy_pass http://pods; proxy_http_version 1.1;"
+	echo "    proxy_set_header Connection \"\"; proxy_buffering off; } } }"
+} >"$work/nginx.conf"
+"$nginx_bin" -c "$work/nginx.conf"
+
+url_of() {
+	case $1 in
+		direct) echo "http://127.0.0.1:$first_port/v1/chat/completions" ;;
+		nginx) echo "http://127.0.0.1:18090/v1/chat/completions" ;;
+		tiergate) echo "http://127.0.0.1:18080/v1/chat/completions" ;;
+	esac
+}
+
+redis_calls() { redis-cli info commandstats | awk -F'[:=,]' '/^cmdstat_/{n += $3} END{print n + 0}'; }
+cpu_sample() { awk '/^cpu /{print $2+$3+$4+$5+$6+$7+$8, $5+$6}' /proc/stat; }
+rss_kib() { awk '/VmRSS/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+# load NAME TARGET ARGS...: one measured run; prints its JSON with idle CPU and Tiergate's memory added.
+results="$work/results.jsonl"
+: >"$results"
+load() {
+	local name=$1 target=$2
+	shift 2
+	local out="$work/$target-$name.json"
+	local r0
+	r0=$(redis_calls)
+	read -r t0 i0 < <(cpu_sample)
+	"$java" -Xmx512m -cp "$cp" dev.tiergate.bench.LoadGenerator --url "$(url_of "$target")" --key "$key" \
+		--model "$model" --seconds "$seconds" --warmup 2 --out "$out" "$@" >/dev/null
+	read -r t1 i1 < <(cpu_sample)
+	local r1
+	r1=$(redis_calls)
+	local idle
+	idle=$(awk -v a="$((t1 - t0))" -v b="$((i1 - i0))" 'BEGIN{printf "%.1f", (a > 0) ? 100 * b / a : 0}')
+	printf '{"scenario":"%s","target":"%s","idleCpuPct":%s,"tiergateRssMiB":%d,"redisCalls":%d,"result":%s}\n' \
+		"$name" "$target" "$idle" "$(($(rss_kib "$tiergate_pid") / 1024))" "$((r1 - r0))" "$(cat "$out")" >>"$results"
+	log "$target $name: $(cat "$out" | head -c 300)"
+}
+
+for target in $targets; do
+	log "warming up $target for ${warmup}s"
+	"$java" -Xmx512m -cp "$cp" dev.tiergate.bench.LoadGenerator --url "$(url_of "$target")" --key "$key" \
+		--model "$model" --concurrency 20 --seconds "$warmup" --warmup 0 --out "$work/warmup.json" >/dev/null
+	load single "$target" --concurrency 1
+	for rate in $rates; do
+		load "rate-$rate" "$target" --rate "$rate"
+	done
+	load max "$target" --concurrency "$maxc"
+done
+
+if [ "$jmh" = 1 ]; then
+	log "JMH: scheduler and quota"
+	"$java" -cp "$cp" org.openjdk.jmh.Main SchedulerBenchmark -f 1 -wi 3 -i 3 >"$work/jmh-scheduler.txt" 2>&1 || true
+	"$java" -cp "$cp" dev.tiergate.quota.QuotaCheckBenchmark >"$work/jmh-quota.txt" 2>&1 || true
+fi
+
+python3 - "$results" "bench/results/$stamp" "$stamp" "$seconds" "$warmup" "$work" <<'PY'
+import json, sys, os
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+base, stamp, seconds, warmup, work = sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
+json.dump({"date": stamp, "seconds": float(seconds), "warmup": float(warmup), "runs": rows}, open(base + ".json", "w"), indent=1)
+by = {(r["target"], r["scenario"]): r for r in rows}
+def lat(r, k):
+    v = r["result"]["latencyMs"]
+    return v[k] if v else float("nan")
+out = ["# Front-door benchmark, " + stamp, "",
+       "Command: `bench/run.sh` (%ss measured per run after %ss warm-up per target; fleet, Tiergate, nginx and the load"
+       " generator in separate processes). Latency from the intended send time (coordinated omission corrected)." % (seconds, warmup), "",
+       "| scenario | target | throughput/s | errors | p50 ms | p99 ms | p99.9 ms | added p50 | added p99 | added p99.9 | idle CPU % | Tiergate RSS MiB | Redis calls/request |",
+       "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+for r in rows:
+    d = by.get(("direct", r["scenario"]))
+    add = lambda k: ("%.2f" % (lat(r, k) - lat(d, k))) if d and r["target"] != "direct" else "—"
+    res = r["result"]
+    calls = ("%.2f" % (r["redisCalls"] / res["answeredWithWarmup"])) if r["target"] == "tiergate" and res["answeredWithWarmup"] else "—"
+    out.append("| %s | %s | %.0f | %d | %.2f | %.2f | %.2f | %s | %s | %s | %.1f | %d | %s |" % (
+        r["scenario"], r["target"], res["throughput"], res["errors"], lat(r, "p50"), lat(r, "p99"), lat(r, "p999"),
+        add("p50"), add("p99"), add("p999"), r["idleCpuPct"], r["tiergateRssMiB"], calls))
+mx = {t: by[(t, "max")]["result"]["throughput"] for t in ("nginx", "tiergate") if (t, "max") in by}
+if len(mx) == 2 and mx["nginx"] > 0:
+    out += ["", "Maximum rate: Tiergate %.0f/s, nginx %.0f/s: **%.2f x nginx** (goal 0.5 x)." % (mx["tiergate"], mx["nginx"], mx["tiergate"] / mx["nginx"])]
+for t in ("nginx", "tiergate"):
+    r, d = by.get((t, "rate-1000")), by.get(("direct", "rate-1000"))
+    if r and d:
+        out.append("At 1,000/s, %s adds p99 %.2f ms over direct." % (t, lat(r, "p99") - lat(d, "p99")))
+s, d = by.get(("tiergate", "single")), by.get(("direct", "single"))
+if s and d:
+    out.append("One request at a time: Tiergate adds %.2f ms at p50 over direct (goal 1 ms)." % (lat(s, "p50") - lat(d, "p50")))
+for name in ("jmh-scheduler.txt", "jmh-quota.txt"):
+    p = os.path.join(work, name)
+    if os.path.exists(p):
+        out += ["", "## " + name, "", "```", *[l for l in open(p).read().splitlines() if l.strip()][-15:], "```"]
+open(base + ".md", "w").write("\n".join(out) + "\n")
+print("\n".join(out))
+PY
+log "wrote bench/results/$stamp.md and .json"

@@ -1,0 +1,247 @@
+package dev.tiergate.bench;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
+/**
+ * A load generator of its own process, for the front-door benchmark
+ * ({@code bench/run.sh}).
+ * <ul>
+ * <li>{@code --rate R}: open loop at a constant R requests/s. Each request has an
+ * intended start time ({@code start + i/R}); its latency runs from that time, not from
+ * when it was actually sent, so a stalled server is charged for the requests it held back
+ * (corrected for coordinated omission, as wrk2 does). At most {@code --max-in-flight}
+ * requests are outstanding; waiting for one counts as latency.</li>
+ * <li>{@code --concurrency C}: closed loop with C workers sending back to back, for the
+ * maximum rate and for one request at a time ({@code C=1}).</li>
+ * </ul>
+ * With {@code --stream}, the body asks for server-sent events and the time to the first
+ * byte is recorded as well. Writes one JSON object of results to {@code --out}.
+ */
+public final class LoadGenerator {
+
+	private static final long HIGHEST = Duration.ofSeconds(120).toNanos();
+
+	private final HttpClient http = HttpClient.newBuilder()
+		.version(HttpClient.Version.HTTP_1_1)
+		.connectTimeout(Duration.ofSeconds(5))
+		.executor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor())
+		.build();
+
+	private final Map<String, String> options;
+
+	private final Recorder latency = new Recorder(HIGHEST, 3);
+
+	private final Recorder firstByte = new Recorder(HIGHEST, 3);
+
+	private final LongAdder ok = new LongAdder();
+
+	private final LongAdder errors = new LongAdder();
+
+	/**
+	 * Every answered request, warm-up included (for per-request counts taken outside).
+	 */
+	private final LongAdder answered = new LongAdder();
+
+	private final Map<String, LongAdder> statuses = new ConcurrentHashMap<>();
+
+	private volatile boolean recording;
+
+	private LoadGenerator(Map<String, String> options) {
+		this.options = options;
+	}
+
+	public static void main(String[] args) throws Exception {
+		Map<String, String> options = new LinkedHashMap<>();
+		for (int i = 0; i < args.length; i++) {
+			if (args[i].equals("--stream")) {
+				options.put("stream", "true");
+			}
+			else if (args[i].startsWith("--") && i + 1 < args.length) {
+				options.put(args[i].substring(2), args[++i]);
+			}
+			else {
+				System.err.println("unknown argument: " + args[i]);
+				System.exit(2);
+			}
+		}
+		if (!options.containsKey("url") || !options.containsKey("out")) {
+			System.err.println("usage: LoadGenerator --url U --out F (--rate R | --concurrency C) [--seconds S]"
+					+ " [--warmup S] [--key K] [--model M] [--max-tokens N] [--stream] [--max-in-flight N]");
+			System.exit(2);
+		}
+		new LoadGenerator(options).run();
+	}
+
+	private void run() throws Exception {
+		double seconds = Double.parseDouble(this.options.getOrDefault("seconds", "20"));
+		double warmup = Double.parseDouble(this.options.getOrDefault("warmup", "5"));
+		HttpRequest request = request();
+		if (warmup > 0) {
+			drive(request, warmup);
+		}
+		this.latency.reset();
+		this.firstByte.reset();
+		this.ok.reset();
+		this.errors.reset();
+		this.statuses.clear();
+		this.recording = true;
+		long started = System.nanoTime();
+		long sent = drive(request, seconds);
+		double elapsed = (System.nanoTime() - started) / 1e9;
+		this.recording = false;
+		write(sent, elapsed);
+		System.exit(0);
+	}
+
+	private HttpRequest request() {
+		boolean stream = this.options.containsKey("stream");
+		String body = String.format(Locale.ROOT,
+				"{\"model\":\"%s\",\"messages\":[{\"role\":\"user\",\"content\":\"Say hello to the benchmark\"}],"
+						+ "\"max_tokens\":%s,\"stream\":%s}",
+				this.options.getOrDefault("model", "llama-3.1-8b-instruct"),
+				this.options.getOrDefault("max-tokens", "1"), stream);
+		HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(this.options.get("url")))
+			.timeout(Duration.ofSeconds(60))
+			.header("Content-Type", "application/json")
+			.POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
+		if (this.options.containsKey("key")) {
+			builder.header("Authorization", "Bearer " + this.options.get("key"));
+		}
+		if (this.options.containsKey("tier")) {
+			builder.header("X-Tiergate-Priority", this.options.get("tier"));
+		}
+		return builder.build();
+	}
+
+	/** Drives load for a while; returns how many requests were started. */
+	private long drive(HttpRequest request, double seconds) throws InterruptedException {
+		long end = System.nanoTime() + (long) (seconds * 1e9);
+		if (this.options.containsKey("concurrency")) {
+			int workers = Integer.parseInt(this.options.get("concurrency"));
+			AtomicLong started = new AtomicLong();
+			List<Thread> threads = new ArrayList<>();
+			for (int w = 0; w < workers; w++) {
+				threads.add(Thread.ofVirtual().start(() -> {
+					while (System.nanoTime() < end) {
+						started.incrementAndGet();
+						send(request, System.nanoTime());
+					}
+				}));
+			}
+			for (Thread thread : threads) {
+				thread.join();
+			}
+			return started.get();
+		}
+		double rate = Double.parseDouble(this.options.getOrDefault("rate", "100"));
+		Semaphore inFlight = new Semaphore(Integer.parseInt(this.options.getOrDefault("max-in-flight", "2000")));
+		long start = System.nanoTime();
+		long interval = (long) (1e9 / rate);
+		long i = 0;
+		while (true) {
+			long intended = start + i * interval;
+			if (intended >= end) {
+				break;
+			}
+			long wait = intended - System.nanoTime();
+			if (wait > 0) {
+				LockSupport.parkNanos(wait);
+			}
+			inFlight.acquire();
+			Thread.ofVirtual().start(() -> {
+				try {
+					send(request, intended);
+				}
+				finally {
+					inFlight.release();
+				}
+			});
+			i++;
+		}
+		inFlight.acquire(Integer.parseInt(this.options.getOrDefault("max-in-flight", "2000")));
+		return i;
+	}
+
+	private void send(HttpRequest request, long intended) {
+		try {
+			HttpResponse<java.io.InputStream> response = this.http.send(request,
+					HttpResponse.BodyHandlers.ofInputStream());
+			int status = response.statusCode();
+			try (java.io.InputStream in = response.body()) {
+				byte[] buffer = new byte[8192];
+				int n = in.read(buffer);
+				long first = System.nanoTime();
+				while (n >= 0) {
+					n = in.read(buffer);
+				}
+				if (this.recording) {
+					this.firstByte.recordValue(Math.min(HIGHEST, first - intended));
+				}
+			}
+			long done = System.nanoTime();
+			this.answered.increment();
+			if (this.recording) {
+				this.latency.recordValue(Math.min(HIGHEST, done - intended));
+				this.statuses.computeIfAbsent(Integer.toString(status), (k) -> new LongAdder()).increment();
+				(status == 200 ? this.ok : this.errors).increment();
+			}
+		}
+		catch (Exception ex) {
+			if (this.recording) {
+				this.latency.recordValue(Math.min(HIGHEST, System.nanoTime() - intended));
+				this.statuses.computeIfAbsent(ex.getClass().getSimpleName(), (k) -> new LongAdder()).increment();
+				this.errors.increment();
+			}
+		}
+	}
+
+	private void write(long sent, double elapsed) throws java.io.IOException {
+		Histogram all = this.latency.getIntervalHistogram();
+		Histogram first = this.firstByte.getIntervalHistogram();
+		long done = this.ok.sum() + this.errors.sum();
+		StringBuilder json = new StringBuilder("{");
+		json.append(String.format(Locale.ROOT, "\"sent\":%d,\"completed\":%d,\"ok\":%d,\"errors\":%d,", sent, done,
+				this.ok.sum(), this.errors.sum()));
+		json.append(String.format(Locale.ROOT, "\"seconds\":%.3f,\"throughput\":%.1f,\"answeredWithWarmup\":%d,",
+				elapsed, done / elapsed, this.answered.sum()));
+		json.append("\"latencyMs\":").append(percentiles(all)).append(',');
+		json.append("\"firstByteMs\":").append(percentiles(first)).append(',');
+		json.append("\"statuses\":{");
+		String statusList = String.join(",",
+				this.statuses.entrySet().stream().map((e) -> "\"" + e.getKey() + "\":" + e.getValue().sum()).toList());
+		json.append(statusList).append("}}");
+		Files.writeString(Path.of(this.options.get("out")), json.toString(), StandardCharsets.UTF_8);
+		System.out.println(json);
+	}
+
+	private static String percentiles(Histogram h) {
+		if (h.getTotalCount() == 0) {
+			return "null";
+		}
+		return String.format(Locale.ROOT,
+				"{\"mean\":%.3f,\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"p999\":%.3f,\"max\":%.3f}", h.getMean() / 1e6,
+				h.getValueAtPercentile(50) / 1e6, h.getValueAtPercentile(90) / 1e6, h.getValueAtPercentile(99) / 1e6,
+				h.getValueAtPercentile(99.9) / 1e6, h.getMaxValue() / 1e6);
+	}
+
+}
