@@ -49,7 +49,7 @@ import static org.awaitility.Awaitility.await;
  */
 @SpringBootTest(classes = TiergateApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
 		properties = { "management.server.port=0", "spring.data.redis.database=" + LocalRedis.TEST_DATABASE,
-				"logging.level.io.fabric8.mockwebserver=WARN",
+				"spring.data.redis.timeout=" + LocalRedis.TEST_TIMEOUT, "logging.level.io.fabric8.mockwebserver=WARN",
 				"tiergate.routing.policy.[chaos-affinity]=prefix-affinity",
 				"tiergate.routing.policy.[chaos-stream]=queue-aware", "tiergate.proxy.upstream-idle-timeout=1s" })
 @Import(EmbeddedDefaults.class)
