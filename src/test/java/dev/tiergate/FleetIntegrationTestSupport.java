@@ -24,7 +24,8 @@ import dev.tiergate.fleet.SimulatedGpuFleet;
  */
 @SpringBootTest(classes = TiergateApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
 		properties = { "management.server.port=0", "spring.data.redis.database=" + LocalRedis.TEST_DATABASE,
-				"logging.level.io.fabric8.mockwebserver=WARN", "tiergate.batch.max-file-size=4MB" })
+				"spring.data.redis.timeout=" + LocalRedis.TEST_TIMEOUT, "logging.level.io.fabric8.mockwebserver=WARN",
+				"tiergate.batch.max-file-size=4MB" })
 @Import(EmbeddedDefaults.class)
 public abstract class FleetIntegrationTestSupport {
 

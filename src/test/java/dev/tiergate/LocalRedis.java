@@ -15,6 +15,13 @@ public final class LocalRedis {
 	/** The Redis database tests use. */
 	public static final int TEST_DATABASE = 15;
 
+	/**
+	 * Command (and connection handshake) timeout of the tests that share the machine's
+	 * Redis: under a loaded build machine the production 500ms let context starts fail
+	 * while connecting.
+	 */
+	public static final String TEST_TIMEOUT = "5s";
+
 	private static StringRedisTemplate template;
 
 	private LocalRedis() {

@@ -182,8 +182,8 @@ public class BatchService {
 	}
 
 	private long maxTokens(JsonNode body, CreateRequest request) {
-		return "/v1/embeddings".equals(request.endpoint()) ? 0
-				: TokenEstimates.maxTokens(body, this.proxy.defaultMaxTokens());
+		return "/v1/embeddings".equals(request.endpoint()) ? 0 : TokenEstimates.maxTokens(body,
+				this.proxy.defaultMaxTokens(), this.models.contextLength(body.path("model").asString(""), this.proxy));
 	}
 
 	private InputLines.Result scan(Tenant tenant, StoredFile file,

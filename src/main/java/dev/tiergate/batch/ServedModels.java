@@ -23,4 +23,15 @@ class ServedModels {
 		return !this.registry.pool(model).isEmpty() || this.dispatcher.knows(model);
 	}
 
+	/**
+	 * The context length a model's requests are checked against: the configured one, else
+	 * what its engines report ({@code max_model_len}).
+	 * @param model the model
+	 * @param proxy the proxy's settings
+	 * @return tokens
+	 */
+	long contextLength(String model, dev.tiergate.proxy.ProxyProperties proxy) {
+		return proxy.contextLength(model, this.registry.maxModelLen(model));
+	}
+
 }

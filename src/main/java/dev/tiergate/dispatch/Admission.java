@@ -1,7 +1,7 @@
 package dev.tiergate.dispatch;
 
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
 import dev.tiergate.routing.Endpoint;
@@ -20,7 +20,16 @@ public final class Admission implements AutoCloseable {
 
 	private final Thread waiter;
 
-	private volatile Object outcome;
+	/**
+	 * The pool's last decision for this request (a {@link Running} lease or a
+	 * {@link RejectReason}), handed over atomically: taken with one {@code getAndSet}, so
+	 * a decision that lands while the waiter takes the previous one is never cleared
+	 * unseen.
+	 */
+	private final AtomicReference<Object> outcome = new AtomicReference<>();
+
+	/** How often the waiting thread woke without a decision (for tests). */
+	volatile int idleWakeups;
 
 	private volatile Running running;
 
@@ -46,7 +55,7 @@ public final class Admission implements AutoCloseable {
 
 	// Called by the pool under its lock.
 	void offer(Object outcome) {
-		this.outcome = outcome;
+		this.outcome.set(outcome);
 		LockSupport.unpark(this.waiter);
 	}
 
@@ -58,21 +67,35 @@ public final class Admission implements AutoCloseable {
 	 */
 	public Running awaitSlot() throws Rejected, InterruptedException {
 		while (true) {
-			Object current = this.outcome;
+			Object current = this.outcome.getAndSet(null);
 			if (current instanceof Running lease) {
-				this.outcome = null;
 				this.running = lease;
 				return lease;
 			}
 			if (current instanceof RejectReason reason) {
+				this.outcome.compareAndSet(null, reason);
 				throw new Rejected(reason, this.pool.retryAfter());
 			}
 			long waitNanos = this.pool.nanosUntilDeadline(this.ticket);
-			if (waitNanos <= 0) {
-				this.pool.tick();
+			if (waitNanos <= 0 && this.pool.expire(this.ticket)) {
+				// Still queued past its deadline cannot happen after expire(); a ticket
+				// that
+				// is not queued (dispatched, its lease on the way) waits for the decision
+				// without a timeout.
 				continue;
 			}
-			LockSupport.parkNanos(this, Math.min(waitNanos, TimeUnit.MILLISECONDS.toNanos(100)));
+			if (this.outcome.get() == null) {
+				if (waitNanos > 0) {
+					// Exactly until the deadline: a decision unparks the thread earlier.
+					LockSupport.parkNanos(this, waitNanos);
+				}
+				else {
+					LockSupport.park(this);
+				}
+				if (this.outcome.get() == null && this.pool.nanosUntilDeadline(this.ticket) > 0) {
+					this.idleWakeups++;
+				}
+			}
 			if (Thread.interrupted()) {
 				throw new InterruptedException();
 			}

@@ -189,6 +189,15 @@ public class DispatchRuntime implements EndpointRegistry.EndpointListener {
 	}
 
 	/**
+	 * Turns away, in every pool, the requests that waited past their tier's deadline.
+	 * Waiting threads do this themselves at their own deadline; this is for a clock that
+	 * jumps (tests) and for housekeeping.
+	 */
+	public void expireWaiting() {
+		this.pools.values().forEach(PoolRuntime::tick);
+	}
+
+	/**
 	 * Recent queue waits.
 	 * @return the wait history
 	 */
@@ -334,6 +343,23 @@ public class DispatchRuntime implements EndpointRegistry.EndpointListener {
 			finally {
 				this.lock.unlock();
 			}
+		}
+
+		/**
+		 * Rejects the pool's tickets past their deadline.
+		 * @param ticket a waiting request's ticket
+		 * @return {@code true} when the ticket was rejected now (its decision is
+		 * offered), {@code false} when it is not queued (dispatched: its lease is
+		 * offered)
+		 */
+		boolean expire(Ticket ticket) {
+			boolean[] rejected = new boolean[1];
+			run(() -> {
+				boolean queued = ticket.state() == Ticket.State.QUEUED;
+				this.scheduler.tick(now());
+				rejected[0] = queued && ticket.state() == Ticket.State.DONE;
+			});
+			return rejected[0];
 		}
 
 		boolean markSent(Admission.Running running) {

@@ -13,6 +13,9 @@ public final class Lease {
 
 	final boolean borrowed;
 
+	/** The endpoint's attachment when the lease was granted. */
+	private final Object attachment;
+
 	final long startSeq;
 
 	final long startNanos;
@@ -35,6 +38,7 @@ public final class Lease {
 		this.id = id;
 		this.ticket = ticket;
 		this.endpoint = endpoint;
+		this.attachment = endpoint.attachment;
 		this.borrowed = borrowed;
 		this.startSeq = startSeq;
 		this.startNanos = startNanos;
@@ -66,11 +70,13 @@ public final class Lease {
 	}
 
 	/**
-	 * The endpoint's attachment (the live runtime's routing endpoint).
+	 * The endpoint's attachment (the live runtime's routing endpoint) as it was when the
+	 * lease was granted: a pod of the same name that returns while this lease drains is
+	 * another endpoint, whose in-flight count this lease must not touch.
 	 * @return the attachment
 	 */
 	public Object endpointAttachment() {
-		return this.endpoint.attachment;
+		return this.attachment;
 	}
 
 	/**

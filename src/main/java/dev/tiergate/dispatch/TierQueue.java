@@ -73,30 +73,88 @@ final class TierQueue {
 			this.size--;
 			return ticket;
 		}
-		while (true) {
-			TenantQueue queue = this.ring.peekFirst();
-			if (queue == null) {
-				return null;
-			}
-			if (!queue.visited) {
-				queue.deficit += QUANTUM * queue.weight;
-				queue.visited = true;
-			}
-			Ticket head = queue.head;
-			if (head.cost <= queue.deficit) {
-				queue.deficit -= head.cost;
-				queue.remove(head);
-				if (queue.size == 0) {
-					deactivate(queue);
-					this.ring.pollFirst();
+		if (this.ring.isEmpty()) {
+			return null;
+		}
+		// Deficit round robin visits the ring in turns, adding a quantum to each tenant
+		// it
+		// visits, until one tenant's head fits its deficit. Rather than loop once per
+		// quantum (a request's cost / 4,096 turns under the pool lock), find for each
+		// tenant how many full turns it would need, take the smallest (the first in ring
+		// order on ties), and apply those turns at once: one pass over the ring.
+		long fewest = Long.MAX_VALUE;
+		int winner = -1;
+		int index = 0;
+		for (TenantQueue queue : this.ring) {
+			long turns = turnsNeeded(queue);
+			if (turns < fewest) {
+				fewest = turns;
+				winner = index;
+				if (turns == 0) {
+					break;
 				}
-				unlinkDeadline(head);
-				this.size--;
-				return head;
 			}
+			index++;
+		}
+		// Tenants after the winner need updating only when whole turns passed.
+		int last = (fewest == 0) ? winner : Integer.MAX_VALUE;
+		index = 0;
+		for (TenantQueue queue : this.ring) {
+			if (index > last) {
+				break;
+			}
+			long quantum = QUANTUM * queue.weight;
+			// Tenants before the winner also get their quantum in the winning turn; the
+			// winner gets it unless it already had this turn's quantum.
+			long grants = (index <= winner) ? fewest + 1 : fewest;
+			if (queue.visited) {
+				grants--;
+			}
+			queue.deficit = saturatedAdd(queue.deficit, saturatedMultiply(grants, quantum));
 			queue.visited = false;
+			index++;
+		}
+		for (int i = 0; i < winner; i++) {
 			this.ring.addLast(this.ring.pollFirst());
 		}
+		TenantQueue queue = this.ring.peekFirst();
+		queue.visited = true;
+		Ticket head = queue.head;
+		queue.deficit -= head.cost;
+		queue.remove(head);
+		if (queue.size == 0) {
+			deactivate(queue);
+			this.ring.pollFirst();
+		}
+		unlinkDeadline(head);
+		this.size--;
+		return head;
+	}
+
+	/**
+	 * Full turns of the ring a tenant sits out before its head fits its deficit: 0 when
+	 * it fits at its next visit.
+	 */
+	private static long turnsNeeded(TenantQueue queue) {
+		long quantum = QUANTUM * queue.weight;
+		long credit = queue.visited ? queue.deficit : saturatedAdd(queue.deficit, quantum);
+		long missing = queue.head.cost - credit;
+		if (missing <= 0) {
+			return 0;
+		}
+		return (missing + quantum - 1) / quantum;
+	}
+
+	private static long saturatedAdd(long a, long b) {
+		long sum = a + b;
+		return (((a ^ sum) & (b ^ sum)) < 0) ? ((a < 0) ? Long.MIN_VALUE : Long.MAX_VALUE) : sum;
+	}
+
+	private static long saturatedMultiply(long a, long b) {
+		long high = Math.multiplyHigh(a, b);
+		long low = a * b;
+		return ((high == 0 && low >= 0) || (high == -1 && low < 0)) ? low
+				: (((a ^ b) < 0) ? Long.MIN_VALUE : Long.MAX_VALUE);
 	}
 
 	private static void deactivate(TenantQueue queue) {

@@ -95,7 +95,8 @@ class CompletionsApiController {
 					"The model '" + model + "' does not exist");
 		}
 		long promptTokens = TokenEstimates.promptTokens(body);
-		long maxTokens = embeddings ? 0 : TokenEstimates.maxTokens(body, this.properties.defaultMaxTokens());
+		long maxTokens = embeddings ? 0 : TokenEstimates.maxTokens(body, this.properties.defaultMaxTokens(),
+				this.properties.contextLength(model, this.registry.maxModelLen(model)));
 		// The quota is checked before queueing (429/503 on refusal); QuotaPermits settles
 		// it when the response ends.
 		QuotaPermit permit = this.quota.admit(tenant, tier, model, promptTokens, maxTokens);
@@ -113,7 +114,7 @@ class CompletionsApiController {
 						RequestBodies.promptPrefix(body, this.policies.prefixLength()))
 				: 0;
 		try (Admission admission = this.dispatcher.admit(model, tier, tenant.id(), tenant.weight(),
-				promptTokens + maxTokens, affinityKey)) {
+				Math.addExact(promptTokens, maxTokens), affinityKey)) {
 			ExchangeResult result = run(admission, upstream, model, response);
 			if (result.outcome() == ExchangeOutcome.DONE && result.firstByteAt() != 0) {
 				this.metrics.firstByte(model, tier, Duration.ofNanos(result.firstByteAt() - started));

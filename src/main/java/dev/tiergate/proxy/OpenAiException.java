@@ -18,12 +18,26 @@ public class OpenAiException extends TiergateException {
 	}
 
 	public OpenAiException(int status, String type, String code, String message, Duration retryAfter) {
-		super(status, code, message, null, retryAfter, Map.of());
+		this(status, type, code, message, null, retryAfter);
+	}
+
+	private OpenAiException(int status, String type, String code, String message, String param, Duration retryAfter) {
+		super(status, code, message, param, retryAfter, Map.of());
 		this.type = type;
 	}
 
 	static OpenAiException invalidRequest(String code, String message) {
 		return new OpenAiException(400, "invalid_request_error", code, message);
+	}
+
+	/**
+	 * A 400 {@code invalid_value} naming the request field at fault.
+	 * @param param the field, e.g. {@code max_tokens}
+	 * @param message what is wrong with it
+	 * @return the exception
+	 */
+	static OpenAiException invalidValue(String param, String message) {
+		return new OpenAiException(400, "invalid_request_error", "invalid_value", message, param, null);
 	}
 
 	/**

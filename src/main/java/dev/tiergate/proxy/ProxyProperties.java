@@ -1,6 +1,7 @@
 package dev.tiergate.proxy;
 
 import java.time.Duration;
+import java.util.Map;
 import java.util.Set;
 
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -16,7 +17,10 @@ import jakarta.validation.constraints.Positive;
  *
  * @param maxRequestSize largest request body accepted; larger ones get 413
  * @param upstreamConnectTimeout connect timeout to an inference endpoint
- * @param upstreamTimeout longest a whole upstream response may take
+ * @param upstreamTimeout longest an upstream call may take until its response headers
+ * @param upstreamIdleTimeout longest an upstream answer's body may send no byte: the
+ * attempt is then aborted (a stream ends with an error event), freeing its slot and quota
+ * lease
  * @param priorityModels models whose engines take vLLM's {@code priority} request field
  * (vLLM started with {@code --scheduling-policy priority}; other engines reject the
  * field), or {@code *} for all
@@ -24,13 +28,21 @@ import jakarta.validation.constraints.Positive;
  * request sets no limit
  * @param streamBufferSize the most bytes of a server-sent event stream read from the
  * endpoint and flushed to the client at once (default 8KB)
+ * @param maxModelLen context length per model, in tokens, overriding the
+ * {@code max_model_len} the engines report on {@code GET /v1/models}; a request's
+ * {@code max_tokens} or {@code max_completion_tokens} above it gets 400
+ * @param defaultMaxModelLen context length assumed for a model that has no setting and
+ * whose engines have not reported one (yet)
  */
 @Validated
 @ConfigurationProperties("tiergate.proxy")
 public record ProxyProperties(@DefaultValue("1MB") @NotNull DataSize maxRequestSize,
 		@DefaultValue("2s") @NotNull Duration upstreamConnectTimeout,
-		@DefaultValue("10m") @NotNull Duration upstreamTimeout, @DefaultValue Set<String> priorityModels,
-		@DefaultValue("256") @Positive int defaultMaxTokens, @DefaultValue("8KB") @NotNull DataSize streamBufferSize) {
+		@DefaultValue("10m") @NotNull Duration upstreamTimeout,
+		@DefaultValue("60s") @NotNull Duration upstreamIdleTimeout, @DefaultValue Set<String> priorityModels,
+		@DefaultValue("256") @Positive int defaultMaxTokens, @DefaultValue("8KB") @NotNull DataSize streamBufferSize,
+		@DefaultValue Map<String, @Positive Integer> maxModelLen,
+		@DefaultValue("32768") @Positive int defaultMaxModelLen) {
 
 	/**
 	 * Whether requests for a model carry the {@code priority} field.
@@ -39,6 +51,20 @@ public record ProxyProperties(@DefaultValue("1MB") @NotNull DataSize maxRequestS
 	 */
 	public boolean sendsPriority(String model) {
 		return this.priorityModels.contains("*") || this.priorityModels.contains(model);
+	}
+
+	/**
+	 * A model's context length.
+	 * @param model the model
+	 * @param reported the smallest {@code max_model_len} its engines reported, or 0
+	 * @return the setting for the model, else the reported length, else the default
+	 */
+	public long contextLength(String model, int reported) {
+		Integer configured = this.maxModelLen.get(model);
+		if (configured != null) {
+			return configured;
+		}
+		return (reported > 0) ? reported : this.defaultMaxModelLen;
 	}
 
 }

@@ -48,19 +48,36 @@ public final class TokenEstimates {
 	}
 
 	/**
-	 * The completion tokens a request may generate.
+	 * The completion tokens a request may generate, checked against the model's context
+	 * length.
 	 * @param body the request
-	 * @param fallback when it names no limit
-	 * @return {@code max_completion_tokens}, else {@code max_tokens}, else the fallback
+	 * @param fallback the default when the request names no limit (capped at the context
+	 * length)
+	 * @param contextLength the model's context length ({@code max_model_len})
+	 * @return {@code max_completion_tokens}, else {@code max_tokens}, else the default
+	 * @throws OpenAiException 400 {@code invalid_value} naming the field when it is not a
+	 * whole number from 1 to the context length
 	 */
-	public static long maxTokens(JsonNode body, int fallback) {
+	public static long maxTokens(JsonNode body, int fallback, long contextLength) {
+		Long chosen = null;
 		for (String field : new String[] { "max_completion_tokens", "max_tokens" }) {
 			JsonNode value = body.get(field);
-			if (value != null && value.canConvertToLong() && value.asLong() > 0) {
-				return value.asLong();
+			if (value == null || value.isNull()) {
+				continue;
+			}
+			if (!value.isIntegralNumber() || !value.canConvertToLong() || value.asLong() < 1) {
+				throw OpenAiException.invalidValue(field,
+						"'" + field + "' must be a whole number from 1 to " + contextLength + ", was " + value + ".");
+			}
+			if (value.asLong() > contextLength) {
+				throw OpenAiException.invalidValue(field, "'" + field + "' is " + value.asLong()
+						+ ", more than the model's context length of " + contextLength + " tokens.");
+			}
+			if (chosen == null) {
+				chosen = value.asLong();
 			}
 		}
-		return fallback;
+		return (chosen != null) ? chosen : Math.min(fallback, contextLength);
 	}
 
 }

@@ -9,6 +9,8 @@ import java.time.Duration;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.slf4j.Logger;
@@ -54,6 +56,10 @@ public class UpstreamExchange {
 
 	private final int bufferSize;
 
+	private final Duration idleTimeout;
+
+	private final ScheduledExecutorService watchdog;
+
 	UpstreamExchange(UpstreamClient upstream, DispatchRuntime dispatcher, EndpointHealth health, JsonMapper json,
 			ProxyProperties properties) {
 		this.upstream = upstream;
@@ -61,6 +67,16 @@ public class UpstreamExchange {
 		this.health = health;
 		this.json = json;
 		this.bufferSize = (int) properties.streamBufferSize().toBytes();
+		this.idleTimeout = properties.upstreamIdleTimeout();
+		ScheduledThreadPoolExecutor watchdog = new ScheduledThreadPoolExecutor(1,
+				Thread.ofPlatform().daemon().name("upstream-idle-watchdog").factory());
+		watchdog.setRemoveOnCancelPolicy(true);
+		this.watchdog = watchdog;
+	}
+
+	/** Stops the idle watchdog (called when the context closes). */
+	public void close() {
+		this.watchdog.shutdownNow();
 	}
 
 	private static byte[] event(String message, String type, String code) {
@@ -108,24 +124,25 @@ public class UpstreamExchange {
 			this.health.record(endpoint, EndpointHealth.Outcome.CONNECT_ERROR, cause);
 			return failedBeforeAnswer(attempt, "Upstream call failed before any byte", cause);
 		}
-		bodyStream.set(answer.body());
+		InputStream body = new IdleTimeoutInputStream(answer.body(), this.watchdog, this.idleTimeout);
+		bodyStream.set(body);
 		attempt.firstByteAt = System.nanoTime();
 		int status = answer.statusCode();
 		if (running.preempted()) {
-			closeQuietly(answer.body());
+			closeQuietly(body);
 			this.health.record(endpoint, EndpointHealth.Outcome.PREEMPTED, "preempted");
 			return new ExchangeResult(ExchangeOutcome.REQUEUED, status, 0);
 		}
 		if (status >= 500) {
 			this.health.record(endpoint, EndpointHealth.Outcome.SERVER_ERROR, "HTTP " + status);
 			if (mayRetry) {
-				closeQuietly(answer.body());
+				closeQuietly(body);
 				return new ExchangeResult(ExchangeOutcome.RETRY, status, 0);
 			}
 		}
 		String contentType = answer.headers().firstValue("Content-Type").orElse("application/json");
 		ExchangeOutcome outcome;
-		InputStream in = answer.body();
+		InputStream in = body;
 		try {
 			outcome = contentType.startsWith("text/event-stream") ? copyStream(attempt, in, status, contentType)
 					: copyWhole(attempt, in, status, contentType);

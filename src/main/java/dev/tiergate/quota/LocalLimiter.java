@@ -26,6 +26,10 @@ final class LocalLimiter {
 	}
 
 	QuotaDecision admit(Tenant tenant, String requestId, long tokens) {
+		if (tokens < 0) {
+			throw new InvalidReservationException("max_tokens",
+					"A reservation cannot be negative, was " + tokens + ".");
+		}
 		Limits limits = tenant.limits();
 		Window window = this.windows.computeIfAbsent(tenant.id(), (id) -> new Window());
 		synchronized (window) {
@@ -37,12 +41,12 @@ final class LocalLimiter {
 				long oldest = window.entries.peekFirst().at;
 				return refuse("requests_per_minute", oldest + QuotaService.WINDOW_MS - now, window, rpm, tpm);
 			}
-			if (tpm >= 0 && window.tokens + tokens > tpm) {
+			if (tpm >= 0 && tokens > tpm - window.tokens) {
 				long retry = QuotaService.WINDOW_MS;
 				long freed = 0;
 				for (Entry entry : window.entries) {
 					freed += entry.tokens;
-					if (window.tokens - freed + tokens <= tpm) {
+					if (tokens <= tpm - (window.tokens - freed)) {
 						retry = entry.at + QuotaService.WINDOW_MS - now;
 						break;
 					}
@@ -54,7 +58,7 @@ final class LocalLimiter {
 			}
 			Entry entry = new Entry(now, tokens);
 			window.entries.addLast(entry);
-			window.tokens += tokens;
+			window.tokens = Math.addExact(window.tokens, tokens);
 			window.inFlight.put(requestId, entry);
 			return new QuotaDecision(true, null, null, (rpm >= 0) ? rpm - window.entries.size() : -1,
 					(tpm >= 0) ? tpm - window.tokens : -1);
@@ -69,9 +73,11 @@ final class LocalLimiter {
 
 	/**
 	 * Ends a locally admitted request: its tokens become the real ones (if still in the
-	 * window) and its concurrency slot is freed.
+	 * window) and its concurrency slot is freed. A negative count (a confused engine's
+	 * usage) counts as none.
 	 */
-	void finish(String tenantId, String requestId, long actualTokens) {
+	void finish(String tenantId, String requestId, long reportedTokens) {
+		long actualTokens = Math.max(0, reportedTokens);
 		Window window = this.windows.get(tenantId);
 		if (window == null) {
 			return;

@@ -48,6 +48,12 @@ public class QuotaService implements AutoCloseable {
 
 	static final long WINDOW_MS = 60_000;
 
+	/**
+	 * Largest reservation counted: every integer up to it is exact in Lua's numbers (IEEE
+	 * doubles), so the scripts' sums cannot round or wrap.
+	 */
+	static final long MAX_RESERVATION = (1L << 53) - 1;
+
 	@SuppressWarnings("rawtypes")
 	private static final RedisScript<List> ADMIT = withCalendar("admit.lua", List.class);
 
@@ -259,8 +265,8 @@ public class QuotaService implements AutoCloseable {
 	 * closed
 	 */
 	public QuotaPermit admit(Tenant tenant, Tier tier, String model, long promptTokens, long maxTokens) {
-		long prompt = Math.max(0, promptTokens);
-		long reserve = prompt + Math.max(0, maxTokens);
+		long prompt = promptTokens;
+		long reserve = reservation(promptTokens, maxTokens);
 		String requestId = UUID.randomUUID().toString();
 		QuotaDecision decision = null;
 		boolean local = false;
@@ -293,6 +299,33 @@ public class QuotaService implements AutoCloseable {
 			this.running.put(requestId, permit);
 		}
 		return permit;
+	}
+
+	/**
+	 * The tokens a request reserves, computed so that no input can wrap around.
+	 * @throws InvalidReservationException (400) when a count is negative or the sum is
+	 * beyond {@link #MAX_RESERVATION}
+	 */
+	static long reservation(long promptTokens, long maxTokens) {
+		if (promptTokens < 0) {
+			throw new InvalidReservationException("prompt",
+					"The prompt's token count cannot be negative, was " + promptTokens + ".");
+		}
+		if (maxTokens < 0) {
+			throw new InvalidReservationException("max_tokens",
+					"'max_tokens' cannot be negative, was " + maxTokens + ".");
+		}
+		try {
+			long reserve = Math.addExact(promptTokens, maxTokens);
+			if (reserve <= MAX_RESERVATION) {
+				return reserve;
+			}
+		}
+		catch (ArithmeticException ex) {
+			// beyond any limit: refused below
+		}
+		throw new InvalidReservationException("max_tokens", "'max_tokens' (" + maxTokens
+				+ ") plus the prompt's tokens is more than the largest reservation, " + MAX_RESERVATION + ".");
 	}
 
 	private QuotaDecision admitInRedis(Tenant tenant, String requestId, long reserve) {

@@ -22,6 +22,8 @@ public final class Endpoint {
 
 	private volatile String scrapeError;
 
+	private volatile int maxModelLen;
+
 	private volatile Health health = Health.HEALTHY;
 
 	// Passive health, guarded by this.
@@ -229,6 +231,32 @@ public final class Endpoint {
 	}
 
 	/**
+	 * What is wrong with the pod's declaration, such as a refused
+	 * {@code tiergate.dev/max-concurrency}.
+	 * @return the warning, or {@code null}
+	 */
+	public String warning() {
+		return this.spec.warning();
+	}
+
+	/**
+	 * The context length the engine reported ({@code max_model_len} on
+	 * {@code GET /v1/models}).
+	 * @return tokens, or 0 when not known
+	 */
+	public int maxModelLen() {
+		return this.maxModelLen;
+	}
+
+	/**
+	 * Records the context length the engine reported.
+	 * @param tokens {@code max_model_len}, positive
+	 */
+	public void maxModelLen(int tokens) {
+		this.maxModelLen = tokens;
+	}
+
+	/**
 	 * Requests in flight on this endpoint through this replica.
 	 * @return in-flight count
 	 */
@@ -270,7 +298,8 @@ public final class Endpoint {
 
 	}
 
-	record Spec(URI baseUri, int slots, String node, int slices, String priorityClass, boolean accepting) {
+	record Spec(URI baseUri, int slots, String node, int slices, String priorityClass, boolean accepting,
+			String warning) {
 	}
 
 }

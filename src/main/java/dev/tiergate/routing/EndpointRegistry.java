@@ -10,6 +10,9 @@ import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import dev.tiergate.cluster.ClusterView;
 import dev.tiergate.cluster.InferencePod;
 
@@ -18,6 +21,8 @@ import dev.tiergate.cluster.InferencePod;
  * inference pods as the informers report them.
  */
 public class EndpointRegistry implements ClusterView.PodListener {
+
+	private static final Logger logger = LoggerFactory.getLogger(EndpointRegistry.class);
 
 	private final RoutingProperties properties;
 
@@ -34,11 +39,24 @@ public class EndpointRegistry implements ClusterView.PodListener {
 
 	@Override
 	public void upserted(InferencePod pod) {
-		int slots = (pod.maxConcurrency() > 0) ? pod.maxConcurrency() : this.properties.slotsFor(pod.model());
+		int slots = this.properties.slotsFor(pod.model());
+		String warning = null;
+		if (pod.maxConcurrency() > this.properties.maxConcurrencyLimit()) {
+			warning = "Annotation tiergate.dev/max-concurrency=" + pod.maxConcurrency()
+					+ " is above tiergate.routing.max-concurrency-limit (" + this.properties.maxConcurrencyLimit()
+					+ "): refused, the pod gets " + slots + " slots";
+			Endpoint known = this.byKey.get(pod.key());
+			if (known == null || !warning.equals(known.warning())) {
+				logger.warn("Pod {}: {}", pod.key(), warning);
+			}
+		}
+		else if (pod.maxConcurrency() > 0) {
+			slots = pod.maxConcurrency();
+		}
 		URI baseUri = pod.podIp().isEmpty() ? URI.create("http://unassigned")
 				: URI.create("http://" + hostLiteral(pod.podIp()) + ":" + pod.port());
 		Endpoint.Spec spec = new Endpoint.Spec(baseUri, slots, pod.nodeName(), pod.slices(), pod.priorityClass(),
-				pod.routable());
+				pod.routable(), warning);
 		synchronized (this) {
 			Endpoint existing = this.byKey.get(pod.key());
 			if (existing != null && existing.model().equals(pod.model())) {
@@ -102,6 +120,23 @@ public class EndpointRegistry implements ClusterView.PodListener {
 	 */
 	public List<Endpoint> pool(String model) {
 		return this.byModel.getOrDefault(model, List.of());
+	}
+
+	/**
+	 * A model's context length as its engines report it.
+	 * @param model the model
+	 * @return the smallest {@code max_model_len} reported by its endpoints, or 0 when
+	 * none reported one
+	 */
+	public int maxModelLen(String model) {
+		int smallest = 0;
+		for (Endpoint endpoint : pool(model)) {
+			int reported = endpoint.maxModelLen();
+			if (reported > 0 && (smallest == 0 || reported < smallest)) {
+				smallest = reported;
+			}
+		}
+		return smallest;
 	}
 
 	/**

@@ -14,6 +14,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
 
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
 /**
  * Routing's background work, off the request path, on virtual threads: every
  * {@code tiergate.routing.scrape.interval} it scrapes each routable endpoint's
@@ -34,6 +38,8 @@ public class RoutingMaintenance implements SmartLifecycle {
 	private final Clock clock;
 
 	private final HttpClient http;
+
+	private static final JsonMapper json = JsonMapper.builder().build();
 
 	private volatile Thread loop;
 
@@ -77,12 +83,38 @@ public class RoutingMaintenance implements SmartLifecycle {
 				return;
 			}
 			endpoint.scraped(VllmMetrics.parse(response.body(), EndpointHealth.nanos(this.clock), endpoint.inFlight()));
+			if (endpoint.maxModelLen() == 0) {
+				learnContextLength(endpoint);
+			}
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
 		}
 		catch (Exception ex) {
 			endpoint.scrapeFailed(describe(ex));
+		}
+	}
+
+	/**
+	 * Reads the engine's context length from its {@code GET /v1/models} (vLLM reports
+	 * {@code max_model_len} for each model), once per endpoint.
+	 */
+	private void learnContextLength(Endpoint endpoint) throws Exception {
+		HttpResponse<String> response = get(endpoint.baseUri().resolve("/v1/models"));
+		if (response.statusCode() != 200) {
+			return;
+		}
+		try {
+			for (JsonNode model : json.readTree(response.body()).path("data")) {
+				JsonNode length = model.path("max_model_len");
+				if (endpoint.model().equals(model.path("id").asString(null)) && length.isIntegralNumber()
+						&& length.canConvertToInt() && length.intValue() > 0) {
+					endpoint.maxModelLen(length.intValue());
+				}
+			}
+		}
+		catch (JacksonException ex) {
+			logger.debug("Endpoint {} answered GET /v1/models with no JSON", endpoint.key());
 		}
 	}
 

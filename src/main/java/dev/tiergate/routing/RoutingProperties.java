@@ -23,6 +23,9 @@ import jakarta.validation.constraints.Positive;
  * {@code tiergate.dev/max-concurrency} annotation
  * @param maxConcurrency per-model override of {@code defaultMaxConcurrency}, keyed by
  * model name
+ * @param maxConcurrencyLimit the most slots a pod may claim with its
+ * {@code tiergate.dev/max-concurrency} annotation; a larger value is refused (the pod
+ * gets the configured slots, and a warning on its endpoint)
  * @param defaultPolicy balancing policy of a model without its own
  * @param policy balancing policy per model ({@code least-outstanding},
  * {@code queue-aware}, {@code prefix-affinity})
@@ -34,6 +37,7 @@ import jakarta.validation.constraints.Positive;
 @ConfigurationProperties("tiergate.routing")
 public record RoutingProperties(@DefaultValue("16") @Positive int defaultMaxConcurrency,
 		@DefaultValue Map<String, @Positive Integer> maxConcurrency,
+		@DefaultValue("256") @Positive int maxConcurrencyLimit,
 		@DefaultValue("least-outstanding") @NotNull Policy defaultPolicy,
 		@DefaultValue Map<String, @NotNull Policy> policy, @DefaultValue @Valid @NotNull Scrape scrape,
 		@DefaultValue @Valid @NotNull Affinity affinity, @DefaultValue @Valid @NotNull Health health) {
@@ -45,7 +49,7 @@ public record RoutingProperties(@DefaultValue("16") @Positive int defaultMaxConc
 	 * @return the properties
 	 */
 	public static RoutingProperties withSlots(int defaultMaxConcurrency, Map<String, Integer> maxConcurrency) {
-		return new RoutingProperties(defaultMaxConcurrency, maxConcurrency, Policy.LEAST_OUTSTANDING, Map.of(),
+		return new RoutingProperties(defaultMaxConcurrency, maxConcurrency, 256, Policy.LEAST_OUTSTANDING, Map.of(),
 				Scrape.DEFAULTS, Affinity.DEFAULTS, Health.DEFAULTS);
 	}
 

@@ -60,6 +60,7 @@ class EndpointsApiController {
 		json.put("address", view.endpoint().baseUri().toString());
 		json.put("slices", view.endpoint().slices());
 		json.put("slots", view.endpoint().slots());
+		json.put("warning", view.endpoint().warning());
 		json.put("priorityClass", view.endpoint().priorityClass());
 		json.put("state", view.state().value());
 		json.put("policy", view.policy());

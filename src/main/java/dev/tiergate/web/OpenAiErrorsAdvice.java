@@ -30,10 +30,14 @@ class OpenAiErrorsAdvice {
 	 * @return the answer
 	 */
 	static ResponseEntity<Object> render(Failure failure) {
+		// OpenAI names the parameter of a bad request only; a 404's field is what was
+		// looked
+		// up, not a parameter at fault.
+		String param = (failure.status() == 400) ? failure.field() : null;
 		return ResponseEntity.status(failure.status())
 			.headers(failure.headers())
 			.contentType(MediaType.APPLICATION_JSON)
-			.body(OpenAiErrorBody.of(failure.message(), failure.openAiType(), null, failure.code()));
+			.body(OpenAiErrorBody.of(failure.message(), failure.openAiType(), param, failure.code()));
 	}
 
 }

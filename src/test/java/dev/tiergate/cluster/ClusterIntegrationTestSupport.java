@@ -27,7 +27,8 @@ import io.kubernetes.client.openapi.ApiClient;
  */
 @SpringBootTest(classes = TiergateApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
 		properties = { "management.server.port=0", "spring.data.redis.database=" + LocalRedis.TEST_DATABASE,
-				"logging.level.io.fabric8.mockwebserver=WARN", "tiergate.sharing.model-memory[llama]=16GB" })
+				"spring.data.redis.timeout=" + LocalRedis.TEST_TIMEOUT, "logging.level.io.fabric8.mockwebserver=WARN",
+				"tiergate.sharing.model-memory[llama]=16GB" })
 @Import(EmbeddedDefaults.class)
 abstract class ClusterIntegrationTestSupport {
 

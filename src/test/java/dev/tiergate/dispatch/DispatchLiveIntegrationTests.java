@@ -45,7 +45,7 @@ import static org.awaitility.Awaitility.await;
  */
 @SpringBootTest(classes = TiergateApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
 		properties = { "management.server.port=0", "spring.data.redis.database=" + LocalRedis.TEST_DATABASE,
-				"logging.level.io.fabric8.mockwebserver=WARN" })
+				"spring.data.redis.timeout=" + LocalRedis.TEST_TIMEOUT, "logging.level.io.fabric8.mockwebserver=WARN" })
 @Import(EmbeddedDefaults.class)
 class DispatchLiveIntegrationTests {
 

@@ -115,6 +115,21 @@ class PoolSchedulerTests {
 	}
 
 	@Test
+	void aLeaseKeepsTheEndpointItWasGrantedWhenAPodOfTheSameNameReturns() {
+		Object before = "endpoint before the restart";
+		Object after = "endpoint after the restart";
+		this.scheduler.upsertEndpoint("web-0", 1, true, before, this.now);
+		Ticket ticket = submit(Tier.P1, "a");
+		Lease lease = ticket.lease();
+		assertThat(lease.endpointAttachment()).isSameAs(before);
+		// A StatefulSet pod is deleted and comes back under the same name while the old
+		// lease drains.
+		this.scheduler.removeEndpoint("web-0", this.now);
+		this.scheduler.upsertEndpoint("web-0", 1, true, after, this.now);
+		assertThat(lease.endpointAttachment()).isSameAs(before);
+	}
+
+	@Test
 	void withoutAcceptingEndpointsARequestIsRejectedAtOnce() {
 		Ticket ticket = submit(Tier.P1, "a");
 		assertThat(this.decisions.take()).singleElement()

@@ -81,6 +81,8 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 
 	private final int embeddingSize;
 
+	private final int maxModelLen;
+
 	private final int slots;
 
 	private final long seed;
@@ -113,6 +115,12 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 
 	private int serverErrorsToInject;
 
+	private int stallsToInject;
+
+	private final java.util.concurrent.CountDownLatch stallsReleased = new java.util.concurrent.CountDownLatch(1);
+
+	private final AtomicLong stalled = new AtomicLong();
+
 	private volatile boolean stopped;
 
 	private HttpServer server;
@@ -128,6 +136,7 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 		this.seed = builder.seed;
 		this.clock = builder.clock;
 		this.requestedPort = builder.port;
+		this.maxModelLen = builder.maxModelLen;
 		this.engine = new InferenceEngine(builder.serviceTime, builder.slots, builder.policy,
 				new InferenceEngine.Listener() {
 					@Override
@@ -282,6 +291,46 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 	}
 
 	/**
+	 * Makes the next {@code requests} completion requests stall, as a hung engine does:
+	 * each answers 200 with its headers (and, when streaming, a first event), then sends
+	 * nothing more until the server is stopped, and then drops the connection. Other
+	 * endpoints are not affected.
+	 * @param requests how many requests to stall, zero or more
+	 */
+	public void stallNextRequests(int requests) {
+		requireNotNegative(requests);
+		update(() -> this.stallsToInject = requests);
+	}
+
+	/**
+	 * The requests that stalled so far ({@link #stallNextRequests(int)}).
+	 * @return the count
+	 */
+	public long stalled() {
+		return this.stalled.get();
+	}
+
+	private void stall(HttpExchange exchange, boolean stream) throws IOException {
+		this.stalled.incrementAndGet();
+		exchange.getResponseHeaders().set("Content-Type", stream ? "text/event-stream" : "application/json");
+		exchange.sendResponseHeaders(200, 0);
+		OutputStream out = exchange.getResponseBody();
+		if (stream) {
+			out.write(
+					"data: {\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\"}}]}\n\n"
+						.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+		}
+		out.flush();
+		try {
+			this.stallsReleased.await();
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+		throw new AbortConnection("stalled request dropped");
+	}
+
+	/**
 	 * Kills every running request, as a crashing engine would: each one generates (and,
 	 * if streaming, sends) at least {@value #TOKENS_BEFORE_DYING} tokens, then its
 	 * connection is closed abruptly, without the end of the chunked body or
@@ -306,6 +355,7 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 		this.lock.lock();
 		try {
 			this.stopped = true;
+			this.stallsReleased.countDown();
 			http = this.server;
 			this.changed.signalAll();
 		}
@@ -390,6 +440,10 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 		}
 		catch (BadRequest ex) {
 			sendError(exchange, ex.status, ex.getMessage(), "invalid_request_error", ex.code);
+			return;
+		}
+		if (chaos == Chaos.STALL) {
+			stall(exchange, job.stream());
 			return;
 		}
 		Sequence sequence = admit(job);
@@ -599,6 +653,10 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 			if (this.serverErrorsToInject > 0) {
 				this.serverErrorsToInject--;
 				return Chaos.SERVER_ERROR;
+			}
+			if (this.stallsToInject > 0) {
+				this.stallsToInject--;
+				return Chaos.STALL;
 			}
 			return Chaos.NONE;
 		});
@@ -821,6 +879,7 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 			.put("id", this.servedModel)
 			.put("object", "model")
 			.put("created", this.createdEpochSecond)
+			.put("max_model_len", this.maxModelLen)
 			.put("owned_by", OWNER);
 		sendJson(exchange, 200, list);
 	}
@@ -929,6 +988,8 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 
 		private int port;
 
+		private int maxModelLen = 8192;
+
 		private InferenceEngine.Policy policy = InferenceEngine.Policy.PRIORITY;
 
 		private Builder(String servedModel, GpuServiceTimeModel serviceTime) {
@@ -952,6 +1013,20 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 				throw new IllegalArgumentException("slots must be at least 1, was " + slots);
 			}
 			this.slots = slots;
+			return this;
+		}
+
+		/**
+		 * Sets the context length reported as {@code max_model_len} by
+		 * {@code GET /v1/models}, as vLLM reports its {@code --max-model-len}.
+		 * @param maxModelLen 1 or more (default 8192)
+		 * @return this builder
+		 */
+		public Builder maxModelLen(int maxModelLen) {
+			if (maxModelLen < 1) {
+				throw new IllegalArgumentException("maxModelLen must be at least 1, was " + maxModelLen);
+			}
+			this.maxModelLen = maxModelLen;
 			return this;
 		}
 
@@ -1038,7 +1113,7 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 
 	private enum Chaos {
 
-		NONE, CLOSE_CONNECTION, SERVER_ERROR
+		NONE, CLOSE_CONNECTION, SERVER_ERROR, STALL
 
 	}
 

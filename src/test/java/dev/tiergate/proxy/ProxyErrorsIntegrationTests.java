@@ -83,6 +83,42 @@ class ProxyErrorsIntegrationTests extends FleetIntegrationTestSupport {
 	}
 
 	@Test
+	void hugeMaxTokensIs400NamingTheFieldAndNeverAQuotaOutage() throws Exception {
+		for (String field : new String[] { "max_tokens", "max_completion_tokens" }) {
+			String body = "{\"model\":\"" + SimulatedGpuFleet.LLAMA + "\",\"prompt\":\"hi\",\"" + field
+					+ "\":9000000000000000000}";
+			HttpResponse<String> response = post("/v1/completions", EmbeddedDefaults.ACME_KEY, body);
+			assertOpenAiError(response, 400, "invalid_value");
+			assertThat(json.readTree(response.body()).get("error").get("param").asString()).isEqualTo(field);
+		}
+		HttpResponse<String> ok = post("/v1/chat/completions", EmbeddedDefaults.ACME_KEY,
+				chat(SimulatedGpuFleet.LLAMA, 1));
+		assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+	}
+
+	@Test
+	void maxTokensBeyondTheEnginesContextLengthIs400() throws Exception {
+		// The simulated engines report max_model_len 8192 from GET /v1/models.
+		org.awaitility.Awaitility.await()
+			.atMost(java.time.Duration.ofSeconds(10))
+			.untilAsserted(() -> assertOpenAiError(
+					post("/v1/chat/completions", EmbeddedDefaults.ACME_KEY, chat(SimulatedGpuFleet.LLAMA, 100_000)),
+					400, "invalid_value"));
+		HttpResponse<String> response = post("/v1/chat/completions", EmbeddedDefaults.ACME_KEY,
+				chat(SimulatedGpuFleet.LLAMA, 100_000));
+		assertThat(response.body()).contains("max_tokens").contains("8192");
+	}
+
+	@Test
+	void negativeFractionalOrTextualMaxTokensIs400() throws Exception {
+		for (String value : new String[] { "-1", "0", "1.5", "\"many\"", "true" }) {
+			String body = "{\"model\":\"" + SimulatedGpuFleet.LLAMA + "\",\"prompt\":\"hi\",\"max_tokens\":" + value
+					+ "}";
+			assertOpenAiError(post("/v1/completions", EmbeddedDefaults.ACME_KEY, body), 400, "invalid_value");
+		}
+	}
+
+	@Test
 	void unknownModelIs404() throws Exception {
 		HttpResponse<String> response = post("/v1/chat/completions", EmbeddedDefaults.ACME_KEY, chat("gpt-17", 1));
 		assertOpenAiError(response, 404, "model_not_found");

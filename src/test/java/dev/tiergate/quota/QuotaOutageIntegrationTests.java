@@ -67,6 +67,9 @@ class QuotaOutageIntegrationTests extends FleetIntegrationTestSupport {
 		redis = new RedisProcess();
 		redis.start();
 		registry.add("spring.data.redis.port", () -> redis.port);
+		// This test's Redis is stopped and frozen on purpose: keep the production
+		// timeout.
+		registry.add("spring.data.redis.timeout", () -> "500ms");
 	}
 
 	@AfterAll

@@ -142,6 +142,25 @@ class QuotaServiceTests {
 	}
 
 	@Test
+	void anOverflowingReservationIsTheCallersFaultAndNeverOpensTheCircuit() {
+		QuotaService service = service(Duration.ofSeconds(30));
+		Tenant tenant = tenant(new Limits(100L, 1_000_000L, 10L, 10_000_000L));
+		for (int i = 0; i < 5; i++) {
+			assertThatThrownBy(() -> service.admit(tenant, Tier.P1, "m", 10, Long.MAX_VALUE))
+				.isInstanceOfSatisfying(dev.tiergate.problem.TiergateException.class, (ex) -> {
+					assertThat(ex.status()).isEqualTo(400);
+					assertThat(ex.code()).isEqualTo("invalid_value");
+				});
+			assertThatThrownBy(() -> service.admit(tenant, Tier.P1, "m", -5, 10))
+				.isInstanceOf(dev.tiergate.problem.TiergateException.class);
+		}
+		assertThat(service.mode()).isEqualTo("redis");
+		assertThat(this.meters.counter("tiergate.quota.backend.errors").count()).isZero();
+		assertThat(service.status(this.id).tokensLastMinute()).isZero();
+		service.admit(tenant, Tier.P1, "m", 10, 10).complete(10, 10);
+	}
+
+	@Test
 	void rejectedRequestsChangeNoCounter() {
 		QuotaService service = service(Duration.ofSeconds(30));
 		Tenant tenant = tenant(new Limits(2L, 500L, 1L, 10_000L));

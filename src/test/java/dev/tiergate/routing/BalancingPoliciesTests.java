@@ -181,7 +181,8 @@ class BalancingPoliciesTests {
 
 	@Test
 	void eachModelGetsItsConfiguredPolicyAndLeastOutstandingIsTheSchedulersOwnDefault() {
-		RoutingProperties properties = new RoutingProperties(8, Map.of(), RoutingProperties.Policy.LEAST_OUTSTANDING,
+		RoutingProperties properties = new RoutingProperties(8, Map.of(), 256,
+				RoutingProperties.Policy.LEAST_OUTSTANDING,
 				Map.of("llama", RoutingProperties.Policy.PREFIX_AFFINITY, "qwen", RoutingProperties.Policy.QUEUE_AWARE),
 				RoutingProperties.Scrape.DEFAULTS, RoutingProperties.Affinity.DEFAULTS,
 				RoutingProperties.Health.DEFAULTS);

@@ -42,6 +42,25 @@ class EndpointRegistryTests {
 	}
 
 	@Test
+	void anAnnotationAboveTheLimitIsRefusedWithAWarningOnTheEndpoint() {
+		this.cluster.upsert(InMemoryClusterView.pod("a", "llama", Integer.MAX_VALUE));
+		this.cluster.upsert(InMemoryClusterView.pod("b", "big", 1_000_000));
+		this.cluster.upsert(InMemoryClusterView.pod("c", "llama", 256));
+		Endpoint a = this.registry.pool("llama").get(0);
+		assertThat(a.slots()).isEqualTo(4);
+		assertThat(a.warning()).contains("tiergate.dev/max-concurrency")
+			.contains(Integer.toString(Integer.MAX_VALUE))
+			.contains("256");
+		assertThat(this.registry.pool("big").get(0).slots()).isEqualTo(2);
+		Endpoint c = this.registry.pool("llama").get(1);
+		assertThat(c.slots()).isEqualTo(256);
+		assertThat(c.warning()).isNull();
+		this.cluster.upsert(InMemoryClusterView.pod("a", "llama", 8));
+		assertThat(a.slots()).isEqualTo(8);
+		assertThat(a.warning()).isNull();
+	}
+
+	@Test
 	void listenersHearOfEveryEndpointAndEveryChange() {
 		this.cluster.upsert(InMemoryClusterView.pod("a", "llama", 2));
 		List<String> events = new ArrayList<>();

@@ -49,14 +49,14 @@ import static org.awaitility.Awaitility.await;
  */
 @SpringBootTest(classes = TiergateApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
 		properties = { "management.server.port=0", "spring.data.redis.database=" + LocalRedis.TEST_DATABASE,
-				"logging.level.io.fabric8.mockwebserver=WARN",
+				"spring.data.redis.timeout=" + LocalRedis.TEST_TIMEOUT, "logging.level.io.fabric8.mockwebserver=WARN",
 				"tiergate.routing.policy.[chaos-affinity]=prefix-affinity",
-				"tiergate.routing.policy.[chaos-stream]=queue-aware" })
+				"tiergate.routing.policy.[chaos-stream]=queue-aware", "tiergate.proxy.upstream-idle-timeout=1s" })
 @Import(EmbeddedDefaults.class)
 class RoutingChaosIntegrationTests {
 
 	private static final String[] MODELS = { "chaos-stream", "chaos-refused", "chaos-dropped", "chaos-gone",
-			"chaos-affinity", "chaos-api" };
+			"chaos-affinity", "chaos-api", "chaos-stall" };
 
 	private static final SimulatedGpuFleet fleet = startFleet();
 
@@ -72,6 +72,9 @@ class RoutingChaosIntegrationTests {
 
 	@Autowired
 	private DispatchRuntime runtime;
+
+	@Autowired
+	private dev.tiergate.quota.QuotaService quota;
 
 	private static SimulatedGpuFleet startFleet() {
 		SimulatedGpuFleet fleet = SimulatedGpuFleet.startEmpty();
@@ -171,6 +174,35 @@ class RoutingChaosIntegrationTests {
 		assertThat(events.get(events.size() - 1)).isEqualTo("[DONE]");
 		await().atMost(Duration.ofSeconds(5)).until(() -> snapshot(model).used() == 0);
 		assertThat(this.runtime.inFlightByEndpointAndTier().keySet()).noneMatch((key) -> key.contains(model));
+	}
+
+	@Test
+	void aStreamWhosePodStallsAfterItsHeadersEndsWithAnErrorEventAndFreesSlotAndLease() throws Exception {
+		String model = "chaos-stall";
+		long stalledBefore = fleet.servers(model).stream().mapToLong(SimulatedInferenceServer::stalled).sum();
+		fleet.servers(model).forEach((server) -> server.stallNextRequests(1));
+		long started = System.nanoTime();
+		HttpResponse<String> response = http.send(completion(model, true, 16, "stall").build(),
+				HttpResponse.BodyHandlers.ofString());
+		assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
+		assertThat(response.statusCode()).isEqualTo(200);
+		assertThat(response.body()).contains("\"code\":\"upstream_error\"").endsWith("data: [DONE]\n\n");
+		await().atMost(Duration.ofSeconds(5)).until(() -> snapshot(model).used() == 0);
+		await().atMost(Duration.ofSeconds(5)).until(() -> this.quota.status("acme").inFlight() == 0);
+		assertThat(fleet.servers(model).stream().mapToLong(SimulatedInferenceServer::stalled).sum())
+			.isEqualTo(stalledBefore + 1);
+	}
+
+	@Test
+	void aNonStreamingAnswerThatStallsIsRetriedOnceThen502() throws Exception {
+		String model = "chaos-stall";
+		fleet.servers(model).forEach((server) -> server.stallNextRequests(1));
+		HttpResponse<String> response = http.send(completion(model, false, 16, "stall").build(),
+				HttpResponse.BodyHandlers.ofString());
+		assertThat(response.statusCode()).as(response.body()).isEqualTo(502);
+		assertThat(response.body()).contains("upstream_error");
+		await().atMost(Duration.ofSeconds(5)).until(() -> snapshot(model).used() == 0);
+		await().atMost(Duration.ofSeconds(5)).until(() -> this.quota.status("acme").inFlight() == 0);
 	}
 
 	@Test

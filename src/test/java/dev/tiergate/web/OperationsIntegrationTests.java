@@ -149,4 +149,68 @@ class OperationsIntegrationTests extends FleetIntegrationTestSupport {
 		assertThat(response.body()).doesNotContain("Exception");
 	}
 
+	@Test
+	void aForgedCrossSiteFormPostWithCachedBasicCredentialsIsRefused() throws Exception {
+		// What a page on another site can make a browser send: a simple form POST, to
+		// which the browser adds the operator's cached Basic credentials.
+		for (String contentType : new String[] { "application/x-www-form-urlencoded", "text/plain",
+				"multipart/form-data; boundary=x" }) {
+			HttpResponse<String> forged = http.send(HttpRequest.newBuilder(uri("/api/v1/tenants/acme/keys"))
+				.header("Authorization", basic("admin", "admin"))
+				.header("Content-Type", contentType)
+				.POST(HttpRequest.BodyPublishers.ofString("a=b"))
+				.build(), HttpResponse.BodyHandlers.ofString());
+			assertThat(forged.statusCode()).as(contentType + ": " + forged.body()).isEqualTo(403);
+			assertThat(forged.body()).contains("X-Requested-With");
+		}
+		HttpResponse<String> bodiless = http.send(HttpRequest.newBuilder(uri("/api/v1/priority-classes/sync"))
+			.header("Authorization", basic("admin", "admin"))
+			.POST(HttpRequest.BodyPublishers.noBody())
+			.build(), HttpResponse.BodyHandlers.ofString());
+		assertThat(bodiless.statusCode()).isEqualTo(403);
+	}
+
+	@Test
+	void scriptsAndCiKeepWorkingWithANonSimpleHeaderOrTheirToken() throws Exception {
+		HttpResponse<String> curl = http.send(HttpRequest.newBuilder(uri("/api/v1/anything"))
+			.header("Authorization", basic("admin", "admin"))
+			.header("X-Requested-With", "curl")
+			.POST(HttpRequest.BodyPublishers.noBody())
+			.build(), HttpResponse.BodyHandlers.ofString());
+		assertThat(curl.statusCode()).isEqualTo(404);
+		HttpResponse<String> json = send("POST", "/api/v1/anything", basic("admin", "admin"), "{}");
+		assertThat(json.statusCode()).isEqualTo(404);
+		HttpResponse<String> ci = http.send(HttpRequest.newBuilder(uri("/api/v1/anything"))
+			.header("Authorization", "Bearer " + EmbeddedDefaults.CI_TOKEN)
+			.POST(HttpRequest.BodyPublishers.noBody())
+			.build(), HttpResponse.BodyHandlers.ofString());
+		assertThat(ci.statusCode()).isEqualTo(404);
+	}
+
+	@Test
+	void anonymousRequestsCreateNoSession() throws Exception {
+		for (String path : new String[] { "/anything", "/", "/login", "/queues" }) {
+			HttpResponse<String> response = get(path, null);
+			assertThat(response.statusCode()).as(path).isIn(200, 302);
+			assertThat(response.headers().allValues("Set-Cookie")).as(path)
+				.noneMatch((cookie) -> cookie.startsWith("JSESSIONID"));
+		}
+	}
+
+	@Test
+	void theManagementPortAnswers404ForWhatItDoesNotExposeWithoutRedirectsOrSessions() throws Exception {
+		for (String path : new String[] { "/actuator/heapdump", "/actuator/env", "/anything", "/login" }) {
+			HttpResponse<String> response = management(path);
+			assertThat(response.statusCode()).as(path).isEqualTo(404);
+			assertThat(response.headers().firstValue("Location")).as(path).isEmpty();
+			assertThat(response.headers().allValues("Set-Cookie")).as(path).isEmpty();
+		}
+		HttpResponse<String> post = http
+			.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.managementPort + "/actuator/health"))
+				.POST(HttpRequest.BodyPublishers.noBody())
+				.build(), HttpResponse.BodyHandlers.ofString());
+		assertThat(post.statusCode()).isIn(404, 405);
+		assertThat(post.headers().firstValue("Location")).isEmpty();
+	}
+
 }

@@ -9,6 +9,7 @@ import org.springframework.boot.security.autoconfigure.actuate.web.servlet.Endpo
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.annotation.Order;
+import org.springframework.core.env.Environment;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.http.HttpMethod;
 import org.springframework.security.access.hierarchicalroles.RoleHierarchy;
@@ -23,7 +24,11 @@ import org.springframework.security.crypto.password.PasswordEncoder;
 import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.security.web.authentication.AnonymousAuthenticationFilter;
 import org.springframework.security.web.authentication.www.BasicAuthenticationFilter;
+import org.springframework.security.web.csrf.CookieCsrfTokenRepository;
 import org.springframework.security.web.csrf.CsrfException;
+import org.springframework.security.web.savedrequest.CookieRequestCache;
+import org.springframework.security.web.util.matcher.OrRequestMatcher;
+import org.springframework.security.web.util.matcher.RequestMatcher;
 
 import dev.tiergate.quota.TenantStore;
 import dev.tiergate.security.OperatorStore;
@@ -46,13 +51,26 @@ class SecurityConfiguration {
 
 	private static final Logger logger = LoggerFactory.getLogger(SecurityConfiguration.class);
 
+	/**
+	 * The management port (and the actuator's paths wherever they are served): what it
+	 * exposes is open to in-cluster probes and scrapers, anything else is the actuator's
+	 * own 404; no login page, no redirect, no session.
+	 */
 	@Bean
 	@Order(0)
-	SecurityFilterChain actuatorSecurity(HttpSecurity http) throws Exception {
-		return http.securityMatcher(EndpointRequest.toAnyEndpoint())
+	SecurityFilterChain actuatorSecurity(HttpSecurity http, Environment environment) throws Exception {
+		RequestMatcher managementPort = (request) -> {
+			Integer management = environment.getProperty("local.management.port", Integer.class);
+			Integer server = environment.getProperty("local.server.port", Integer.class);
+			return management != null && !management.equals(server) && request.getLocalPort() == management;
+		};
+		return http.securityMatcher(new OrRequestMatcher(managementPort, EndpointRequest.toAnyEndpoint()))
 			.authorizeHttpRequests((requests) -> requests.anyRequest().permitAll())
 			.csrf((csrf) -> csrf.disable())
 			.sessionManagement((session) -> session.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
+			.requestCache((cache) -> cache.disable())
+			.exceptionHandling((exceptions) -> exceptions.authenticationEntryPoint((request, response,
+					ex) -> ErrorBodies.problem(response, 401, "Unauthorized", "Not authenticated.")))
 			.build();
 	}
 
@@ -73,6 +91,7 @@ class SecurityConfiguration {
 	SecurityFilterChain operatorApiSecurity(HttpSecurity http, OperatorStore operators) throws Exception {
 		return http.securityMatcher("/api/**", "/v3/api-docs", "/v3/api-docs/**")
 			.addFilterBefore(new ApiTokenAuthenticationFilter(operators), BasicAuthenticationFilter.class)
+			.addFilterBefore(new CrossSiteRequestFilter(), ApiTokenAuthenticationFilter.class)
 			.httpBasic((basic) -> basic.realmName("tiergate").authenticationEntryPoint((request, response, ex) -> {
 				response.setHeader("WWW-Authenticate", "Basic realm=\"tiergate\"");
 				ErrorBodies.problem(response, 401, "Unauthorized",
@@ -110,6 +129,12 @@ class SecurityConfiguration {
 				.accessDeniedHandler((request, response, ex) -> ErrorBodies.problem(response, 403, "Forbidden",
 						(ex instanceof CsrfException) ? "The form's CSRF token is missing or stale; reload the page."
 								: "Your role does not allow this operation.")))
+			// No session before login: the page a signed-out visitor asked for is kept in
+			// a cookie, and so is the login form's CSRF token, so anonymous requests cost
+			// the server no memory.
+			.requestCache((cache) -> cache.requestCache(new CookieRequestCache()))
+			.csrf((csrf) -> csrf.csrfTokenRepository(new CookieCsrfTokenRepository()))
+			.sessionManagement((session) -> session.sessionCreationPolicy(SessionCreationPolicy.IF_REQUIRED))
 			.formLogin((form) -> form.loginPage("/login").permitAll())
 			.logout((logout) -> logout.logoutSuccessUrl("/login?logout"))
 			.headers((headers) -> headers.contentSecurityPolicy((csp) -> csp.policyDirectives(

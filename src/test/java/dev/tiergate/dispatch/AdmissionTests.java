@@ -1,0 +1,130 @@
+package dev.tiergate.dispatch;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.Test;
+
+import dev.tiergate.cluster.InMemoryClusterView;
+import dev.tiergate.routing.EndpointRegistry;
+import dev.tiergate.routing.MutableClock;
+import dev.tiergate.routing.RoutingProperties;
+import dev.tiergate.tier.Tier;
+import dev.tiergate.tier.TierProperties;
+import dev.tiergate.tier.Tiers;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Tests for {@link Admission}: a waiting thread and the thread that decides, on a fake
+ * clock.
+ */
+class AdmissionTests {
+
+	private final MutableClock clock = new MutableClock(Instant.parse("2026-11-29T12:00:00Z"));
+
+	private final InMemoryClusterView cluster = new InMemoryClusterView();
+
+	private final DispatchRuntime runtime = new DispatchRuntime(
+			new EndpointRegistry(this.cluster, RoutingProperties.withSlots(1, Map.of())),
+			new Tiers(TierProperties.DEFAULTS), new DispatchProperties(2, 1000, Duration.ofSeconds(1)), this.clock,
+			new SimpleMeterRegistry());
+
+	@Test
+	void aQueuedRequestSleepsUntilItsExactDeadlineWithoutPeriodicWakeUpsThenTimesOut() throws Exception {
+		this.cluster.upsert(InMemoryClusterView.pod("a", "m", 1));
+		try (Admission holder = this.runtime.admit("m", Tier.P1, "t", 1, 10)) {
+			holder.awaitSlot();
+			CompletableFuture<Admission> admitted = new CompletableFuture<>();
+			CompletableFuture<Object> waiter = CompletableFuture.supplyAsync(() -> {
+				// The thread that is admitted is the one that waits.
+				try (Admission waiting = this.runtime.admit("m", Tier.P1, "t", 1, 10)) {
+					admitted.complete(waiting);
+					return waiting.awaitSlot();
+				}
+				catch (Admission.Rejected ex) {
+					return ex.reason();
+				}
+				catch (InterruptedException ex) {
+					return ex;
+				}
+			});
+			// P1 waits up to 10 s (fake time): in the meantime the waiter must not wake.
+			await().during(Duration.ofMillis(600)).atMost(Duration.ofSeconds(2)).until(() -> !waiter.isDone());
+			assertThat(admitted.get().idleWakeups).isZero();
+			this.clock.advance(Duration.ofSeconds(10));
+			this.runtime.expireWaiting();
+			assertThat(waiter.get(5, TimeUnit.SECONDS)).isEqualTo(RejectReason.QUEUE_TIMEOUT);
+		}
+	}
+
+	@Test
+	void aWaiterPastItsDeadlineWhoseTicketWasDispatchedTakesTheLeaseInsteadOfSpinning() throws Exception {
+		this.cluster.upsert(InMemoryClusterView.pod("a", "m", 1));
+		Admission holder = this.runtime.admit("m", Tier.P1, "t", 1, 10);
+		holder.awaitSlot();
+		CompletableFuture<Admission> admitted = new CompletableFuture<>();
+		CompletableFuture<Admission.Running> waiter = CompletableFuture.supplyAsync(() -> {
+			try {
+				Admission waiting = this.runtime.admit("m", Tier.P1, "t", 1, 10);
+				admitted.complete(waiting);
+				return waiting.awaitSlot();
+			}
+			catch (Exception ex) {
+				throw new IllegalStateException(ex);
+			}
+		});
+		await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> !waiter.isDone());
+		// The slot frees and is handed over at the very moment the deadline passes.
+		this.clock.advance(Duration.ofSeconds(9));
+		holder.close();
+		this.clock.advance(Duration.ofSeconds(5));
+		Admission.Running running = waiter.get(5, TimeUnit.SECONDS);
+		assertThat(running.endpoint().key()).isEqualTo("default/a");
+		assertThat(admitted.get().idleWakeups).isZero();
+		admitted.get().close();
+		assertThat(this.runtime.snapshots().get(0).used()).isZero();
+	}
+
+	@Test
+	void aDecisionOfferedWhileTheWaiterTakesThePreviousOneIsNeverLost() throws Exception {
+		this.cluster.upsert(InMemoryClusterView.pod("a", "m", 1));
+		Admission admission = this.runtime.admit("m", Tier.P1, "t", 1, 10);
+		Admission.Running lease = admission.awaitSlot();
+		Thread self = Thread.currentThread();
+		for (int i = 0; i < 20_000; i++) {
+			Admission.Running first = new Admission.Running(lease.lease, Duration.ZERO);
+			Admission.Running second = new Admission.Running(lease.lease, Duration.ZERO);
+			// The pool decides twice (a re-dispatch) while this thread takes the first.
+			CompletableFuture<Void> pool = CompletableFuture.runAsync(() -> {
+				admission.offer(first);
+				admission.offer(second);
+			});
+			Admission.Running taken = admission.awaitSlot();
+			pool.get();
+			if (taken == first) {
+				CompletableFuture<Void> watchdog = CompletableFuture.runAsync(self::interrupt,
+						CompletableFuture.delayedExecutor(2, TimeUnit.SECONDS));
+				try {
+					assertThat(admission.awaitSlot()).as("iteration %d", i).isSameAs(second);
+				}
+				finally {
+					watchdog.cancel(false);
+					Thread.interrupted();
+				}
+			}
+			else {
+				assertThat(taken).isSameAs(second);
+			}
+		}
+		admission.close();
+	}
+
+}
