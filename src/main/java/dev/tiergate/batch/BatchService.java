@@ -18,6 +18,7 @@ import org.slf4j.LoggerFactory;
 import dev.tiergate.batch.internal.BatchQueue;
 import dev.tiergate.batch.internal.BatchRecords;
 import dev.tiergate.batch.internal.QueueItem;
+import dev.tiergate.proxy.OpenAiException;
 import dev.tiergate.proxy.ProxyProperties;
 import dev.tiergate.proxy.TokenEstimates;
 import dev.tiergate.quota.QuotaService;
@@ -182,8 +183,19 @@ public class BatchService {
 	}
 
 	private long maxTokens(JsonNode body, CreateRequest request) {
-		return "/v1/embeddings".equals(request.endpoint()) ? 0 : TokenEstimates.maxTokens(body,
-				this.proxy.defaultMaxTokens(), this.models.contextLength(body.path("model").asString(""), this.proxy));
+		if ("/v1/embeddings".equals(request.endpoint())) {
+			return 0;
+		}
+		try {
+			return TokenEstimates.maxTokens(body, this.proxy.defaultMaxTokens(),
+					this.models.contextLength(body.path("model").asString(""), this.proxy));
+		}
+		catch (OpenAiException ex) {
+			// An item whose limit is out of range still joins the batch, as with OpenAI:
+			// its endpoint refuses it and it lands in the error file. It reserves
+			// nothing.
+			return 0;
+		}
 	}
 
 	private InputLines.Result scan(Tenant tenant, StoredFile file,
