@@ -217,30 +217,19 @@ public class BatchQueue {
 	 */
 	public List<Delivery> claim(String tenant, String id, String consumer, Duration minIdle, int count) {
 		byte[] key = bytes(streamKey(tenant, id));
-		ClaimedMessages<byte[], byte[]> claimed = this.redis
-			.execute((RedisCallback<ClaimedMessages<byte[], byte[]>>) (connection) -> {
-				@SuppressWarnings("unchecked")
-				RedisStreamAsyncCommands<byte[], byte[]> commands = (RedisStreamAsyncCommands<byte[], byte[]>) connection
-					.getNativeConnection();
-				try {
-					return commands
-						.xautoclaim(key,
-								XAutoClaimArgs.Builder
-									.xautoclaim(io.lettuce.core.Consumer.from(bytes(GROUP), bytes(consumer)), minIdle,
-											"0-0")
-									.count(count))
-						.get();
-				}
-				catch (InterruptedException ex) {
-					Thread.currentThread().interrupt();
-					throw new RedisSystemException("Interrupted while claiming batch items", ex);
-				}
-				catch (ExecutionException ex) {
-					throw new RedisSystemException("XAUTOCLAIM failed", ex.getCause());
-				}
-			});
 		List<Delivery> deliveries = new ArrayList<>();
-		if (claimed != null) {
+		// XAUTOCLAIM scans a bounded stretch of the pending list per call and returns
+		// where
+		// to go on: follow that cursor, so that items of a dead worker behind a stretch
+		// of
+		// live workers' items are reached too.
+		String start = "0-0";
+		for (int calls = 0; calls < MAX_CLAIM_CALLS && deliveries.size() < count; calls++) {
+			ClaimedMessages<byte[], byte[]> claimed = autoClaim(key, consumer, minIdle, start,
+					count - deliveries.size());
+			if (claimed == null) {
+				break;
+			}
 			for (StreamMessage<byte[], byte[]> message : claimed.getMessages()) {
 				if (message.getBody() == null || message.getBody().isEmpty()) {
 					continue;
@@ -251,8 +240,40 @@ public class BatchQueue {
 							new String(v, StandardCharsets.UTF_8)));
 				deliveries.add(new Delivery(message.getId(), item(fields)));
 			}
+			start = claimed.getId();
+			if (start == null || "0-0".equals(start)) {
+				break;
+			}
 		}
 		return deliveries;
+	}
+
+	/** Most {@code XAUTOCLAIM} calls one claim makes while following the cursor. */
+	private static final int MAX_CLAIM_CALLS = 64;
+
+	private ClaimedMessages<byte[], byte[]> autoClaim(byte[] key, String consumer, Duration minIdle, String start,
+			int count) {
+		return this.redis.execute((RedisCallback<ClaimedMessages<byte[], byte[]>>) (connection) -> {
+			@SuppressWarnings("unchecked")
+			RedisStreamAsyncCommands<byte[], byte[]> commands = (RedisStreamAsyncCommands<byte[], byte[]>) connection
+				.getNativeConnection();
+			try {
+				return commands
+					.xautoclaim(key,
+							XAutoClaimArgs.Builder
+								.xautoclaim(io.lettuce.core.Consumer.from(bytes(GROUP), bytes(consumer)), minIdle,
+										start)
+								.count(count))
+					.get();
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				throw new RedisSystemException("Interrupted while claiming batch items", ex);
+			}
+			catch (ExecutionException ex) {
+				throw new RedisSystemException("XAUTOCLAIM failed", ex.getCause());
+			}
+		});
 	}
 
 	/**
