@@ -212,12 +212,12 @@ public class BatchWorkers implements SmartLifecycle {
 		List<String> active = this.records.active();
 		if (active.isEmpty()) {
 			if (maintain) {
-				this.metrics.refresh(Map.of(), Map.of());
+				this.metrics.refresh(everyPoolAtZero(), Map.of());
 			}
 			return false;
 		}
 		boolean took = false;
-		Map<String, Long> queued = new java.util.HashMap<>();
+		Map<String, Long> queued = maintain ? everyPoolAtZero() : new java.util.HashMap<>();
 		Map<BatchStatus, Long> byStatus = new java.util.EnumMap<>(BatchStatus.class);
 		int n = active.size();
 		int offset = Math.floorMod(this.rotation++, n);
@@ -246,6 +246,19 @@ public class BatchWorkers implements SmartLifecycle {
 			this.metrics.refresh(queued, byStatus);
 		}
 		return took;
+	}
+
+	/**
+	 * Every pool the dispatcher knows, with no queued items: the queue-depth gauge of a
+	 * pool exists (at zero) before its first batch, so that alerts and dashboards see 0
+	 * rather than no series.
+	 */
+	private Map<String, Long> everyPoolAtZero() {
+		Map<String, Long> pools = new java.util.HashMap<>();
+		for (var snapshot : this.dispatcher.snapshots()) {
+			pools.put(snapshot.pool(), 0L);
+		}
+		return pools;
 	}
 
 	private boolean expired(Batch batch) {

@@ -43,7 +43,8 @@ class GrafanaDashboardTests {
 		}
 		assertThat(titles).contains("Queue wait by tier (p50, p95, p99)", "Time to first byte by tier (p50, p95, p99)",
 				"In flight by tier", "Preemptions by tier", "Rejections by reason", "Slots by state per pool",
-				"Endpoints accepting requests", "Endpoint ejections", "Quota decisions");
+				"Endpoints accepting requests", "Endpoint ejections", "Quota decisions", "Batch items by outcome",
+				"Batch items waiting per pool");
 		assertThat(metricNames()).isNotEmpty().allMatch((name) -> name.startsWith("tiergate_"));
 	}
 

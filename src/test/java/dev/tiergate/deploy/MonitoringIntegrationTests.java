@@ -43,11 +43,17 @@ class MonitoringIntegrationTests extends FleetIntegrationTestSupport {
 		get("/api/v1/endpoints", null);
 		get("/", null);
 		get("/livez", null);
-		this.exposition = http
-			.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.managementPort + "/actuator/prometheus"))
-				.timeout(Duration.ofSeconds(10))
-				.build(), HttpResponse.BodyHandlers.ofString())
-			.body();
+		// The batch queue-depth gauge of each pool appears at the batch workers' next
+		// maintenance pass (tiergate.batch.reclaim-interval, 5 s).
+		await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(250)).until(() -> {
+			this.exposition = http
+				.send(HttpRequest
+					.newBuilder(URI.create("http://127.0.0.1:" + this.managementPort + "/actuator/prometheus"))
+					.timeout(Duration.ofSeconds(10))
+					.build(), HttpResponse.BodyHandlers.ofString())
+				.body();
+			return this.exposition.contains("tiergate_batch_queue_depth{");
+		});
 		Files.writeString(Path.of("target/exposition.txt"), this.exposition);
 	}
 
@@ -60,14 +66,15 @@ class MonitoringIntegrationTests extends FleetIntegrationTestSupport {
 	@Test
 	void everyMetricTheGrafanaDashboardQueriesExists() throws Exception {
 		assertThat(GrafanaDashboardTests.metricNames()).contains("tiergate_dispatch_queue_wait_seconds_bucket",
-				"tiergate_slots", "tiergate_quota_decisions_total");
+				"tiergate_slots", "tiergate_quota_decisions_total", "tiergate_batch_queue_depth");
 		assertThat(AlertRulesTests.missingFrom(this.exposition, GrafanaDashboardTests.metricNames())).isEmpty();
 	}
 
 	@Test
 	void everyMetricTheAlertRulesReadExists() throws Exception {
 		assertThat(AlertRulesTests.metricNames()).contains("tiergate_proxy_first_byte_seconds_bucket",
-				"tiergate_cluster_informers_synced", "tiergate_cluster_sharing_drifted_nodes");
+				"tiergate_cluster_informers_synced", "tiergate_cluster_sharing_drifted_nodes",
+				"tiergate_batch_items_total", "tiergate_batches");
 		assertThat(AlertRulesTests.missingFrom(this.exposition, AlertRulesTests.metricNames())).isEmpty();
 	}
 
