@@ -33,6 +33,9 @@ public final class Admission implements AutoCloseable {
 
 	private volatile Running running;
 
+	/** Set by {@link #abandon()}: the client has gone. */
+	private volatile boolean abandoned;
+
 	/** The lease last granted, set by the pool under its lock. */
 	volatile Running current;
 
@@ -63,10 +66,16 @@ public final class Admission implements AutoCloseable {
 	 * Waits until the request holds a slot or is turned away.
 	 * @return the lease to run on
 	 * @throws Rejected when it will not be served
+	 * @throws Abandoned when the request was {@link #abandon() abandoned} (its client
+	 * left)
 	 * @throws InterruptedException if the thread is interrupted while waiting
 	 */
 	public Running awaitSlot() throws Rejected, InterruptedException {
 		while (true) {
+			if (this.abandoned) {
+				// A lease granted meanwhile is freed by close(), like the ticket.
+				throw new Abandoned();
+			}
 			Object current = this.outcome.getAndSet(null);
 			if (current instanceof Running lease) {
 				this.running = lease;
@@ -100,6 +109,30 @@ public final class Admission implements AutoCloseable {
 				throw new InterruptedException();
 			}
 		}
+	}
+
+	/**
+	 * The client has gone: a thread waiting in {@link #awaitSlot()} wakes and gets
+	 * {@link Abandoned}, an upstream call running on the slot is aborted (the action
+	 * registered with {@link Running#onPreempt} runs, and {@link Running#abandoned()}
+	 * tells why). Safe to call from any thread, more than once; the serving thread still
+	 * closes the admission, which frees the slot or takes the ticket out of the queue.
+	 */
+	public void abandon() {
+		this.abandoned = true;
+		LockSupport.unpark(this.waiter);
+		Running lease = this.current;
+		if (lease != null) {
+			lease.abandon();
+		}
+	}
+
+	/**
+	 * Whether {@link #abandon()} was called.
+	 * @return {@code true} once the client has gone
+	 */
+	public boolean abandoned() {
+		return this.abandoned;
 	}
 
 	/**
@@ -145,6 +178,8 @@ public final class Admission implements AutoCloseable {
 		private volatile boolean preempted;
 
 		private volatile boolean requeued;
+
+		private volatile boolean abandoned;
 
 		Running(Lease lease, Duration queued) {
 			this.lease = lease;
@@ -192,9 +227,23 @@ public final class Admission implements AutoCloseable {
 		 */
 		public void onPreempt(Runnable abort) {
 			this.abort = abort;
-			if (this.preempted) {
+			if (this.preempted || this.abandoned) {
 				abort.run();
 			}
+		}
+
+		/**
+		 * Whether the request's client has gone (see {@link Admission#abandon()}); the
+		 * upstream call was aborted for that reason, not a fault of the endpoint.
+		 * @return {@code true} once abandoned
+		 */
+		public boolean abandoned() {
+			return this.abandoned;
+		}
+
+		void abandon() {
+			this.abandoned = true;
+			runAbort();
 		}
 
 		void preempt(boolean requeued) {
@@ -207,6 +256,18 @@ public final class Admission implements AutoCloseable {
 			if (action != null) {
 				action.run();
 			}
+		}
+
+	}
+
+	/**
+	 * The request was abandoned while it waited: its client has gone. Unchecked, as only
+	 * a caller that calls {@link Admission#abandon()} meets it.
+	 */
+	public static final class Abandoned extends RuntimeException {
+
+		Abandoned() {
+			super("client gone", null, false, false);
 		}
 
 	}

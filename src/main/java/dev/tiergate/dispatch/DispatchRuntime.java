@@ -222,10 +222,14 @@ public class DispatchRuntime implements EndpointRegistry.EndpointListener {
 
 		private final Counter[] preemptions = new Counter[Tier.values().length];
 
+		/** This pool's own wait recorder: recording takes no lock shared with others. */
+		private final WaitHistory.PoolWaits waits;
+
 		private final Counter[][] rejections = new Counter[Tier.values().length][RejectReason.values().length];
 
 		PoolRuntime(String model) {
 			this.model = model;
+			this.waits = DispatchRuntime.this.waits.pool(model);
 			BalancingPolicies policies = DispatchRuntime.this.policies;
 			this.scheduler = new PoolScheduler(model, DispatchRuntime.this.tiers.all(),
 					DispatchRuntime.this.properties.preemptionBudget(),
@@ -397,7 +401,7 @@ public class DispatchRuntime implements EndpointRegistry.EndpointListener {
 			long waitNanos = Math.max(0, lease.startNanos() - ticket.arrivalNanos());
 			if (!ticket.requeued) {
 				this.waitTimers[ticket.tier().ordinal()].record(Duration.ofNanos(waitNanos));
-				DispatchRuntime.this.waits.record(ticket.tier(), lease.startNanos() / 1_000_000, waitNanos);
+				this.waits.record(ticket.tier(), lease.startNanos() / 1_000_000, waitNanos);
 			}
 			Admission admission = (Admission) ticket.attachment();
 			Admission.Running running = new Admission.Running(lease, Duration.ofNanos(waitNanos));

@@ -21,10 +21,6 @@ import dev.tiergate.tier.Tier;
 @Controller
 class QueuesPageController {
 
-	private static final long BUCKET_MILLIS = 15_000;
-
-	private static final int BUCKETS = 20;
-
 	private final DispatchRuntime runtime;
 
 	private final Clock clock;
@@ -49,10 +45,10 @@ class QueuesPageController {
 	@GetMapping(path = "/queues/waits.json", produces = "application/json")
 	@ResponseBody
 	Map<String, Object> waits() {
-		Map<Tier, List<WaitHistory.Point>> points = this.runtime.waits()
-			.percentiles(this.clock.millis(), BUCKET_MILLIS, BUCKETS);
+		WaitHistory history = this.runtime.waits();
+		Map<Tier, List<WaitHistory.Point>> points = history.percentiles(this.clock.millis());
 		Map<String, Object> result = new LinkedHashMap<>();
-		result.put("bucketSeconds", BUCKET_MILLIS / 1000);
+		result.put("bucketSeconds", history.intervalMillis() / 1000);
 		Map<String, Object> tiers = new LinkedHashMap<>();
 		points.forEach((tier, list) -> tiers.put(tier.name(), list));
 		result.put("tiers", tiers);

@@ -54,9 +54,11 @@ class CompletionsApiController {
 
 	private final BalancingPolicies policies;
 
+	private final ClientProbes probes;
+
 	CompletionsApiController(DispatchRuntime dispatcher, EndpointRegistry registry, UpstreamExchange exchange,
 			ProxyProperties properties, JsonMapper json, MeterRegistry meters, QuotaService quota,
-			BalancingPolicies policies) {
+			BalancingPolicies policies, ClientProbes probes) {
 		this.dispatcher = dispatcher;
 		this.registry = registry;
 		this.exchange = exchange;
@@ -65,9 +67,13 @@ class CompletionsApiController {
 		this.metrics = new ProxyMetrics(meters);
 		this.quota = quota;
 		this.policies = policies;
+		this.probes = probes;
 	}
 
 	static final String EMBEDDINGS = "/v1/embeddings";
+
+	/** The status logged for a request whose client left before its answer (nginx's). */
+	static final int CLIENT_CLOSED_REQUEST = 499;
 
 	@PostMapping({ "/v1/chat/completions", "/v1/completions", EMBEDDINGS })
 	void complete(HttpServletRequest request, HttpServletResponse response, @AuthenticationPrincipal Tenant tenant)
@@ -113,9 +119,18 @@ class CompletionsApiController {
 				? this.policies.affinityKey(request.getHeader(this.policies.affinityHeader()),
 						RequestBodies.promptPrefix(body, this.policies.prefixLength()))
 				: 0;
+		// From here the client's connection is probed: one that leaves while queued gives
+		// up its place, one that leaves while its answer is computed aborts the upstream
+		// call.
+		ClientConnection client = ClientConnection.watch(request);
 		try (Admission admission = this.dispatcher.admit(model, tier, tenant.id(), tenant.weight(),
-				Math.addExact(promptTokens, maxTokens), affinityKey)) {
-			ExchangeResult result = run(admission, upstream, model, response);
+				Math.addExact(promptTokens, maxTokens), affinityKey);
+				ClientProbes.Probe probe = this.probes.watch(client, admission::abandon)) {
+			ExchangeResult result = run(admission, upstream, model, response, client);
+			if (result.outcome() == ExchangeOutcome.CLIENT_GONE && !response.isCommitted()) {
+				// Nobody reads it; for the access log (nginx's "client closed request").
+				response.setStatus(CLIENT_CLOSED_REQUEST);
+			}
 			if (result.outcome() == ExchangeOutcome.DONE && result.firstByteAt() != 0) {
 				this.metrics.firstByte(model, tier, Duration.ofNanos(result.firstByteAt() - started));
 			}
@@ -125,6 +140,7 @@ class CompletionsApiController {
 		finally {
 			MDC.remove("endpoint");
 			MDC.remove("requestId");
+			client.complete();
 		}
 	}
 
@@ -133,8 +149,8 @@ class CompletionsApiController {
 	 * for it (requeued after a preemption, or retried elsewhere once).
 	 */
 	private ExchangeResult run(Admission admission, ExchangeRequest upstream, String model,
-			HttpServletResponse response) throws InterruptedException {
-		ServletAnswerSink sink = new ServletAnswerSink(response);
+			HttpServletResponse response, ClientConnection client) throws InterruptedException {
+		ServletAnswerSink sink = new ServletAnswerSink(response, client::answering);
 		long queuedMillis = 0;
 		boolean retried = false;
 		while (true) {
@@ -145,6 +161,9 @@ class CompletionsApiController {
 			catch (Admission.Rejected rejected) {
 				this.metrics.count(model, upstream.tier(), rejected.reason().code());
 				throw rejection(rejected, model, upstream.tier());
+			}
+			catch (Admission.Abandoned gone) {
+				return new ExchangeResult(ExchangeOutcome.CLIENT_GONE, 0, 0);
 			}
 			queuedMillis += running.queued().toMillis();
 			MDC.put("endpoint", running.endpoint().key());

@@ -19,6 +19,11 @@ class ProxyConfiguration {
 	}
 
 	@Bean
+	ClientProbes clientProbes(ProxyProperties properties) {
+		return new ClientProbes(properties.clientProbeInterval());
+	}
+
+	@Bean
 	UpstreamExchange upstreamExchange(UpstreamClient upstream, DispatchRuntime dispatcher, EndpointHealth health,
 			JsonMapper json, ProxyProperties properties) {
 		return new UpstreamExchange(upstream, dispatcher, health, json, properties);

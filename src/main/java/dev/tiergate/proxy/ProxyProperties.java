@@ -33,6 +33,9 @@ import jakarta.validation.constraints.Positive;
  * {@code max_tokens} or {@code max_completion_tokens} above it gets 400
  * @param defaultMaxModelLen context length assumed for a model that has no setting and
  * whose engines have not reported one (yet)
+ * @param clientProbeInterval how often an online request's connection is checked while
+ * the request waits for a slot or its answer is computed; a client found gone leaves the
+ * queue, or its upstream call is aborted
  */
 @Validated
 @ConfigurationProperties("tiergate.proxy")
@@ -42,7 +45,8 @@ public record ProxyProperties(@DefaultValue("1MB") @NotNull DataSize maxRequestS
 		@DefaultValue("60s") @NotNull Duration upstreamIdleTimeout, @DefaultValue Set<String> priorityModels,
 		@DefaultValue("256") @Positive int defaultMaxTokens, @DefaultValue("8KB") @NotNull DataSize streamBufferSize,
 		@DefaultValue Map<String, @Positive Integer> maxModelLen,
-		@DefaultValue("32768") @Positive int defaultMaxModelLen) {
+		@DefaultValue("32768") @Positive int defaultMaxModelLen,
+		@DefaultValue("1s") @NotNull Duration clientProbeInterval) {
 
 	/**
 	 * Whether requests for a model carry the {@code priority} field.

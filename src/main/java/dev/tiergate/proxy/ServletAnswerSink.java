@@ -13,14 +13,23 @@ final class ServletAnswerSink implements AnswerSink {
 
 	private final HttpServletResponse response;
 
+	private final Runnable onBegin;
+
 	private OutputStream out;
 
-	ServletAnswerSink(HttpServletResponse response) {
+	/**
+	 * A sink that tells when the answer begins.
+	 * @param response the response
+	 * @param onBegin runs before anything is written
+	 */
+	ServletAnswerSink(HttpServletResponse response, Runnable onBegin) {
 		this.response = response;
+		this.onBegin = onBegin;
 	}
 
 	@Override
 	public OutputStream begin(int status, String contentType, long contentLength) throws IOException {
+		this.onBegin.run();
 		this.response.setStatus(status);
 		this.response.setContentType(contentType);
 		if (contentLength >= 0) {

@@ -116,6 +116,10 @@ public class UpstreamExchange {
 			answer = call.get();
 		}
 		catch (ExecutionException | CancellationException ex) {
+			if (running.abandoned()) {
+				this.health.record(endpoint, EndpointHealth.Outcome.CLIENT_GONE, "client gone");
+				return new ExchangeResult(ExchangeOutcome.CLIENT_GONE, 0, 0);
+			}
 			if (running.preempted()) {
 				this.health.record(endpoint, EndpointHealth.Outcome.PREEMPTED, "preempted");
 				return new ExchangeResult(ExchangeOutcome.REQUEUED, 0, 0);
@@ -128,6 +132,11 @@ public class UpstreamExchange {
 		bodyStream.set(body);
 		attempt.firstByteAt = System.nanoTime();
 		int status = answer.statusCode();
+		if (running.abandoned()) {
+			closeQuietly(body);
+			this.health.record(endpoint, EndpointHealth.Outcome.CLIENT_GONE, "client gone");
+			return new ExchangeResult(ExchangeOutcome.CLIENT_GONE, status, 0);
+		}
 		if (running.preempted()) {
 			closeQuietly(body);
 			this.health.record(endpoint, EndpointHealth.Outcome.PREEMPTED, "preempted");
@@ -193,6 +202,10 @@ public class UpstreamExchange {
 			all = in.readAllBytes();
 		}
 		catch (IOException ex) {
+			if (attempt.running.abandoned()) {
+				// Aborted because the client left while the answer was computed.
+				return ExchangeOutcome.CLIENT_GONE;
+			}
 			if (attempt.running.preempted()) {
 				return ExchangeOutcome.REQUEUED;
 			}
@@ -227,6 +240,9 @@ public class UpstreamExchange {
 			attempt.firstByteAt = System.nanoTime();
 		}
 		catch (IOException ex) {
+			if (attempt.running.abandoned()) {
+				return ExchangeOutcome.CLIENT_GONE;
+			}
 			if (attempt.running.preempted()) {
 				return ExchangeOutcome.REQUEUED;
 			}
@@ -285,6 +301,9 @@ public class UpstreamExchange {
 	}
 
 	private ExchangeOutcome brokenMidStream(Attempt attempt, OutputStream out, IOException ex) {
+		if (attempt.running.abandoned()) {
+			return ExchangeOutcome.CLIENT_GONE;
+		}
 		if (attempt.running.preempted()) {
 			writeQuietly(attempt.sink, out, PREEMPTED_EVENT);
 			return ExchangeOutcome.PREEMPTED;

@@ -33,7 +33,8 @@ class QuotaConfiguration {
 
 	@Bean
 	QuotaBackendCircuit quotaBackendCircuit(QuotaProperties properties, Clock clock, MeterRegistry meters) {
-		return new QuotaBackendCircuit(properties.failureThreshold(), properties.openFor(), clock, meters);
+		return new QuotaBackendCircuit(properties.failureThreshold(), properties.openFor(),
+				properties.halfOpenTimeout(), clock, meters);
 	}
 
 	@Bean

@@ -26,6 +26,9 @@ import jakarta.validation.constraints.NotNull;
  * @param failureThreshold consecutive Redis failures that open the quota circuit
  * @param openFor how long the open circuit sends no call to Redis before one probe tries
  * again
+ * @param halfOpenTimeout longest the probe may take to report back; then the circuit
+ * opens again (and {@code openFor} later lets a new probe through), so a probe that never
+ * reports cannot hold it half-open
  * @param retryAfter the {@code Retry-After} of a 503 {@code quota_unavailable}
  * @param outagePolicy per tier, what happens while Redis is unavailable:
  * {@code fail-open} serves under a local per-replica limiter with the same limits,
@@ -35,8 +38,8 @@ import jakarta.validation.constraints.NotNull;
 @ConfigurationProperties("tiergate.quota")
 public record QuotaProperties(@DefaultValue("30s") @NotNull Duration leaseTtl,
 		@DefaultValue("1s") @NotNull Duration keyCacheTtl, @DefaultValue("3") @Min(1) @Max(1000) int failureThreshold,
-		@DefaultValue("1s") @NotNull Duration openFor, @DefaultValue("1s") @NotNull Duration retryAfter,
-		@DefaultValue Map<Tier, OutagePolicy> outagePolicy) {
+		@DefaultValue("1s") @NotNull Duration openFor, @DefaultValue("5s") @NotNull Duration halfOpenTimeout,
+		@DefaultValue("1s") @NotNull Duration retryAfter, @DefaultValue Map<Tier, OutagePolicy> outagePolicy) {
 
 	public QuotaProperties {
 		Map<Tier, OutagePolicy> policies = new EnumMap<>(Tier.class);
@@ -55,7 +58,7 @@ public record QuotaProperties(@DefaultValue("30s") @NotNull Duration leaseTtl,
 	 */
 	public static QuotaProperties defaults() {
 		return new QuotaProperties(Duration.ofSeconds(30), Duration.ofSeconds(1), 3, Duration.ofSeconds(1),
-				Duration.ofSeconds(1), Map.of());
+				Duration.ofSeconds(5), Duration.ofSeconds(1), Map.of());
 	}
 
 	/**

@@ -364,6 +364,15 @@ public class TenantStore {
 			this.circuit.failure(ex);
 			return remembered(hash, ex);
 		}
+		catch (RuntimeException ex) {
+			// Redis answered (a malformed tenant record, say): the circuit hears of it,
+			// so
+			// a probe never leaves it half-open.
+			if (this.circuit != null) {
+				this.circuit.failure(ex);
+			}
+			throw ex;
+		}
 		if (this.circuit != null) {
 			this.circuit.success();
 		}

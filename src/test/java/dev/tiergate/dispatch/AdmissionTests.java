@@ -127,4 +127,54 @@ class AdmissionTests {
 		admission.close();
 	}
 
+	@Test
+	void anAbandonedQueuedRequestWakesAtOnceAndLeavesTheQueueWithoutEverBeingDispatched() throws Exception {
+		this.cluster.upsert(InMemoryClusterView.pod("a", "m", 1));
+		try (Admission holder = this.runtime.admit("m", Tier.P1, "t", 1, 10)) {
+			holder.awaitSlot();
+			CompletableFuture<Admission> admitted = new CompletableFuture<>();
+			CompletableFuture<Object> waiter = CompletableFuture.supplyAsync(() -> {
+				try (Admission waiting = this.runtime.admit("m", Tier.P1, "u", 1, 10)) {
+					admitted.complete(waiting);
+					return waiting.awaitSlot();
+				}
+				catch (Admission.Abandoned ex) {
+					return ex;
+				}
+				catch (Exception ex) {
+					return ex;
+				}
+			});
+			await().atMost(Duration.ofSeconds(2)).until(() -> this.runtime.snapshots().get(0).queued() == 1);
+			// The client leaves, long before the tier's deadline (fake time does not
+			// move).
+			admitted.get().abandon();
+			assertThat(waiter.get(5, TimeUnit.SECONDS)).isInstanceOf(Admission.Abandoned.class);
+			PoolSnapshot pool = this.runtime.snapshots().get(0);
+			assertThat(pool.queued()).isZero();
+			assertThat(pool.tiers().get(Tier.P1).admitted()).as("the holder only").isEqualTo(1);
+		}
+		// The slot it would have had goes to nobody.
+		assertThat(this.runtime.snapshots().get(0).used()).isZero();
+	}
+
+	@Test
+	void abandoningARunningRequestAbortsItsUpstreamCallAndCloseFreesTheSlot() throws Exception {
+		this.cluster.upsert(InMemoryClusterView.pod("a", "m", 1));
+		Admission admission = this.runtime.admit("m", Tier.P1, "t", 1, 10);
+		Admission.Running running = admission.awaitSlot();
+		CompletableFuture<Void> aborted = new CompletableFuture<>();
+		running.onPreempt(() -> aborted.complete(null));
+		admission.abandon();
+		aborted.get(1, TimeUnit.SECONDS);
+		assertThat(running.abandoned()).isTrue();
+		assertThat(running.preempted()).isFalse();
+		// An abort registered after the client left runs at once.
+		CompletableFuture<Void> late = new CompletableFuture<>();
+		running.onPreempt(() -> late.complete(null));
+		assertThat(late).isDone();
+		admission.close();
+		assertThat(this.runtime.snapshots().get(0).used()).isZero();
+	}
+
 }

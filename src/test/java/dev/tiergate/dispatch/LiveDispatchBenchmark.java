@@ -106,8 +106,11 @@ public final class LiveDispatchBenchmark {
 					percentile(p0Queue, 0.99), percentile(p0Queue, 1.0));
 			System.out.printf("P0 queue wait (dispatcher, from its clock): %s%n",
 					runtime.waits()
-						.percentiles(System.currentTimeMillis(), System.currentTimeMillis() - floodStartMillis, 1)
-						.get(Tier.P0));
+						.percentiles(System.currentTimeMillis())
+						.get(Tier.P0)
+						.stream()
+						.filter((point) -> point.endMillis() > floodStartMillis && point.samples() > 0)
+						.toList());
 			System.out.printf("P0 end to end under the flood, ms: p50 %.1f  p99 %.1f  max %.1f%n",
 					percentile(p0Total, 0.50) / 1e6, percentile(p0Total, 0.99) / 1e6, percentile(p0Total, 1.0) / 1e6);
 			System.out.printf("P0 end to end on an idle fleet (baseline, %d requests), ms: p50 %.1f  p99 %.1f%n",

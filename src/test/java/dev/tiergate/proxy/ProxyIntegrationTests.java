@@ -3,6 +3,8 @@ package dev.tiergate.proxy;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -14,6 +16,9 @@ import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 
 import dev.tiergate.EmbeddedDefaults;
+import dev.tiergate.dispatch.DispatchRuntime;
+import dev.tiergate.dispatch.PoolSnapshot;
+import dev.tiergate.tier.Tier;
 import dev.tiergate.FleetIntegrationTestSupport;
 import dev.tiergate.fleet.SimulatedGpuFleet;
 import dev.tiergate.fleet.SimulatedInferenceServer;
@@ -35,6 +40,9 @@ class ProxyIntegrationTests extends FleetIntegrationTestSupport {
 
 	@Autowired
 	private EndpointRegistry registry;
+
+	@Autowired
+	private DispatchRuntime dispatcher;
 
 	private void awaitFleetDiscovered() {
 		await().atMost(Duration.ofSeconds(10))
@@ -140,6 +148,75 @@ class ProxyIntegrationTests extends FleetIntegrationTestSupport {
 			assertThat(server.aborted()).isGreaterThan(abortedBefore);
 			assertThat(endpoint.inFlight()).isZero();
 		});
+	}
+
+	@Test
+	void clientsThatLeaveWhileQueuedOrWhileTheirAnswerIsComputedFreeTheirPlaceAndSlotAtOnce() throws Exception {
+		awaitFleetDiscovered();
+		List<SimulatedInferenceServer> servers = fleet().servers(SimulatedGpuFleet.QWEN);
+		long stalledBefore = servers.stream().mapToLong(SimulatedInferenceServer::stalled).sum();
+		int slots = qwen().acceptingSlots();
+		List<Socket> running = new ArrayList<>();
+		try {
+			// Every qwen slot runs a non-streaming request whose answer never comes (a
+			// hung
+			// engine): their clients wait for a JSON answer that is still being computed.
+			servers.forEach((server) -> server.stallNextRequests(slots / servers.size()));
+			for (int i = 0; i < slots; i++) {
+				running.add(rawPost(EmbeddedDefaults.ACME_KEY, "P2", chat(SimulatedGpuFleet.QWEN, 50)));
+			}
+			await().atMost(Duration.ofSeconds(10)).until(() -> qwen().used() == slots && qwen().free() == 0);
+			long admitted = qwen().tiers().get(Tier.P2).admitted();
+			// One more waits in line (P2 may wait ten minutes), and its client leaves.
+			try (Socket queued = rawPost(EmbeddedDefaults.BATCHCO_KEY, "P2", chat(SimulatedGpuFleet.QWEN, 50))) {
+				await().atMost(Duration.ofSeconds(5)).until(() -> qwen().queued() == 1);
+			}
+			await().atMost(Duration.ofSeconds(3)).until(() -> qwen().queued() == 0);
+			assertThat(qwen().tiers().get(Tier.P2).admitted()).as("never dispatched").isEqualTo(admitted);
+			assertThat(qwen().used()).isEqualTo(slots);
+			// The waiting clients leave: their upstream calls are aborted, their slots
+			// freed
+			// (without the probe they were held until the upstream idle timeout, a
+			// minute).
+			for (Socket socket : running) {
+				socket.close();
+			}
+			await().atMost(Duration.ofSeconds(4)).until(() -> qwen().used() == 0);
+			assertThat(servers.stream().mapToLong(SimulatedInferenceServer::stalled).sum() - stalledBefore)
+				.isEqualTo(slots);
+			assertThat(this.registry.pool(SimulatedGpuFleet.QWEN)).allSatisfy((e) -> assertThat(e.inFlight()).isZero());
+		}
+		finally {
+			servers.forEach((server) -> server.stallNextRequests(0));
+			for (Socket socket : running) {
+				socket.close();
+			}
+		}
+	}
+
+	private PoolSnapshot qwen() {
+		return this.dispatcher.snapshots()
+			.stream()
+			.filter((pool) -> pool.pool().equals(SimulatedGpuFleet.QWEN))
+			.findFirst()
+			.orElseThrow();
+	}
+
+	/**
+	 * Sends a completion request on a socket of its own and reads nothing: closing the
+	 * socket is the client leaving.
+	 */
+	private Socket rawPost(String key, String tier, String body) throws Exception {
+		byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+		Socket socket = new Socket("127.0.0.1", this.port);
+		OutputStream out = socket.getOutputStream();
+		out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + key
+				+ "\r\nX-Tiergate-Priority: " + tier + "\r\nContent-Type: application/json\r\nContent-Length: "
+				+ bytes.length + "\r\n\r\n")
+			.getBytes(StandardCharsets.US_ASCII));
+		out.write(bytes);
+		out.flush();
+		return socket;
 	}
 
 	@Test

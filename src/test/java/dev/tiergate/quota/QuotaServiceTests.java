@@ -50,7 +50,7 @@ class QuotaServiceTests {
 
 	private QuotaService service(Duration leaseTtl) {
 		QuotaProperties properties = new QuotaProperties(leaseTtl, Duration.ofSeconds(1), 3, Duration.ofSeconds(1),
-				Duration.ofSeconds(1), Map.of());
+				Duration.ofSeconds(5), Duration.ofSeconds(1), Map.of());
 		QuotaService service = new QuotaService(redis, properties, Clock.systemUTC(), this.meters,
 				new QuotaBackendCircuit(3, Duration.ofSeconds(1), Clock.systemUTC(), this.meters));
 		this.services.add(service);
