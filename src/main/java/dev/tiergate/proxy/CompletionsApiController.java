@@ -1,7 +1,9 @@
 package dev.tiergate.proxy;
 
 import java.io.IOException;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.UUID;
 
 import org.slf4j.MDC;
@@ -15,6 +17,7 @@ import dev.tiergate.problem.OpenAiApi;
 import dev.tiergate.quota.QuotaPermit;
 import dev.tiergate.quota.QuotaService;
 import dev.tiergate.quota.Tenant;
+import dev.tiergate.requestlog.RequestRecord;
 import dev.tiergate.routing.BalancingPolicies;
 import dev.tiergate.routing.EndpointRegistry;
 import dev.tiergate.tier.Tier;
@@ -54,9 +57,11 @@ class CompletionsApiController {
 
 	private final BalancingPolicies policies;
 
+	private final Clock clock;
+
 	CompletionsApiController(DispatchRuntime dispatcher, EndpointRegistry registry, UpstreamExchange exchange,
 			ProxyProperties properties, JsonMapper json, MeterRegistry meters, QuotaService quota,
-			BalancingPolicies policies) {
+			BalancingPolicies policies, Clock clock) {
 		this.dispatcher = dispatcher;
 		this.registry = registry;
 		this.exchange = exchange;
@@ -65,6 +70,7 @@ class CompletionsApiController {
 		this.metrics = new ProxyMetrics(meters);
 		this.quota = quota;
 		this.policies = policies;
+		this.clock = clock;
 	}
 
 	static final String EMBEDDINGS = "/v1/embeddings";
@@ -73,6 +79,7 @@ class CompletionsApiController {
 	void complete(HttpServletRequest request, HttpServletResponse response, @AuthenticationPrincipal Tenant tenant)
 			throws IOException, InterruptedException {
 		long started = System.nanoTime();
+		Instant arrived = this.clock.instant();
 		byte[] raw = RequestBodies.read(request, this.properties.maxRequestSize().toBytes());
 		ObjectNode body = RequestBodies.parse(raw, this.json);
 		String model = RequestBodies.model(body);
@@ -115,12 +122,24 @@ class CompletionsApiController {
 				: 0;
 		try (Admission admission = this.dispatcher.admit(model, tier, tenant.id(), tenant.weight(),
 				Math.addExact(promptTokens, maxTokens), affinityKey)) {
-			ExchangeResult result = run(admission, upstream, model, response);
+			long[] queuedNanos = new long[1];
+			ExchangeResult result = run(admission, upstream, model, response, queuedNanos);
 			if (result.outcome() == ExchangeOutcome.DONE && result.firstByteAt() != 0) {
 				this.metrics.firstByte(model, tier, Duration.ofNanos(result.firstByteAt() - started));
 			}
 			this.metrics.count(model, tier, result.outcome().name().toLowerCase());
-			this.metrics.duration(model, tier, stream, Duration.ofNanos(System.nanoTime() - started));
+			long ended = System.nanoTime();
+			this.metrics.duration(model, tier, stream, Duration.ofNanos(ended - started));
+			if (result.outcome() == ExchangeOutcome.DONE) {
+				// The filter that settles the quota completes the record with the real
+				// usage
+				// and the status, and appends it to the request log.
+				long firstByte = (result.firstByteAt() != 0) ? result.firstByteAt() : ended;
+				QuotaPermits.attachRecord(request,
+						new RequestRecord(arrived, tenant.id(), tier, model, api(request.getRequestURI()), stream,
+								result.status(), promptTokens, 0, queuedNanos[0] / 1e6, (firstByte - started) / 1e6,
+								(ended - started) / 1e6));
+			}
 		}
 		finally {
 			MDC.remove("endpoint");
@@ -133,7 +152,7 @@ class CompletionsApiController {
 	 * for it (requeued after a preemption, or retried elsewhere once).
 	 */
 	private ExchangeResult run(Admission admission, ExchangeRequest upstream, String model,
-			HttpServletResponse response) throws InterruptedException {
+			HttpServletResponse response, long[] queuedNanos) throws InterruptedException {
 		ServletAnswerSink sink = new ServletAnswerSink(response);
 		long queuedMillis = 0;
 		boolean retried = false;
@@ -147,6 +166,7 @@ class CompletionsApiController {
 				throw rejection(rejected, model, upstream.tier());
 			}
 			queuedMillis += running.queued().toMillis();
+			queuedNanos[0] += running.queued().toNanos();
 			MDC.put("endpoint", running.endpoint().key());
 			response.setHeader("x-request-id", upstream.requestId());
 			response.setHeader("x-tiergate-tier", upstream.tier().name());
@@ -163,6 +183,14 @@ class CompletionsApiController {
 				admission.retryElsewhere();
 			}
 		}
+	}
+
+	private static String api(String path) {
+		return switch (path) {
+			case "/v1/chat/completions" -> "chat.completions";
+			case EMBEDDINGS -> "embeddings";
+			default -> "completions";
+		};
 	}
 
 	private static OpenAiException rejection(Admission.Rejected rejected, String model, Tier tier) {
