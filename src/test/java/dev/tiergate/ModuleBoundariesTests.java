@@ -36,12 +36,13 @@ class ModuleBoundariesTests {
 		ALLOWED.put("routing", Set.of("cluster"));
 		ALLOWED.put("dispatch", Set.of("tier", "routing"));
 		ALLOWED.put("quota", Set.of("tier", "audit"));
-		ALLOWED.put("proxy", Set.of("tier", "dispatch", "quota", "routing"));
+		ALLOWED.put("requestlog", Set.of("tier"));
+		ALLOWED.put("proxy", Set.of("tier", "dispatch", "quota", "routing", "requestlog"));
 		ALLOWED.put("batch", Set.of("tier", "dispatch", "quota", "proxy", "routing", "audit"));
 		ALLOWED.put("cost", Set.of("tier", "dispatch", "routing"));
 		ALLOWED.put("security", Set.of("quota", "audit"));
 		ALLOWED.put("web", Set.of("tier", "cluster", "routing", "dispatch", "quota", "proxy", "batch", "cost",
-				"security", "audit"));
+				"security", "audit", "requestlog"));
 	}
 
 	private static JavaClasses classes;

@@ -24,6 +24,14 @@ public enum TraceFormat {
 	 * {@code promptTokens}, {@code completionTokens}, and as measured {@code queueMs},
 	 * {@code ttftMs}, {@code durationMs} (optional, not needed to replay).
 	 */
-	TIERGATE_JSONL
+	TIERGATE_JSONL,
+
+	/**
+	 * Tiergate's own request log as CSV: a header naming the columns ({@code time},
+	 * {@code tenant}, {@code tier}, {@code model}, {@code promptTokens},
+	 * {@code completionTokens}, and as measured {@code queueMs}, {@code ttftMs},
+	 * {@code durationMs}), one request per line.
+	 */
+	TIERGATE_CSV
 
 }

@@ -53,7 +53,8 @@ public final class TraceReader {
 
 	/**
 	 * Reads a trace file, its format told by its content: a first line equal to the Azure
-	 * header is Azure CSV; JSON lines with {@code input_length} are Mooncake, with
+	 * header is Azure CSV, a header starting {@code time,} with {@code promptTokens}
+	 * Tiergate's log as CSV; JSON lines with {@code input_length} are Mooncake, with
 	 * {@code promptTokens} Tiergate's log.
 	 * @param file the file
 	 * @return the trace
@@ -89,6 +90,9 @@ public final class TraceReader {
 		if (stripped.startsWith("TIMESTAMP")) {
 			return readAzureCsv(name, in);
 		}
+		if (stripped.startsWith("time,") && stripped.contains("promptTokens")) {
+			return readTiergateCsv(name, in);
+		}
 		if (stripped.startsWith("{")) {
 			if (stripped.contains("\"input_length\"")) {
 				return readMooncakeJsonl(name, in);
@@ -98,7 +102,7 @@ public final class TraceReader {
 			}
 		}
 		throw new InvalidTraceException(name, 1, "unknown trace format: expected the Azure header '" + AZURE_HEADER
-				+ "', Mooncake JSON lines (input_length) or Tiergate's request log (promptTokens)");
+				+ "', Mooncake JSON lines (input_length) or Tiergate's request log (promptTokens, JSON lines or CSV)");
 	}
 
 	/**
@@ -220,6 +224,109 @@ public final class TraceReader {
 					text(row, "model"), prompt, Math.max(1, output)));
 		}
 		return trace(name, TraceFormat.TIERGATE_JSONL, rows, true);
+	}
+
+	/**
+	 * Reads Tiergate's request log exported as CSV
+	 * ({@code GET /api/v1/request-log?format=csv}): a header naming the columns, of which
+	 * {@code time}, {@code promptTokens} and {@code completionTokens} are required and
+	 * {@code tenant}, {@code tier}, {@code model} are read when present; fields may be
+	 * quoted as in RFC 4180.
+	 * @param name the trace's name, for messages
+	 * @param reader the CSV text
+	 * @return the trace
+	 * @throws IOException if reading fails
+	 */
+	public static Trace readTiergateCsv(String name, Reader reader) throws IOException {
+		BufferedReader in = (reader instanceof BufferedReader buffered) ? buffered : new BufferedReader(reader);
+		String header = in.readLine();
+		List<String> columns = (header != null) ? csvFields(stripBom(header).strip()) : List.of();
+		int time = columns.indexOf("time");
+		int prompt = columns.indexOf("promptTokens");
+		int output = columns.indexOf("completionTokens");
+		if (time < 0 || prompt < 0 || output < 0) {
+			throw new InvalidTraceException(name, 1,
+					"the header must name the columns time, promptTokens and completionTokens, was '"
+							+ ((header != null) ? header.strip() : "") + "'");
+		}
+		int tenant = columns.indexOf("tenant");
+		int tierColumn = columns.indexOf("tier");
+		int model = columns.indexOf("model");
+		List<Row> rows = new ArrayList<>();
+		String line;
+		long number = 1;
+		while ((line = in.readLine()) != null) {
+			number++;
+			if (line.isBlank()) {
+				continue;
+			}
+			List<String> fields = csvFields(line);
+			if (fields.size() != columns.size()) {
+				throw new InvalidTraceException(name, number,
+						"expected " + columns.size() + " fields as in the header, found " + fields.size());
+			}
+			Instant at = instant(name, number, fields.get(time));
+			Tier tier = null;
+			if (tierColumn >= 0 && !fields.get(tierColumn).isBlank()) {
+				String text = fields.get(tierColumn).strip();
+				tier = Tier.parse(text).orElse(null);
+				if (tier == null) {
+					throw new InvalidTraceException(name, number, "tier must be P0, P1 or P2, was '" + text + "'");
+				}
+			}
+			rows.add(new Row(at.getEpochSecond() * 1_000_000_000L + at.getNano(), blankToNull(fields, tenant), tier,
+					blankToNull(fields, model), integer(name, number, "promptTokens", fields.get(prompt), 0),
+					Math.max(1, integer(name, number, "completionTokens", fields.get(output), 0))));
+		}
+		return trace(name, TraceFormat.TIERGATE_CSV, rows, true);
+	}
+
+	private static Instant instant(String name, long number, String text) {
+		try {
+			return Instant.parse(text.strip());
+		}
+		catch (DateTimeParseException ex) {
+			throw new InvalidTraceException(name, number,
+					"time must be an ISO-8601 instant such as 2026-11-29T17:00:00.125Z, was '" + text.strip() + "'");
+		}
+	}
+
+	private static String blankToNull(List<String> fields, int column) {
+		return (column >= 0 && !fields.get(column).isBlank()) ? fields.get(column).strip() : null;
+	}
+
+	/** The fields of one CSV line, quoted fields unquoted (RFC 4180, no line breaks). */
+	static List<String> csvFields(String line) {
+		List<String> fields = new ArrayList<>();
+		StringBuilder field = new StringBuilder();
+		boolean quoted = false;
+		for (int i = 0; i < line.length(); i++) {
+			char c = line.charAt(i);
+			if (quoted) {
+				if (c == '"' && i + 1 < line.length() && line.charAt(i + 1) == '"') {
+					field.append('"');
+					i++;
+				}
+				else if (c == '"') {
+					quoted = false;
+				}
+				else {
+					field.append(c);
+				}
+			}
+			else if (c == '"' && field.isEmpty()) {
+				quoted = true;
+			}
+			else if (c == ',') {
+				fields.add(field.toString());
+				field.setLength(0);
+			}
+			else {
+				field.append(c);
+			}
+		}
+		fields.add(field.toString());
+		return fields;
 	}
 
 	/**

@@ -1,7 +1,9 @@
 package dev.tiergate.proxy;
 
 import java.io.IOException;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.UUID;
 
 import org.slf4j.MDC;
@@ -15,6 +17,7 @@ import dev.tiergate.problem.OpenAiApi;
 import dev.tiergate.quota.QuotaPermit;
 import dev.tiergate.quota.QuotaService;
 import dev.tiergate.quota.Tenant;
+import dev.tiergate.requestlog.RequestRecord;
 import dev.tiergate.routing.BalancingPolicies;
 import dev.tiergate.routing.EndpointRegistry;
 import dev.tiergate.tier.Tier;
@@ -56,9 +59,11 @@ class CompletionsApiController {
 
 	private final ClientProbes probes;
 
+	private final Clock clock;
+
 	CompletionsApiController(DispatchRuntime dispatcher, EndpointRegistry registry, UpstreamExchange exchange,
 			ProxyProperties properties, JsonMapper json, MeterRegistry meters, QuotaService quota,
-			BalancingPolicies policies, ClientProbes probes) {
+			BalancingPolicies policies, ClientProbes probes, Clock clock) {
 		this.dispatcher = dispatcher;
 		this.registry = registry;
 		this.exchange = exchange;
@@ -68,6 +73,7 @@ class CompletionsApiController {
 		this.quota = quota;
 		this.policies = policies;
 		this.probes = probes;
+		this.clock = clock;
 	}
 
 	static final String EMBEDDINGS = "/v1/embeddings";
@@ -79,6 +85,7 @@ class CompletionsApiController {
 	void complete(HttpServletRequest request, HttpServletResponse response, @AuthenticationPrincipal Tenant tenant)
 			throws IOException, InterruptedException {
 		long started = System.nanoTime();
+		Instant arrived = this.clock.instant();
 		byte[] raw = RequestBodies.read(request, this.properties.maxRequestSize().toBytes());
 		ObjectNode body = RequestBodies.parse(raw, this.json);
 		String model = RequestBodies.model(body);
@@ -126,7 +133,8 @@ class CompletionsApiController {
 		try (Admission admission = this.dispatcher.admit(model, tier, tenant.id(), tenant.weight(),
 				Math.addExact(promptTokens, maxTokens), affinityKey);
 				ClientProbes.Probe probe = this.probes.watch(client, admission::abandon)) {
-			ExchangeResult result = run(admission, upstream, model, response, client);
+			long[] queuedNanos = new long[1];
+			ExchangeResult result = run(admission, upstream, model, response, client, queuedNanos);
 			if (result.outcome() == ExchangeOutcome.CLIENT_GONE && !response.isCommitted()) {
 				// Nobody reads it; for the access log (nginx's "client closed request").
 				response.setStatus(CLIENT_CLOSED_REQUEST);
@@ -135,7 +143,17 @@ class CompletionsApiController {
 				this.metrics.firstByte(model, tier, Duration.ofNanos(result.firstByteAt() - started));
 			}
 			this.metrics.count(model, tier, result.outcome().name().toLowerCase());
-			this.metrics.duration(model, tier, stream, Duration.ofNanos(System.nanoTime() - started));
+			long ended = System.nanoTime();
+			this.metrics.duration(model, tier, stream, Duration.ofNanos(ended - started));
+			if (result.outcome() == ExchangeOutcome.DONE) {
+				// The filter that settles the quota completes the record with the real
+				// usage and the status, and appends it to the request log.
+				long firstByte = (result.firstByteAt() != 0) ? result.firstByteAt() : ended;
+				QuotaPermits.attachRecord(request,
+						new RequestRecord(arrived, tenant.id(), tier, model, api(request.getRequestURI()), stream,
+								result.status(), promptTokens, 0, queuedNanos[0] / 1e6, (firstByte - started) / 1e6,
+								(ended - started) / 1e6));
+			}
 		}
 		finally {
 			MDC.remove("endpoint");
@@ -149,7 +167,7 @@ class CompletionsApiController {
 	 * for it (requeued after a preemption, or retried elsewhere once).
 	 */
 	private ExchangeResult run(Admission admission, ExchangeRequest upstream, String model,
-			HttpServletResponse response, ClientConnection client) throws InterruptedException {
+			HttpServletResponse response, ClientConnection client, long[] queuedNanos) throws InterruptedException {
 		ServletAnswerSink sink = new ServletAnswerSink(response, client::answering);
 		long queuedMillis = 0;
 		boolean retried = false;
@@ -166,6 +184,7 @@ class CompletionsApiController {
 				return new ExchangeResult(ExchangeOutcome.CLIENT_GONE, 0, 0);
 			}
 			queuedMillis += running.queued().toMillis();
+			queuedNanos[0] += running.queued().toNanos();
 			MDC.put("endpoint", running.endpoint().key());
 			response.setHeader("x-request-id", upstream.requestId());
 			response.setHeader("x-tiergate-tier", upstream.tier().name());
@@ -182,6 +201,14 @@ class CompletionsApiController {
 				admission.retryElsewhere();
 			}
 		}
+	}
+
+	private static String api(String path) {
+		return switch (path) {
+			case "/v1/chat/completions" -> "chat.completions";
+			case EMBEDDINGS -> "embeddings";
+			default -> "completions";
+		};
 	}
 
 	private static OpenAiException rejection(Admission.Rejected rejected, String model, Tier tier) {

@@ -4,10 +4,13 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.stereotype.Component;
 import org.springframework.web.filter.OncePerRequestFilter;
 
 import dev.tiergate.quota.QuotaPermit;
+import dev.tiergate.requestlog.RequestLog;
+import dev.tiergate.requestlog.RequestRecord;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.ServletOutputStream;
@@ -24,12 +27,16 @@ import tools.jackson.databind.json.JsonMapper;
  * happened: with the real {@code usage} read from the answer as it passes (the JSON body,
  * or the SSE event that carries it), with the reservation when a served answer reported
  * none, or with a refund when it was not served. The controller attaches the permit with
- * {@link #attach}; this filter is the one place that ends it.
+ * {@link #attach}; this filter is the one place that ends it. A served request's
+ * {@link RequestRecord} ({@link #attachRecord}) is completed here too, with the same
+ * usage and the final status, and handed to the {@link RequestLog}.
  */
 @Component
 class QuotaPermits extends OncePerRequestFilter {
 
 	private static final String PERMIT = QuotaPermits.class.getName() + ".permit";
+
+	private static final String RECORD = QuotaPermits.class.getName() + ".record";
 
 	/**
 	 * Largest JSON answer read for its usage; larger ones are charged their reservation.
@@ -41,6 +48,13 @@ class QuotaPermits extends OncePerRequestFilter {
 
 	private static final JsonMapper json = JsonMapper.builder().build();
 
+	private final RequestLog log;
+
+	QuotaPermits(ObjectProvider<RequestLog> log) {
+		// optional, so that web slice tests need no request log
+		this.log = log.getIfAvailable(() -> RequestLog.NONE);
+	}
+
 	/**
 	 * Hands an admitted request's permit to this filter and puts its rate-limit headers
 	 * on the response.
@@ -51,6 +65,16 @@ class QuotaPermits extends OncePerRequestFilter {
 	static void attach(HttpServletRequest request, HttpServletResponse response, QuotaPermit permit) {
 		permit.headers().forEach(response::setHeader);
 		request.setAttribute(PERMIT, permit);
+	}
+
+	/**
+	 * Hands a served request's record to this filter, which completes it with the real
+	 * usage and the final status and logs it when the answer was served.
+	 * @param request the request
+	 * @param record the record, with Tiergate's prompt estimate and no completion tokens
+	 */
+	static void attachRecord(HttpServletRequest request, RequestRecord record) {
+		request.setAttribute(RECORD, record);
 	}
 
 	@Override
@@ -68,16 +92,25 @@ class QuotaPermits extends OncePerRequestFilter {
 			chain.doFilter(request, capture);
 		}
 		finally {
+			boolean served = capture.getStatus() < 400 && capture.written > 0;
+			long[] usage = served ? capture.usage() : null;
 			if (request.getAttribute(PERMIT) instanceof QuotaPermit permit) {
 				request.removeAttribute(PERMIT);
-				if (capture.getStatus() >= 400 || capture.written == 0) {
+				if (!served) {
 					permit.close();
 				}
-				else if (capture.usage() instanceof long[] usage) {
+				else if (usage != null) {
 					permit.complete(usage[0], usage[1]);
 				}
 				else {
 					permit.completeUnreported();
+				}
+			}
+			if (request.getAttribute(RECORD) instanceof RequestRecord record) {
+				request.removeAttribute(RECORD);
+				if (served) {
+					this.log.append(record.completed(capture.getStatus(),
+							(usage != null) ? usage[0] : record.promptTokens(), (usage != null) ? usage[1] : 0));
 				}
 			}
 		}
