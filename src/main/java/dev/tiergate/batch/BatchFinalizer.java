@@ -165,6 +165,7 @@ class BatchFinalizer {
 		catch (IOException ex) {
 			throw new UncheckedIOException("Writing the files of batch " + current.id(), ex);
 		}
+		this.faults.at(BatchFaults.Point.FILES_WRITTEN, current.id(), null);
 		Map<String, String> fields = new LinkedHashMap<>();
 		if (outputFile != null) {
 			fields.put("outputFileId", outputFile);
