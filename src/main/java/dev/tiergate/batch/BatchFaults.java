@@ -32,7 +32,12 @@ public interface BatchFaults {
 		RECLAIMED,
 
 		/** A batch's files are about to be written. */
-		BEFORE_FINALIZE
+		BEFORE_FINALIZE,
+
+		/**
+		 * A batch's files are written; its status is about to change to the final one.
+		 */
+		FILES_WRITTEN
 
 	}
 

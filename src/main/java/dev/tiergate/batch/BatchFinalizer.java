@@ -36,6 +36,9 @@ class BatchFinalizer {
 
 	private static final int PAGE = 1000;
 
+	/** The error code of a batch failed because its tenant was deleted. */
+	static final String TENANT_DELETED = "tenant_deleted";
+
 	private final BatchRecords records;
 
 	private final BatchQueue queue;
@@ -162,6 +165,7 @@ class BatchFinalizer {
 		catch (IOException ex) {
 			throw new UncheckedIOException("Writing the files of batch " + current.id(), ex);
 		}
+		this.faults.at(BatchFaults.Point.FILES_WRITTEN, current.id(), null);
 		Map<String, String> fields = new LinkedHashMap<>();
 		if (outputFile != null) {
 			fields.put("outputFileId", outputFile);
@@ -181,6 +185,27 @@ class BatchFinalizer {
 		logger.info("Batch {} of tenant {} is {}: {} completed, {} failed", current.id(), tenant, target.wire(),
 				current.completed(), current.failed() + expired);
 		return this.records.find(tenant, current.id()).orElseThrow();
+	}
+
+	/**
+	 * Fails a batch whose tenant was deleted: it moves to {@code failed} with the error
+	 * {@value #TENANT_DELETED}, and its queue, results and enqueued tokens are dropped
+	 * (the tenant's keys are gone, so nobody could read its files). Items still running
+	 * finish, and their results are discarded. A batch that moved on meanwhile (another
+	 * replica finalizes or failed it) is left to that replica.
+	 * @param batch the batch, not yet finalizing
+	 */
+	void failOrphaned(Batch batch) {
+		String error = TENANT_DELETED + ": tenant " + batch.tenant() + " was deleted while this batch was "
+				+ batch.status().wire() + "; its items stopped and its results were discarded";
+		boolean moved = this.records.transition(batch.tenant(), batch.id(), BatchStatus.FAILED, "failed_at",
+				this.clock.instant().getEpochSecond(),
+				EnumSet.of(BatchStatus.VALIDATING, BatchStatus.IN_PROGRESS, BatchStatus.CANCELLING),
+				Map.of("errors", this.json.writeValueAsString(List.of(error))));
+		if (moved) {
+			logger.warn("Batch {} failed: {}", batch.id(), error);
+			release(batch.tenant(), batch.id());
+		}
 	}
 
 	/**

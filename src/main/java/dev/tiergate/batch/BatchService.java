@@ -43,6 +43,12 @@ public class BatchService {
 
 	private static final int ENQUEUE_PAGE = 1000;
 
+	/**
+	 * About the most bytes of request bodies one enqueue call (one Redis command)
+	 * carries.
+	 */
+	private static final long ENQUEUE_PAGE_BYTES = 4 * 1024 * 1024;
+
 	private final FileStore files;
 
 	private final BatchRecords records;
@@ -142,6 +148,7 @@ public class BatchService {
 	void enqueue(Tenant tenant, Batch batch) {
 		this.queue.start(tenant.id(), batch.id());
 		List<QueueItem> page = new ArrayList<>(ENQUEUE_PAGE);
+		long[] pageBytes = new long[1];
 		Tier tier = batch.tier();
 		boolean priority = this.proxy.sendsPriority(batch.model());
 		CreateRequest shape = new CreateRequest(batch.inputFileId(), batch.endpoint(), WINDOW, Map.of());
@@ -156,11 +163,13 @@ public class BatchService {
 			if (priority) {
 				body.put("priority", tier.enginePriority());
 			}
-			page.add(new QueueItem(item.get("custom_id").asString(), number, this.json.writeValueAsString(body), prompt,
-					max));
-			if (page.size() == ENQUEUE_PAGE) {
+			String text = this.json.writeValueAsString(body);
+			page.add(new QueueItem(item.get("custom_id").asString(), number, text, prompt, max));
+			pageBytes[0] += text.length();
+			if (page.size() == ENQUEUE_PAGE || pageBytes[0] >= ENQUEUE_PAGE_BYTES) {
 				this.queue.enqueue(tenant.id(), batch.id(), page);
 				page.clear();
+				pageBytes[0] = 0;
 			}
 		});
 		if (!page.isEmpty()) {

@@ -278,6 +278,8 @@ public class BatchWorkers implements SmartLifecycle {
 		}
 		Optional<Tenant> tenant = this.tenants.find(batch.tenant());
 		if (tenant.isEmpty()) {
+			// Its tenant was deleted: nobody may run or read it any more.
+			this.finalizer.failOrphaned(batch);
 			return false;
 		}
 		boolean took = false;
@@ -567,7 +569,8 @@ public class BatchWorkers implements SmartLifecycle {
 				long age = this.clock.instant().getEpochSecond() - batch.createdAt();
 				if (age * 1000 > this.properties.claimIdle().toMillis()) {
 					// Its queueing was cut off: start it again from the file.
-					this.tenants.find(tenant).ifPresent((t) -> restartQueueing(t, batch));
+					this.tenants.find(tenant)
+						.ifPresentOrElse((t) -> restartQueueing(t, batch), () -> this.finalizer.failOrphaned(batch));
 				}
 			}
 			default -> this.finalizer.release(tenant, batch.id());

@@ -139,7 +139,8 @@ class BatchesApiController {
 			List<Map<String, Object>> data = new ArrayList<>();
 			for (String error : batch.errors()) {
 				Map<String, Object> entry = new LinkedHashMap<>();
-				entry.put("code", "invalid_input");
+				entry.put("code", error.startsWith(BatchFinalizer.TENANT_DELETED + ":") ? BatchFinalizer.TENANT_DELETED
+						: "invalid_input");
 				entry.put("message", error);
 				entry.put("param", null);
 				entry.put("line", lineOf(error));

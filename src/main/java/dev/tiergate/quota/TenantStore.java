@@ -60,6 +60,15 @@ public class TenantStore {
 			redis.call('HSET', KEYS[1], unpack(ARGV))
 			return 1""", Long.class);
 
+	/**
+	 * Writes a tenant's fields, replacing any. KEYS[1] the tenant; ARGV field-value
+	 * pairs.
+	 */
+	private static final RedisScript<Long> SAVE = new DefaultRedisScript<>("""
+			redis.call('DEL', KEYS[1])
+			redis.call('HSET', KEYS[1], unpack(ARGV))
+			return 1""", Long.class);
+
 	private final StringRedisTemplate redis;
 
 	private final Clock clock;
@@ -117,8 +126,8 @@ public class TenantStore {
 	 * @param tenant the tenant
 	 */
 	public void save(Tenant tenant) {
-		this.redis.delete(tenantKey(tenant.id()));
-		this.redis.opsForHash().putAll(tenantKey(tenant.id()), fields(tenant));
+		// One script: a reader never finds the tenant missing while it is replaced.
+		this.redis.execute(SAVE, List.of(tenantKey(tenant.id())), flat(fields(tenant)));
 		this.redis.opsForSet().add(TENANTS, tenant.id());
 		changed(tenant.id());
 	}

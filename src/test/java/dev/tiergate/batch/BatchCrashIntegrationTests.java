@@ -5,9 +5,11 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.AfterEach;
@@ -18,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.context.support.GenericApplicationContext;
 import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
@@ -35,15 +38,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Exactly once under crashes: a batch of 500 items runs on the simulated fleet; the
+ * Exactly once under crashes, and the end of a batch when its finalizer dies or its
+ * completion window passes. A batch of 500 items runs on the simulated fleet; the
  * application whose workers run it is killed mid-batch at a chosen step (through
  * {@link BatchFaults}: from the kill on, every step of its workers fails as if the
  * process had died, so nothing more is written or acknowledged), its context is closed,
  * and a new application on the same Redis finishes the batch: 500 results, each
  * {@code custom_id} exactly once. The kill points: before a result is written, between
- * the write and the acknowledgement, and while a new worker reclaims the dead one's
- * items. Runs on Redis database 14, so that the shared test applications (database 15) do
- * not take part.
+ * the write and the acknowledgement, while a new worker reclaims the dead one's items,
+ * and while the dead one finalizes the batch (before and after writing its files).
+ * Expiry: the application's clock ({@link ShiftedClock}) jumps past the batch's window;
+ * it expires with what ran in its output file and the rest as {@code batch_expired}
+ * errors. Runs on Redis database 14, so that the shared test applications (database 15)
+ * do not take part.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class BatchCrashIntegrationTests {
@@ -51,6 +58,8 @@ class BatchCrashIntegrationTests {
 	private static final int DATABASE = 14;
 
 	private static final int ITEMS = 500;
+
+	private static final Set<String> TERMINAL = Set.of("completed", "failed", "expired", "cancelled");
 
 	private static final JsonMapper json = JsonMapper.builder().build();
 
@@ -92,17 +101,24 @@ class BatchCrashIntegrationTests {
 
 	}
 
-	/** One application with its crash switch. */
-	record App(ConfigurableApplicationContext context, Crash crash, int port) {
+	/** One application with its crash switch and its clock. */
+	record App(ConfigurableApplicationContext context, Crash crash, ShiftedClock clock, int port) {
 
 		static App start(BatchFaults.Point point, int after) {
 			Crash crash = new Crash();
 			if (point != null) {
 				crash.arm(point, after);
 			}
+			ShiftedClock clock = new ShiftedClock();
 			ConfigurableApplicationContext context = new SpringApplicationBuilder(TiergateApplication.class,
 					EmbeddedDefaults.class)
-				.initializers((ctx) -> ctx.getBeanFactory().registerSingleton("crashFaults", crash))
+				.initializers((ctx) -> {
+					ctx.getBeanFactory().registerSingleton("crashFaults", crash);
+					// The clock every component reads: the system's, until a test shifts
+					// it.
+					((GenericApplicationContext) ctx).registerBean("shiftedClock", Clock.class, () -> clock,
+							(definition) -> definition.setPrimary(true));
+				})
 				.properties("server.port=0", "management.server.port=0", "spring.data.redis.database=" + DATABASE,
 						"tiergate.cluster.api-server=" + SimulatedGpuFleet.shared().apiServerUrl(),
 						"tiergate.batch.claim-idle=1500ms", "tiergate.batch.reclaim-interval=200ms",
@@ -115,7 +131,7 @@ class BatchCrashIntegrationTests {
 			int port = Integer.parseInt(context.getEnvironment().getProperty("local.server.port"));
 			EndpointRegistry registry = context.getBean(EndpointRegistry.class);
 			await().atMost(Duration.ofSeconds(30)).until(() -> registry.pool(SimulatedGpuFleet.LLAMA).size() == 20);
-			return new App(context, crash, port);
+			return new App(context, crash, clock, port);
 		}
 
 		URI uri(String path) {
@@ -166,8 +182,13 @@ class BatchCrashIntegrationTests {
 	}
 
 	private static String startBatch(App app) throws Exception {
-		HttpResponse<String> file = http.send(Uploads.upload(app.uri("/v1/files"), EmbeddedDefaults.BATCHCO_KEY,
-				"batch", "crash.jsonl", Uploads.chatFile(ITEMS, SimulatedGpuFleet.LLAMA, 8)),
+		return startBatch(app, ITEMS, 8);
+	}
+
+	private static String startBatch(App app, int items, int maxTokens) throws Exception {
+		HttpResponse<String> file = http.send(
+				Uploads.upload(app.uri("/v1/files"), EmbeddedDefaults.BATCHCO_KEY, "batch", "crash.jsonl",
+						Uploads.chatFile(items, SimulatedGpuFleet.LLAMA, maxTokens)),
 				HttpResponse.BodyHandlers.ofString());
 		assertThat(file.statusCode()).as(file.body()).isEqualTo(200);
 		HttpResponse<String> batch = http.send(HttpRequest.newBuilder(app.uri("/v1/batches"))
@@ -194,6 +215,14 @@ class BatchCrashIntegrationTests {
 		assertThat(batch(dying, id).get("status").asString()).as("killed mid-batch").isEqualTo("in_progress");
 		dying.context().close();
 		current = null;
+	}
+
+	private static String content(App app, String fileId) throws Exception {
+		HttpResponse<String> read = http.send(HttpRequest.newBuilder(app.uri("/v1/files/" + fileId + "/content"))
+			.header("Authorization", "Bearer " + EmbeddedDefaults.BATCHCO_KEY)
+			.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+		assertThat(read.statusCode()).as(read.body()).isEqualTo(200);
+		return read.body();
 	}
 
 	private static void assertExactlyOnce(App app, String id) throws Exception {
@@ -260,6 +289,78 @@ class BatchCrashIntegrationTests {
 		assertThat(second.crash().killedAt).as("killed on a reclaimed item").isNotNull();
 		assertThat(new BatchQueue(redis()).pending("batchco", id)).isPositive();
 		assertExactlyOnce(app(), id);
+	}
+
+	@Test
+	@Order(4)
+	void aReplicaThatDiesBeforeWritingTheFilesIsTakenOverWhenItsLeaseEnds() throws Exception {
+		App first = armed(BatchFaults.Point.BEFORE_FINALIZE, 1);
+		String id = startBatch(first);
+		await().atMost(Duration.ofSeconds(60)).until(() -> first.crash().dead);
+		JsonNode stuck = batch(first, id);
+		assertThat(stuck.get("status").asString()).as("killed while finalizing").isEqualTo("finalizing");
+		assertThat(stuck.get("output_file_id").isNull()).isTrue();
+		first.context().close();
+		current = null;
+		assertExactlyOnce(app(), id);
+	}
+
+	@Test
+	@Order(5)
+	void aReplicaThatDiesAfterWritingTheFilesIsTakenOverAndTheFilesAreWrittenOnce() throws Exception {
+		App first = armed(BatchFaults.Point.FILES_WRITTEN, 1);
+		String id = startBatch(first);
+		await().atMost(Duration.ofSeconds(60)).until(() -> first.crash().dead);
+		assertThat(batch(first, id).get("status").asString()).as("killed while finalizing").isEqualTo("finalizing");
+		first.context().close();
+		current = null;
+		App second = app();
+		assertExactlyOnce(second, id);
+		String outputId = batch(second, id).get("output_file_id").asString();
+		String files = http
+			.send(HttpRequest.newBuilder(second.uri("/v1/files?purpose=batch_output"))
+				.header("Authorization", "Bearer " + EmbeddedDefaults.BATCHCO_KEY)
+				.build(), HttpResponse.BodyHandlers.ofString())
+			.body();
+		assertThat(files.split("\"id\":\"" + outputId + "\"", -1)).as("the output file listed once").hasSize(2);
+	}
+
+	@Test
+	@Order(6)
+	void aBatchPastItsCompletionWindowExpiresWithWhatRanAndTheRestAsErrors() throws Exception {
+		int items = 3000;
+		App app = app();
+		String id = startBatch(app, items, 64);
+		await().atMost(Duration.ofSeconds(60))
+			.until(() -> batch(app, id).get("request_counts").get("completed").asInt() > 0);
+		JsonNode running = batch(app, id);
+		app.clock().shift(Duration.ofHours(24).plusMinutes(1));
+		JsonNode done = await().atMost(Duration.ofSeconds(60))
+			.pollInterval(Duration.ofMillis(200))
+			.until(() -> batch(app, id), (b) -> TERMINAL.contains(b.get("status").asString()));
+		assertThat(done.get("status").asString()).isEqualTo("expired");
+		assertThat(done.get("expired_at").asLong()).isGreaterThanOrEqualTo(running.get("expires_at").asLong());
+		int completed = done.get("request_counts").get("completed").asInt();
+		int failed = done.get("request_counts").get("failed").asInt();
+		assertThat(completed).as("partial results").isPositive().isLessThan(items);
+		assertThat(completed + failed).isEqualTo(items);
+		Map<String, Integer> seen = new HashMap<>();
+		for (String line : content(app, done.get("output_file_id").asString()).split("\n")) {
+			JsonNode node = json.readTree(line);
+			seen.merge(node.get("custom_id").asString(), 1, Integer::sum);
+			assertThat(node.get("response").get("status_code").asInt()).isEqualTo(200);
+		}
+		assertThat(seen).hasSize(completed);
+		int expired = 0;
+		for (String line : content(app, done.get("error_file_id").asString()).split("\n")) {
+			JsonNode node = json.readTree(line);
+			seen.merge(node.get("custom_id").asString(), 1, Integer::sum);
+			assertThat(node.get("error").get("code").asString()).isEqualTo("batch_expired");
+			expired++;
+		}
+		assertThat(expired).isEqualTo(failed);
+		assertThat(seen).as("every item once, in one of the two files").hasSize(items);
+		assertThat(seen.values()).allMatch((n) -> n == 1);
 	}
 
 }

@@ -8,8 +8,12 @@ import java.util.HashMap;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.data.redis.core.StringRedisTemplate;
 
 import dev.tiergate.EmbeddedDefaults;
+import dev.tiergate.batch.internal.BatchQueue;
+import dev.tiergate.batch.internal.BatchRecords;
 import tools.jackson.databind.JsonNode;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -18,10 +22,16 @@ import static org.awaitility.Awaitility.await;
 /**
  * Tests for {@link BatchWorkers} and {@link BatchFinalizer} on the simulated fleet: a
  * batch runs to {@code completed} with one output line per item; a cancelled batch stops
- * taking items and ends {@code cancelled} with what ran; a failing item lands in the
- * error file.
+ * taking items and ends {@code cancelled} with what ran; a batch whose tenant is deleted
+ * fails with that reason; a failing item lands in the error file.
  */
 class BatchRunIntegrationTests extends BatchTestSupport {
+
+	@Autowired
+	private BatchRecords records;
+
+	@Autowired
+	private StringRedisTemplate redis;
 
 	@Test
 	void aBatchRunsToCompletedWithOneOutputLinePerItem() throws Exception {
@@ -61,6 +71,31 @@ class BatchRunIntegrationTests extends BatchTestSupport {
 		assertThat(batch.get("cancelled_at").asLong()).isPositive();
 		assertThat(byCustomId(content(key, batch.get("output_file_id").asString()))).hasSize(completed);
 		assertThat(post("/v1/batches/" + id + "/cancel", key, "").statusCode()).isEqualTo(200);
+	}
+
+	@Test
+	void aBatchWhoseTenantIsDeletedFailsWithTheReasonAndFreesItsQueue() throws Exception {
+		TenantKey tenant = newTenant("{}", "");
+		String fileId = uploadFile(tenant.key(), Uploads.chatFile(3000, LLAMA, 64));
+		String id = json.readTree(createBatch(tenant.key(), fileId, "/v1/chat/completions").body())
+			.get("id")
+			.asString();
+		await().atMost(Duration.ofSeconds(30))
+			.until(() -> this.records.find(tenant.id(), id).orElseThrow().completed() > 0);
+		assertThat(send("DELETE", "/api/v1/tenants/" + tenant.id(), "Bearer " + EmbeddedDefaults.CI_TOKEN, null)
+			.statusCode()).isEqualTo(204);
+		Batch failed = await().atMost(Duration.ofSeconds(30))
+			.until(() -> this.records.find(tenant.id(), id).orElseThrow(), (b) -> b.status().terminal());
+		assertThat(failed.status()).isEqualTo(BatchStatus.FAILED);
+		assertThat(failed.failedAt()).isNotNull();
+		assertThat(failed.errors()).singleElement()
+			.asString()
+			.startsWith("tenant_deleted: tenant " + tenant.id() + " was deleted");
+		assertThat(this.records.active()).doesNotContain(tenant.id() + "/" + id);
+		assertThat(this.redis.hasKey(BatchQueue.streamKey(tenant.id(), id))).as("its stream is dropped").isFalse();
+		assertThat(BatchesApiController.view(failed)).extractingByKey("errors")
+			.asString()
+			.contains("code=tenant_deleted");
 	}
 
 	@Test

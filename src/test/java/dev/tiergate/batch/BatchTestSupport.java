@@ -61,12 +61,26 @@ abstract class BatchTestSupport extends FleetIntegrationTestSupport {
 	}
 
 	protected String tenantWithKey(String limits, String extra) throws Exception {
+		return newTenant(limits, extra).key();
+	}
+
+	/**
+	 * A tenant of its own and one of its keys.
+	 *
+	 * @param id the tenant
+	 * @param key its key
+	 */
+	protected record TenantKey(String id, String key) {
+	}
+
+	protected TenantKey newTenant(String limits, String extra) throws Exception {
 		String id = "bt-" + UUID.randomUUID().toString().substring(0, 8);
 		String ci = "Bearer " + EmbeddedDefaults.CI_TOKEN;
 		HttpResponse<String> created = send("POST", "/api/v1/tenants", ci, """
 				{"id":"%s","allowedTiers":["P1","P2"],"limits":%s%s}""".formatted(id, limits, extra));
 		assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
-		return json.readTree(send("POST", "/api/v1/tenants/" + id + "/keys", ci, null).body()).get("key").asString();
+		return new TenantKey(id,
+				json.readTree(send("POST", "/api/v1/tenants/" + id + "/keys", ci, null).body()).get("key").asString());
 	}
 
 	protected JsonNode awaitStatus(String key, String id, String... statuses) {

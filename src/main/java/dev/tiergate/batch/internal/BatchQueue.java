@@ -20,7 +20,6 @@ import org.springframework.data.redis.connection.stream.ReadOffset;
 import org.springframework.data.redis.connection.stream.RecordId;
 import org.springframework.data.redis.connection.stream.StreamOffset;
 import org.springframework.data.redis.connection.stream.StreamReadOptions;
-import org.springframework.data.redis.connection.stream.StreamRecords;
 import org.springframework.data.redis.core.RedisCallback;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.data.redis.core.script.DefaultRedisScript;
@@ -66,6 +65,26 @@ public class BatchQueue {
 			local counts = redis.call('HMGET', KEYS[1], 'completed', 'failed', 'total')
 			return { written, tonumber(counts[1] or '0') + tonumber(counts[2] or '0'), tonumber(counts[3] or '0') }""",
 			List.class);
+
+	/**
+	 * Appends the items after the stream's last line. KEYS[1] the stream; ARGV five per
+	 * item: line, custom_id, prompt tokens, max tokens, body. Returns the items added.
+	 */
+	private static final RedisScript<Long> ENQUEUE = new DefaultRedisScript<>("""
+			local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+			local last = 0
+			if #top > 0 then last = tonumber(string.match(top[1][1], '^(%d+)')) end
+			local added = 0
+			for i = 1, #ARGV, 5 do
+			  local line = tonumber(ARGV[i])
+			  if line > last then
+			    redis.call('XADD', KEYS[1], ARGV[i] .. '-1', 'c', ARGV[i + 1], 'n', ARGV[i], 'p', ARGV[i + 2],
+			        'm', ARGV[i + 3], 'b', ARGV[i + 4])
+			    last = line
+			    added = added + 1
+			  end
+			end
+			return added""", Long.class);
 
 	private final StringRedisTemplate redis;
 
@@ -140,39 +159,31 @@ public class BatchQueue {
 	}
 
 	/**
-	 * Appends items, in one pipeline. Each entry's id is its line number
-	 * ({@code <line>-1}), so appending again after a failure skips what is already there
+	 * Appends items, in one script call per page, so that a page is added whole or not at
+	 * all (a pipeline of single {@code XADD}s could lose some in the middle when the
+	 * client cancels commands that time out under load, and the stream's ids, which only
+	 * grow, could never take them back: the batch would wait for them forever). Each
+	 * entry's id is its line number ({@code <line>-1}), and the script adds only lines
+	 * after the stream's last one, so appending again after a failure adds nothing twice
 	 * and the stream holds every item once, in input order.
 	 * @param tenant the tenant
 	 * @param id the batch
 	 * @param items the items, in line order
 	 */
 	public void enqueue(String tenant, String id, List<QueueItem> items) {
-		String streamKey = streamKey(tenant, id);
-		byte[] key = bytes(streamKey);
+		List<String> keys = List.of(streamKey(tenant, id));
+		Object[] args = new Object[items.size() * 5];
+		int i = 0;
+		for (QueueItem item : items) {
+			args[i++] = Integer.toString(item.line());
+			args[i++] = item.customId();
+			args[i++] = Long.toString(item.promptTokens());
+			args[i++] = Long.toString(item.maxTokens());
+			args[i++] = item.body();
+		}
 		for (int attempt = 1;; attempt++) {
 			try {
-				List<MapRecord<String, Object, Object>> last = this.redis.opsForStream()
-					.reverseRange(streamKey, Range.closed("-", "+"), Limit.limit().count(1));
-				long lastLine = (last == null || last.isEmpty()) ? 0 : last.get(0).getId().getTimestamp();
-				this.redis.executePipelined((RedisCallback<Object>) (connection) -> {
-					for (QueueItem item : items) {
-						if (item.line() <= lastLine) {
-							continue;
-						}
-						Map<byte[], byte[]> fields = new HashMap<>();
-						fields.put(bytes("c"), bytes(item.customId()));
-						fields.put(bytes("n"), bytes(Integer.toString(item.line())));
-						fields.put(bytes("p"), bytes(Long.toString(item.promptTokens())));
-						fields.put(bytes("m"), bytes(Long.toString(item.maxTokens())));
-						fields.put(bytes("b"), bytes(item.body()));
-						connection.streamCommands()
-							.xAdd(StreamRecords.rawBytes(fields)
-								.withStreamKey(key)
-								.withId(RecordId.of(item.line() + "-1")));
-					}
-					return null;
-				});
+				this.redis.execute(ENQUEUE, keys, args);
 				return;
 			}
 			catch (org.springframework.dao.DataAccessException ex) {

@@ -5,16 +5,17 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 
-import org.springframework.data.redis.connection.RedisConnection;
 import org.springframework.data.redis.connection.RedisStringCommands;
 import org.springframework.data.redis.core.RedisCallback;
 import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.data.redis.core.script.DefaultRedisScript;
+import org.springframework.data.redis.core.script.RedisScript;
 import org.springframework.data.redis.core.types.Expiration;
 
 import dev.tiergate.batch.FileStore;
@@ -25,13 +26,38 @@ import dev.tiergate.batch.StoredFile;
  * ({@code tg:batch:{<tenant>}:file:<id>}) and its content in chunks of at most the
  * configured size ({@code tg:batch:{<tenant>}:file:<id>:<n>}); the tenant's files are a
  * sorted set by creation time ({@code tg:batch:{<tenant>}:files}). Chunks are written
- * with an expiry while the upload runs and made permanent on commit, so an upload cut off
- * by a crash leaves nothing behind for long.
+ * under their upload's own keys with an expiry while the upload runs, and moved into
+ * place by the commit, so an upload cut off by a crash leaves nothing behind for long,
+ * and a committed file is never changed by another upload of its id.
  */
 public class RedisFileStore implements FileStore {
 
 	/** How long the chunks of an upload that is never committed are kept. */
 	static final Duration PENDING = Duration.ofHours(1);
+
+	/**
+	 * Commits an upload unless the file exists. KEYS[1] the file's hash, KEYS[2] the
+	 * tenant's index, then the n staged chunks, then the n chunks' places; ARGV: n, the
+	 * id, the index score, then the hash's field-value pairs. Returns 1 committed, 0 the
+	 * file existed (the staged chunks are dropped), -1 a staged chunk is gone (nothing
+	 * changed).
+	 */
+	private static final RedisScript<Long> COMMIT = new DefaultRedisScript<>("""
+			local n = tonumber(ARGV[1])
+			if redis.call('EXISTS', KEYS[1]) == 1 then
+			  for i = 1, n do redis.call('DEL', KEYS[2 + i]) end
+			  return 0
+			end
+			for i = 1, n do
+			  if redis.call('EXISTS', KEYS[2 + i]) == 0 then return -1 end
+			end
+			for i = 1, n do
+			  redis.call('RENAME', KEYS[2 + i], KEYS[2 + n + i])
+			  redis.call('PERSIST', KEYS[2 + n + i])
+			end
+			for j = 4, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[j], ARGV[j + 1]) end
+			redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
+			return 1""", Long.class);
 
 	private final StringRedisTemplate redis;
 
@@ -189,14 +215,20 @@ public class RedisFileStore implements FileStore {
 	}
 
 	/**
-	 * Buffers up to one chunk, writes it with an expiry, and makes everything permanent
-	 * on commit.
+	 * Buffers up to one chunk and writes it, with an expiry, under a key of this upload's
+	 * own ({@code ...:file:<id>:upload-<token>:<n>}); the commit moves the chunks into
+	 * place and writes the description in one script, unless the file already exists. So
+	 * a file is written once: an upload of an id that is already committed (a finalizer
+	 * taken over after it wrote its files) neither changes nor deletes it, and a chunk
+	 * that expired before the commit fails the commit instead of leaving a hole.
 	 */
 	private final class RedisUpload implements Upload {
 
 		private final String tenant;
 
 		private final String id;
+
+		private final String token = UUID.randomUUID().toString().substring(0, 12);
 
 		private final byte[] buffer;
 
@@ -212,6 +244,10 @@ public class RedisFileStore implements FileStore {
 			this.tenant = tenant;
 			this.id = id;
 			this.buffer = new byte[RedisFileStore.this.chunkSize];
+		}
+
+		private String stagedKey(int n) {
+			return fileKey(this.tenant, this.id) + ":upload-" + this.token + ":" + n;
 		}
 
 		@Override
@@ -233,7 +269,7 @@ public class RedisFileStore implements FileStore {
 			if (this.filled == 0) {
 				return;
 			}
-			byte[] key = chunkKey(this.tenant, this.id, this.chunks++);
+			byte[] key = stagedKey(this.chunks++).getBytes(StandardCharsets.UTF_8);
 			byte[] value = java.util.Arrays.copyOf(this.buffer, this.filled);
 			this.filled = 0;
 			RedisFileStore.this.redis.execute((RedisCallback<Boolean>) (connection) -> connection.stringCommands()
@@ -241,29 +277,31 @@ public class RedisFileStore implements FileStore {
 		}
 
 		@Override
-		public StoredFile commit(String filename, String purpose, long createdAt) {
+		public StoredFile commit(String filename, String purpose, long createdAt) throws IOException {
 			flushChunk();
 			int count = this.chunks;
-			RedisFileStore.this.redis.executePipelined((RedisCallback<Object>) (connection) -> {
-				persist(connection, count);
-				return null;
-			});
-			Map<String, String> fields = new LinkedHashMap<>();
-			fields.put("bytes", Long.toString(this.bytes));
-			fields.put("createdAt", Long.toString(createdAt));
-			fields.put("filename", filename);
-			fields.put("purpose", purpose);
-			fields.put("chunks", Integer.toString(count));
-			RedisFileStore.this.redis.opsForHash().putAll(fileKey(this.tenant, this.id), fields);
-			RedisFileStore.this.redis.opsForZSet().add(indexKey(this.tenant), this.id, createdAt);
-			this.committed = true;
-			return new StoredFile(this.id, this.tenant, this.bytes, createdAt, filename, purpose);
-		}
-
-		private void persist(RedisConnection connection, int count) {
+			List<String> keys = new ArrayList<>(2 + 2 * count);
+			keys.add(fileKey(this.tenant, this.id));
+			keys.add(indexKey(this.tenant));
 			for (int n = 0; n < count; n++) {
-				connection.keyCommands().persist(chunkKey(this.tenant, this.id, n));
+				keys.add(stagedKey(n));
 			}
+			for (int n = 0; n < count; n++) {
+				keys.add(new String(chunkKey(this.tenant, this.id, n), StandardCharsets.UTF_8));
+			}
+			Long outcome = RedisFileStore.this.redis.execute(COMMIT, keys, Integer.toString(count), this.id,
+					Long.toString(createdAt), "bytes", Long.toString(this.bytes), "createdAt", Long.toString(createdAt),
+					"filename", filename, "purpose", purpose, "chunks", Integer.toString(count));
+			if (outcome == null || outcome < 0) {
+				throw new IOException("A chunk of file " + this.id + " expired before its upload was committed");
+			}
+			this.committed = true;
+			if (outcome == 0) {
+				// Written before (and never changed): that file stands.
+				return find(this.tenant, this.id)
+					.orElseThrow(() -> new IOException("File " + this.id + " was deleted while it was written"));
+			}
+			return new StoredFile(this.id, this.tenant, this.bytes, createdAt, filename, purpose);
 		}
 
 		@Override
@@ -274,7 +312,7 @@ public class RedisFileStore implements FileStore {
 			int count = this.chunks;
 			RedisFileStore.this.redis.executePipelined((RedisCallback<Object>) (connection) -> {
 				for (int n = 0; n < count; n++) {
-					connection.keyCommands().del(chunkKey(this.tenant, this.id, n));
+					connection.keyCommands().del(stagedKey(n).getBytes(StandardCharsets.UTF_8));
 				}
 				return null;
 			});
