@@ -18,6 +18,7 @@ import dev.tiergate.proxy.ProxyProperties;
 import dev.tiergate.proxy.UpstreamExchange;
 import dev.tiergate.quota.QuotaService;
 import dev.tiergate.quota.TenantStore;
+import dev.tiergate.requestlog.RequestLog;
 import dev.tiergate.routing.EndpointRegistry;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.servlet.MultipartConfigElement;
@@ -70,9 +71,10 @@ class BatchConfiguration {
 	BatchWorkers batchWorkers(BatchRecords records, BatchQueue queue, BatchFinalizer finalizer, TenantStore tenants,
 			QuotaService quota, DispatchRuntime dispatcher, UpstreamExchange exchange, BatchProperties properties,
 			ObjectProvider<BatchFaults> faults, BatchMetrics metrics, JsonMapper json, Clock clock,
-			BatchService batches) {
+			BatchService batches, ObjectProvider<RequestLog> requestLog) {
 		BatchWorkers workers = new BatchWorkers(records, queue, finalizer, tenants, quota, dispatcher, exchange,
-				properties, faults.getIfAvailable(() -> BatchFaults.NONE), metrics, json, clock);
+				properties, faults.getIfAvailable(() -> BatchFaults.NONE), metrics, json, clock,
+				requestLog.getIfAvailable(() -> RequestLog.NONE));
 		workers.enqueuer(batches::enqueue);
 		return workers;
 	}

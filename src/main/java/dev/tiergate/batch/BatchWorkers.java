@@ -1,6 +1,7 @@
 package dev.tiergate.batch;
 
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -33,6 +34,8 @@ import dev.tiergate.quota.QuotaPermit;
 import dev.tiergate.quota.QuotaService;
 import dev.tiergate.quota.Tenant;
 import dev.tiergate.quota.TenantStore;
+import dev.tiergate.requestlog.RequestLog;
+import dev.tiergate.requestlog.RequestRecord;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -82,6 +85,8 @@ public class BatchWorkers implements SmartLifecycle {
 
 	private final Clock clock;
 
+	private final RequestLog requestLog;
+
 	private final String name = "worker-" + UUID.randomUUID().toString().substring(0, 12);
 
 	private final Random random = new Random(42);
@@ -108,7 +113,7 @@ public class BatchWorkers implements SmartLifecycle {
 
 	BatchWorkers(BatchRecords records, BatchQueue queue, BatchFinalizer finalizer, TenantStore tenants,
 			QuotaService quota, DispatchRuntime dispatcher, UpstreamExchange exchange, BatchProperties properties,
-			BatchFaults faults, BatchMetrics metrics, JsonMapper json, Clock clock) {
+			BatchFaults faults, BatchMetrics metrics, JsonMapper json, Clock clock, RequestLog requestLog) {
 		this.records = records;
 		this.queue = queue;
 		this.finalizer = finalizer;
@@ -121,6 +126,7 @@ public class BatchWorkers implements SmartLifecycle {
 		this.metrics = metrics;
 		this.json = json;
 		this.clock = clock;
+		this.requestLog = requestLog;
 	}
 
 	/**
@@ -431,6 +437,8 @@ public class BatchWorkers implements SmartLifecycle {
 				continue;
 			}
 			Attempt outcome;
+			Instant arrived = this.clock.instant();
+			long started = System.nanoTime();
 			try (Admission admission = this.dispatcher.admit(batch.model(), batch.tier(), tenant.id(), tenant.weight(),
 					item.promptTokens() + item.maxTokens())) {
 				admitted.run();
@@ -448,6 +456,12 @@ public class BatchWorkers implements SmartLifecycle {
 				else {
 					permit.completeUnreported();
 				}
+				long ended = System.nanoTime();
+				this.requestLog.append(new RequestRecord(arrived, tenant.id(), batch.tier(), batch.model(), "batch",
+						false, outcome.status(), (usage != null) ? usage[0] : item.promptTokens(),
+						(usage != null) ? usage[1] : 0, outcome.queuedNanos() / 1e6,
+						((outcome.firstByteAt() != 0) ? outcome.firstByteAt() - started : ended - started) / 1e6,
+						(ended - started) / 1e6));
 				return Result.answer(item, outcome, true, attempt);
 			}
 			permit.close();
@@ -474,10 +488,12 @@ public class BatchWorkers implements SmartLifecycle {
 				item.body().getBytes(java.nio.charset.StandardCharsets.UTF_8), false,
 				batch.id() + "-" + UUID.randomUUID().toString().substring(0, 8), batch.tier());
 		boolean retried = false;
+		long queued = 0;
 		while (true) {
 			Admission.Running running;
 			try {
 				running = admission.awaitSlot();
+				queued += running.queued().toNanos();
 			}
 			catch (Admission.Rejected rejected) {
 				return new Attempt(0, null, request.requestId(), rejected.reason().code(), "No slot for tier "
@@ -504,7 +520,8 @@ public class BatchWorkers implements SmartLifecycle {
 				return new Attempt(0, null, request.requestId(), "upstream_error",
 						"The request ended before its answer was complete (" + result.outcome() + ").");
 			}
-			return new Attempt(answer.status(), answer.body(), request.requestId(), null, null);
+			return new Attempt(answer.status(), answer.body(), request.requestId(), null, null, queued,
+					result.firstByteAt());
 		}
 	}
 
@@ -613,8 +630,17 @@ public class BatchWorkers implements SmartLifecycle {
 	 * @param requestId the upstream request's id
 	 * @param code why there is no answer
 	 * @param message what went wrong
+	 * @param queuedNanos time spent waiting for a slot
+	 * @param firstByteAt when the answer's first byte arrived ({@link System#nanoTime}),
+	 * 0 when none did
 	 */
-	record Attempt(int status, byte[] body, String requestId, String code, String message) {
+	record Attempt(int status, byte[] body, String requestId, String code, String message, long queuedNanos,
+			long firstByteAt) {
+
+		Attempt(int status, byte[] body, String requestId, String code, String message) {
+			this(status, body, requestId, code, message, 0, 0);
+		}
+
 	}
 
 	/**

@@ -53,7 +53,7 @@ public final class TraceReader {
 
 	/**
 	 * Reads a trace file, its format told by its content: a first line equal to the Azure
-	 * header is Azure CSV, a header starting {@code time,} with {@code promptTokens}
+	 * header is Azure CSV, a CSV header naming {@code time} and {@code promptTokens}
 	 * Tiergate's log as CSV; JSON lines with {@code input_length} are Mooncake, with
 	 * {@code promptTokens} Tiergate's log.
 	 * @param file the file
@@ -90,7 +90,7 @@ public final class TraceReader {
 		if (stripped.startsWith("TIMESTAMP")) {
 			return readAzureCsv(name, in);
 		}
-		if (stripped.startsWith("time,") && stripped.contains("promptTokens")) {
+		if (!stripped.startsWith("{") && csvFields(stripped).containsAll(List.of("time", "promptTokens"))) {
 			return readTiergateCsv(name, in);
 		}
 		if (stripped.startsWith("{")) {

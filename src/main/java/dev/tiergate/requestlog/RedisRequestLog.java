@@ -49,6 +49,11 @@ public class RedisRequestLog implements RequestLog, SmartLifecycle {
 
 	private static final int PAGE = 1000;
 
+	/**
+	 * How far a replica's clock may run ahead of Redis's without records going missing.
+	 */
+	private static final long CLOCK_SKEW_MILLIS = 60_000;
+
 	private final StringRedisTemplate redis;
 
 	private final RequestLogProperties properties;
@@ -136,9 +141,11 @@ public class RedisRequestLog implements RequestLog, SmartLifecycle {
 	public void read(Instant from, Instant to, String tenant, Consumer<RequestRecord> sink) {
 		LocalDate last = LocalDate.ofInstant(to.minusNanos(1), ZoneOffset.UTC);
 		for (LocalDate day = LocalDate.ofInstant(from, ZoneOffset.UTC); !day.isAfter(last); day = day.plusDays(1)) {
-			// A record is written after its request ends, so its stream id (the server's
-			// time of writing) is at or after its arrival: start the range at 'from'.
-			String lower = Long.toString(from.toEpochMilli());
+			// A record is written after its request ends, so its stream id (Redis's time
+			// of
+			// writing) is after its arrival (the replica's clock): start the range at
+			// 'from', less a margin for the two clocks' skew.
+			String lower = Long.toString(Math.max(0, from.toEpochMilli() - CLOCK_SKEW_MILLIS));
 			boolean inclusive = true;
 			while (true) {
 				Range<String> range = inclusive ? Range.of(Range.Bound.inclusive(lower), Range.Bound.unbounded())

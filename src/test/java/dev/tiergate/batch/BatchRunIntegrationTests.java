@@ -4,7 +4,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
@@ -14,6 +16,7 @@ import org.springframework.data.redis.core.StringRedisTemplate;
 import dev.tiergate.EmbeddedDefaults;
 import dev.tiergate.batch.internal.BatchQueue;
 import dev.tiergate.batch.internal.BatchRecords;
+import dev.tiergate.requestlog.RedisRequestLog;
 import tools.jackson.databind.JsonNode;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -33,6 +36,9 @@ class BatchRunIntegrationTests extends BatchTestSupport {
 	@Autowired
 	private StringRedisTemplate redis;
 
+	@Autowired
+	private RedisRequestLog requestLog;
+
 	@Test
 	void aBatchRunsToCompletedWithOneOutputLinePerItem() throws Exception {
 		String key = EmbeddedDefaults.BATCHCO_KEY;
@@ -51,6 +57,30 @@ class BatchRunIntegrationTests extends BatchTestSupport {
 		assertThat(first.get("response").get("body").get("usage").get("completion_tokens").asInt()).isEqualTo(4);
 		assertThat(first.get("response").get("body").get("service_tier").asString()).isEqualTo("flex");
 		assertThat(first.get("error").isNull()).isTrue();
+	}
+
+	@Test
+	void aBatchsItemsAreInTheRequestLogAsBatchItems() throws Exception {
+		String tenantKey = tenantWithKey("{}", "");
+		String tenant = json.readTree(get("/v1/usage", "Bearer " + tenantKey).body()).get("tenant").asString();
+		Instant before = Instant.now();
+		String fileId = uploadFile(tenantKey, Uploads.chatFile(3, LLAMA, 4));
+		String id = json.readTree(createBatch(tenantKey, fileId, "/v1/chat/completions").body()).get("id").asString();
+		awaitStatus(tenantKey, id, "completed");
+		this.requestLog.flush();
+
+		HttpResponse<String> export = get("/api/v1/request-log?tenant=" + tenant + "&from=" + before,
+				basic("admin", "admin"));
+
+		assertThat(export.statusCode()).isEqualTo(200);
+		List<JsonNode> records = export.body().lines().map(json::readTree).toList();
+		assertThat(records).hasSize(3).allSatisfy((record) -> {
+			assertThat(record.get("api").asString()).isEqualTo("batch");
+			assertThat(record.get("model").asString()).isEqualTo(LLAMA);
+			assertThat(record.get("status").asInt()).isEqualTo(200);
+			assertThat(record.get("completionTokens").asInt()).isEqualTo(4);
+			assertThat(record.get("ttftMs").asDouble()).isLessThanOrEqualTo(record.get("durationMs").asDouble());
+		});
 	}
 
 	@Test

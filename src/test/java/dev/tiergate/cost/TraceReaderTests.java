@@ -134,6 +134,40 @@ class TraceReaderTests {
 	}
 
 	@Test
+	void readsTiergatesRequestLogAsCsvWithQuotedFieldsAndColumnsInAnyOrder() throws Exception {
+		String csv = "tier,time,model,tenant,promptTokens,completionTokens,ttftMs\n"
+				+ "P1,2026-11-29T17:00:01Z,\"org/model,v2\",\"a \"\"b\"\"\",40,0,12.5\n"
+				+ "P0,2026-11-29T17:00:00Z,llama-3.1-8b-instruct,acme,12,16,\n";
+
+		Trace trace = TraceReader.read("log.csv", new StringReader(csv));
+
+		assertThat(trace.format()).isEqualTo(TraceFormat.TIERGATE_CSV);
+		assertThat(trace.requests()).containsExactly(
+				new TraceRequest(0, "acme", Tier.P0, "llama-3.1-8b-instruct", 12, 16),
+				new TraceRequest(1_000_000_000L, "a \"b\"", Tier.P1, "org/model,v2", 40, 1));
+	}
+
+	@Test
+	void tiergateCsvLinesThatBreakTheHeaderOrHoldBadValuesAreRefusedWithTheirLineNumber() {
+		String header = "time,tenant,tier,model,promptTokens,completionTokens\n";
+		assertThatExceptionOfType(InvalidTraceException.class)
+			.isThrownBy(() -> TraceReader.read("log.csv",
+					new StringReader(
+							header + "2026-11-29T17:00:00Z,acme,P0,m,1,1\n2026-11-29T17:00:01Z,acme,P0,m,1\n")))
+			.withMessage("log.csv line 3: expected 6 fields as in the header, found 5");
+		assertThatExceptionOfType(InvalidTraceException.class).isThrownBy(
+				() -> TraceReader.read("log.csv", new StringReader(header + "2026-11-29T17:00:00Z,acme,P9,m,1,1\n")))
+			.withMessage("log.csv line 2: tier must be P0, P1 or P2, was 'P9'");
+		assertThatExceptionOfType(InvalidTraceException.class)
+			.isThrownBy(() -> TraceReader.read("log.csv", new StringReader(header + "\nnoon,acme,P0,m,1,1\n")))
+			.withMessageStartingWith("log.csv line 3: time must be an ISO-8601 instant");
+		assertThatExceptionOfType(InvalidTraceException.class)
+			.isThrownBy(() -> TraceReader.readTiergateCsv("log.csv", new StringReader("time,tenant,promptTokens\n")))
+			.withMessageStartingWith(
+					"log.csv line 1: the header must name the columns time, promptTokens and completionTokens");
+	}
+
+	@Test
 	void unknownFormatsAndEmptyTracesAreRefused() {
 		assertThatExceptionOfType(InvalidTraceException.class)
 			.isThrownBy(() -> TraceReader.read("x.txt", new StringReader("hello\n")))
