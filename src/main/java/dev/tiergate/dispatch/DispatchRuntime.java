@@ -404,7 +404,10 @@ public class DispatchRuntime implements EndpointRegistry.EndpointListener {
 				this.waits.record(ticket.tier(), lease.startNanos() / 1_000_000, waitNanos);
 			}
 			Admission admission = (Admission) ticket.attachment();
-			Admission.Running running = new Admission.Running(lease, Duration.ofNanos(waitNanos));
+			// This slot's wait: since the ticket last joined the queue (not the earlier
+			// attempts' run time, when it was requeued or retried).
+			Admission.Running running = new Admission.Running(lease,
+					Duration.ofNanos(Math.max(0, lease.startNanos() - ticket.queuedNanos())));
 			admission.current = running;
 			admission.offer(running);
 		}

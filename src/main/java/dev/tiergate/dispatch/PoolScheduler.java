@@ -170,6 +170,7 @@ public final class PoolScheduler {
 		}
 		ticket.preemptionsLeft = this.preemptionBudget;
 		ticket.arrivalNanos = now;
+		ticket.queuedNanos = now;
 		int tier = ticket.tier.ordinal();
 		if (this.acceptingSlots == 0) {
 			reject(ticket, RejectReason.NO_CAPACITY);
@@ -275,6 +276,7 @@ public final class PoolScheduler {
 			return true;
 		}
 		ticket.state = Ticket.State.QUEUED;
+		ticket.queuedNanos = now;
 		ticket.deadlineNanos = now + this.definitions[t].maxQueueWait().toNanos();
 		this.queues[t].addRequeued(ticket);
 		this.queued++;
@@ -681,6 +683,7 @@ public final class PoolScheduler {
 		boolean requeue = !lease.sent;
 		if (requeue) {
 			ticket.state = Ticket.State.QUEUED;
+			ticket.queuedNanos = now;
 			ticket.deadlineNanos = now + this.definitions[t].maxQueueWait().toNanos();
 			this.queues[t].addRequeued(ticket);
 			this.queued++;
@@ -922,7 +925,7 @@ public final class PoolScheduler {
 				oldestWait = now - first.arrivalNanos;
 			}
 			for (Ticket requeued : queue.requeued) {
-				oldestWait = Math.max(oldestWait, now - requeued.arrivalNanos);
+				oldestWait = Math.max(oldestWait, now - requeued.queuedNanos);
 			}
 			Map<String, Long> rejections = new HashMap<>();
 			for (RejectReason reason : RejectReason.values()) {

@@ -46,6 +46,9 @@ public final class Ticket {
 
 	long arrivalNanos;
 
+	/** When it last joined its queue: its arrival, or when it was requeued or retried. */
+	long queuedNanos;
+
 	long deadlineNanos;
 
 	State state = State.NEW;
@@ -152,11 +155,20 @@ public final class Ticket {
 	}
 
 	/**
-	 * When it (last) entered the queue, on the scheduler's clock.
+	 * When it arrived, on the scheduler's clock.
 	 * @return nanos
 	 */
 	public long arrivalNanos() {
 		return this.arrivalNanos;
+	}
+
+	/**
+	 * When it last joined its queue: its arrival, or the moment it was requeued after a
+	 * preemption or put back for a retry elsewhere.
+	 * @return scheduler time in nanoseconds
+	 */
+	public long queuedNanos() {
+		return this.queuedNanos;
 	}
 
 	/**

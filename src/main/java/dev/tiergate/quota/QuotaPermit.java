@@ -34,15 +34,18 @@ public final class QuotaPermit implements AutoCloseable {
 
 	private final Map<String, String> headers;
 
+	private final String month;
+
 	private final AtomicBoolean ended = new AtomicBoolean();
 
 	QuotaPermit(QuotaService service, Tenant tenant, Tier tier, String model, String requestId, long promptEstimate,
 			long reserved, boolean local, Map<String, String> headers) {
-		this(service, tenant, tier, model, requestId, promptEstimate, reserved, local, false, headers);
+		this(service, tenant, tier, model, requestId, promptEstimate, reserved, local, false, headers, null);
 	}
 
 	QuotaPermit(QuotaService service, Tenant tenant, Tier tier, String model, String requestId, long promptEstimate,
-			long reserved, boolean local, boolean batch, Map<String, String> headers) {
+			long reserved, boolean local, boolean batch, Map<String, String> headers, String month) {
+		this.month = month;
 		this.batch = batch;
 		this.service = service;
 		this.tenant = tenant;
@@ -88,6 +91,14 @@ public final class QuotaPermit implements AutoCloseable {
 	 */
 	boolean batch() {
 		return this.batch;
+	}
+
+	/**
+	 * The month (UTC, Redis's clock) the reservation was charged to.
+	 * @return {@code YYYY-MM}, or {@code null} when unknown
+	 */
+	String month() {
+		return this.month;
 	}
 
 	Tenant tenant() {

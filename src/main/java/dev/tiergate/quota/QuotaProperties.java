@@ -33,13 +33,17 @@ import jakarta.validation.constraints.NotNull;
  * @param outagePolicy per tier, what happens while Redis is unavailable:
  * {@code fail-open} serves under a local per-replica limiter with the same limits,
  * {@code fail-closed} answers 503; default P0 open, P1 and P2 closed
+ * @param journalCapacity most settlements (ends of requests) journaled in a replica's
+ * memory while Redis is unavailable, replayed once when it answers again; past it the
+ * oldest are dropped
  */
 @Validated
 @ConfigurationProperties("tiergate.quota")
 public record QuotaProperties(@DefaultValue("30s") @NotNull Duration leaseTtl,
 		@DefaultValue("1s") @NotNull Duration keyCacheTtl, @DefaultValue("3") @Min(1) @Max(1000) int failureThreshold,
 		@DefaultValue("1s") @NotNull Duration openFor, @DefaultValue("5s") @NotNull Duration halfOpenTimeout,
-		@DefaultValue("1s") @NotNull Duration retryAfter, @DefaultValue Map<Tier, OutagePolicy> outagePolicy) {
+		@DefaultValue("1s") @NotNull Duration retryAfter, @DefaultValue Map<Tier, OutagePolicy> outagePolicy,
+		@DefaultValue("100000") @Min(1) int journalCapacity) {
 
 	public QuotaProperties {
 		Map<Tier, OutagePolicy> policies = new EnumMap<>(Tier.class);
@@ -58,7 +62,7 @@ public record QuotaProperties(@DefaultValue("30s") @NotNull Duration leaseTtl,
 	 */
 	public static QuotaProperties defaults() {
 		return new QuotaProperties(Duration.ofSeconds(30), Duration.ofSeconds(1), 3, Duration.ofSeconds(1),
-				Duration.ofSeconds(5), Duration.ofSeconds(1), Map.of());
+				Duration.ofSeconds(5), Duration.ofSeconds(1), Map.of(), 100_000);
 	}
 
 	/**

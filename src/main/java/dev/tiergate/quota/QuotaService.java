@@ -87,6 +87,8 @@ public class QuotaService implements AutoCloseable {
 
 	private final Map<String, QuotaPermit> running = new ConcurrentHashMap<>();
 
+	private final SettlementJournal journal;
+
 	private final ScheduledExecutorService renewal;
 
 	QuotaService(StringRedisTemplate redis, QuotaProperties properties, Clock clock, MeterRegistry meters,
@@ -97,6 +99,7 @@ public class QuotaService implements AutoCloseable {
 		this.meters = meters;
 		this.circuit = circuit;
 		this.local = new LocalLimiter(clock);
+		this.journal = new SettlementJournal(properties.journalCapacity(), meters);
 		this.renewal = Executors
 			.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("quota-lease-renewal").factory());
 		long every = Math.max(10, properties.leaseTtl().toMillis() / 3);
@@ -136,7 +139,8 @@ public class QuotaService implements AutoCloseable {
 	 */
 	private static List<String> keys(String tenantId, boolean batch) {
 		return List.of(key(tenantId, "win"), key(tenantId, "wintok"), key(tenantId, batch ? "batchleases" : "leases"),
-				key(tenantId, batch ? "batchinflight" : "inflight"), key(tenantId, "budget"), key(tenantId, "usage:"));
+				key(tenantId, batch ? "batchinflight" : "inflight"), key(tenantId, "budget"), key(tenantId, "usage:"),
+				key(tenantId, "settled"));
 	}
 
 	/**
@@ -232,7 +236,7 @@ public class QuotaService implements AutoCloseable {
 					Long.toString(this.properties.leaseTtl().toMillis()), Long.toString(WINDOW_MS));
 			boolean admitted = ((Number) result.get(0)).longValue() == 1;
 			decision = new QuotaDecision(admitted, admitted ? null : (String) result.get(1),
-					admitted ? null : Duration.ofMillis(((Number) result.get(2)).longValue()), -1, -1);
+					admitted ? null : Duration.ofMillis(((Number) result.get(2)).longValue()), -1, -1, month(result));
 		}
 		catch (RuntimeException ex) {
 			count(tier, "unavailable", "none");
@@ -245,7 +249,7 @@ public class QuotaService implements AutoCloseable {
 		}
 		count(tier, "admitted", "none");
 		QuotaPermit permit = new QuotaPermit(this, tenant, tier, model, requestId, prompt, reserve, false, true,
-				Map.of());
+				Map.of(), decision.month());
 		this.running.put(requestId, permit);
 		return permit;
 	}
@@ -294,7 +298,8 @@ public class QuotaService implements AutoCloseable {
 					decision.retryAfter(), headers);
 		}
 		count(tier, local ? "admitted_local" : "admitted", "none");
-		QuotaPermit permit = new QuotaPermit(this, tenant, tier, model, requestId, prompt, reserve, local, headers);
+		QuotaPermit permit = new QuotaPermit(this, tenant, tier, model, requestId, prompt, reserve, local, false,
+				headers, decision.month());
 		if (!local) {
 			this.running.put(requestId, permit);
 		}
@@ -340,7 +345,11 @@ public class QuotaService implements AutoCloseable {
 		boolean admitted = ((Number) result.get(0)).longValue() == 1;
 		return new QuotaDecision(admitted, admitted ? null : (String) result.get(1),
 				admitted ? null : Duration.ofMillis(((Number) result.get(2)).longValue()),
-				((Number) result.get(3)).longValue(), ((Number) result.get(4)).longValue());
+				((Number) result.get(3)).longValue(), ((Number) result.get(4)).longValue(), month(result));
+	}
+
+	private static String month(List<?> admitResult) {
+		return (admitResult.size() > 5 && admitResult.get(5) instanceof String month) ? month : null;
 	}
 
 	private static String limit(Long value) {
@@ -395,25 +404,97 @@ public class QuotaService implements AutoCloseable {
 			this.local.finish(permit.tenant().id(), permit.requestId(), record ? promptTokens + completionTokens : 0);
 			return;
 		}
+		SettlementJournal.Settlement settlement = new SettlementJournal.Settlement(permit.tenant().id(), permit.batch(),
+				permit.requestId(), promptTokens, completionTokens, permit.tier().name(),
+				permit.model().replace('|', '_'), record, permit.reserved(), permit.month());
 		if (!this.circuit.allow()) {
-			logger.debug("Quota store unavailable: reconciliation of {} left to lease expiry", permit.requestId());
+			logger.debug("Quota store unavailable: settlement of {} journaled", permit.requestId());
+			this.journal.add(settlement);
 			return;
 		}
 		try {
-			this.redis.execute(RECONCILE, keys(permit.tenant().id(), permit.batch()), permit.requestId(),
-					Long.toString(promptTokens), Long.toString(completionTokens), permit.tier().name(),
-					permit.model().replace('|', '_'), record ? "1" : "0");
+			settle(settlement);
 			this.circuit.success();
 		}
 		catch (RuntimeException ex) {
 			this.circuit.failure(ex);
+			if (QuotaBackendCircuit.storeFailure(ex)) {
+				// It may have been applied and its answer lost: the script settles once.
+				this.journal.add(settlement);
+			}
+			else {
+				logger.warn("Settlement of {} refused: {}", permit.requestId(), ex.toString());
+			}
 		}
+	}
+
+	/**
+	 * Applies one settlement in Redis, exactly once however often it is called.
+	 */
+	void settle(SettlementJournal.Settlement settlement) {
+		this.redis.execute(RECONCILE, keys(settlement.tenantId(), settlement.batch()), settlement.requestId(),
+				Long.toString(settlement.promptTokens()), Long.toString(settlement.completionTokens()),
+				settlement.tier(), settlement.model(), settlement.record() ? "1" : "0",
+				Long.toString(settlement.reserved()), (settlement.month() != null) ? settlement.month() : "",
+				Long.toString(settledMemoryMillis()));
+	}
+
+	/**
+	 * How long Redis remembers a settlement, so that a replay whose first answer was lost
+	 * is not applied twice: longer than a replay takes to follow Redis's return (the
+	 * journal is replayed at the next lease renewal, a third of the lease's life).
+	 */
+	private long settledMemoryMillis() {
+		return Math.max(60_000, 2 * this.properties.leaseTtl().toMillis());
+	}
+
+	/**
+	 * Replays the settlements journaled while Redis was unavailable, in order, each once;
+	 * stops at the first Redis does not confirm. Runs with the lease renewals.
+	 */
+	void replayJournal() {
+		if (this.journal.size() == 0 || !this.circuit.allow()) {
+			return;
+		}
+		boolean[] reported = new boolean[1];
+		int applied = this.journal.replay((settlement) -> {
+			try {
+				settle(settlement);
+				return SettlementJournal.Replay.APPLIED;
+			}
+			catch (RuntimeException ex) {
+				if (!reported[0]) {
+					reported[0] = true;
+					this.circuit.failure(ex);
+				}
+				if (QuotaBackendCircuit.storeFailure(ex)) {
+					return SettlementJournal.Replay.KEEP;
+				}
+				logger.warn("Journaled settlement of {} refused: {}", settlement.requestId(), ex.toString());
+				return SettlementJournal.Replay.REFUSED;
+			}
+		});
+		if (!reported[0]) {
+			this.circuit.success();
+		}
+		if (applied > 0) {
+			logger.info("Quota store answers again: {} journaled settlements applied", applied);
+		}
+	}
+
+	/**
+	 * Settlements waiting for Redis in this replica's journal.
+	 * @return the count
+	 */
+	int journaled() {
+		return this.journal.size();
 	}
 
 	/**
 	 * Renews the leases of every request this replica is running, one call per tenant.
 	 */
 	void renewLeases() {
+		replayJournal();
 		if (this.running.isEmpty() || !this.circuit.allow()) {
 			return;
 		}

@@ -177,4 +177,21 @@ class AdmissionTests {
 		assertThat(this.runtime.snapshots().get(0).used()).isZero();
 	}
 
+	@Test
+	void aRequestRetriedElsewhereReportsItsTimeInLineNotItsFailedAttemptsRunTime() throws Exception {
+		this.cluster.upsert(InMemoryClusterView.pod("a", "m", 1));
+		this.cluster.upsert(InMemoryClusterView.pod("b", "m", 1));
+		try (Admission admission = this.runtime.admit("m", Tier.P0, "t", 1, 10)) {
+			this.clock.advance(Duration.ofMillis(300));
+			Admission.Running first = admission.awaitSlot();
+			assertThat(first.queued()).isZero();
+			// Its endpoint stalls for five seconds before the retry.
+			this.clock.advance(Duration.ofSeconds(5));
+			admission.retryElsewhere();
+			Admission.Running second = admission.awaitSlot();
+			assertThat(second.endpoint().key()).isNotEqualTo(first.endpoint().key());
+			assertThat(second.queued()).as("dispatched again at once").isZero();
+		}
+	}
+
 }

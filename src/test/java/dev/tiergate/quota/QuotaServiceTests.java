@@ -43,16 +43,23 @@ class QuotaServiceTests {
 
 	private final String id = "q-" + UUID.randomUUID().toString().substring(0, 8);
 
+	/** The circuit of the service created last. */
+	private QuotaBackendCircuit circuit;
+
 	@AfterEach
 	void stopServices() {
 		this.services.forEach(QuotaService::close);
 	}
 
 	private QuotaService service(Duration leaseTtl) {
+		return service(leaseTtl, Duration.ofSeconds(1));
+	}
+
+	private QuotaService service(Duration leaseTtl, Duration openFor) {
 		QuotaProperties properties = new QuotaProperties(leaseTtl, Duration.ofSeconds(1), 3, Duration.ofSeconds(1),
-				Duration.ofSeconds(5), Duration.ofSeconds(1), Map.of());
-		QuotaService service = new QuotaService(redis, properties, Clock.systemUTC(), this.meters,
-				new QuotaBackendCircuit(3, Duration.ofSeconds(1), Clock.systemUTC(), this.meters));
+				Duration.ofSeconds(5), Duration.ofSeconds(1), Map.of(), 100_000);
+		this.circuit = new QuotaBackendCircuit(3, openFor, Clock.systemUTC(), this.meters);
+		QuotaService service = new QuotaService(redis, properties, Clock.systemUTC(), this.meters, this.circuit);
 		this.services.add(service);
 		return service;
 	}
@@ -266,6 +273,68 @@ class QuotaServiceTests {
 			}
 		}
 		return all;
+	}
+
+	/** Opens the circuit of the service created last, as three timeouts would. */
+	private void openCircuit() {
+		for (int i = 0; i < 3; i++) {
+			this.circuit.allow();
+			this.circuit.failure(new org.springframework.dao.QueryTimeoutException("Redis command timed out"));
+		}
+		assertThat(this.circuit.state()).isEqualTo(QuotaBackendCircuit.State.OPEN);
+	}
+
+	@Test
+	void settlementsWhileTheCircuitIsOpenAreJournaledAndReplayedExactlyOnceWhenRedisAnswers() {
+		QuotaService service = service(Duration.ofSeconds(3));
+		Tenant tenant = tenant(new Limits(100L, 1_000_000L, 10L, 10_000_000L));
+		QuotaPermit served = service.admit(tenant, Tier.P1, "m", 100, 900);
+		QuotaPermit unserved = service.admit(tenant, Tier.P1, "m", 100, 400);
+		assertThat(service.status(this.id).monthTokens()).isEqualTo(1_500);
+		openCircuit();
+		served.complete(120, 30);
+		unserved.close();
+		assertThat(service.journaled()).isEqualTo(2);
+		assertThat(service.status(this.id).monthTokens()).as("nothing settled yet").isEqualTo(1_500);
+		// Redis answers again: after open-for, the next renewal's replay is the probe.
+		await().atMost(Duration.ofSeconds(10)).until(() -> service.journaled() == 0);
+		QuotaStatus status = service.status(this.id);
+		assertThat(status.monthTokens()).isEqualTo(150);
+		assertThat(status.tokensLastMinute()).isEqualTo(150);
+		assertThat(status.inFlight()).isZero();
+		assertThat(service.usage(this.id, java.time.YearMonth.now(Clock.systemUTC()))).singleElement()
+			.satisfies((usage) -> {
+				assertThat(usage.requests()).isEqualTo(1);
+				assertThat(usage.promptTokens()).isEqualTo(120);
+				assertThat(usage.completionTokens()).isEqualTo(30);
+			});
+		assertThat(service.mode()).isEqualTo("redis");
+		// The same settlement again (a replay whose answer was lost) changes nothing.
+		service.settle(new SettlementJournal.Settlement(this.id, false, served.requestId(), 120, 30, "P1", "m", true,
+				1_000, served.month()));
+		assertThat(service.status(this.id).monthTokens()).isEqualTo(150);
+		assertThat(this.meters.get("tiergate.quota.journal.settlements").tag("outcome", "replayed").counter().count())
+			.isEqualTo(2);
+	}
+
+	@Test
+	void aSettlementWhoseLeaseExpiredWhileRedisWasAwayStillCorrectsTheChargeAndRecordsTheUsage() {
+		QuotaService other = service(Duration.ofSeconds(1));
+		// Redis stays away from this replica for four seconds, four lease lives.
+		QuotaService replica = service(Duration.ofSeconds(1), Duration.ofSeconds(4));
+		Tenant tenant = tenant(new Limits(100L, 1_000_000L, 10L, 10_000_000L));
+		QuotaPermit permit = replica.admit(tenant, Tier.P1, "m", 100, 900);
+		openCircuit();
+		// No renewal while the circuit is open: the lease expires, and another replica's
+		// admission clears it with its in-flight record.
+		await().atMost(Duration.ofSeconds(5)).until(() -> replica.status(this.id).inFlight() == 0);
+		other.admit(tenant, Tier.P1, "m", 5, 5).complete(5, 5);
+		permit.complete(100, 50);
+		assertThat(replica.journaled()).isEqualTo(1);
+		await().atMost(Duration.ofSeconds(10)).until(() -> replica.journaled() == 0);
+		assertThat(replica.status(this.id).monthTokens()).isEqualTo(150 + 10);
+		assertThat(replica.usage(this.id, java.time.YearMonth.now(Clock.systemUTC()))).singleElement()
+			.satisfies((usage) -> assertThat(usage.requests()).isEqualTo(2));
 	}
 
 }
