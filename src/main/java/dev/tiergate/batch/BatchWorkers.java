@@ -307,12 +307,21 @@ public class BatchWorkers implements SmartLifecycle {
 		}
 	}
 
+	/** Wakes the loop from its poll interval: a slot or an in-flight place was freed. */
+	private void wake() {
+		Thread thread = this.loop;
+		if (thread != null) {
+			LockSupport.unpark(thread);
+		}
+	}
+
 	private void done(Batch batch, BatchQueue.Delivery delivery) {
 		this.inFlight.decrementAndGet();
 		Set<String> ids = this.running.get(batch.tenant() + "/" + batch.id());
 		if (ids != null) {
 			ids.remove(delivery.entryId());
 		}
+		wake();
 	}
 
 	private void process(Batch batch, Tenant tenant, BatchQueue.Delivery delivery, boolean reclaimed,
@@ -426,6 +435,11 @@ public class BatchWorkers implements SmartLifecycle {
 			catch (RuntimeException ex) {
 				permit.close();
 				throw ex;
+			}
+			finally {
+				// The item's slot is free again: let the loop fill it now rather than at
+				// its next poll.
+				wake();
 			}
 			if (outcome.status() >= 200 && outcome.status() < 300) {
 				long[] usage = usage(outcome.body());
