@@ -146,7 +146,9 @@ public class BatchWorkers implements SmartLifecycle {
 		}
 		this.items = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("batch-item-", 0).factory());
 		this.active = true;
-		this.loop = Thread.ofVirtual().name("batch-workers").start(this::run);
+		// A platform thread: the loop that fills freed slots must not wait for a carrier
+		// behind the item threads it starts.
+		this.loop = Thread.ofPlatform().daemon().name("batch-workers").start(this::run);
 		logger.info("Batch workers started as {}", this.name);
 	}
 
