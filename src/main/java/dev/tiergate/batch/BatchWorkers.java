@@ -152,7 +152,9 @@ public class BatchWorkers implements SmartLifecycle {
 		}
 		this.items = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("batch-item-", 0).factory());
 		this.active = true;
-		this.loop = Thread.ofVirtual().name("batch-workers").start(this::run);
+		// A platform thread: the loop that fills freed slots must not wait for a carrier
+		// behind the item threads it starts.
+		this.loop = Thread.ofPlatform().daemon().name("batch-workers").start(this::run);
 		logger.info("Batch workers started as {}", this.name);
 	}
 
@@ -326,12 +328,21 @@ public class BatchWorkers implements SmartLifecycle {
 		}
 	}
 
+	/** Wakes the loop from its poll interval: a slot or an in-flight place was freed. */
+	private void wake() {
+		Thread thread = this.loop;
+		if (thread != null) {
+			LockSupport.unpark(thread);
+		}
+	}
+
 	private void done(Batch batch, BatchQueue.Delivery delivery) {
 		this.inFlight.decrementAndGet();
 		Set<String> ids = this.running.get(batch.tenant() + "/" + batch.id());
 		if (ids != null) {
 			ids.remove(delivery.entryId());
 		}
+		wake();
 	}
 
 	private void process(Batch batch, Tenant tenant, BatchQueue.Delivery delivery, boolean reclaimed,
@@ -447,6 +458,11 @@ public class BatchWorkers implements SmartLifecycle {
 			catch (RuntimeException ex) {
 				permit.close();
 				throw ex;
+			}
+			finally {
+				// The item's slot is free again: let the loop fill it now rather than at
+				// its next poll.
+				wake();
 			}
 			if (outcome.status() >= 200 && outcome.status() < 300) {
 				long[] usage = usage(outcome.body());
