@@ -8,10 +8,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 import dev.tiergate.tier.InvalidTierException;
 import dev.tiergate.tier.Tier;
 import dev.tiergate.tier.TierDefinition;
+import tools.jackson.databind.ObjectWriter;
 
 /**
  * The {@code simulate} command line: reads a trace and optional fleet, tier and price
@@ -61,6 +63,10 @@ public final class SimulateCommand {
 			out.print(USAGE);
 			return 0;
 		}
+		// Jackson builds the report's serializers in a few hundred milliseconds on a cold
+		// JVM: let another core do it while this one reads the trace.
+		CompletableFuture<ObjectWriter> writer = CompletableFuture
+			.supplyAsync(() -> SimulationFiles.JSON.writerFor(SimulationReport.class).withDefaultPrettyPrinter());
 		try {
 			Trace trace = TraceReader.read(options.trace);
 			FleetSpec fleet = (options.fleet != null) ? SimulationFiles.fleet(options.fleet) : FleetSpec.defaults();
@@ -75,8 +81,7 @@ public final class SimulateCommand {
 			SimulationReport report = simulator.simulate(trace, settings, (fraction) -> {
 			});
 			String text = options.out.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".json")
-					? SimulationFiles.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(report)
-					: HtmlReport.render(report);
+					? writer.join().writeValueAsString(report) : HtmlReport.render(report);
 			Files.writeString(options.out, text, StandardCharsets.UTF_8);
 			summarize(report, out);
 			out.printf(Locale.ROOT, "wrote %s in %.2f s%n", options.out, (System.nanoTime() - started) / 1e9);

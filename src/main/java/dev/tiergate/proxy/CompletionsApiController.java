@@ -146,8 +146,8 @@ class CompletionsApiController {
 			long ended = System.nanoTime();
 			this.metrics.duration(model, tier, stream, Duration.ofNanos(ended - started));
 			if (result.outcome() == ExchangeOutcome.DONE) {
-				// The filter that settles the quota completes the record with the real
-				// usage and the status, and appends it to the request log.
+				// QuotaPermits, which settles the quota, completes the record with the
+				// real usage and the status and appends it to the request log.
 				long firstByte = (result.firstByteAt() != 0) ? result.firstByteAt() : ended;
 				QuotaPermits.attachRecord(request,
 						new RequestRecord(arrived, tenant.id(), tier, model, api(request.getRequestURI()), stream,

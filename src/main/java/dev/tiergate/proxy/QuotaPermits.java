@@ -109,8 +109,9 @@ class QuotaPermits extends OncePerRequestFilter {
 			if (request.getAttribute(RECORD) instanceof RequestRecord record) {
 				request.removeAttribute(RECORD);
 				if (served) {
-					this.log.append(record.completed(capture.getStatus(),
-							(usage != null) ? usage[0] : record.promptTokens(), (usage != null) ? usage[1] : 0));
+					this.log.append(
+							record.completed(capture.getStatus(), (usage != null) ? usage[0] : record.promptTokens(),
+									(usage != null) ? usage[1] : capture.tokenEvents));
 				}
 			}
 		}
@@ -128,6 +129,13 @@ class QuotaPermits extends OncePerRequestFilter {
 		private boolean overflow;
 
 		private long[] streamUsage;
+
+		/**
+		 * Events that carried generated text: the completion tokens of a stream whose
+		 * engine reported no usage (vLLM streams one token per event), for the request
+		 * log.
+		 */
+		private long tokenEvents;
 
 		private ServletOutputStream stream;
 
@@ -201,11 +209,18 @@ class QuotaPermits extends OncePerRequestFilter {
 		private void line() {
 			String line = this.buffer.toString(StandardCharsets.UTF_8);
 			this.buffer.reset();
-			if (line.startsWith("data:") && line.contains("\"usage\"")) {
+			if (!line.startsWith("data:")) {
+				return;
+			}
+			if (line.contains("\"usage\"")) {
 				long[] usage = usageOf(line.substring(5).strip());
 				if (usage != null) {
 					this.streamUsage = usage;
 				}
+			}
+			if ((line.contains("\"content\":\"") && !line.contains("\"content\":\"\""))
+					|| (line.contains("\"text\":\"") && !line.contains("\"text\":\"\""))) {
+				this.tokenEvents++;
 			}
 		}
 

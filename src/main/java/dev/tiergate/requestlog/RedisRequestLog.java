@@ -35,9 +35,10 @@ import dev.tiergate.tier.Tier;
  * {@link RequestLogProperties#maxPerDay()} records and expiring
  * {@link RequestLogProperties#retention()} after the day. An {@link #append} only puts
  * the record in a bounded in-memory buffer; one writer thread drains it every
- * {@link RequestLogProperties#flushInterval()} (or sooner, when a batch is full) and
- * writes each batch in one pipelined round trip. Records are cross-tenant, so the keys
- * carry no tenant hash tag; a day's stream lives in one Redis Cluster slot.
+ * {@link RequestLogProperties#flushInterval()}, writing up to
+ * {@link RequestLogProperties#batchSize()} records in each pipelined round trip. Records
+ * are cross-tenant, so the keys carry no tenant hash tag; a day's stream lives in one
+ * Redis Cluster slot.
  * <p>
  * A record whose write fails is dropped and counted: the log is an account of traffic for
  * replay and capacity planning, not a ledger (usage and quotas are kept by

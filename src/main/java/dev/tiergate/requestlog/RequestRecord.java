@@ -18,7 +18,8 @@ import dev.tiergate.tier.Tier;
  * @param status the HTTP status of the answer
  * @param promptTokens prompt tokens (the engine's {@code usage}, else Tiergate's
  * estimate)
- * @param completionTokens completion tokens (the engine's {@code usage}, else 0)
+ * @param completionTokens completion tokens (the engine's {@code usage}; else, for a
+ * stream, the events that carried text; else 0)
  * @param queueMs time spent waiting for a slot, in milliseconds
  * @param ttftMs time from arrival to the answer's first byte, in milliseconds
  * @param durationMs time from arrival to the end of the answer, in milliseconds

@@ -82,6 +82,30 @@ class RequestLogIntegrationTests extends FleetIntegrationTestSupport {
 	}
 
 	@Test
+	void aStreamWhoseEngineReportsNoUsageIsLoggedWithTheTokensItStreamed() throws Exception {
+		Instant before = Instant.now();
+		for (String path : List.of("/v1/chat/completions", "/v1/completions")) {
+			String body = path.endsWith("chat/completions")
+					? "{\"model\":\"%s\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],\"max_tokens\":9,\"stream\":true}"
+					: "{\"model\":\"%s\",\"prompt\":\"Hi\",\"max_tokens\":9,\"stream\":true}";
+			HttpResponse<String> served = post(path, EmbeddedDefaults.ACME_KEY, body.formatted(SimulatedGpuFleet.LLAMA),
+					"X-Tiergate-Priority", "P1");
+			assertThat(served.statusCode()).isEqualTo(200);
+			assertThat(served.body()).doesNotContain("\"prompt_tokens\"");
+		}
+		Instant after = Instant.now();
+		this.log.flush();
+
+		HttpResponse<String> export = get(
+				"/api/v1/request-log?tenant=acme&from=" + query(before) + "&to=" + query(after), ADMIN);
+
+		List<JsonNode> records = export.body().lines().map(json::readTree).toList();
+		assertThat(records).extracting((record) -> record.get("api").asString())
+			.containsExactlyInAnyOrder("chat.completions", "completions");
+		assertThat(records).allSatisfy((record) -> assertThat(record.get("completionTokens").asInt()).isEqualTo(9));
+	}
+
+	@Test
 	void theExportIsATraceThatTheSimulatorReplaysWithTheLoggedTiers(@TempDir Path dir) throws Exception {
 		Instant before = Instant.now();
 		for (String tier : List.of("P0", "P1", "P2")) {
