@@ -49,6 +49,10 @@ public final class AbortToFreeProbe {
 			.build()
 			.start()) {
 			URI uri = server.baseUri().resolve("/v1/chat/completions");
+			for (int i = 0; i < 20; i++) {
+				// warm-up: the JIT, connections
+				ttft(uri, null);
+			}
 			double[] idle = new double[rounds];
 			for (int i = 0; i < rounds; i++) {
 				idle[i] = ttft(uri, null);

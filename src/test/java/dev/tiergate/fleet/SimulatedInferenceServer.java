@@ -913,8 +913,13 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 					cacheUsage);
 			metric(text, "vllm:prompt_tokens_total", "counter", "Number of prefill tokens processed.", label,
 					this.promptTokensTotal);
+			// As vLLM's counter, it grows with every token, not when a request ends.
+			long generating = 0;
+			for (Sequence sequence : this.active) {
+				generating += sequence.engine.tokens();
+			}
 			metric(text, "vllm:generation_tokens_total", "counter", "Number of generation tokens processed.", label,
-					this.generationTokensTotal);
+					this.generationTokensTotal + generating);
 		}
 		finally {
 			this.lock.unlock();
