@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -35,7 +36,11 @@ public final class SimulateCommand {
 			  --prices          {"hosted":{"*":{"inputPerMillion":2.5,"outputPerMillion":10}},
 			                     "gpuHourly":{"NVIDIA-A100-SXM4-80GB":2.74},"monthlyOverhead":0,"source":"..."}
 			  --speed           replay K times faster than recorded; --monthly-volume scales the rate to N requests a month
-			  --no-sweep        skip the sweep (replicas 1,2,4,8 x P0 share 0.1..0.5 x GPUs /2, x1, x2)
+			  --no-sweep        skip the sweep (replicas 1,2,4,8 x P0 share 0.1..0.5 x GPUs /2, x1, x2
+			                    x P0's reserve on slots or on whole endpoints)
+			       java -jar tiergate.jar simulate --scenario p0-flood [--out results.json]
+			  --scenario p0-flood  P0 under a P2 flood on the embedded fleet (issue 12): P0 TTFT with and without
+			                    the flood, slot use, P2 throughput with and without P0, per placement and engine policy
 			""";
 
 	private SimulateCommand() {
@@ -49,6 +54,9 @@ public final class SimulateCommand {
 	 * @return the exit code: 0 done, 2 bad input, 1 failure
 	 */
 	public static int run(String[] args, PrintStream out, PrintStream err) {
+		if (Arrays.asList(args).contains("--scenario")) {
+			return FloodScenario.command(args, out, err);
+		}
 		long started = System.nanoTime();
 		Options options;
 		try {

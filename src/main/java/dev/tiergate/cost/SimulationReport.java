@@ -163,10 +163,11 @@ public record SimulationReport(String trace, TraceFormat format, int requests, d
 	 * @param selfHostedMonthly the fleet's monthly cost
 	 * @param meetsSlo fits, and P0's TTFT P99 is under its target with no P0 request
 	 * turned away
+	 * @param placement where P0's reserve lives ({@code slots} or {@code endpoints})
 	 */
 	public record SweepPoint(int replicas, double p0Share, int gpus, boolean fits, double p0TtftP99Ms,
 			double p0SloAttainment, int rejected, double meanSliceUtilization, double selfHostedMonthly,
-			boolean meetsSlo) {
+			boolean meetsSlo, dev.tiergate.tier.ReservePlacement placement) {
 	}
 
 }

@@ -70,6 +70,16 @@ final class SimulationRun implements SchedulerDecisions, InferenceEngine.Listene
 
 	private int totalSlots;
 
+	private long[] samples = new long[0];
+
+	private int nextSample;
+
+	private java.util.function.Consumer<SimulationRun> sampler;
+
+	private double busySlotNanosTotal;
+
+	private final long[] finishedTokens = new long[TIERS.length];
+
 	/**
 	 * How the scheduler is set up.
 	 */
@@ -121,7 +131,10 @@ final class SimulationRun implements SchedulerDecisions, InferenceEngine.Listene
 						new InferenceEngine(serviceTime, deployment.slots(), kv, policy, this));
 				this.endpoints.add(endpoint);
 				this.totalSlots += deployment.slots();
-				pool.upsertEndpoint(deployment.model() + "-" + i, deployment.slots(), true, endpoint, 0);
+				// The GPU stands for the node: a tier's own endpoints are spread over
+				// GPUs.
+				pool.upsertEndpoint(deployment.model() + "-" + i, deployment.slots(), true,
+						"gpu-" + (this.endpoints.size() - 1) / fleet.replicas(), endpoint, 0);
 			}
 		}
 		this.fits = allFit;
@@ -141,7 +154,7 @@ final class SimulationRun implements SchedulerDecisions, InferenceEngine.Listene
 			}
 			else {
 				result.put(tier, new TierDefinition(d.reservedShare(), d.maxQueueDepth(), d.maxQueueWait(), Set.of(),
-						false, d.priorityClass()));
+						false, d.priorityClass(), d.reservePlacement(), d.borrowPerEndpoint()));
 			}
 		}
 		return result;
@@ -156,6 +169,7 @@ final class SimulationRun implements SchedulerDecisions, InferenceEngine.Listene
 		int next = 0;
 		long[] nextEvent = new long[this.endpoints.size()];
 		Arrays.fill(nextEvent, Long.MAX_VALUE);
+		long horizon = (this.samples.length > 0) ? this.samples[this.samples.length - 1] : Long.MAX_VALUE;
 		while (true) {
 			long arrival = (next < trace.size()) ? trace.get(next).offsetNanos() : Long.MAX_VALUE;
 			int engineIndex = -1;
@@ -166,13 +180,22 @@ final class SimulationRun implements SchedulerDecisions, InferenceEngine.Listene
 					engineIndex = i;
 				}
 			}
-			long t = Math.min(arrival, engineTime);
-			if (t == Long.MAX_VALUE) {
+			long sample = (this.nextSample < this.samples.length) ? this.samples[this.nextSample] : Long.MAX_VALUE;
+			long t = Math.min(Math.min(arrival, engineTime), sample);
+			if (t == Long.MAX_VALUE || t > horizon) {
 				break;
 			}
 			accumulate(t);
 			this.now = t;
-			if (engineTime <= arrival) {
+			boolean sampling = sample < arrival && sample < engineTime;
+			if (sampling) {
+				// Every engine brought to the sample's time, so that tokens are exact.
+				for (EndpointSim endpoint : this.endpoints) {
+					endpoint.engine.advanceTo(t);
+					touch(endpoint);
+				}
+			}
+			else if (engineTime <= arrival) {
 				EndpointSim endpoint = this.endpoints.get(engineIndex);
 				endpoint.engine.advanceTo(t);
 				touch(endpoint);
@@ -209,6 +232,10 @@ final class SimulationRun implements SchedulerDecisions, InferenceEngine.Listene
 				endpoint.running = running;
 			}
 			this.touched.clear();
+			if (sampling) {
+				this.nextSample++;
+				this.sampler.accept(this);
+			}
 		}
 		return result();
 	}
@@ -257,6 +284,7 @@ final class SimulationRun implements SchedulerDecisions, InferenceEngine.Listene
 			}
 			this.busySliceNanos[bucket] += (double) busy * (end - from);
 			this.busySlotNanos[bucket] += (double) running * (end - from);
+			this.busySlotNanosTotal += (double) running * (end - from);
 			from = end;
 		}
 	}
@@ -318,10 +346,102 @@ final class SimulationRun implements SchedulerDecisions, InferenceEngine.Listene
 	public void finished(InferenceEngine.Sequence sequence, long at) {
 		Request request = (Request) sequence.attachment();
 		request.finishedAt = at;
+		this.finishedTokens[request.traced.tier().ordinal()] += request.traced.outputTokens();
 		request.outcome = Outcome.COMPLETED;
 		if (request.lease != null && request.sequence == sequence) {
 			this.finishedQueue.add(request);
 		}
+	}
+
+	// ------------------------------------------------------------------------------------
+	// samples, for scenarios that measure a window of the run
+
+	/**
+	 * Stops the run at the last of the given times and hands the run to the sampler at
+	 * each of them, with every engine brought to that time.
+	 * @param times increasing virtual times in nanoseconds
+	 * @param sampler reads the run ({@link #outputTokens(Tier)},
+	 * {@link #busySlotNanos()})
+	 * @return this run
+	 */
+	SimulationRun sampling(long[] times, java.util.function.Consumer<SimulationRun> sampler) {
+		this.samples = times.clone();
+		this.sampler = sampler;
+		return this;
+	}
+
+	/**
+	 * Useful output tokens of a tier so far: those of finished requests plus those that
+	 * running sequences hold; work lost to a preemption drops out again.
+	 * @param tier the tier
+	 * @return tokens
+	 */
+	long outputTokens(Tier tier) {
+		long tokens = this.finishedTokens[tier.ordinal()];
+		for (Request request : this.requests) {
+			if (request != null && request.sequence != null && request.traced.tier() == tier) {
+				tokens += request.sequence.tokens();
+			}
+		}
+		return tokens;
+	}
+
+	/**
+	 * Sequences running in the engines, integrated over time since the start.
+	 * @return slot-nanoseconds
+	 */
+	double busySlotNanos() {
+		return this.busySlotNanosTotal;
+	}
+
+	/**
+	 * The engines' slots.
+	 * @return slots of the fleet
+	 */
+	int totalSlots() {
+		return this.totalSlots;
+	}
+
+	/**
+	 * Times to first token, sorted, of the requests of a tier that arrived in a window; a
+	 * request with no first token by the end of the run counts as the run's length.
+	 * @param tier the tier
+	 * @param from window start, inclusive
+	 * @param to window end, exclusive
+	 * @return milliseconds, sorted
+	 */
+	double[] ttftMillis(Tier tier, long from, long to) {
+		List<Double> values = new ArrayList<>();
+		for (Request request : this.requests) {
+			if (request == null || request.traced.tier() != tier) {
+				continue;
+			}
+			long arrival = request.traced.offsetNanos();
+			if (arrival >= from && arrival < to) {
+				long first = (request.firstTokenAt >= 0) ? request.firstTokenAt : this.now;
+				values.add((first - arrival) / 1e6);
+			}
+		}
+		return values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+	}
+
+	/**
+	 * End-to-end times, sorted, of the requests of a tier that arrived in a window and
+	 * finished.
+	 * @param tier the tier
+	 * @param from window start, inclusive
+	 * @param to window end, exclusive
+	 * @return milliseconds, sorted
+	 */
+	double[] e2eMillis(Tier tier, long from, long to) {
+		List<Double> values = new ArrayList<>();
+		for (Request request : this.requests) {
+			if (request != null && request.traced.tier() == tier && request.finishedAt >= 0
+					&& request.traced.offsetNanos() >= from && request.traced.offsetNanos() < to) {
+				values.add((request.finishedAt - request.traced.offsetNanos()) / 1e6);
+			}
+		}
+		return values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
 	}
 
 	// ------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 
+import dev.tiergate.tier.ReservePlacement;
 import dev.tiergate.tier.Tier;
 import dev.tiergate.tier.TierDefinition;
 import dev.tiergate.tier.TierProperties;
@@ -112,13 +113,26 @@ public record SimulationSettings(FleetSpec fleet, Map<Tier, TierDefinition> tier
 	 * @param replicas slices per GPU (1 means no sharing)
 	 * @param p0Shares P0's reserved share
 	 * @param gpuCounts GPU counts
+	 * @param placements where P0's reserve lives; empty keeps the tiers' own
 	 */
-	public record Sweep(List<Integer> replicas, List<Double> p0Shares, List<Integer> gpuCounts) {
+	public record Sweep(List<Integer> replicas, List<Double> p0Shares, List<Integer> gpuCounts,
+			List<ReservePlacement> placements) {
+
+		/**
+		 * A sweep that keeps P0's placement as the tiers define it.
+		 * @param replicas slices per GPU (1 means no sharing)
+		 * @param p0Shares P0's reserved share
+		 * @param gpuCounts GPU counts
+		 */
+		public Sweep(List<Integer> replicas, List<Double> p0Shares, List<Integer> gpuCounts) {
+			this(replicas, p0Shares, gpuCounts, List.of());
+		}
 
 		/**
 		 * Validates the sweep.
 		 */
 		public Sweep {
+			placements = (placements != null) ? List.copyOf(placements) : List.of();
 			replicas = List.copyOf(replicas);
 			p0Shares = List.copyOf(p0Shares);
 			gpuCounts = List.copyOf(gpuCounts);
@@ -140,13 +154,15 @@ public record SimulationSettings(FleetSpec fleet, Map<Tier, TierDefinition> tier
 		}
 
 		/**
-		 * Replicas 1, 2, 4, 8; P0 share 0.1 to 0.5; half, the same and twice the GPUs.
+		 * Replicas 1, 2, 4, 8; P0 share 0.1 to 0.5; half, the same and twice the GPUs;
+		 * P0's reserve on slots and on whole endpoints.
 		 * @param gpus the fleet's GPU count
 		 * @return the sweep
 		 */
 		public static Sweep defaults(int gpus) {
 			return new Sweep(List.of(1, 2, 4, 8), List.of(0.1, 0.2, 0.3, 0.4, 0.5),
-					List.of(Math.max(1, gpus / 2), gpus, gpus * 2).stream().distinct().toList());
+					List.of(Math.max(1, gpus / 2), gpus, gpus * 2).stream().distinct().toList(),
+					List.of(ReservePlacement.SLOTS, ReservePlacement.ENDPOINTS));
 		}
 
 		/**

@@ -14,6 +14,7 @@ import java.util.function.DoubleConsumer;
 import dev.tiergate.cost.SimulationReport.Cost;
 import dev.tiergate.cost.SimulationReport.SweepPoint;
 import dev.tiergate.cost.SimulationReport.VolumePoint;
+import dev.tiergate.tier.ReservePlacement;
 import dev.tiergate.tier.Tier;
 import dev.tiergate.tier.TierDefinition;
 
@@ -66,9 +67,13 @@ public final class Simulator {
 			for (int gpus : sweep.gpuCounts()) {
 				for (int replicas : sweep.replicas()) {
 					for (double share : sweep.p0Shares()) {
-						SimulationSettings point = settings.withFleet(settings.fleet().with(gpus, replicas))
-							.withTiers(withP0Share(settings.tiers(), share));
-						jobs.add(new Job("sweep", point, SimulationRun.Mode.TIERED, replicas, share, gpus));
+						List<ReservePlacement> placements = sweep.placements().isEmpty()
+								? List.of(settings.tiers().get(Tier.P0).reservePlacement()) : sweep.placements();
+						for (ReservePlacement placement : placements) {
+							SimulationSettings point = settings.withFleet(settings.fleet().with(gpus, replicas))
+								.withTiers(withP0(settings.tiers(), share, placement));
+							jobs.add(new Job("sweep", point, SimulationRun.Mode.TIERED, replicas, share, gpus));
+						}
 					}
 				}
 			}
@@ -84,7 +89,8 @@ public final class Simulator {
 			.thenComparing(Comparator.comparing(SweepPoint::meetsSlo).reversed())
 			.thenComparingDouble(SweepPoint::p0TtftP99Ms)
 			.thenComparingInt(SweepPoint::replicas)
-			.thenComparingDouble(SweepPoint::p0Share));
+			.thenComparingDouble(SweepPoint::p0Share)
+			.thenComparing(SweepPoint::placement));
 		SweepPoint recommendation = points.stream().filter(SweepPoint::meetsSlo).findFirst().orElse(null);
 		Map<Tier, Double> slo = new EnumMap<>(Tier.class);
 		settings.ttftSlo().forEach((tier, target) -> slo.put(tier, target.toNanos() / 1e6));
@@ -126,11 +132,11 @@ public final class Simulator {
 		}
 	}
 
-	private static Map<Tier, TierDefinition> withP0Share(Map<Tier, TierDefinition> tiers, double share) {
+	private static Map<Tier, TierDefinition> withP0(Map<Tier, TierDefinition> tiers, double share,
+			ReservePlacement placement) {
 		Map<Tier, TierDefinition> result = new EnumMap<>(tiers);
 		TierDefinition p0 = tiers.get(Tier.P0);
-		result.put(Tier.P0, new TierDefinition(share, p0.maxQueueDepth(), p0.maxQueueWait(), p0.mayPreempt(),
-				p0.borrow(), p0.priorityClass()));
+		result.put(Tier.P0, p0.withReservedShare(share).withPlacement(placement, p0.borrowPerEndpoint()));
 		return result;
 	}
 
@@ -138,7 +144,8 @@ public final class Simulator {
 		SimulationSettings settings = job.settings();
 		double monthly = selfHostedMonthly(settings, settings.fleet().gpus());
 		if (!run.fits()) {
-			return new SweepPoint(job.replicas(), job.p0Share(), job.gpus(), false, 0, 0, 0, 0, monthly, false);
+			return new SweepPoint(job.replicas(), job.p0Share(), job.gpus(), false, 0, 0, 0, 0, monthly, false,
+					settings.tiers().get(Tier.P0).reservePlacement());
 		}
 		SimulationReport.TierResult p0 = run.tiers().get(Tier.P0);
 		int rejected = 0;
@@ -148,7 +155,7 @@ public final class Simulator {
 		double target = settings.ttftSlo().get(Tier.P0).toNanos() / 1e6;
 		boolean meets = p0.completed() > 0 && p0.rejected() == 0 && p0.preempted() == 0 && p0.ttftMs().p99() < target;
 		return new SweepPoint(job.replicas(), job.p0Share(), job.gpus(), true, p0.ttftMs().p99(), p0.sloAttainment(),
-				rejected, run.meanSliceUtilization(), monthly, meets);
+				rejected, run.meanSliceUtilization(), monthly, meets, settings.tiers().get(Tier.P0).reservePlacement());
 	}
 
 	static double selfHostedMonthly(SimulationSettings settings, int gpus) {

@@ -218,6 +218,15 @@ public class DispatchRuntime implements EndpointRegistry.EndpointListener {
 
 		private final List<Admission.Running> toAbort = new ArrayList<>();
 
+		/**
+		 * Leases granted in an event that also preempted: offered only once the preempted
+		 * calls have been aborted, so that the request taking a slot is never sent to an
+		 * engine before the request it displaced has been told to stop.
+		 */
+		private final List<Admission.Running> heldBack = new ArrayList<>();
+
+		private final Timer abortTimer;
+
 		private final Timer[] waitTimers = new Timer[Tier.values().length];
 
 		private final Counter[] preemptions = new Counter[Tier.values().length];
@@ -268,6 +277,10 @@ public class DispatchRuntime implements EndpointRegistry.EndpointListener {
 					.tag("tier", tier.name())
 					.register(meters);
 			}
+			this.abortTimer = Timer.builder("tiergate.dispatch.preemption.abort")
+				.description("Time to abort the upstream calls of preempted requests, before their slots are handed on")
+				.tag("pool", model)
+				.register(meters);
 			Gauge.builder("tiergate.slots", this, (p) -> p.locked(p.scheduler::used))
 				.description("Slots by state")
 				.tag("pool", model)
@@ -297,6 +310,7 @@ public class DispatchRuntime implements EndpointRegistry.EndpointListener {
 
 		private void run(Runnable action) {
 			List<Admission.Running> aborts;
+			List<Admission.Running> offers;
 			this.lock.lock();
 			try {
 				action.run();
@@ -305,12 +319,34 @@ public class DispatchRuntime implements EndpointRegistry.EndpointListener {
 				}
 				aborts = List.copyOf(this.toAbort);
 				this.toAbort.clear();
+				offers = List.copyOf(this.heldBack);
+				this.heldBack.clear();
 			}
 			finally {
 				this.lock.unlock();
 			}
-			// I/O outside the lock.
+			// I/O outside the lock; the displaced calls are aborted before the leases
+			// that displaced them are handed out.
+			long started = System.nanoTime();
 			aborts.forEach(Admission.Running::runAbort);
+			this.abortTimer.record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
+			if (offers.isEmpty()) {
+				return;
+			}
+			this.lock.lock();
+			try {
+				for (Admission.Running running : offers) {
+					Admission admission = (Admission) running.lease.ticket().attachment();
+					// Unless taken away meanwhile (a newer lease is then offered
+					// instead).
+					if (admission.current == running && running.lease.active()) {
+						admission.offer(running);
+					}
+				}
+			}
+			finally {
+				this.lock.unlock();
+			}
 		}
 
 		void submit(Ticket ticket) {
@@ -383,8 +419,8 @@ public class DispatchRuntime implements EndpointRegistry.EndpointListener {
 		}
 
 		void upsert(Endpoint endpoint) {
-			run(() -> this.scheduler.upsertEndpoint(endpoint.key(), endpoint.slots(), endpoint.accepting(), endpoint,
-					now()));
+			run(() -> this.scheduler.upsertEndpoint(endpoint.key(), endpoint.slots(), endpoint.accepting(),
+					endpoint.node(), endpoint, now()));
 		}
 
 		void remove(Endpoint endpoint) {
@@ -409,7 +445,12 @@ public class DispatchRuntime implements EndpointRegistry.EndpointListener {
 			Admission.Running running = new Admission.Running(lease,
 					Duration.ofNanos(Math.max(0, lease.startNanos() - ticket.queuedNanos())));
 			admission.current = running;
-			admission.offer(running);
+			if (this.toAbort.isEmpty()) {
+				admission.offer(running);
+			}
+			else {
+				this.heldBack.add(running);
+			}
 		}
 
 		@Override

@@ -26,6 +26,9 @@ public final class Lease {
 
 	boolean preemptible;
 
+	/** How the scheduler counts it: 0 in the shared accounting, else HOME or GUEST. */
+	int zone;
+
 	// lease list links
 	Lease prev;
 

@@ -2,13 +2,16 @@ package dev.tiergate.dispatch;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 import dev.tiergate.routing.BalancingPolicy;
 import dev.tiergate.routing.Endpoint;
+import dev.tiergate.tier.ReservePlacement;
 import dev.tiergate.tier.Tier;
 import dev.tiergate.tier.TierDefinition;
 
@@ -36,6 +39,19 @@ import dev.tiergate.tier.TierDefinition;
  * for runs on the victim's endpoint. A ticket sent back by
  * {@link #retryElsewhere(Lease, long)} avoids the endpoint that failed it when another
  * has room.
+ * <p>
+ * Reserve placed on endpoints. When the most urgent tier with a reserved share has
+ * {@link ReservePlacement#ENDPOINTS}, that tier (the <i>owner</i>) gets
+ * {@code ceil(reservedShare x endpoints)} whole accepting endpoints instead of slots
+ * spread over all of them, chosen by a stable rule (the same set of endpoints gives the
+ * same choice in every replica: round robin over the nodes, by a hash of each id within a
+ * node), so its requests share an engine's batch with few others. The owner's requests go
+ * to its own endpoints first (fewest leases first); when those are full, a lower-tier
+ * guest there is preempted, and only then does the owner spill to the shared endpoints by
+ * the rules above. Other tiers run on the shared endpoints by the rules above, over the
+ * shared endpoints' slots; a tier that borrows may also run, as a preemptible guest, on
+ * an owner's endpoint that has a free slot and fewer than the owner's
+ * {@link TierDefinition#borrowPerEndpoint()} guests.
  */
 public final class PoolScheduler {
 
@@ -47,11 +63,21 @@ public final class PoolScheduler {
 
 	private static final int NONE = -1;
 
+	/** The owner's lease on one of its own endpoints. */
+	private static final int HOME = 3;
+
+	/** A lower tier's lease on one of the owner's endpoints. */
+	private static final int GUEST = 4;
+
 	private static final int LIST_SHARED = 0;
 
 	private static final int LIST_PINNED = 1;
 
 	private static final int LIST_BORROWED = 2;
+
+	private static final int LIST_GUEST = 3;
+
+	private static final int LISTS = 4;
 
 	private static final Tier[] TIERS = Tier.values();
 
@@ -95,9 +121,25 @@ public final class PoolScheduler {
 
 	private int queued;
 
-	private final Lease[] listHead = new Lease[TIERS.length * 3];
+	private final Lease[] listHead = new Lease[TIERS.length * LISTS];
 
-	private final Lease[] listTail = new Lease[TIERS.length * 3];
+	private final Lease[] listTail = new Lease[TIERS.length * LISTS];
+
+	/** The tier whose reserve is whole endpoints, or NONE. */
+	private int owner = NONE;
+
+	private int borrowPerEndpoint;
+
+	/** The owner's endpoints, by seq. */
+	private final List<EndpointSlot> owned = new ArrayList<>();
+
+	private int ownedSlots;
+
+	private final int[] home = new int[TIERS.length];
+
+	private final int[] guests = new int[TIERS.length];
+
+	private int totalGuests;
 
 	private long leaseIds;
 
@@ -176,10 +218,17 @@ public final class PoolScheduler {
 			reject(ticket, RejectReason.NO_CAPACITY);
 			return;
 		}
-		if (this.queued == 0 && this.heapSize > 0) {
+		if (this.queued == 0 && this.owner == NONE && this.heapSize > 0) {
 			int kind = kind(tier, ticket.preemptionsLeft);
 			if (kind != NONE) {
 				dispatch(ticket, pick(ticket, now), kind, now);
+				return;
+			}
+		}
+		if (this.queued == 0 && tier == this.owner) {
+			EndpointSlot own = pickOwned(ticket, false);
+			if (own != null) {
+				dispatch(ticket, own, HOME, now);
 				return;
 			}
 		}
@@ -309,10 +358,28 @@ public final class PoolScheduler {
 	 * @param now the time
 	 */
 	public void upsertEndpoint(String id, int slots, boolean accepting, Object attachment, long now) {
+		upsertEndpoint(id, slots, accepting, null, attachment, now);
+	}
+
+	/**
+	 * An endpoint appeared or changed, with the node it runs on (the endpoints of a tier
+	 * that owns whole endpoints are spread over nodes).
+	 * @param id endpoint id
+	 * @param slots its slots
+	 * @param accepting whether it takes new requests (Ready, not being deleted)
+	 * @param node the node it runs on; {@code null} keeps the one known (none: the
+	 * endpoint counts as a node of its own)
+	 * @param attachment caller's data, handed back on leases
+	 * @param now the time
+	 */
+	public void upsertEndpoint(String id, int slots, boolean accepting, String node, Object attachment, long now) {
 		EndpointSlot endpoint = this.endpoints.get(id);
 		if (endpoint == null) {
 			endpoint = new EndpointSlot(id, this.endpointSeq++);
 			this.endpoints.put(id, endpoint);
+		}
+		if (node != null) {
+			endpoint.node = node;
 		}
 		if (endpoint.accepting) {
 			this.acceptingSlots -= endpoint.slots;
@@ -386,18 +453,140 @@ public final class PoolScheduler {
 	}
 
 	private void recomputeReserves() {
+		recomputeOwnership();
+		// With an owner, the slot accounting covers the shared endpoints only.
+		int base = (this.owner == NONE) ? this.acceptingSlots : this.acceptingSlots - this.ownedSlots;
 		int sum = 0;
 		for (Tier tier : TIERS) {
 			int t = tier.ordinal();
-			this.reserved[t] = (int) Math.ceil(this.definitions[t].reservedShare() * this.acceptingSlots - 1e-9);
+			double share = (t == this.owner) ? 0 : this.definitions[t].reservedShare();
+			this.reserved[t] = (int) Math.ceil(share * base - 1e-9);
 			sum += this.reserved[t];
 		}
-		for (int t = TIERS.length - 1; t >= 0 && sum > this.acceptingSlots; t--) {
-			int cut = Math.min(this.reserved[t], sum - this.acceptingSlots);
+		for (int t = TIERS.length - 1; t >= 0 && sum > base; t--) {
+			int cut = Math.min(this.reserved[t], sum - base);
 			this.reserved[t] -= cut;
 			sum -= cut;
 		}
-		this.unreserved = this.acceptingSlots - sum;
+		this.unreserved = base - sum;
+	}
+
+	/**
+	 * Chooses the owner's endpoints: {@code ceil(share x accepting endpoints)}, taken in
+	 * turn from each node (nodes and, within a node, endpoints ordered by a hash of their
+	 * name), so the choice depends only on the set of endpoints.
+	 */
+	private void recomputeOwnership() {
+		int newOwner = NONE;
+		for (int t = 0; t < TIERS.length; t++) {
+			TierDefinition d = this.definitions[t];
+			if (d.reservedShare() > 0) {
+				if (d.reservePlacement() == ReservePlacement.ENDPOINTS) {
+					newOwner = t;
+				}
+				break;
+			}
+		}
+		if (newOwner == NONE && this.owner == NONE) {
+			return;
+		}
+		this.owner = newOwner;
+		List<EndpointSlot> chosen = new ArrayList<>();
+		if (newOwner != NONE) {
+			this.borrowPerEndpoint = this.definitions[newOwner].borrowPerEndpoint();
+			Map<String, List<EndpointSlot>> byNode = new LinkedHashMap<>();
+			List<EndpointSlot> accepting = new ArrayList<>();
+			for (EndpointSlot endpoint : this.endpoints.values()) {
+				if (endpoint.accepting && endpoint.slots > 0) {
+					accepting.add(endpoint);
+				}
+			}
+			accepting.sort(Comparator.comparingInt((EndpointSlot e) -> mix(e.id)).thenComparing((e) -> e.id));
+			for (EndpointSlot endpoint : accepting) {
+				byNode.computeIfAbsent((endpoint.node != null) ? endpoint.node : endpoint.id, (k) -> new ArrayList<>())
+					.add(endpoint);
+			}
+			List<String> nodes = new ArrayList<>(byNode.keySet());
+			nodes.sort(Comparator.comparingInt(PoolScheduler::mix).thenComparing(Comparator.naturalOrder()));
+			int wanted = Math.min(accepting.size(),
+					(int) Math.ceil(this.definitions[newOwner].reservedShare() * accepting.size() - 1e-9));
+			for (int round = 0; chosen.size() < wanted; round++) {
+				for (String node : nodes) {
+					List<EndpointSlot> onNode = byNode.get(node);
+					if (round < onNode.size() && chosen.size() < wanted) {
+						chosen.add(onNode.get(round));
+					}
+				}
+			}
+		}
+		for (EndpointSlot endpoint : this.owned) {
+			endpoint.owned = false;
+		}
+		for (EndpointSlot endpoint : chosen) {
+			endpoint.owned = true;
+		}
+		List<EndpointSlot> previous = new ArrayList<>(this.owned);
+		this.owned.clear();
+		this.ownedSlots = 0;
+		chosen.sort(Comparator.comparingInt((EndpointSlot e) -> e.seq));
+		for (EndpointSlot endpoint : chosen) {
+			this.owned.add(endpoint);
+			this.ownedSlots += endpoint.slots;
+		}
+		for (EndpointSlot endpoint : previous) {
+			placeInHeap(endpoint);
+		}
+		for (EndpointSlot endpoint : chosen) {
+			placeInHeap(endpoint);
+		}
+	}
+
+	/** A stable hash of a name, the same in every JVM. */
+	private static int mix(String name) {
+		int h = name.hashCode() * 0x9E3779B9;
+		return h ^ (h >>> 16);
+	}
+
+	/**
+	 * The owner's endpoint a new lease runs on: accepting, with a free slot (for a guest,
+	 * also fewer guests than allowed), fewest leases first; not the one the ticket must
+	 * avoid while another qualifies.
+	 */
+	private EndpointSlot pickOwned(Ticket ticket, boolean guest) {
+		EndpointSlot best = null;
+		EndpointSlot avoided = null;
+		String avoid = (ticket != null) ? ticket.avoid : null;
+		for (int i = 0; i < this.owned.size(); i++) {
+			EndpointSlot endpoint = this.owned.get(i);
+			if (!endpoint.accepting || endpoint.used >= endpoint.slots
+					|| (guest && endpoint.guests >= this.borrowPerEndpoint)) {
+				continue;
+			}
+			if (avoid != null && endpoint.id.equals(avoid)) {
+				avoided = endpoint;
+				continue;
+			}
+			if (best == null || endpoint.used < best.used) {
+				best = endpoint;
+			}
+		}
+		return (best != null) ? best : avoided;
+	}
+
+	/**
+	 * The guest the owner takes a slot from when its own endpoints are full: the most
+	 * recently started one of the least urgent tier whose release leaves a slot there.
+	 */
+	private Lease guestVictim() {
+		for (int s = TIERS.length - 1; s >= 0; s--) {
+			for (Lease lease = this.listTail[s * LISTS + LIST_GUEST]; lease != null; lease = lease.prev) {
+				EndpointSlot endpoint = lease.endpoint;
+				if (endpoint.owned && endpoint.accepting && endpoint.used <= endpoint.slots) {
+					return lease;
+				}
+			}
+		}
+		return null;
 	}
 
 	private int sharedUsed() {
@@ -468,6 +657,9 @@ public final class PoolScheduler {
 	private boolean serveOne(int t, TierQueue queue, long now) {
 		Ticket requeued = queue.peekRequeued();
 		int budget = (requeued != null) ? requeued.preemptionsLeft : this.preemptionBudget;
+		if (this.owner != NONE && serveOwned(t, queue, requeued, budget, now)) {
+			return true;
+		}
 		if (this.heapSize > 0) {
 			int kind = kind(t, budget);
 			if (kind != NONE) {
@@ -498,6 +690,48 @@ public final class PoolScheduler {
 		return true;
 	}
 
+	/**
+	 * The steps on the owner's endpoints: the owner to a free slot of its own, else in
+	 * place of a guest there; only after the shared endpoints, a borrowing tier as a
+	 * guest. {@code false} when nothing was done here.
+	 */
+	private boolean serveOwned(int t, TierQueue queue, Ticket requeued, int budget, long now) {
+		if (t == this.owner) {
+			EndpointSlot own = pickOwned(requeued, false);
+			if (own != null) {
+				Ticket ticket = poll(queue);
+				if (!expired(ticket, now)) {
+					dispatch(ticket, own, HOME, now);
+				}
+				return true;
+			}
+			Lease victim = guestVictim();
+			if (victim != null) {
+				Ticket ticket = poll(queue);
+				if (!expired(ticket, now)) {
+					preempt(victim, now);
+					dispatch(ticket, victim.endpoint, HOME, now);
+				}
+				return true;
+			}
+			return false;
+		}
+		if (this.heapSize > 0 && kind(t, budget) != NONE) {
+			return false;
+		}
+		if (this.definitions[t].borrow() && budget > 0) {
+			EndpointSlot guest = pickOwned(requeued, true);
+			if (guest != null) {
+				Ticket ticket = poll(queue);
+				if (!expired(ticket, now)) {
+					dispatch(ticket, guest, GUEST, now);
+				}
+				return true;
+			}
+		}
+		return false;
+	}
+
 	private Ticket poll(TierQueue queue) {
 		Ticket ticket = queue.poll();
 		this.queued--;
@@ -521,7 +755,7 @@ public final class PoolScheduler {
 		Lease best = null;
 		if (this.nonBorrowed[t] < this.reserved[t]) {
 			for (int s = 0; s < TIERS.length; s++) {
-				Lease candidate = (s != t) ? latestFreeingASlot(s * 3 + LIST_BORROWED) : null;
+				Lease candidate = (s != t) ? latestFreeingASlot(s * LISTS + LIST_BORROWED) : null;
 				if (candidate != null && (best == null || candidate.startSeq > best.startSeq)) {
 					best = candidate;
 				}
@@ -533,7 +767,7 @@ public final class PoolScheduler {
 		for (Tier victimTier : this.definitions[t].mayPreempt()) {
 			int s = victimTier.ordinal();
 			for (int list : new int[] { LIST_SHARED, LIST_BORROWED }) {
-				Lease candidate = latestFreeingASlot(s * 3 + list);
+				Lease candidate = latestFreeingASlot(s * LISTS + list);
 				if (candidate != null && (best == null || candidate.startSeq > best.startSeq)
 						&& legalAfterFreeing(t, budget, candidate)) {
 					best = candidate;
@@ -550,12 +784,13 @@ public final class PoolScheduler {
 	 * or on one that has more leases than slots).
 	 */
 	private Lease latestFreeingASlot(int list) {
-		if (this.heapSize > 0) {
+		if (this.heapSize > 0 && this.owner == NONE) {
 			return this.listTail[list];
 		}
 		for (Lease lease = this.listTail[list]; lease != null; lease = lease.prev) {
 			EndpointSlot endpoint = lease.endpoint;
-			if (endpoint.accepting && endpoint.used <= endpoint.slots) {
+			// With an owner, a slot freed on its endpoints is no slot of the shared part.
+			if (!endpoint.owned && (this.heapSize > 0 || (endpoint.accepting && endpoint.used <= endpoint.slots))) {
 				return lease;
 			}
 		}
@@ -627,18 +862,31 @@ public final class PoolScheduler {
 	private void dispatch(Ticket ticket, EndpointSlot endpoint, int kind, long now) {
 		int t = ticket.tier.ordinal();
 		boolean preemptible = ticket.preemptionsLeft > 0;
-		Lease lease = new Lease(++this.leaseIds, ticket, endpoint, kind == BORROW, ++this.startSeq, now, preemptible);
+		Lease lease = new Lease(++this.leaseIds, ticket, endpoint, kind == BORROW || kind == GUEST, ++this.startSeq,
+				now, preemptible);
 		endpoint.used++;
 		placeInHeap(endpoint);
 		this.used++;
-		if (kind == BORROW) {
+		if (kind == HOME) {
+			lease.zone = HOME;
+			this.home[t]++;
+			link(lease, t * LISTS + LIST_PINNED);
+		}
+		else if (kind == GUEST) {
+			lease.zone = GUEST;
+			this.guests[t]++;
+			this.totalGuests++;
+			endpoint.guests++;
+			link(lease, t * LISTS + LIST_GUEST);
+		}
+		else if (kind == BORROW) {
 			this.borrowed[t]++;
 			this.totalBorrowed++;
-			link(lease, t * 3 + LIST_BORROWED);
+			link(lease, t * LISTS + LIST_BORROWED);
 		}
 		else {
 			this.nonBorrowed[t]++;
-			link(lease, t * 3 + (preemptible ? LIST_SHARED : LIST_PINNED));
+			link(lease, t * LISTS + (preemptible ? LIST_SHARED : LIST_PINNED));
 		}
 		if (!ticket.requeued) {
 			this.admitted[t]++;
@@ -663,7 +911,15 @@ public final class PoolScheduler {
 		}
 		this.used--;
 		int t = lease.ticket.tier.ordinal();
-		if (lease.borrowed) {
+		if (lease.zone == HOME) {
+			this.home[t]--;
+		}
+		else if (lease.zone == GUEST) {
+			this.guests[t]--;
+			this.totalGuests--;
+			endpoint.guests--;
+		}
+		else if (lease.borrowed) {
 			this.borrowed[t]--;
 			this.totalBorrowed--;
 		}
@@ -739,7 +995,7 @@ public final class PoolScheduler {
 	 * leases on top.
 	 */
 	private void placeInHeap(EndpointSlot endpoint) {
-		boolean belongs = endpoint.accepting && endpoint.used < endpoint.slots;
+		boolean belongs = endpoint.accepting && endpoint.used < endpoint.slots && !endpoint.owned;
 		if (!belongs) {
 			if (endpoint.heapIndex >= 0) {
 				heapRemove(endpoint);
@@ -857,7 +1113,8 @@ public final class PoolScheduler {
 	 * @return leases, borrowed ones included
 	 */
 	public int inFlight(Tier tier) {
-		return this.nonBorrowed[tier.ordinal()] + this.borrowed[tier.ordinal()];
+		int t = tier.ordinal();
+		return this.nonBorrowed[t] + this.borrowed[t] + this.home[t] + this.guests[t];
 	}
 
 	/**
@@ -865,9 +1122,26 @@ public final class PoolScheduler {
 	 * @return free slots
 	 */
 	public int free() {
+		return sharedFree() + ownedFree(false);
+	}
+
+	private int sharedFree() {
 		int free = 0;
 		for (int i = 0; i < this.heapSize; i++) {
 			free += this.heap[i].slots - this.heap[i].used;
+		}
+		return free;
+	}
+
+	/** Free slots on the owner's endpoints; for guests, within their cap. */
+	private int ownedFree(boolean guest) {
+		int free = 0;
+		for (int i = 0; i < this.owned.size(); i++) {
+			EndpointSlot endpoint = this.owned.get(i);
+			if (endpoint.accepting) {
+				int room = Math.max(0, endpoint.slots - endpoint.used);
+				free += guest ? Math.min(room, Math.max(0, this.borrowPerEndpoint - endpoint.guests)) : room;
+			}
 		}
 		return free;
 	}
@@ -889,15 +1163,16 @@ public final class PoolScheduler {
 				return 0;
 			}
 		}
-		int free = free();
-		if (free == 0) {
-			return 0;
-		}
+		int free = sharedFree();
 		int own = Math.max(0, this.reserved[t] - this.nonBorrowed[t]);
 		int shared = Math.max(0, this.unreserved - sharedUsed());
-		int borrow = (this.definitions[t].borrow() && this.preemptionBudget > 0)
-				? Math.max(0, idleReserveOf(t) - this.totalBorrowed) : 0;
-		return Math.min(free, own + shared + borrow);
+		boolean borrows = this.definitions[t].borrow() && this.preemptionBudget > 0;
+		int borrow = borrows ? Math.max(0, idleReserveOf(t) - this.totalBorrowed) : 0;
+		int room = Math.min(free, own + shared + borrow);
+		if (this.owner != NONE) {
+			room += (t == this.owner) ? ownedFree(false) : (borrows ? ownedFree(true) : 0);
+		}
+		return room;
 	}
 
 	/**
@@ -905,7 +1180,16 @@ public final class PoolScheduler {
 	 * @return borrowed leases
 	 */
 	public int borrowed() {
-		return this.totalBorrowed;
+		return this.totalBorrowed + this.totalGuests;
+	}
+
+	/**
+	 * The endpoints of the tier whose reserve is whole endpoints.
+	 * @return endpoint ids in the order they were first seen; empty when no tier's
+	 * reserve is placed on endpoints
+	 */
+	public List<String> reservedEndpoints() {
+		return this.owned.stream().map(EndpointSlot::id).toList();
 	}
 
 	/**
@@ -939,9 +1223,9 @@ public final class PoolScheduler {
 					.add(new PoolSnapshot.TenantState(q.tenant, q.size + countRequeued(queue, q.tenant), q.inFlight,
 							q.dispatched, q.dispatchedCost, q.rejected)));
 			tiers.put(tier,
-					new PoolSnapshot.TierState(queue.size, this.nonBorrowed[t] + this.borrowed[t], this.borrowed[t],
-							this.reserved[t], oldestWait, this.admitted[t], this.preempted[t], rejections,
-							List.copyOf(tenants)));
+					new PoolSnapshot.TierState(queue.size, inFlight(tier), this.borrowed[t] + this.guests[t],
+							(t == this.owner) ? this.ownedSlots : this.reserved[t], oldestWait, this.admitted[t],
+							this.preempted[t], rejections, List.copyOf(tenants)));
 		}
 		return new PoolSnapshot(this.pool, this.acceptingSlots, capacity(), this.used, free, this.unreserved,
 				sharedUsed(), this.queued, this.endpoints.size(), tiers);
@@ -1040,6 +1324,12 @@ public final class PoolScheduler {
 		final int seq;
 
 		Object attachment;
+
+		String node;
+
+		boolean owned;
+
+		int guests;
 
 		int slots;
 

@@ -114,10 +114,9 @@ class CompletionsApiController {
 		// it when the response ends.
 		QuotaPermit permit = this.quota.admit(tenant, tier, model, promptTokens, maxTokens);
 		QuotaPermits.attach(request, response, permit);
-		if (this.properties.sendsPriority(model)) {
-			body.put("priority", tier.enginePriority());
-			rewritten = true;
-		}
+		// The engine's priority follows the tier (UpstreamExchange adds it where the
+		// engine takes it); a caller may not set it.
+		rewritten |= body.remove("priority") != null;
 		// The caller's bytes go upstream unchanged unless the gateway changed a field.
 		ExchangeRequest upstream = new ExchangeRequest(request.getRequestURI(),
 				rewritten ? this.json.writeValueAsBytes(body) : raw, stream, UUID.randomUUID().toString(), tier);

@@ -23,7 +23,10 @@ import jakarta.validation.constraints.Positive;
  * lease
  * @param priorityModels models whose engines take vLLM's {@code priority} request field
  * (vLLM started with {@code --scheduling-policy priority}; other engines reject the
- * field), or {@code *} for all
+ * field), or {@code *} for all, besides those found by {@code priorityFromPods}
+ * @param priorityFromPods whether requests to an endpoint whose pod starts vLLM with
+ * {@code --scheduling-policy priority} (in the container's command or arguments) carry
+ * the {@code priority} field (on by default)
  * @param defaultMaxTokens completion tokens assumed, for fair sharing and quotas, when a
  * request sets no limit
  * @param streamBufferSize the most bytes of a server-sent event stream read from the
@@ -46,7 +49,7 @@ public record ProxyProperties(@DefaultValue("1MB") @NotNull DataSize maxRequestS
 		@DefaultValue("256") @Positive int defaultMaxTokens, @DefaultValue("8KB") @NotNull DataSize streamBufferSize,
 		@DefaultValue Map<String, @Positive Integer> maxModelLen,
 		@DefaultValue("32768") @Positive int defaultMaxModelLen,
-		@DefaultValue("1s") @NotNull Duration clientProbeInterval) {
+		@DefaultValue("1s") @NotNull Duration clientProbeInterval, @DefaultValue("true") boolean priorityFromPods) {
 
 	/**
 	 * Whether requests for a model carry the {@code priority} field.

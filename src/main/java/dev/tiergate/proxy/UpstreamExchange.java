@@ -60,6 +60,8 @@ public class UpstreamExchange {
 
 	private final ScheduledExecutorService watchdog;
 
+	private final ProxyProperties properties;
+
 	UpstreamExchange(UpstreamClient upstream, DispatchRuntime dispatcher, EndpointHealth health, JsonMapper json,
 			ProxyProperties properties) {
 		this.upstream = upstream;
@@ -68,6 +70,7 @@ public class UpstreamExchange {
 		this.json = json;
 		this.bufferSize = (int) properties.streamBufferSize().toBytes();
 		this.idleTimeout = properties.upstreamIdleTimeout();
+		this.properties = properties;
 		ScheduledThreadPoolExecutor watchdog = new ScheduledThreadPoolExecutor(1,
 				Thread.ofPlatform().daemon().name("upstream-idle-watchdog").factory());
 		watchdog.setRemoveOnCancelPolicy(true);
@@ -101,8 +104,10 @@ public class UpstreamExchange {
 			throws InterruptedException {
 		Attempt attempt = new Attempt(running, request.tier(), sink, mayRetry);
 		Endpoint endpoint = attempt.endpoint;
+		byte[] sent = EnginePriorityStamp.sends(this.properties, endpoint)
+				? EnginePriorityStamp.splice(request.body(), request.tier()) : request.body();
 		CompletableFuture<HttpResponse<InputStream>> call = this.upstream
-			.post(endpoint.baseUri().resolve(request.path()), request.body(), request.stream(), request.requestId());
+			.post(endpoint.baseUri().resolve(request.path()), sent, request.stream(), request.requestId());
 		AtomicReference<InputStream> bodyStream = new AtomicReference<>();
 		running.onPreempt(() -> {
 			call.cancel(true);

@@ -90,6 +90,15 @@ public final class Endpoint {
 	}
 
 	/**
+	 * Whether the engine schedules by vLLM's {@code priority} request field (its pod
+	 * starts it with {@code --scheduling-policy priority}).
+	 * @return {@code true} when it does
+	 */
+	public boolean priorityScheduling() {
+		return this.spec.priorityScheduling();
+	}
+
+	/**
 	 * GPU slices the pod holds.
 	 * @return slice count
 	 */
@@ -299,7 +308,7 @@ public final class Endpoint {
 	}
 
 	record Spec(URI baseUri, int slots, String node, int slices, String priorityClass, boolean accepting,
-			String warning) {
+			String warning, boolean priorityScheduling) {
 	}
 
 }

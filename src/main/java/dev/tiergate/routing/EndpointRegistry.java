@@ -56,7 +56,7 @@ public class EndpointRegistry implements ClusterView.PodListener {
 		URI baseUri = pod.podIp().isEmpty() ? URI.create("http://unassigned")
 				: URI.create("http://" + hostLiteral(pod.podIp()) + ":" + pod.port());
 		Endpoint.Spec spec = new Endpoint.Spec(baseUri, slots, pod.nodeName(), pod.slices(), pod.priorityClass(),
-				pod.routable(), warning);
+				pod.routable(), warning, pod.priorityScheduling());
 		synchronized (this) {
 			Endpoint existing = this.byKey.get(pod.key());
 			if (existing != null && existing.model().equals(pod.model())) {

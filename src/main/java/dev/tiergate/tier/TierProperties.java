@@ -64,10 +64,29 @@ public record TierProperties(@Valid Override p0, @Valid Override p1, @Valid Over
 	 * @param mayPreempt tiers it may preempt
 	 * @param borrow whether it may borrow idle reserved slots
 	 * @param priorityClass its PriorityClass
+	 * @param reservePlacement where its reserve lives: {@code slots} (spread over every
+	 * endpoint) or {@code endpoints} (whole endpoints of its own)
+	 * @param borrowPerEndpoint with {@code endpoints} placement, the most lower-tier
+	 * sequences on each of its endpoints (default 2)
 	 */
 	public record Override(@DecimalMin("0.0") @DecimalMax("1.0") Double reservedShare,
 			@Min(1) @Max(10_000_000) Integer maxQueueDepth, Duration maxQueueWait, Set<Tier> mayPreempt, Boolean borrow,
-			PriorityClassOverride priorityClass) {
+			PriorityClassOverride priorityClass, ReservePlacement reservePlacement,
+			@Min(0) @Max(1024) Integer borrowPerEndpoint) {
+
+		/**
+		 * Fields to change, placement kept.
+		 * @param reservedShare share of slots reserved for the tier
+		 * @param maxQueueDepth most waiting requests per pool
+		 * @param maxQueueWait longest wait for a slot
+		 * @param mayPreempt tiers it may preempt
+		 * @param borrow whether it may borrow idle reserved slots
+		 * @param priorityClass its PriorityClass
+		 */
+		public Override(Double reservedShare, Integer maxQueueDepth, Duration maxQueueWait, Set<Tier> mayPreempt,
+				Boolean borrow, PriorityClassOverride priorityClass) {
+			this(reservedShare, maxQueueDepth, maxQueueWait, mayPreempt, borrow, priorityClass, null, null);
+		}
 
 		/**
 		 * This override applied to a definition.
@@ -87,7 +106,9 @@ public record TierProperties(@Valid Override p0, @Valid Override p1, @Valid Over
 					(this.maxQueueDepth != null) ? this.maxQueueDepth : base.maxQueueDepth(),
 					(this.maxQueueWait != null) ? this.maxQueueWait : base.maxQueueWait(),
 					(this.mayPreempt != null) ? this.mayPreempt : base.mayPreempt(),
-					(this.borrow != null) ? this.borrow : base.borrow(), pc);
+					(this.borrow != null) ? this.borrow : base.borrow(), pc,
+					(this.reservePlacement != null) ? this.reservePlacement : base.reservePlacement(),
+					(this.borrowPerEndpoint != null) ? this.borrowPerEndpoint : base.borrowPerEndpoint());
 		}
 
 	}

@@ -142,6 +142,9 @@ public class Tiers {
 				throw new InvalidTierException(at + "priorityClass.preemptionPolicy",
 						"must be PreemptLowerPriority or Never");
 			}
+			if (definition.borrowPerEndpoint() < 0 || definition.borrowPerEndpoint() > 1024) {
+				throw new InvalidTierException(at + "borrowPerEndpoint", "must be between 0 and 1024");
+			}
 		}
 		if (shares > 1.0 + 1e-9) {
 			throw new InvalidTierException("reservedShare", "reserved shares sum to " + shares + ", more than 1");

@@ -28,7 +28,7 @@ import tools.jackson.databind.json.JsonMapper;
 class TiersApiController {
 
 	private static final Set<String> FIELDS = Set.of("reservedShare", "maxQueueDepth", "maxQueueWait", "mayPreempt",
-			"borrow", "priorityClass");
+			"borrow", "priorityClass", "reservePlacement", "borrowPerEndpoint");
 
 	private static final Set<String> CLASS_FIELDS = Set.of("name", "value", "preemptionPolicy");
 
@@ -70,6 +70,8 @@ class TiersApiController {
 			fields.put("maxQueueWait", d.maxQueueWait().toString());
 			fields.put("mayPreempt", d.mayPreempt().stream().sorted().map(Tier::name).toList());
 			fields.put("borrow", d.borrow());
+			fields.put("reservePlacement", d.reservePlacement().value());
+			fields.put("borrowPerEndpoint", d.borrowPerEndpoint());
 			Map<String, Object> pc = new LinkedHashMap<>();
 			pc.put("name", d.priorityClass().name());
 			pc.put("value", d.priorityClass().value());
@@ -154,7 +156,22 @@ class TiersApiController {
 		if (node.has("priorityClass")) {
 			priorityClass = priorityClass(tier, node.get("priorityClass"));
 		}
-		return new TierProperties.Override(share, depth, wait, mayPreempt, borrow, priorityClass);
+		ReservePlacement placement = null;
+		if (node.has("reservePlacement")) {
+			JsonNode value = node.get("reservePlacement");
+			placement = ReservePlacement.parse(value.isString() ? value.asString() : "")
+				.orElseThrow(() -> new InvalidTierException(tier + ".reservePlacement", "must be slots or endpoints"));
+		}
+		Integer borrowPerEndpoint = null;
+		if (node.has("borrowPerEndpoint")) {
+			JsonNode value = node.get("borrowPerEndpoint");
+			if (!value.isIntegralNumber() || !value.canConvertToInt() || value.asInt() < 0 || value.asInt() > 1024) {
+				throw new InvalidTierException(tier + ".borrowPerEndpoint", "must be an integer between 0 and 1024");
+			}
+			borrowPerEndpoint = value.asInt();
+		}
+		return new TierProperties.Override(share, depth, wait, mayPreempt, borrow, priorityClass, placement,
+				borrowPerEndpoint);
 	}
 
 	private static TierProperties.PriorityClassOverride priorityClass(String tier, JsonNode node) {

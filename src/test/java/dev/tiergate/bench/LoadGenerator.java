@@ -35,7 +35,8 @@ import org.HdrHistogram.Recorder;
  * maximum rate and for one request at a time ({@code C=1}).</li>
  * </ul>
  * With {@code --stream}, the body asks for server-sent events and the time to the first
- * byte is recorded as well. Writes one JSON object of results to {@code --out}.
+ * byte is recorded as well; {@code --timeout S} (60) bounds a request until its headers.
+ * Writes one JSON object of results to {@code --out}.
  */
 public final class LoadGenerator {
 
@@ -121,7 +122,7 @@ public final class LoadGenerator {
 				this.options.getOrDefault("model", "llama-3.1-8b-instruct"),
 				this.options.getOrDefault("max-tokens", "1"), stream);
 		HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(this.options.get("url")))
-			.timeout(Duration.ofSeconds(60))
+			.timeout(Duration.ofSeconds(Long.parseLong(this.options.getOrDefault("timeout", "60"))))
 			.header("Content-Type", "application/json")
 			.POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
 		if (this.options.containsKey("key")) {

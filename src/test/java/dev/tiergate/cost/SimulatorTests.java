@@ -87,6 +87,19 @@ class SimulatorTests {
 	}
 
 	@Test
+	void theSweepTriesP0sReserveOnSlotsAndOnWholeEndpoints() {
+		Trace trace = synthetic(2_000, 20, 3);
+		SimulationSettings.Sweep sweep = new SimulationSettings.Sweep(List.of(4), List.of(0.3), List.of(1),
+				List.of(dev.tiergate.tier.ReservePlacement.SLOTS, dev.tiergate.tier.ReservePlacement.ENDPOINTS));
+		SimulationReport report = new Simulator(1).simulate(trace,
+				settings(fleet(1, SharingStrategy.MPS, 4, 4), 11, sweep), (fraction) -> {
+				});
+		assertThat(report.sweep()).extracting(SimulationReport.SweepPoint::placement)
+			.containsExactlyInAnyOrder(dev.tiergate.tier.ReservePlacement.SLOTS,
+					dev.tiergate.tier.ReservePlacement.ENDPOINTS);
+	}
+
+	@Test
 	void underContentionTiersServeP0BeforeTheFifoBaselineDoes() {
 		// one unshared GPU, 4 slots, a request every 30 ms: more work than it can do
 		Trace trace = synthetic(3_000, 30, 5);

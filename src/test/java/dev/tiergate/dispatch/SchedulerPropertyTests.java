@@ -44,6 +44,18 @@ class SchedulerPropertyTests {
 	}
 
 	@Test
+	void invariantsHoldWithP0OnItsOwnEndpoints() {
+		for (long seed = 1; seed <= SEEDS; seed++) {
+			try {
+				new Run(seed, true).play();
+			}
+			catch (AssertionError ex) {
+				throw new AssertionError("seed " + seed + ": " + ex.getMessage(), ex);
+			}
+		}
+	}
+
+	@Test
 	void tenantsShareATierByWeight() {
 		RecordingDecisions decisions = new RecordingDecisions();
 		PoolScheduler scheduler = new PoolScheduler("m", TierProperties.DEFAULTS, 2, 1_000_000, decisions);
@@ -102,7 +114,17 @@ class SchedulerPropertyTests {
 
 		private int endpointSeq;
 
+		private final boolean onEndpoints;
+
+		/** Leases dispatched onto an endpoint of P0's while P0 owned it, not P0's. */
+		private final Map<Lease, String> guests = new IdentityHashMap<>();
+
 		Run(long seed) {
+			this(seed, false);
+		}
+
+		Run(long seed, boolean onEndpoints) {
+			this.onEndpoints = onEndpoints;
 			this.random = new Random(seed);
 			this.budget = this.random.nextInt(3);
 			if (this.random.nextBoolean()) {
@@ -111,6 +133,10 @@ class SchedulerPropertyTests {
 						def(Tier.P0, 0.1 + this.random.nextInt(5) / 10.0, Set.of(Tier.P1, Tier.P2), false));
 				this.tiers.put(Tier.P1,
 						def(Tier.P1, this.random.nextInt(3) / 10.0, Set.of(Tier.P2), this.random.nextBoolean()));
+			}
+			if (onEndpoints) {
+				this.tiers.put(Tier.P0, this.tiers.get(Tier.P0)
+					.withPlacement(dev.tiergate.tier.ReservePlacement.ENDPOINTS, this.random.nextInt(4)));
 			}
 			this.scheduler = new PoolScheduler("pool", this.tiers, this.budget, 5 + this.random.nextInt(60), this);
 		}
@@ -169,6 +195,13 @@ class SchedulerPropertyTests {
 					TierDefinition p2 = this.tiers.get(Tier.P2);
 					this.tiers.put(Tier.P2, new TierDefinition(p2.reservedShare(), p2.maxQueueDepth(),
 							p2.maxQueueWait(), p2.mayPreempt(), !p2.borrow(), p2.priorityClass()));
+					if (this.onEndpoints && this.random.nextInt(4) == 0) {
+						TierDefinition p0 = this.tiers.get(Tier.P0);
+						this.tiers.put(Tier.P0,
+								p0.withPlacement((p0.reservePlacement() == dev.tiergate.tier.ReservePlacement.SLOTS)
+										? dev.tiergate.tier.ReservePlacement.ENDPOINTS
+										: dev.tiergate.tier.ReservePlacement.SLOTS, p0.borrowPerEndpoint()));
+					}
 					this.scheduler.configure(this.tiers, this.now);
 				}
 				try {
@@ -203,6 +236,7 @@ class SchedulerPropertyTests {
 		private void finish(Lease lease) {
 			// Book the end first: finishing dispatches waiting tickets at once.
 			this.active.remove(lease);
+			this.guests.remove(lease);
 			released(lease);
 			ended(lease.ticket());
 			boolean freed = this.scheduler.finish(lease, this.now);
@@ -229,6 +263,7 @@ class SchedulerPropertyTests {
 			Lease lease = ticket.lease();
 			if (lease != null) {
 				this.active.remove(lease);
+				this.guests.remove(lease);
 				released(lease);
 			}
 			ended(ticket);
@@ -246,7 +281,7 @@ class SchedulerPropertyTests {
 			String id = "e" + this.endpointSeq++;
 			int[] state = { 1 + this.random.nextInt(6), 1 };
 			this.endpoints.put(id, state);
-			this.scheduler.upsertEndpoint(id, state[0], true, null, this.now);
+			this.scheduler.upsertEndpoint(id, state[0], true, "n" + this.random.nextInt(3), null, this.now);
 		}
 
 		private void removeEndpoint() {
@@ -291,6 +326,17 @@ class SchedulerPropertyTests {
 			long onEndpoint = this.active.stream().filter((l) -> l.endpointId().equals(lease.endpointId())).count();
 			assertThat(onEndpoint).as("an endpoint never takes more than its slots").isLessThanOrEqualTo(endpoint[0]);
 			PoolSnapshot snapshot = this.scheduler.snapshot(this.now);
+			if (this.onEndpoints) {
+				if (ticket.tier() != Tier.P0 && this.scheduler.reservedEndpoints().contains(lease.endpointId())) {
+					assertThat(lease.borrowed() && lease.preemptible()).as("a guest on P0's endpoint is preemptible")
+						.isTrue();
+					this.guests.put(lease, lease.endpointId());
+					long there = this.guests.values().stream().filter(lease.endpointId()::equals).count();
+					assertThat(there).as("guests on one of P0's endpoints")
+						.isLessThanOrEqualTo(this.tiers.get(Tier.P0).borrowPerEndpoint());
+				}
+				return;
+			}
 			if (!lease.borrowed()) {
 				// A non-borrowed lease lands in the tier's own reserve or in the
 				// unreserved share, never beyond.
@@ -313,6 +359,7 @@ class SchedulerPropertyTests {
 			assertThat(lease.preemptible()).as("only preemptible leases are preempted").isTrue();
 			assertThat(requeued).isEqualTo(!lease.sent());
 			this.active.remove(lease);
+			this.guests.remove(lease);
 			released(lease);
 			if (!requeued) {
 				ended(lease.ticket());
@@ -331,8 +378,31 @@ class SchedulerPropertyTests {
 			assertThat(snapshot.used()).isEqualTo(this.active.size());
 			assertThat(this.scheduler.leases()).hasSameSizeAs(this.active);
 			PoolSnapshot.TierState p0 = snapshot.tiers().get(Tier.P0);
+			if (this.onEndpoints) {
+				if (p0.queued() > 0) {
+					p0NeverWaitsBesideItsOwnEndpoints();
+				}
+				return;
+			}
 			if (p0.queued() > 0) {
 				p0NeverWaitsWhileItCouldRun(snapshot, p0);
+			}
+		}
+
+		private void p0NeverWaitsBesideItsOwnEndpoints() {
+			for (String id : this.scheduler.reservedEndpoints()) {
+				int[] endpoint = this.endpoints.get(id);
+				if (endpoint == null || endpoint[1] == 0) {
+					continue;
+				}
+				long onEndpoint = this.active.stream().filter((l) -> l.endpointId().equals(id)).count();
+				if (onEndpoint < endpoint[0]) {
+					fail("P0 waits while its endpoint " + id + " has a free slot");
+				}
+				boolean guestThere = this.guests.values().stream().anyMatch(id::equals);
+				if (guestThere && onEndpoint <= endpoint[0]) {
+					fail("P0 waits while a guest runs on its endpoint " + id);
+				}
 			}
 		}
 

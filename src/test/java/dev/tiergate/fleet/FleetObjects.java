@@ -227,7 +227,7 @@ public final class FleetObjects {
 		V1Container container = new V1Container().name(VLLM)
 			.image(VLLM_IMAGE)
 			.args(List.of("--served-model-name", model, "--port", Integer.toString(port), "--max-num-seqs",
-					Integer.toString(maxConcurrency)))
+					Integer.toString(maxConcurrency), "--scheduling-policy", "priority"))
 			.ports(List.of(new V1ContainerPort().name(HTTP_PORT_NAME).containerPort(port).protocol("TCP")))
 			.resources(
 					new V1ResourceRequirements().requests(new LinkedHashMap<>(gpus)).limits(new LinkedHashMap<>(gpus)))

@@ -105,6 +105,8 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 
 	private long abortedCount;
 
+	private final java.util.Map<Integer, Long> prioritiesSeen = new java.util.TreeMap<>();
+
 	private long promptTokensTotal;
 
 	private long generationTokensTotal;
@@ -267,6 +269,14 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 	 */
 	public long aborted() {
 		return read(() -> this.abortedCount);
+	}
+
+	/**
+	 * How many requests arrived with each {@code priority} (0 when a request had none).
+	 * @return counts by priority
+	 */
+	public java.util.Map<Integer, Long> priorities() {
+		return read(() -> java.util.Map.copyOf(this.prioritiesSeen));
 	}
 
 	/**
@@ -669,6 +679,7 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 				throw new AbortConnection("stopped");
 			}
 			Sequence sequence = new Sequence(job);
+			this.prioritiesSeen.merge(job.priority(), 1L, Long::sum);
 			// An embedding decodes nothing: it runs as its prefill and the one step that
 			// ends it, the engine's smallest sequence.
 			sequence.engine = this.engine.submit(job.promptTokens(), Math.max(1, job.completionTokens()),
@@ -902,8 +913,13 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 					cacheUsage);
 			metric(text, "vllm:prompt_tokens_total", "counter", "Number of prefill tokens processed.", label,
 					this.promptTokensTotal);
+			// As vLLM's counter, it grows with every token, not when a request ends.
+			long generating = 0;
+			for (Sequence sequence : this.active) {
+				generating += sequence.engine.tokens();
+			}
 			metric(text, "vllm:generation_tokens_total", "counter", "Number of generation tokens processed.", label,
-					this.generationTokensTotal);
+					this.generationTokensTotal + generating);
 		}
 		finally {
 			this.lock.unlock();

@@ -34,7 +34,8 @@ class TiersApiIntegrationTests extends FleetIntegrationTestSupport {
 	private static TierProperties.Override override(TierDefinition d) {
 		return new TierProperties.Override(d.reservedShare(), d.maxQueueDepth(), d.maxQueueWait(), d.mayPreempt(),
 				d.borrow(), new TierProperties.PriorityClassOverride(d.priorityClass().name(),
-						d.priorityClass().value(), d.priorityClass().preemptionPolicy()));
+						d.priorityClass().value(), d.priorityClass().preemptionPolicy()),
+				d.reservePlacement(), d.borrowPerEndpoint());
 	}
 
 	private HttpResponse<String> put(String body, String authorization) throws Exception {
@@ -79,6 +80,20 @@ class TiersApiIntegrationTests extends FleetIntegrationTestSupport {
 	private dev.tiergate.audit.AuditLog audit;
 
 	@Test
+	void p0sReserveMovesToWholeEndpointsAndBack() throws Exception {
+		HttpResponse<String> response = put("{\"P0\":{\"reservePlacement\":\"endpoints\",\"borrowPerEndpoint\":1}}",
+				"Bearer " + EmbeddedDefaults.CI_TOKEN);
+		assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+		JsonNode body = json.readTree(response.body());
+		assertThat(body.at("/P0/reservePlacement").asString()).isEqualTo("endpoints");
+		assertThat(body.at("/P0/borrowPerEndpoint").asInt()).isEqualTo(1);
+		assertThat(body.at("/P2/reservePlacement").asString()).isEqualTo("slots");
+		assertThat(this.tiers.get(Tier.P0).reservePlacement()).isEqualTo(ReservePlacement.ENDPOINTS);
+		response = put("{\"P0\":{\"reservePlacement\":\"SLOTS\"}}", "Bearer " + EmbeddedDefaults.CI_TOKEN);
+		assertThat(json.readTree(response.body()).at("/P0/reservePlacement").asString()).isEqualTo("slots");
+	}
+
+	@Test
 	void viewersMayNotChangeTiers() throws Exception {
 		assertThat(put("{\"P0\":{\"reservedShare\":0.4}}", basic("viewer", "viewer")).statusCode()).isEqualTo(403);
 		assertThat(this.tiers.get(Tier.P0).reservedShare()).isEqualTo(0.30);
@@ -98,7 +113,10 @@ class TiersApiIntegrationTests extends FleetIntegrationTestSupport {
 				{ "{\"P0\":{\"priorityClass\":{\"name\":\"system-node-critical\"}}}", "P0.priorityClass.name" },
 				{ "{\"P2\":{\"priorityClass\":{\"preemptionPolicy\":\"Sometimes\"}}}",
 						"P2.priorityClass.preemptionPolicy" },
-				{ "[1,2]", "body" } };
+				{ "{\"P0\":{\"reservePlacement\":\"gpus\"}}", "P0.reservePlacement" },
+				{ "{\"P0\":{\"reservePlacement\":1}}", "P0.reservePlacement" },
+				{ "{\"P0\":{\"borrowPerEndpoint\":-1}}", "P0.borrowPerEndpoint" },
+				{ "{\"P0\":{\"borrowPerEndpoint\":1.5}}", "P0.borrowPerEndpoint" }, { "[1,2]", "body" } };
 		for (String[] c : cases) {
 			HttpResponse<String> response = put(c[0], "Bearer " + EmbeddedDefaults.CI_TOKEN);
 			assertThat(response.statusCode()).as(c[0]).isEqualTo(400);

@@ -71,7 +71,30 @@ final class KubernetesObjects {
 			.anyMatch((c) -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
 		return new InferencePod(nullToEmpty(meta.getNamespace()), nullToEmpty(meta.getName()),
 				nullToEmpty(meta.getUid()), model, nodeName, podIp, port, maxConcurrency, slices, priorityClass, ready,
-				meta.getDeletionTimestamp() != null);
+				meta.getDeletionTimestamp() != null,
+				containers.stream().anyMatch(KubernetesObjects::priorityScheduling));
+	}
+
+	/**
+	 * Whether the container starts vLLM with {@code --scheduling-policy priority} (or
+	 * {@code --scheduling-policy=priority}) in its command or arguments.
+	 */
+	static boolean priorityScheduling(V1Container container) {
+		List<String> words = new java.util.ArrayList<>(orEmpty(container.getCommand()));
+		words.addAll(orEmpty(container.getArgs()));
+		for (int i = 0; i < words.size(); i++) {
+			String word = (words.get(i) != null) ? words.get(i).trim() : "";
+			if (word.equals("--scheduling-policy=priority") || (word.equals("--scheduling-policy")
+					&& i + 1 < words.size() && "priority".equals(words.get(i + 1)))) {
+				return true;
+			}
+			// A shell line (sh -c "vllm serve ... --scheduling-policy priority").
+			if (word.contains(" ") && (word.contains("--scheduling-policy priority")
+					|| word.contains("--scheduling-policy=priority"))) {
+				return true;
+			}
+		}
+		return false;
 	}
 
 	private static int slices(V1Container container) {

@@ -70,6 +70,20 @@ class KubernetesObjectsTests {
 	}
 
 	@Test
+	void aPodWhoseEngineSchedulesByPriorityIsToldApart() {
+		assertThat(KubernetesObjects.priorityScheduling(new V1Container().name("vllm")
+			.args(java.util.List.of("--model", "llama", "--scheduling-policy", "priority")))).isTrue();
+		assertThat(KubernetesObjects.priorityScheduling(new V1Container().name("vllm")
+			.command(java.util.List.of("vllm", "serve", "llama", "--scheduling-policy=priority")))).isTrue();
+		assertThat(KubernetesObjects.priorityScheduling(new V1Container().name("vllm")
+			.command(java.util.List.of("sh", "-c", "exec vllm serve llama --scheduling-policy priority")))).isTrue();
+		assertThat(KubernetesObjects
+			.priorityScheduling(new V1Container().name("vllm").args(java.util.List.of("--scheduling-policy", "fcfs"))))
+			.isFalse();
+		assertThat(KubernetesObjects.priorityScheduling(new V1Container().name("vllm"))).isFalse();
+	}
+
+	@Test
 	void aPodWithoutHttpPortUsesTheDefaultAndSharedGpusCount() {
 		V1Pod pod = new V1Pod().metadata(new V1ObjectMeta().namespace("ml").name("p").labels(Map.of("m", "x")))
 			.spec(new V1PodSpec().addContainersItem(new V1Container().name("c")
