@@ -30,13 +30,17 @@ import jakarta.validation.constraints.Positive;
  * may set (enforced by an admission policy); empty for none
  * @param requiredPodAnnotation the same gate as an annotation ({@code key} or
  * {@code key=value}); empty for none
+ * @param callTimeout longest any call to the API server other than a watch may take
+ * (reads and writes of cluster administration: the read, write and whole-call timeout of
+ * their own client); past it the change fails with 503 and {@code Retry-After}
  */
 @Validated
 @ConfigurationProperties("tiergate.cluster")
 public record ClusterProperties(@DefaultValue("") String apiServer, @DefaultValue List<String> namespaces,
 		@DefaultValue("tiergate.dev/model") @NotBlank String modelLabel, @DefaultValue("5m") @NotNull Duration resync,
 		@DefaultValue("5s") @NotNull Duration connectTimeout, @DefaultValue("8000") @Positive int defaultPort,
-		@DefaultValue("") String requiredPodLabel, @DefaultValue("") String requiredPodAnnotation) {
+		@DefaultValue("") String requiredPodLabel, @DefaultValue("") String requiredPodAnnotation,
+		@DefaultValue("10s") @NotNull Duration callTimeout) {
 
 	@ConstructorBinding
 	public ClusterProperties {
@@ -55,7 +59,7 @@ public record ClusterProperties(@DefaultValue("") String apiServer, @DefaultValu
 	 */
 	public ClusterProperties(String apiServer, List<String> namespaces, String modelLabel, Duration resync,
 			Duration connectTimeout, int defaultPort) {
-		this(apiServer, namespaces, modelLabel, resync, connectTimeout, defaultPort, "", "");
+		this(apiServer, namespaces, modelLabel, resync, connectTimeout, defaultPort, "", "", Duration.ofSeconds(10));
 	}
 
 	/**

@@ -64,7 +64,8 @@ class InformerClusterViewTests {
 
 	private void startView(List<String> namespaces, String requiredLabel, String requiredAnnotation) {
 		ClusterProperties properties = new ClusterProperties(this.api.url(), namespaces, "tiergate.dev/model",
-				Duration.ofMinutes(5), Duration.ofSeconds(2), 8000, requiredLabel, requiredAnnotation);
+				Duration.ofMinutes(5), Duration.ofSeconds(2), 8000, requiredLabel, requiredAnnotation,
+				Duration.ofSeconds(10));
 		this.view = new InformerClusterView(new KubernetesClientConfiguration().kubernetesApiClient(properties),
 				properties);
 		this.registry = new EndpointRegistry(this.view, RoutingProperties.withSlots(16, java.util.Map.of()));
