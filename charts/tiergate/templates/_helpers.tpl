@@ -89,3 +89,15 @@ The rules that let Tiergate read pods (its view of inference endpoints).
   resources: ["pods"]
   verbs: ["get", "list", "watch"]
 {{- end }}
+
+{{/*
+Refuses to render without an explicit choice of the namespaces whose pods receive prompts.
+*/}}
+{{- define "tiergate.validateCluster" -}}
+{{- if and (empty .Values.cluster.namespaces) (not .Values.cluster.watchAllNamespaces) -}}
+{{- fail "cluster.namespaces is required: list the namespaces whose labelled pods may receive tenants' prompts (or set cluster.watchAllNamespaces=true to watch every namespace)" -}}
+{{- end -}}
+{{- if and .Values.cluster.namespaces .Values.cluster.watchAllNamespaces -}}
+{{- fail "cluster.namespaces and cluster.watchAllNamespaces=true exclude each other: choose one" -}}
+{{- end -}}
+{{- end -}}

@@ -54,9 +54,11 @@ public class TestTiergateApplication {
 			withRedis = redis.redirect(args);
 			SpringApplication.getShutdownHandlers().add(redis::close);
 		}
-		String[] withFleet = Stream
-			.concat(Stream.of("--tiergate.cluster.api-server=" + apiServer,
-					"--logging.level.io.fabric8.mockwebserver=WARN"), Arrays.stream(withRedis))
+		String[] withFleet = Stream.concat(Stream.of("--tiergate.cluster.api-server=" + apiServer,
+				// The embedded default watches its fleet's namespace only, as the chart
+				// requires of every installation.
+				"--tiergate.cluster.namespaces=" + SimulatedGpuFleet.NAMESPACE,
+				"--logging.level.io.fabric8.mockwebserver=WARN"), Arrays.stream(withRedis))
 			.toArray(String[]::new);
 		try {
 			return SpringApplication.from(TiergateApplication::main)

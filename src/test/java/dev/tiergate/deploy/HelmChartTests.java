@@ -24,6 +24,7 @@ import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.assertThatException;
 
 /**
@@ -205,8 +206,32 @@ class HelmChartTests {
 	}
 
 	@Test
-	void grantsReadOnlyAccessToNodesAndPodsClusterWideByDefault() {
-		Manifests manifests = render();
+	void refusesToRenderWithoutAnExplicitChoiceOfWatchedNamespaces() {
+		assertThatThrownBy(() -> new Helm(CHART).template()
+			.withName(RELEASE)
+			.withNamespace(NAMESPACE)
+			.withKubeVersion(KUBE_VERSION)
+			.call()).hasMessageContaining("cluster.namespaces is required");
+		assertThatThrownBy(() -> render(Map.of("cluster.namespaces[0]", "a", "cluster.watchAllNamespaces", "true")))
+			.hasMessageContaining("exclude each other");
+	}
+
+	@Test
+	void passesTheSecondGateToTheApplication() {
+		Map<String, Map<String, Object>> env = env(
+				render(Map.of("cluster.namespaces[0]", "ml", "cluster.requiredPodLabel",
+						"platform.example/approved=true", "cluster.requiredPodAnnotation", "platform.example/owner")));
+		assertThat(env.get("TIERGATE_CLUSTER_REQUIRED_POD_LABEL")).containsEntry("value",
+				"platform.example/approved=true");
+		assertThat(env.get("TIERGATE_CLUSTER_REQUIRED_POD_ANNOTATION")).containsEntry("value",
+				"platform.example/owner");
+		assertThat(env(render())).doesNotContainKeys("TIERGATE_CLUSTER_REQUIRED_POD_LABEL",
+				"TIERGATE_CLUSTER_REQUIRED_POD_ANNOTATION");
+	}
+
+	@Test
+	void grantsReadOnlyAccessToNodesAndPodsClusterWideWhenWatchingAllNamespaces() {
+		Manifests manifests = render(Map.of("cluster.watchAllNamespaces", "true"));
 		assertThat(env(manifests).get("TIERGATE_CLUSTER_NAMESPACES")).containsEntry("value", "");
 		List<Map<String, Object>> rules = readRules(list(manifests.single("ClusterRole"), "rules"));
 		assertThat(rules).allSatisfy(HelmChartTests::assertReadOnlyCoreRule);
@@ -547,12 +572,30 @@ class HelmChartTests {
 	}
 
 	private static Manifests render(Map<String, ?> values) {
+		return Manifests.parse(template(values).call());
+	}
+
+	private static TemplateCommand template(Map<String, ?> values) {
 		TemplateCommand template = new Helm(CHART).template()
 			.withName(RELEASE)
 			.withNamespace(NAMESPACE)
 			.withKubeVersion(KUBE_VERSION);
-		values.forEach(template::set);
-		return Manifests.parse(template.call());
+		withWatchedNamespaces(values).forEach(template::set);
+		return template;
+	}
+
+	/**
+	 * The values, with the required choice of watched namespaces made (every namespace,
+	 * as the chart's default was before the choice was required) unless the test chooses
+	 * the cluster settings itself.
+	 */
+	private static Map<String, ?> withWatchedNamespaces(Map<String, ?> values) {
+		if (values.keySet().stream().anyMatch((key) -> key.startsWith("cluster."))) {
+			return values;
+		}
+		Map<String, Object> all = new java.util.LinkedHashMap<>(values);
+		all.put("cluster.watchAllNamespaces", "true");
+		return all;
 	}
 
 	private static String notes(Map<String, String> values) {
@@ -563,7 +606,7 @@ class HelmChartTests {
 			.dryRun()
 			.withDryRunOption(DryRun.CLIENT)
 			.clientOnly();
-		values.forEach(install::set);
+		withWatchedNamespaces(values).forEach(install::set);
 		return install.call().getOutput();
 	}
 

@@ -52,8 +52,15 @@ class HelmCliTests {
 	}
 
 	@Test
-	void lintsStrictlyWithDefaults() throws Exception {
-		Result result = run("lint", "--strict", CHART.toString());
+	void refusesToRenderWithoutTheWatchedNamespaces() throws Exception {
+		Result result = run("template", "tg", CHART.toString(), "--kube-version", "1.33.0");
+		assertThat(result.exitCode()).as(result.output()).isNotZero();
+		assertThat(result.output()).contains("cluster.namespaces is required");
+	}
+
+	@Test
+	void lintsStrictlyWithDefaultsAndTheRequiredNamespaces() throws Exception {
+		Result result = run("lint", "--strict", CHART.toString(), "--set", "cluster.namespaces[0]=ml");
 		assertThat(result.exitCode()).as(result.output()).isZero();
 		assertThat(result.output()).doesNotContain("[WARNING]").doesNotContain("[ERROR]");
 	}

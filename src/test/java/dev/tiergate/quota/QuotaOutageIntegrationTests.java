@@ -1,11 +1,7 @@
 package dev.tiergate.quota;
 
 import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,6 +23,7 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 import dev.tiergate.FleetIntegrationTestSupport;
+import dev.tiergate.RedisProcess;
 import dev.tiergate.fleet.SimulatedGpuFleet;
 import io.micrometer.core.instrument.MeterRegistry;
 import tools.jackson.databind.json.JsonMapper;
@@ -192,64 +189,6 @@ class QuotaOutageIntegrationTests extends FleetIntegrationTestSupport {
 			.counter()
 			.count()).isPositive();
 		assertThat(json.readTree(get("/v1/usage", "Bearer " + key).body()).get("tenant").asString()).isEqualTo(this.id);
-	}
-
-	/**
-	 * A {@code redis-server} of the test's own, on a free port, logging every write so it
-	 * survives a kill.
-	 */
-	static final class RedisProcess {
-
-		final int port;
-
-		private final Path dir;
-
-		private Process process;
-
-		RedisProcess() throws IOException {
-			try (ServerSocket socket = new ServerSocket(0)) {
-				this.port = socket.getLocalPort();
-			}
-			this.dir = Files.createTempDirectory("tiergate-redis");
-		}
-
-		void start() throws Exception {
-			this.process = new ProcessBuilder("redis-server", "--port", Integer.toString(this.port), "--bind",
-					"127.0.0.1", "--save", "", "--appendonly", "yes", "--appendfsync", "always", "--dir",
-					this.dir.toString())
-				.redirectErrorStream(true)
-				.redirectOutput(this.dir.resolve("redis.log").toFile())
-				.start();
-			await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> {
-				try (Socket socket = new Socket("127.0.0.1", this.port)) {
-					socket.getOutputStream().write("PING\r\n".getBytes());
-					return new String(socket.getInputStream().readNBytes(7)).startsWith("+PONG");
-				}
-			});
-		}
-
-		void signal(String signal) throws Exception {
-			new ProcessBuilder("kill", "-" + signal, Long.toString(this.process.pid())).start().waitFor();
-		}
-
-		void kill() {
-			if (this.process != null && this.process.isAlive()) {
-				try {
-					signal("CONT");
-				}
-				catch (Exception ex) {
-					// best effort
-				}
-				this.process.destroyForcibly();
-				try {
-					this.process.waitFor(10, TimeUnit.SECONDS);
-				}
-				catch (InterruptedException ex) {
-					Thread.currentThread().interrupt();
-				}
-			}
-		}
-
 	}
 
 }

@@ -37,6 +37,8 @@ class InformerClusterView implements ClusterView, SmartLifecycle {
 
 	private final ClusterProperties properties;
 
+	private final PodGate gate;
+
 	private final List<PodListener> listeners = new CopyOnWriteArrayList<>();
 
 	private volatile Informers informers;
@@ -48,6 +50,13 @@ class InformerClusterView implements ClusterView, SmartLifecycle {
 	InformerClusterView(ApiClient client, ClusterProperties properties) {
 		this.client = client;
 		this.properties = properties;
+		this.gate = PodGate.of(properties.requiredPodLabel(), properties.requiredPodAnnotation());
+		if (properties.allNamespaces()) {
+			logger.warn(
+					"Watching every namespace: any pod labelled {}{} receives tenants' prompts; "
+							+ "set tiergate.cluster.namespaces to the namespaces only the platform team deploys to",
+					properties.modelLabel(), this.gate.describe().isEmpty() ? "" : " with " + this.gate.describe());
+		}
 		this.informers = new Informers();
 	}
 
@@ -154,7 +163,13 @@ class InformerClusterView implements ClusterView, SmartLifecycle {
 	}
 
 	private InferencePod toPod(V1Pod pod) {
-		return KubernetesObjects.pod(pod, this.properties.modelLabel(), this.properties.defaultPort());
+		InferencePod inference = KubernetesObjects.pod(pod, this.properties.modelLabel(),
+				this.properties.defaultPort());
+		if (inference.model().isEmpty() || this.gate.admits(pod.getMetadata())) {
+			return inference;
+		}
+		// Labelled, but without the platform team's mark: not an inference pod.
+		return KubernetesObjects.pod(pod, "", this.properties.defaultPort());
 	}
 
 	@Override
@@ -187,6 +202,14 @@ class InformerClusterView implements ClusterView, SmartLifecycle {
 		@Override
 		public void onAdd(V1Pod obj) {
 			InferencePod pod = toPod(obj);
+			if (pod.model().isEmpty() && !KubernetesObjects
+				.pod(obj, InformerClusterView.this.properties.modelLabel(),
+						InformerClusterView.this.properties.defaultPort())
+				.model()
+				.isEmpty()) {
+				logger.warn("Pod {} is labelled {} but lacks the required {}: it receives no requests", pod.key(),
+						InformerClusterView.this.properties.modelLabel(), InformerClusterView.this.gate.describe());
+			}
 			if (!pod.model().isEmpty()) {
 				InformerClusterView.this.listeners.forEach((l) -> l.upserted(pod));
 			}

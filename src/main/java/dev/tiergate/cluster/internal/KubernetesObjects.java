@@ -51,7 +51,8 @@ final class KubernetesObjects {
 
 	static InferencePod pod(V1Pod pod, String modelLabel, int defaultPort) {
 		V1ObjectMeta meta = Objects.requireNonNullElseGet(pod.getMetadata(), V1ObjectMeta::new);
-		String model = orEmpty(meta.getLabels()).getOrDefault(modelLabel, "");
+		// A label removed by a merge patch may linger as a key with a null value.
+		String model = nullToEmpty(orEmpty(meta.getLabels()).get(modelLabel));
 		int maxConcurrency = parseInt(orEmpty(meta.getAnnotations()).get(MAX_CONCURRENCY), 0);
 		List<V1Container> containers = pod.getSpec() != null ? orEmpty(pod.getSpec().getContainers()) : List.of();
 		int port = containers.stream()

@@ -46,7 +46,10 @@ class KubernetesPriorityClasses implements PriorityClasses {
 
 	private final AuditLog audit;
 
+	private final WriterLock writes;
+
 	KubernetesPriorityClasses(ApiClient client, ClusterProperties clusterProperties, AuditLog audit) {
+		this.writes = new WriterLock("PriorityClasses", client);
 		this.scheduling = new SchedulingV1Api(client);
 		this.core = new CoreV1Api(client);
 		this.clusterProperties = clusterProperties;
@@ -69,7 +72,11 @@ class KubernetesPriorityClasses implements PriorityClasses {
 	}
 
 	@Override
-	public synchronized Info put(Spec spec) {
+	public Info put(Spec spec) {
+		return this.writes.run(() -> putExclusively(spec));
+	}
+
+	private Info putExclusively(Spec spec) {
 		validate(spec);
 		List<V1PriorityClass> all = listClasses();
 		V1PriorityClass existing = all.stream().filter((pc) -> spec.name().equals(name(pc))).findFirst().orElse(null);
@@ -127,7 +134,11 @@ class KubernetesPriorityClasses implements PriorityClasses {
 	}
 
 	@Override
-	public synchronized void delete(String name) {
+	public void delete(String name) {
+		this.writes.run(() -> deleteExclusively(name));
+	}
+
+	private void deleteExclusively(String name) {
 		V1PriorityClass existing = Kube.orNull("read PriorityClass " + name,
 				() -> this.scheduling.readPriorityClass(name).execute());
 		if (existing == null) {
@@ -144,7 +155,11 @@ class KubernetesPriorityClasses implements PriorityClasses {
 	}
 
 	@Override
-	public synchronized List<SyncChange> sync(List<Spec> desired) {
+	public List<SyncChange> sync(List<Spec> desired) {
+		return this.writes.run(() -> syncExclusively(desired));
+	}
+
+	private List<SyncChange> syncExclusively(List<Spec> desired) {
 		desired.forEach(this::validate);
 		Map<String, V1PriorityClass> byName = new LinkedHashMap<>();
 		listClasses().forEach((pc) -> byName.put(name(pc), pc));

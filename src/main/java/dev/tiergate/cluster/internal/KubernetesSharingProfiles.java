@@ -56,11 +56,14 @@ class KubernetesSharingProfiles implements SharingProfiles {
 
 	private final AuditLog audit;
 
+	private final WriterLock writes;
+
 	private final Clock clock;
 
 	KubernetesSharingProfiles(ApiClient client, SharingProperties properties, ClusterView clusterView, AuditLog audit,
 			Clock clock) {
 		this.client = client;
+		this.writes = new WriterLock("sharing profiles", client);
 		this.core = new CoreV1Api(client);
 		this.apps = new AppsV1Api(client);
 		this.properties = properties;
@@ -100,7 +103,11 @@ class KubernetesSharingProfiles implements SharingProfiles {
 	}
 
 	@Override
-	public synchronized Saved put(SharingProfile requested) {
+	public Saved put(SharingProfile requested) {
+		return this.writes.run(() -> putExclusively(requested));
+	}
+
+	private Saved putExclusively(SharingProfile requested) {
 		SharingProfile profile = requested.withDefaults();
 		profile.validate();
 		List<V1Node> nodes = listNodes();
@@ -112,7 +119,11 @@ class KubernetesSharingProfiles implements SharingProfiles {
 	}
 
 	@Override
-	public synchronized void delete(String name) {
+	public void delete(String name) {
+		this.writes.run(() -> deleteExclusively(name));
+	}
+
+	private void deleteExclusively(String name) {
 		V1ConfigMap configMap = readConfigMap();
 		Map<String, String> data = configData(configMap);
 		if (!data.containsKey(name)) {
@@ -142,7 +153,11 @@ class KubernetesSharingProfiles implements SharingProfiles {
 	}
 
 	@Override
-	public synchronized Applied apply(SharingProfile requested, Target target) {
+	public Applied apply(SharingProfile requested, Target target) {
+		return this.writes.run(() -> applyExclusively(requested, target));
+	}
+
+	private Applied applyExclusively(SharingProfile requested, Target target) {
 		Plan plan = plan(requested, target);
 		Preview preview = plan.preview();
 		boolean written = false;

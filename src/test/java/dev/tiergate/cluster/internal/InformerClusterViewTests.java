@@ -59,8 +59,13 @@ class InformerClusterViewTests {
 	}
 
 	private void startView(List<String> namespaces) {
+		startView(namespaces, "", "");
+	}
+
+	private void startView(List<String> namespaces, String requiredLabel, String requiredAnnotation) {
 		ClusterProperties properties = new ClusterProperties(this.api.url(), namespaces, "tiergate.dev/model",
-				Duration.ofMinutes(5), Duration.ofSeconds(2), 8000);
+				Duration.ofMinutes(5), Duration.ofSeconds(2), 8000, requiredLabel, requiredAnnotation,
+				Duration.ofSeconds(10));
 		this.view = new InformerClusterView(new KubernetesClientConfiguration().kubernetesApiClient(properties),
 				properties);
 		this.registry = new EndpointRegistry(this.view, RoutingProperties.withSlots(16, java.util.Map.of()));
@@ -79,6 +84,44 @@ class InformerClusterViewTests {
 
 	private Endpoint endpoint(String key) {
 		return this.registry.endpoints().stream().filter((e) -> e.key().equals(key)).findFirst().orElse(null);
+	}
+
+	@Test
+	void withASecondGateOnlyPodsThePlatformTeamMarkedReceiveRequests() throws Exception {
+		startView(List.of("ml"), "", "platform.example/approved=true");
+		// llama-0 carries the model label only: anyone who may create pods could have set
+		// it.
+		io.kubernetes.client.openapi.models.V1Pod marked = FleetObjects.inferencePod("ml", "llama-1", "llama", "gpu-1",
+				"10.0.0.2", 8000, 4, 1);
+		marked.getMetadata()
+			.annotations(new java.util.HashMap<>(
+					java.util.Objects.requireNonNullElse(marked.getMetadata().getAnnotations(), java.util.Map.of())))
+			.putAnnotationsItem("platform.example/approved", "true");
+		this.core.createNamespacedPod("ml", marked).execute();
+		await().atMost(WITHIN).until(() -> endpoint("ml/llama-1") != null);
+		assertThat(endpoint("ml/llama-0")).isNull();
+		assertThat(this.view.inferencePods()).extracting(InferencePod::key).containsExactly("ml/llama-1");
+		// The mark taken away: the pod stops receiving requests.
+		PatchUtils.patch(io.kubernetes.client.openapi.models.V1Pod.class,
+				() -> this.core
+					.patchNamespacedPod("llama-1", "ml",
+							new V1Patch("{\"metadata\":{\"annotations\":{\"platform.example/approved\":\"no\"}}}"))
+					.buildCall(null),
+				V1Patch.PATCH_FORMAT_JSON_MERGE_PATCH, this.client);
+		await().atMost(WITHIN).until(() -> endpoint("ml/llama-1") == null);
+	}
+
+	@Test
+	void podGateParsesKeysAndValues() {
+		V1ObjectMeta meta = new V1ObjectMeta().putLabelsItem("team", "platform")
+			.putAnnotationsItem("platform.example/approved", "true");
+		assertThat(PodGate.NONE.admits(new V1ObjectMeta())).isTrue();
+		assertThat(PodGate.of("team", "").admits(meta)).isTrue();
+		assertThat(PodGate.of("team=platform", "platform.example/approved=true").admits(meta)).isTrue();
+		assertThat(PodGate.of("team=ml", "").admits(meta)).isFalse();
+		assertThat(PodGate.of("", "platform.example/approved=false").admits(meta)).isFalse();
+		assertThat(PodGate.of("owner", "").admits(meta)).isFalse();
+		assertThat(PodGate.of("team=platform", "a=b").describe()).isEqualTo("label team=platform and annotation a=b");
 	}
 
 	@Test

@@ -48,6 +48,14 @@ class KubernetesObjectsTests {
 	}
 
 	@Test
+	void aModelLabelLeftWithANullValueByAMergePatchNamesNoModel() {
+		java.util.HashMap<String, String> labels = new java.util.HashMap<>();
+		labels.put("tiergate.dev/model", null);
+		V1Pod pod = new V1Pod().metadata(new V1ObjectMeta().namespace("ml").name("llama-0").labels(labels));
+		assertThat(KubernetesObjects.pod(pod, "tiergate.dev/model", 8000).model()).isEmpty();
+	}
+
+	@Test
 	void readsAnInferencePod() {
 		V1Pod pod = new V1Pod()
 			.metadata(new V1ObjectMeta().namespace("ml")
