@@ -109,6 +109,8 @@ class GrafanaDashboardTests {
 
 	private static String template(Map<String, String> values) {
 		var template = new Helm(Path.of("charts/tiergate")).template().withName("tg").withKubeVersion("1.33.0");
+		// The chart requires the watched namespaces to be chosen.
+		template.set("cluster.namespaces[0]", "ml");
 		values.forEach(template::set);
 		return template.call();
 	}

@@ -79,7 +79,8 @@ class HelmCliTests {
 	@Test
 	void helmTestPodCallsProbesAndManagementHealth() throws Exception {
 		// helm-java's template leaves test hooks out; the CLI renders them.
-		Result result = run("template", "tg", CHART.toString(), "--show-only", "templates/tests/connection-test.yaml");
+		Result result = run("template", "tg", CHART.toString(), "--set", "cluster.namespaces[0]=ml", "--show-only",
+				"templates/tests/connection-test.yaml");
 		assertThat(result.exitCode()).as(result.output()).isZero();
 		assertThat(result.output()).contains("helm.sh/hook: test")
 			.contains("http://tg-tiergate:8080/livez")
@@ -90,7 +91,8 @@ class HelmCliTests {
 
 	@Test
 	void refusesTwoReplicas() throws Exception {
-		Result result = run("template", "tg", CHART.toString(), "--set", "replicaCount=2");
+		Result result = run("template", "tg", CHART.toString(), "--set", "cluster.namespaces[0]=ml", "--set",
+				"replicaCount=2");
 		assertThat(result.exitCode()).isNotZero();
 		assertThat(result.output()).contains("replicaCount");
 	}
