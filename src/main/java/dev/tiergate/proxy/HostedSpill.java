@@ -328,7 +328,7 @@ final class HostedSpill {
 		 */
 		void settle() {
 			double dollars = !this.served ? 0
-					: (this.usage != null) ? this.plan.price().cost(this.usage[0], this.usage[1]) : this.plan.maxCost();
+					: (this.usage != null) ? this.plan.cost(this.usage[0], this.usage[1]) : this.plan.maxCost();
 			try {
 				HostedSpill.this.spillover.budget().settle(this.reserved, dollars);
 			}

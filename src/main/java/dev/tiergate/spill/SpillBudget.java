@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.data.redis.core.script.RedisScript;
@@ -58,20 +59,45 @@ public class SpillBudget {
 
 	private final StringRedisTemplate redis;
 
-	private final SpillProperties properties;
+	private final AtomicReference<SpillCaps> caps;
 
 	private final Clock clock;
 
 	/**
 	 * A budget on Redis.
 	 * @param redis the template
-	 * @param properties the caps
+	 * @param properties the start-up caps
 	 * @param clock what decides the month
 	 */
 	public SpillBudget(StringRedisTemplate redis, SpillProperties properties, Clock clock) {
 		this.redis = redis;
-		this.properties = properties;
+		this.caps = new AtomicReference<>(SpillCaps.of(properties));
 		this.clock = clock;
+	}
+
+	/**
+	 * The caps in force.
+	 * @return the caps
+	 */
+	public SpillCaps caps() {
+		return this.caps.get();
+	}
+
+	/**
+	 * Replaces the caps (spend so far is kept); reservations from now on see them.
+	 * @param caps validated caps
+	 * @return the caps before
+	 */
+	public SpillCaps replaceCaps(SpillCaps caps) {
+		return this.caps.getAndSet(caps);
+	}
+
+	/**
+	 * The month spend counts in now, in UTC.
+	 * @return the month
+	 */
+	public YearMonth month() {
+		return YearMonth.from(this.clock.instant().atZone(ZoneOffset.UTC));
 	}
 
 	/**
@@ -83,10 +109,11 @@ public class SpillBudget {
 	public Reservation reserve(String tenant, double dollars) {
 		YearMonth month = month();
 		long amount = micros(dollars);
-		double tenantCap = this.properties.tenantCap(tenant);
+		SpillCaps caps = this.caps.get();
+		double tenantCap = caps.tenantCap(tenant);
 		Long result = this.redis.execute(RESERVE, keys(month, tenant), Long.toString(amount),
-				Long.toString(micros(this.properties.monthlyCap())),
-				Long.toString((tenantCap < 0) ? -1 : micros(tenantCap)), Long.toString(KEEP.toSeconds()));
+				Long.toString(micros(caps.monthlyCap())), Long.toString((tenantCap < 0) ? -1 : micros(tenantCap)),
+				Long.toString(KEEP.toSeconds()));
 		if (result == null || result != 0) {
 			return new Refused((result != null && result == 2) ? Scope.TENANT : Scope.GLOBAL);
 		}
@@ -129,10 +156,6 @@ public class SpillBudget {
 	private double read(String key) {
 		String value = this.redis.opsForValue().get(key);
 		return (value != null) ? Long.parseLong(value) / (double) MICROS : 0;
-	}
-
-	private YearMonth month() {
-		return YearMonth.from(this.clock.instant().atZone(ZoneOffset.UTC));
 	}
 
 	private static List<String> keys(YearMonth month, String tenant) {

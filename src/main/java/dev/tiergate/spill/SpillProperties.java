@@ -52,19 +52,6 @@ public record SpillProperties(@DefaultValue Map<String, @Valid Upstream> upstrea
 	}
 
 	/**
-	 * A tenant's monthly cap.
-	 * @param tenant the tenant id
-	 * @return US dollars, or {@code -1} when only the global cap applies
-	 */
-	public double tenantCap(String tenant) {
-		Double cap = this.tenantCaps.get(tenant);
-		if (cap == null) {
-			cap = this.tenantMonthlyCap;
-		}
-		return (cap != null) ? cap : -1;
-	}
-
-	/**
 	 * When one tier spills.
 	 *
 	 * @param spill {@code never} or {@code when-saturated}

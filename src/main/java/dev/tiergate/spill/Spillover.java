@@ -52,7 +52,7 @@ public class Spillover {
 	public Optional<Plan> plan(String model, Tier tier, String tenant, long promptTokens, long maxTokens) {
 		SpillProperties.Upstream upstream = this.properties.upstreams().get(model);
 		SpillProperties.TierSpill policy = this.properties.tier(tier);
-		if (upstream == null || !policy.spills() || this.properties.monthlyCap() <= 0) {
+		if (upstream == null || !policy.spills() || this.budget.caps().monthlyCap() <= 0) {
 			return Optional.empty();
 		}
 		PriceSheet.HostedPrice price = this.prices.current().hostedPrice(model);
@@ -106,6 +106,16 @@ public class Spillover {
 	 */
 	public record Plan(String model, Tier tier, String tenant, SpillProperties.Upstream upstream, Duration spillAfter,
 			PriceSheet.HostedPrice price, double maxCost) {
+
+		/**
+		 * What an answer with this usage costs at the hosted price.
+		 * @param promptTokens prompt tokens
+		 * @param completionTokens completion tokens
+		 * @return US dollars
+		 */
+		public double cost(long promptTokens, long completionTokens) {
+			return this.price.cost(promptTokens, completionTokens);
+		}
 
 	}
 

@@ -137,6 +137,37 @@ class SpillIntegrationTests extends FleetIntegrationTestSupport {
 		}
 	}
 
+	@Test
+	void spendAndCapsAreShownWithoutTheKeyAndCapChangesAreAudited() throws Exception {
+		String viewer = basic("viewer", "viewer");
+		String admin = basic("admin", "admin");
+		HttpResponse<String> overview = get("/api/v1/spill", viewer);
+		assertThat(overview.statusCode()).isEqualTo(200);
+		assertThat(overview.body()).contains("hosted-qwen")
+			.contains("\"monthlyCap\":1000")
+			.contains("when-saturated")
+			.doesNotContain(KEY);
+		HttpResponse<String> tenant = get("/api/v1/spill/tenants/acme", viewer);
+		assertThat(tenant.statusCode()).isEqualTo(200);
+		assertThat(tenant.body()).contains("\"tenant\":\"acme\"").contains("\"spend\"");
+		assertThat(send("PUT", "/api/v1/spill/caps", viewer, "{\"monthlyCap\":5}").statusCode()).isEqualTo(403);
+		HttpResponse<String> invalid = send("PUT", "/api/v1/spill/caps", admin, "{\"monthlyCap\":-1}");
+		assertThat(invalid.statusCode()).isEqualTo(400);
+		assertThat(invalid.headers().firstValue("Content-Type"))
+			.hasValueSatisfying((type) -> assertThat(type).startsWith("application/problem+json"));
+		try {
+			HttpResponse<String> changed = send("PUT", "/api/v1/spill/caps", admin,
+					"{\"monthlyCap\":900,\"tenantCaps\":{\"batchco\":5}}");
+			assertThat(changed.statusCode()).isEqualTo(200);
+			assertThat(changed.body()).contains("\"monthlyCap\":900").contains("batchco");
+			HttpResponse<String> audit = get("/api/v1/audit?kind=spill&limit=10", viewer);
+			assertThat(audit.body()).contains("update-caps").contains("900").doesNotContain(KEY);
+		}
+		finally {
+			send("PUT", "/api/v1/spill/caps", admin, "{\"monthlyCap\":1000,\"tenantCaps\":{}}");
+		}
+	}
+
 	private void assertHostedFailure(int status) throws Exception {
 		HttpResponse<String> response = post("/v1/chat/completions", EmbeddedDefaults.ACME_KEY,
 				chat(SimulatedGpuFleet.QWEN, 8), "X-Tiergate-Priority", "P0");

@@ -1,11 +1,13 @@
 package dev.tiergate.spill;
 
 import java.net.URI;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
+import dev.tiergate.LocalRedis;
 import dev.tiergate.cost.PriceSheets;
 import dev.tiergate.tier.Tier;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -24,8 +26,9 @@ class SpilloverTests {
 
 	private static Spillover spillover(Map<Tier, SpillProperties.TierSpill> tiers, double cap) {
 		SpillProperties properties = new SpillProperties(Map.of("m", HOSTED), tiers, cap, null, Map.of());
-		return new Spillover(properties, new PriceSheets(), null, new HostedClient(JsonMapper.builder().build()),
-				new SpillMetrics(new SimpleMeterRegistry()));
+		return new Spillover(properties, new PriceSheets(),
+				new SpillBudget(LocalRedis.template(), properties, Clock.systemUTC()),
+				new HostedClient(JsonMapper.builder().build()), new SpillMetrics(new SimpleMeterRegistry()));
 	}
 
 	@Test
