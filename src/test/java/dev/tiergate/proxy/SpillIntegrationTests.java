@@ -147,6 +147,8 @@ class SpillIntegrationTests extends FleetIntegrationTestSupport {
 			.contains("\"monthlyCap\":1000")
 			.contains("when-saturated")
 			.doesNotContain(KEY);
+		String page = overviewPage();
+		assertThat(page).contains("id=\"spill-spend\"").contains("/ $1000.00").doesNotContain(KEY);
 		HttpResponse<String> tenant = get("/api/v1/spill/tenants/acme", viewer);
 		assertThat(tenant.statusCode()).isEqualTo(200);
 		assertThat(tenant.body()).contains("\"tenant\":\"acme\"").contains("\"spend\"");
@@ -166,6 +168,28 @@ class SpillIntegrationTests extends FleetIntegrationTestSupport {
 		finally {
 			send("PUT", "/api/v1/spill/caps", admin, "{\"monthlyCap\":1000,\"tenantCaps\":{}}");
 		}
+	}
+
+	/** The overview page, as a signed-in viewer sees it. */
+	private String overviewPage() throws Exception {
+		java.net.http.HttpClient browser = java.net.http.HttpClient.newBuilder()
+			.cookieHandler(new java.net.CookieManager())
+			.build();
+		String loginPage = browser
+			.send(java.net.http.HttpRequest.newBuilder(uri("/login")).build(), HttpResponse.BodyHandlers.ofString())
+			.body();
+		java.util.regex.Matcher csrf = java.util.regex.Pattern.compile("name=\"_csrf\" value=\"([^\"]+)\"")
+			.matcher(loginPage);
+		assertThat(csrf.find()).isTrue();
+		browser.send(java.net.http.HttpRequest.newBuilder(uri("/login"))
+			.header("Content-Type", "application/x-www-form-urlencoded")
+			.POST(java.net.http.HttpRequest.BodyPublishers
+				.ofString("username=viewer&password=viewer&_csrf=" + csrf.group(1)))
+			.build(), HttpResponse.BodyHandlers.ofString());
+		HttpResponse<String> page = browser.send(java.net.http.HttpRequest.newBuilder(uri("/")).build(),
+				HttpResponse.BodyHandlers.ofString());
+		assertThat(page.statusCode()).isEqualTo(200);
+		return page.body();
 	}
 
 	private void assertHostedFailure(int status) throws Exception {
