@@ -37,12 +37,13 @@ class ModuleBoundariesTests {
 		ALLOWED.put("dispatch", Set.of("tier", "routing"));
 		ALLOWED.put("quota", Set.of("tier", "audit"));
 		ALLOWED.put("requestlog", Set.of("tier"));
-		ALLOWED.put("proxy", Set.of("tier", "dispatch", "quota", "routing", "requestlog"));
+		ALLOWED.put("spill", Set.of("tier", "cost", "audit"));
+		ALLOWED.put("proxy", Set.of("tier", "dispatch", "quota", "routing", "requestlog", "spill"));
 		ALLOWED.put("batch", Set.of("tier", "dispatch", "quota", "proxy", "routing", "audit", "requestlog"));
 		ALLOWED.put("cost", Set.of("tier", "dispatch", "routing"));
 		ALLOWED.put("security", Set.of("quota", "audit"));
 		ALLOWED.put("web", Set.of("tier", "cluster", "routing", "dispatch", "quota", "proxy", "batch", "cost",
-				"security", "audit", "requestlog"));
+				"security", "audit", "requestlog", "spill"));
 	}
 
 	private static JavaClasses classes;

@@ -71,6 +71,25 @@ public final class Admission implements AutoCloseable {
 	 * @throws InterruptedException if the thread is interrupted while waiting
 	 */
 	public Running awaitSlot() throws Rejected, InterruptedException {
+		return awaitSlot(Long.MAX_VALUE);
+	}
+
+	/**
+	 * Waits at most {@code limit} for a slot; the request stays queued when none came.
+	 * With a zero limit it takes only what the dispatcher decided at once: a free slot,
+	 * or one it preempted for the request.
+	 * @param limit the longest wait
+	 * @return the lease to run on, or {@code null} when the limit passed first
+	 * @throws Rejected when it will not be served
+	 * @throws Abandoned when the request was {@link #abandon() abandoned}
+	 * @throws InterruptedException if the thread is interrupted while waiting
+	 */
+	public Running awaitSlot(Duration limit) throws Rejected, InterruptedException {
+		// Measured on the pool's clock, as the distance left to the ticket's deadline.
+		return awaitSlot(this.pool.nanosUntilDeadline(this.ticket) - limit.toNanos());
+	}
+
+	private Running awaitSlot(long giveUpAtNanosBeforeDeadline) throws Rejected, InterruptedException {
 		while (true) {
 			if (this.abandoned) {
 				// A lease granted meanwhile is freed by close(), like the ticket.
@@ -86,6 +105,13 @@ public final class Admission implements AutoCloseable {
 				throw new Rejected(reason, this.pool.retryAfter());
 			}
 			long waitNanos = this.pool.nanosUntilDeadline(this.ticket);
+			if (giveUpAtNanosBeforeDeadline != Long.MAX_VALUE && waitNanos > 0) {
+				long left = waitNanos - giveUpAtNanosBeforeDeadline;
+				if (left <= 0) {
+					return null;
+				}
+				waitNanos = Math.min(waitNanos, left);
+			}
 			if (waitNanos <= 0 && this.pool.expire(this.ticket)) {
 				// Still queued past its deadline cannot happen after expire(); a ticket
 				// that

@@ -6,6 +6,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.UUID;
 
+import java.util.Optional;
+
 import org.slf4j.MDC;
 import org.springframework.security.core.annotation.AuthenticationPrincipal;
 import org.springframework.web.bind.annotation.PostMapping;
@@ -20,6 +22,7 @@ import dev.tiergate.quota.Tenant;
 import dev.tiergate.requestlog.RequestRecord;
 import dev.tiergate.routing.BalancingPolicies;
 import dev.tiergate.routing.EndpointRegistry;
+import dev.tiergate.spill.Spillover;
 import dev.tiergate.tier.Tier;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.servlet.http.HttpServletRequest;
@@ -61,9 +64,15 @@ class CompletionsApiController {
 
 	private final Clock clock;
 
+	private final Spillover spillover;
+
+	private final HostedSpill hosted;
+
 	CompletionsApiController(DispatchRuntime dispatcher, EndpointRegistry registry, UpstreamExchange exchange,
 			ProxyProperties properties, JsonMapper json, MeterRegistry meters, QuotaService quota,
-			BalancingPolicies policies, ClientProbes probes, Clock clock) {
+			BalancingPolicies policies, ClientProbes probes, Clock clock, Spillover spillover, HostedSpill hosted) {
+		this.spillover = spillover;
+		this.hosted = hosted;
 		this.dispatcher = dispatcher;
 		this.registry = registry;
 		this.exchange = exchange;
@@ -129,11 +138,12 @@ class CompletionsApiController {
 		// up its place, one that leaves while its answer is computed aborts the upstream
 		// call.
 		ClientConnection client = ClientConnection.watch(request);
+		Optional<Spillover.Plan> spill = this.spillover.plan(model, tier, tenant.id(), promptTokens, maxTokens);
 		try (Admission admission = this.dispatcher.admit(model, tier, tenant.id(), tenant.weight(),
 				Math.addExact(promptTokens, maxTokens), affinityKey);
 				ClientProbes.Probe probe = this.probes.watch(client, admission::abandon)) {
 			long[] queuedNanos = new long[1];
-			ExchangeResult result = run(admission, upstream, model, response, client, queuedNanos);
+			ExchangeResult result = run(admission, upstream, model, response, client, queuedNanos, spill.orElse(null));
 			if (result.outcome() == ExchangeOutcome.CLIENT_GONE && !response.isCommitted()) {
 				// Nobody reads it; for the access log (nginx's "client closed request").
 				response.setStatus(CLIENT_CLOSED_REQUEST);
@@ -166,16 +176,38 @@ class CompletionsApiController {
 	 * for it (requeued after a preemption, or retried elsewhere once).
 	 */
 	private ExchangeResult run(Admission admission, ExchangeRequest upstream, String model,
-			HttpServletResponse response, ClientConnection client, long[] queuedNanos) throws InterruptedException {
+			HttpServletResponse response, ClientConnection client, long[] queuedNanos, Spillover.Plan spill)
+			throws InterruptedException {
 		ServletAnswerSink sink = new ServletAnswerSink(response, client::answering);
 		long queuedMillis = 0;
 		boolean retried = false;
+		Spillover.Plan spillable = spill;
 		while (true) {
 			Admission.Running running;
 			try {
-				running = admission.awaitSlot();
+				// Spill only from the first wait: a request that has run on the fleet
+				// stays.
+				running = (spillable != null) ? admission.awaitSlot(spillable.spillAfter()) : admission.awaitSlot();
+				if (running == null) {
+					response.setHeader("x-request-id", upstream.requestId());
+					response.setHeader("x-tiergate-tier", upstream.tier().name());
+					ExchangeResult hosted = this.hosted.forward(spillable, admission, upstream, sink,
+							response::setHeader);
+					if (hosted != null) {
+						return hosted;
+					}
+					spillable = null;
+					continue;
+				}
 			}
 			catch (Admission.Rejected rejected) {
+				// Turned away by the fleet (no capacity, queue timeout, shed) before it
+				// could spill: the hosted upstream is the last chance.
+				ExchangeResult hosted = (spillable != null)
+						? this.hosted.forward(spillable, admission, upstream, sink, response::setHeader) : null;
+				if (hosted != null) {
+					return hosted;
+				}
 				this.metrics.count(model, upstream.tier(), rejected.reason().code());
 				throw rejection(rejected, model, upstream.tier());
 			}
@@ -188,6 +220,8 @@ class CompletionsApiController {
 			response.setHeader("x-request-id", upstream.requestId());
 			response.setHeader("x-tiergate-tier", upstream.tier().name());
 			response.setHeader("x-tiergate-endpoint", running.endpoint().key());
+			response.setHeader(HostedSpill.SERVED_BY, "fleet");
+			spillable = null;
 			response.setHeader("x-tiergate-queue-ms", Long.toString(queuedMillis));
 			ExchangeResult result = this.exchange.forward(upstream, running, sink, !retried);
 			ExchangeOutcome outcome = result.outcome();

@@ -5,6 +5,7 @@ import org.springframework.context.annotation.Configuration;
 
 import dev.tiergate.dispatch.DispatchRuntime;
 import dev.tiergate.routing.EndpointHealth;
+import dev.tiergate.spill.Spillover;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -27,6 +28,11 @@ class ProxyConfiguration {
 	UpstreamExchange upstreamExchange(UpstreamClient upstream, DispatchRuntime dispatcher, EndpointHealth health,
 			JsonMapper json, ProxyProperties properties) {
 		return new UpstreamExchange(upstream, dispatcher, health, json, properties);
+	}
+
+	@Bean(destroyMethod = "close")
+	HostedSpill hostedSpill(Spillover spillover, JsonMapper json, ProxyProperties properties) {
+		return new HostedSpill(spillover, json, properties);
 	}
 
 }

@@ -12,6 +12,7 @@ import dev.tiergate.cluster.ClusterView;
 import dev.tiergate.cluster.GpuNode;
 import dev.tiergate.routing.Endpoint;
 import dev.tiergate.routing.EndpointRegistry;
+import dev.tiergate.spill.SpillBudget;
 
 /**
  * The dashboard's overview: nodes, GPU slices, pools and endpoints. The fleet part
@@ -26,7 +27,11 @@ class OverviewPageController {
 
 	private final SliceInventoryService slices;
 
-	OverviewPageController(ClusterView cluster, EndpointRegistry registry, SliceInventoryService slices) {
+	private final SpillBudget spill;
+
+	OverviewPageController(ClusterView cluster, EndpointRegistry registry, SliceInventoryService slices,
+			SpillBudget spill) {
+		this.spill = spill;
 		this.cluster = cluster;
 		this.registry = registry;
 		this.slices = slices;
@@ -57,11 +62,27 @@ class OverviewPageController {
 		model.addAttribute("nodes", nodes);
 		model.addAttribute("endpoints", endpoints);
 		model.addAttribute("pools", pools.values());
+		model.addAttribute("spill", spill());
 		model.addAttribute("totals",
 				new Totals(nodes.size(), nodes.stream().mapToInt(GpuNode::gpus).sum(),
 						nodes.stream().mapToInt(GpuNode::sliceCapacity).sum(), endpoints.size(),
 						endpoints.stream().mapToInt(Endpoint::slots).sum(),
 						endpoints.stream().mapToInt(Endpoint::inFlight).sum()));
+	}
+
+	private Spill spill() {
+		double cap = this.spill.caps().monthlyCap();
+		try {
+			return new Spill(this.spill.month().toString(), this.spill.globalSpend(), cap, true);
+		}
+		catch (RuntimeException ex) {
+			// Redis away: the page still shows the fleet.
+			return new Spill(this.spill.month().toString(), 0, cap, false);
+		}
+	}
+
+	/** This month's spill spend against the global cap, US dollars. */
+	record Spill(String month, double spend, double cap, boolean known) {
 	}
 
 	record Totals(int nodes, int gpus, int slices, int endpoints, int slots, int inFlight) {

@@ -3,6 +3,7 @@ package dev.tiergate.dispatch;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -62,6 +63,50 @@ class AdmissionTests {
 			this.clock.advance(Duration.ofSeconds(10));
 			this.runtime.expireWaiting();
 			assertThat(waiter.get(5, TimeUnit.SECONDS)).isEqualTo(RejectReason.QUEUE_TIMEOUT);
+		}
+	}
+
+	@Test
+	void aZeroBoundedWaitReturnsNothingWhenNoSlotIsFreeAndNoLeaseCanBePreempted() throws Exception {
+		this.cluster.upsert(InMemoryClusterView.pod("a", "m", 1));
+		try (Admission holder = this.runtime.admit("m", Tier.P1, "t", 1, 10)) {
+			holder.awaitSlot();
+			try (Admission waiting = this.runtime.admit("m", Tier.P1, "t", 1, 10)) {
+				assertThat(waiting.awaitSlot(Duration.ZERO)).isNull();
+				// Still queued: the caller decides whether it leaves.
+				assertThat(this.runtime.snapshots().get(0).queued()).isEqualTo(1);
+			}
+			assertThat(this.runtime.snapshots().get(0).queued()).isZero();
+		}
+	}
+
+	@Test
+	void aZeroBoundedWaitTakesTheSlotPreemptedForIt() throws Exception {
+		this.cluster.upsert(InMemoryClusterView.pod("a", "m", 1));
+		try (Admission holder = this.runtime.admit("m", Tier.P2, "t", 1, 10)) {
+			holder.awaitSlot();
+			try (Admission urgent = this.runtime.admit("m", Tier.P0, "t", 1, 10)) {
+				assertThat(urgent.awaitSlot(Duration.ZERO)).isNotNull();
+			}
+		}
+	}
+
+	@Test
+	void aBoundedWaitGivesUpWhenItsLimitHasPassedOnThePoolsClock() throws Exception {
+		this.cluster.upsert(InMemoryClusterView.pod("a", "m", 1));
+		try (Admission holder = this.runtime.admit("m", Tier.P1, "t", 1, 10)) {
+			holder.awaitSlot();
+			CompletableFuture<Optional<Admission.Running>> waiter = CompletableFuture.supplyAsync(() -> {
+				try (Admission waiting = this.runtime.admit("m", Tier.P1, "t", 1, 10)) {
+					return Optional.ofNullable(waiting.awaitSlot(Duration.ofMillis(200)));
+				}
+				catch (Exception ex) {
+					throw new IllegalStateException(ex);
+				}
+			});
+			await().during(Duration.ofMillis(400)).atMost(Duration.ofSeconds(2)).until(() -> !waiter.isDone());
+			this.clock.advance(Duration.ofMillis(200));
+			assertThat(waiter.get(5, TimeUnit.SECONDS)).isEmpty();
 		}
 	}
 

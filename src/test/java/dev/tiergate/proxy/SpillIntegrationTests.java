@@ -1,0 +1,224 @@
+package dev.tiergate.proxy;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.Socket;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import dev.tiergate.EmbeddedDefaults;
+import dev.tiergate.FleetIntegrationTestSupport;
+import dev.tiergate.dispatch.DispatchRuntime;
+import dev.tiergate.dispatch.PoolSnapshot;
+import dev.tiergate.fleet.SimulatedGpuFleet;
+import dev.tiergate.fleet.SimulatedHostedApi;
+import dev.tiergate.fleet.SimulatedInferenceServer;
+import dev.tiergate.routing.EndpointRegistry;
+import dev.tiergate.spill.SpillBudget;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Tests for spill, end to end: the qwen pool's every slot held by P0 requests on hung
+ * engines, then requests that find no slot go to the simulated hosted API, or not, as
+ * their tier's rules say.
+ */
+class SpillIntegrationTests extends FleetIntegrationTestSupport {
+
+	private static final String KEY = "sk-integration-hosted-key-42";
+
+	private static final SimulatedHostedApi hosted = start();
+
+	@Autowired
+	private EndpointRegistry registry;
+
+	@Autowired
+	private DispatchRuntime dispatcher;
+
+	@Autowired
+	private SpillBudget budget;
+
+	private static SimulatedHostedApi start() {
+		try {
+			return new SimulatedHostedApi(KEY);
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException(ex);
+		}
+	}
+
+	@DynamicPropertySource
+	static void spill(DynamicPropertyRegistry registry) {
+		String upstream = "tiergate.spill.upstreams.[" + SimulatedGpuFleet.QWEN + "].";
+		registry.add(upstream + "base-uri", () -> hosted.baseUri().toString());
+		registry.add(upstream + "model", () -> "hosted-qwen");
+		registry.add(upstream + "api-key", () -> KEY);
+		registry.add(upstream + "timeout", () -> "1s");
+		registry.add("tiergate.spill.monthly-cap", () -> "1000");
+		registry.add("tiergate.spill.tiers.P1.spill", () -> "when-saturated");
+		registry.add("tiergate.spill.tiers.P1.spill-after", () -> "300ms");
+	}
+
+	@AfterAll
+	static void stop() {
+		hosted.close();
+	}
+
+	@Test
+	void whenTheFleetIsSaturatedP0SpillsAtOnceP1AfterItsWaitP2NeverAndHostedFailuresAreNever500() throws Exception {
+		await().atMost(Duration.ofSeconds(10)).until(() -> this.registry.pool(SimulatedGpuFleet.QWEN).size() == 4);
+		// The fleet has room: served by it.
+		HttpResponse<String> fleetServed = post("/v1/chat/completions", EmbeddedDefaults.ACME_KEY,
+				chat(SimulatedGpuFleet.QWEN, 4), "X-Tiergate-Priority", "P0");
+		assertThat(fleetServed.statusCode()).isEqualTo(200);
+		assertThat(fleetServed.headers().firstValue("x-tiergate-served-by")).hasValue("fleet");
+		List<SimulatedInferenceServer> servers = fleet().servers(SimulatedGpuFleet.QWEN);
+		int slots = qwen().acceptingSlots();
+		List<Socket> holders = new ArrayList<>();
+		try {
+			servers.forEach((server) -> server.stallNextRequests(slots / servers.size()));
+			for (int i = 0; i < slots; i++) {
+				holders.add(rawPost(EmbeddedDefaults.ACME_KEY, "P0", chat(SimulatedGpuFleet.QWEN, 50)));
+			}
+			await().atMost(Duration.ofSeconds(10)).until(() -> qwen().used() == slots && qwen().free() == 0);
+			double spentBefore = this.budget.tenantSpend("acme");
+
+			// P0: no slot, no lease it may preempt: to the hosted API at once.
+			HttpResponse<String> p0 = post("/v1/chat/completions", EmbeddedDefaults.ACME_KEY,
+					chat(SimulatedGpuFleet.QWEN, 8), "X-Tiergate-Priority", "P0");
+			assertThat(p0.statusCode()).isEqualTo(200);
+			assertThat(p0.headers().firstValue("x-tiergate-served-by")).hasValue("hosted");
+			assertThat(p0.body()).contains("\"service_tier\":\"priority\"").doesNotContain(KEY);
+			assertThat(hosted.received()).last()
+				.satisfies((body) -> assertThat(body.path("model").asString()).isEqualTo("hosted-qwen"));
+			assertThat(this.budget.tenantSpend("acme")).isGreaterThan(spentBefore);
+
+			// P1 waits its spill-after (300ms) for the fleet first.
+			long started = System.nanoTime();
+			HttpResponse<String> p1 = post("/v1/chat/completions", EmbeddedDefaults.ACME_KEY,
+					chat(SimulatedGpuFleet.QWEN, 8), "X-Tiergate-Priority", "P1");
+			assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(Duration.ofMillis(300));
+			assertThat(p1.statusCode()).isEqualTo(200);
+			assertThat(p1.headers().firstValue("x-tiergate-served-by")).hasValue("hosted");
+
+			// P2 never spills: it waits in line.
+			int received = hosted.received().size();
+			try (Socket p2 = rawPost(EmbeddedDefaults.ACME_KEY, "P2", chat(SimulatedGpuFleet.QWEN, 8))) {
+				await().atMost(Duration.ofSeconds(5)).until(() -> qwen().queued() == 1);
+				await().during(Duration.ofMillis(500)).until(() -> hosted.received().size() == received);
+			}
+			await().atMost(Duration.ofSeconds(3)).until(() -> qwen().queued() == 0);
+
+			// Hosted failures: 429 stays 429, 500 and a timeout become 503, never 500.
+			hosted.failNext(1, 429);
+			assertHostedFailure(429);
+			hosted.failNext(1, 500);
+			assertHostedFailure(503);
+			hosted.hang(Duration.ofSeconds(3));
+			assertHostedFailure(503);
+			hosted.hang(Duration.ZERO);
+		}
+		finally {
+			servers.forEach((server) -> server.stallNextRequests(0));
+			for (Socket socket : holders) {
+				socket.close();
+			}
+		}
+	}
+
+	@Test
+	void spendAndCapsAreShownWithoutTheKeyAndCapChangesAreAudited() throws Exception {
+		String viewer = basic("viewer", "viewer");
+		String admin = basic("admin", "admin");
+		HttpResponse<String> overview = get("/api/v1/spill", viewer);
+		assertThat(overview.statusCode()).isEqualTo(200);
+		assertThat(overview.body()).contains("hosted-qwen")
+			.contains("\"monthlyCap\":1000")
+			.contains("when-saturated")
+			.doesNotContain(KEY);
+		String page = overviewPage();
+		assertThat(page).contains("id=\"spill-spend\"").contains("/ $1000.00").doesNotContain(KEY);
+		HttpResponse<String> tenant = get("/api/v1/spill/tenants/acme", viewer);
+		assertThat(tenant.statusCode()).isEqualTo(200);
+		assertThat(tenant.body()).contains("\"tenant\":\"acme\"").contains("\"spend\"");
+		assertThat(send("PUT", "/api/v1/spill/caps", viewer, "{\"monthlyCap\":5}").statusCode()).isEqualTo(403);
+		HttpResponse<String> invalid = send("PUT", "/api/v1/spill/caps", admin, "{\"monthlyCap\":-1}");
+		assertThat(invalid.statusCode()).isEqualTo(400);
+		assertThat(invalid.headers().firstValue("Content-Type"))
+			.hasValueSatisfying((type) -> assertThat(type).startsWith("application/problem+json"));
+		try {
+			HttpResponse<String> changed = send("PUT", "/api/v1/spill/caps", admin,
+					"{\"monthlyCap\":900,\"tenantCaps\":{\"batchco\":5}}");
+			assertThat(changed.statusCode()).isEqualTo(200);
+			assertThat(changed.body()).contains("\"monthlyCap\":900").contains("batchco");
+			HttpResponse<String> audit = get("/api/v1/audit?kind=spill&limit=10", viewer);
+			assertThat(audit.body()).contains("update-caps").contains("900").doesNotContain(KEY);
+		}
+		finally {
+			send("PUT", "/api/v1/spill/caps", admin, "{\"monthlyCap\":1000,\"tenantCaps\":{}}");
+		}
+	}
+
+	/** The overview page, as a signed-in viewer sees it. */
+	private String overviewPage() throws Exception {
+		java.net.http.HttpClient browser = java.net.http.HttpClient.newBuilder()
+			.cookieHandler(new java.net.CookieManager())
+			.build();
+		String loginPage = browser
+			.send(java.net.http.HttpRequest.newBuilder(uri("/login")).build(), HttpResponse.BodyHandlers.ofString())
+			.body();
+		java.util.regex.Matcher csrf = java.util.regex.Pattern.compile("name=\"_csrf\" value=\"([^\"]+)\"")
+			.matcher(loginPage);
+		assertThat(csrf.find()).isTrue();
+		browser.send(java.net.http.HttpRequest.newBuilder(uri("/login"))
+			.header("Content-Type", "application/x-www-form-urlencoded")
+			.POST(java.net.http.HttpRequest.BodyPublishers
+				.ofString("username=viewer&password=viewer&_csrf=" + csrf.group(1)))
+			.build(), HttpResponse.BodyHandlers.ofString());
+		HttpResponse<String> page = browser.send(java.net.http.HttpRequest.newBuilder(uri("/")).build(),
+				HttpResponse.BodyHandlers.ofString());
+		assertThat(page.statusCode()).isEqualTo(200);
+		return page.body();
+	}
+
+	private void assertHostedFailure(int status) throws Exception {
+		HttpResponse<String> response = post("/v1/chat/completions", EmbeddedDefaults.ACME_KEY,
+				chat(SimulatedGpuFleet.QWEN, 8), "X-Tiergate-Priority", "P0");
+		assertThat(response.statusCode()).isEqualTo(status);
+		assertThat(response.headers().firstValue("Retry-After")).isPresent();
+		assertThat(response.body()).contains("\"error\"").contains("hosted_").doesNotContain(KEY);
+	}
+
+	private PoolSnapshot qwen() {
+		return this.dispatcher.snapshots()
+			.stream()
+			.filter((pool) -> pool.pool().equals(SimulatedGpuFleet.QWEN))
+			.findFirst()
+			.orElseThrow();
+	}
+
+	private Socket rawPost(String key, String tier, String body) throws IOException {
+		byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+		Socket socket = new Socket("127.0.0.1", this.port);
+		OutputStream out = socket.getOutputStream();
+		out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + key
+				+ "\r\nX-Tiergate-Priority: " + tier + "\r\nContent-Type: application/json\r\nContent-Length: "
+				+ bytes.length + "\r\n\r\n")
+			.getBytes(StandardCharsets.US_ASCII));
+		out.write(bytes);
+		out.flush();
+		return socket;
+	}
+
+}
