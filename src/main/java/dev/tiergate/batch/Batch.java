@@ -42,6 +42,17 @@ public record Batch(String id, String tenant, String endpoint, String model, Tie
 		Map<String, String> metadata, List<String> errors) {
 
 	/**
+	 * The status a caller sees: a cancelled batch whose files are being written is
+	 * {@code cancelling} until it is {@code cancelled} (as with OpenAI), not
+	 * {@code finalizing}, which is the way to {@code completed}.
+	 * @return the status to show
+	 */
+	public BatchStatus visibleStatus() {
+		return (this.status == BatchStatus.FINALIZING && this.cancellingAt != null) ? BatchStatus.CANCELLING
+				: this.status;
+	}
+
+	/**
 	 * Items that have neither completed nor failed.
 	 * @return the rest
 	 */

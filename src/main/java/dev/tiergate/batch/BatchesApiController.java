@@ -153,7 +153,7 @@ class BatchesApiController {
 		}
 		view.put("input_file_id", batch.inputFileId());
 		view.put("completion_window", batch.completionWindow());
-		view.put("status", batch.status().wire());
+		view.put("status", batch.visibleStatus().wire());
 		view.put("output_file_id", batch.outputFileId());
 		view.put("error_file_id", batch.errorFileId());
 		view.put("created_at", batch.createdAt());

@@ -101,7 +101,7 @@ class HostedSpillTests {
 
 	private HostedSpill hostedSpill(Spillover spillover) {
 		return new HostedSpill(spillover, this.json, new ProxyProperties(null, null, null, null, null, 256,
-				org.springframework.util.unit.DataSize.ofKilobytes(8), null, 32768, null));
+				org.springframework.util.unit.DataSize.ofKilobytes(8), null, 32768, null, true));
 	}
 
 	private static ExchangeRequest request(boolean stream) {
