@@ -40,7 +40,7 @@ class ModuleBoundariesTests {
 		ALLOWED.put("proxy", Set.of("tier", "dispatch", "quota", "routing", "requestlog"));
 		ALLOWED.put("batch", Set.of("tier", "dispatch", "quota", "proxy", "routing", "audit", "requestlog"));
 		ALLOWED.put("cost", Set.of("tier", "dispatch", "routing"));
-		ALLOWED.put("metering", Set.of("tier", "cluster", "routing", "dispatch", "cost"));
+		ALLOWED.put("metering", Set.of("tier", "cluster", "routing", "dispatch", "quota", "cost"));
 		ALLOWED.put("security", Set.of("quota", "audit"));
 		ALLOWED.put("web", Set.of("tier", "cluster", "routing", "dispatch", "quota", "proxy", "batch", "cost",
 				"security", "audit", "requestlog", "metering"));

@@ -84,6 +84,15 @@ public final class GpuAttribution {
 	}
 
 	/**
+	 * Leases of one tenant holding a slot now.
+	 * @param tenant tenant id
+	 * @return count
+	 */
+	public long running(String tenant) {
+		return this.leases.values().stream().filter((running) -> running.tenant.equals(tenant)).count();
+	}
+
+	/**
 	 * Accrues every endpoint up to a time and hands over what was attributed since the
 	 * last drain.
 	 * @param epochNanos now

@@ -52,6 +52,15 @@ public class GpuMeter implements LeaseListener {
 	}
 
 	/**
+	 * Leases of one tenant holding a slot, as of the events applied by the last drain.
+	 * @param tenant tenant id
+	 * @return count
+	 */
+	public synchronized long running(String tenant) {
+		return this.attribution.running(tenant);
+	}
+
+	/**
 	 * Applies the events so far and hands over what was attributed since the last drain,
 	 * running leases charged up to now.
 	 * @return the attribution since the last drain

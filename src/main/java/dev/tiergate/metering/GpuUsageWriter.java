@@ -1,0 +1,88 @@
+package dev.tiergate.metering;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.tiergate.quota.QuotaService;
+
+/**
+ * Adds what the {@link GpuMeter} attributed to the tenants' usage, every flush interval,
+ * on a thread of its own (never on the request path). A write that fails is kept and
+ * added to the next one.
+ */
+public class GpuUsageWriter implements AutoCloseable {
+
+	private static final Logger logger = LoggerFactory.getLogger(GpuUsageWriter.class);
+
+	private final GpuMeter meter;
+
+	private final QuotaService quota;
+
+	private final ScheduledExecutorService thread;
+
+	private Map<GpuUsageKey, Double> pending = new HashMap<>();
+
+	/**
+	 * A writer; {@link #start(Duration)} begins the periodic flushes.
+	 * @param meter the meter to drain
+	 * @param quota where usage is kept
+	 */
+	public GpuUsageWriter(GpuMeter meter, QuotaService quota) {
+		this.meter = meter;
+		this.quota = quota;
+		this.thread = Executors
+			.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("tiergate-gpu-usage").daemon().factory());
+	}
+
+	/**
+	 * Starts flushing every interval.
+	 * @param interval the flush interval
+	 * @return this writer
+	 */
+	public GpuUsageWriter start(Duration interval) {
+		long millis = interval.toMillis();
+		this.thread.scheduleWithFixedDelay(this::flushQuietly, millis, millis, TimeUnit.MILLISECONDS);
+		return this;
+	}
+
+	private void flushQuietly() {
+		try {
+			flush();
+		}
+		catch (RuntimeException ex) {
+			logger.warn("GPU usage not written, kept for the next flush: {}", ex.toString());
+		}
+	}
+
+	/**
+	 * Drains the meter and adds what it attributed (and anything a failed write left) to
+	 * the tenants' usage.
+	 */
+	public synchronized void flush() {
+		this.meter.drain().gpuSeconds().forEach((key, seconds) -> this.pending.merge(key, seconds, Double::sum));
+		if (this.pending.isEmpty()) {
+			return;
+		}
+		List<QuotaService.GpuSeconds> batch = new ArrayList<>(this.pending.size());
+		this.pending.forEach((key, seconds) -> batch
+			.add(new QuotaService.GpuSeconds(key.tenant(), key.day(), key.tier(), key.model(), seconds)));
+		this.quota.addGpuSeconds(batch);
+		this.pending = new HashMap<>();
+	}
+
+	@Override
+	public void close() {
+		this.thread.shutdownNow();
+		flushQuietly();
+	}
+
+}

@@ -1,0 +1,34 @@
+package dev.tiergate.metering;
+
+import java.time.Clock;
+
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+import dev.tiergate.cluster.ClusterView;
+import dev.tiergate.dispatch.DispatchRuntime;
+import dev.tiergate.quota.QuotaService;
+
+/**
+ * Metering's beans, when {@code tiergate.metering.enabled} (the default): the meter,
+ * listening to the dispatch runtime's leases, and the writer that adds its GPU-seconds to
+ * the tenants' usage.
+ */
+@Configuration(proxyBeanMethods = false)
+@ConditionalOnProperty(name = "tiergate.metering.enabled", matchIfMissing = true)
+class MeteringConfiguration {
+
+	@Bean
+	GpuMeter gpuMeter(ClusterView cluster, Clock clock, DispatchRuntime runtime) {
+		GpuMeter meter = new GpuMeter(cluster, clock);
+		runtime.addLeaseListener(meter);
+		return meter;
+	}
+
+	@Bean
+	GpuUsageWriter gpuUsageWriter(GpuMeter meter, QuotaService quota, MeteringProperties properties) {
+		return new GpuUsageWriter(meter, quota).start(properties.flushInterval());
+	}
+
+}
