@@ -33,6 +33,8 @@ public final class GpuAttribution {
 
 	private Map<GpuUsageKey, Double> gpuSeconds = new HashMap<>();
 
+	private Map<GpuUsageKey, Double> cost = new HashMap<>();
+
 	private Map<String, Double> nodeBusy = new HashMap<>();
 
 	/**
@@ -42,13 +44,15 @@ public final class GpuAttribution {
 	 * @param node the endpoint's node
 	 * @param share the endpoint's share of one GPU (slices over slices per GPU; more than
 	 * 1 for an endpoint on several whole GPUs)
+	 * @param gpuHourly price of one whole GPU of the endpoint's node an hour (0 when
+	 * unpriced)
 	 * @param tenant tenant id
 	 * @param tier tier
 	 * @param model model
 	 * @param epochNanos when
 	 */
-	public void started(Object lease, String endpoint, String node, double share, String tenant, Tier tier,
-			String model, long epochNanos) {
+	public void started(Object lease, String endpoint, String node, double share, double gpuHourly, String tenant,
+			Tier tier, String model, long epochNanos) {
 		if (this.leases.containsKey(lease)) {
 			return;
 		}
@@ -56,6 +60,7 @@ public final class GpuAttribution {
 		accrue(state, epochNanos);
 		state.node = node;
 		state.share = share;
+		state.gpuHourly = gpuHourly;
 		Running running = new Running(tenant, tier, model, state);
 		state.active.add(running);
 		this.leases.put(lease, running);
@@ -101,8 +106,9 @@ public final class GpuAttribution {
 	 */
 	public Attribution drain(long epochNanos) {
 		this.endpoints.values().forEach((state) -> accrue(state, epochNanos));
-		Attribution drained = new Attribution(this.gpuSeconds, this.nodeBusy);
+		Attribution drained = new Attribution(this.gpuSeconds, this.cost, this.nodeBusy);
 		this.gpuSeconds = new HashMap<>();
+		this.cost = new HashMap<>();
 		this.nodeBusy = new HashMap<>();
 		return drained;
 	}
@@ -123,9 +129,13 @@ public final class GpuAttribution {
 			long end = Math.min(until, dayStart + NANOS_PER_DAY);
 			LocalDate day = LocalDate.ofEpochDay(dayStart / NANOS_PER_DAY);
 			double each = (end - from) * state.share / k / NANOS_PER_SECOND;
+			double price = each * state.gpuHourly / 3600;
 			for (Running running : state.active) {
-				this.gpuSeconds.merge(new GpuUsageKey(running.tenant, running.tier, running.model, day), each,
-						Double::sum);
+				GpuUsageKey key = new GpuUsageKey(running.tenant, running.tier, running.model, day);
+				this.gpuSeconds.merge(key, each, Double::sum);
+				if (price > 0) {
+					this.cost.merge(key, price, Double::sum);
+				}
 			}
 			from = end;
 		}
@@ -135,13 +145,17 @@ public final class GpuAttribution {
 	 * What was attributed over an interval.
 	 *
 	 * @param gpuSeconds GPU-seconds per tenant, tier, model and day
+	 * @param cost their price in US dollars, at the GPU hourly prices given when the
+	 * leases started (keys without a price are absent)
 	 * @param nodeBusySeconds attributed busy GPU-seconds per node (the sum over its
 	 * endpoints of share times busy time)
 	 */
-	public record Attribution(Map<GpuUsageKey, Double> gpuSeconds, Map<String, Double> nodeBusySeconds) {
+	public record Attribution(Map<GpuUsageKey, Double> gpuSeconds, Map<GpuUsageKey, Double> cost,
+			Map<String, Double> nodeBusySeconds) {
 
 		public Attribution {
 			gpuSeconds = Map.copyOf(gpuSeconds);
+			cost = Map.copyOf(cost);
 			nodeBusySeconds = Map.copyOf(nodeBusySeconds);
 		}
 
@@ -156,6 +170,8 @@ public final class GpuAttribution {
 		String node = "";
 
 		double share;
+
+		double gpuHourly;
 
 		EndpointState(long since) {
 			this.lastNanos = since;

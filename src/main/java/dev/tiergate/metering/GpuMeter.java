@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.ToDoubleFunction;
 
 import dev.tiergate.cluster.ClusterView;
 import dev.tiergate.cluster.GpuNode;
@@ -30,14 +31,28 @@ public class GpuMeter implements LeaseListener {
 
 	private final Clock clock;
 
+	private final ToDoubleFunction<String> gpuHourly;
+
 	/**
-	 * A meter.
+	 * A meter without prices.
 	 * @param cluster the nodes, for each node's slices per GPU
 	 * @param clock the clock the runtime stamps events with
 	 */
 	public GpuMeter(ClusterView cluster, Clock clock) {
+		this(cluster, clock, (product) -> 0);
+	}
+
+	/**
+	 * A meter.
+	 * @param cluster the nodes, for each node's slices per GPU and GPU product
+	 * @param clock the clock the runtime stamps events with
+	 * @param gpuHourly the current hourly price of one GPU of a product, in US dollars (0
+	 * for a product without price)
+	 */
+	public GpuMeter(ClusterView cluster, Clock clock, ToDoubleFunction<String> gpuHourly) {
 		this.cluster = cluster;
 		this.clock = clock;
+		this.gpuHourly = gpuHourly;
 	}
 
 	@Override
@@ -67,8 +82,10 @@ public class GpuMeter implements LeaseListener {
 	 */
 	public synchronized GpuAttribution.Attribution drain() {
 		Map<String, Integer> replicas = new HashMap<>();
+		Map<String, Double> hourly = new HashMap<>();
 		for (GpuNode node : this.cluster.nodes()) {
 			replicas.put(node.name(), Math.max(1, node.replicas()));
+			hourly.put(node.name(), this.gpuHourly.applyAsDouble(node.product()));
 		}
 		Event event;
 		while ((event = this.events.poll()) != null) {
@@ -76,8 +93,9 @@ public class GpuMeter implements LeaseListener {
 			if (event.start()) {
 				Endpoint endpoint = event.endpoint();
 				double share = (double) endpoint.slices() / replicas.getOrDefault(endpoint.node(), 1);
-				this.attribution.started(lease, endpoint.key(), endpoint.node(), share, lease.ticket().tenant(),
-						lease.ticket().tier(), endpoint.model(), event.epochNanos());
+				this.attribution.started(lease, endpoint.key(), endpoint.node(), share,
+						hourly.getOrDefault(endpoint.node(), 0.0), lease.ticket().tenant(), lease.ticket().tier(),
+						endpoint.model(), event.epochNanos());
 			}
 			else {
 				this.attribution.ended(lease, event.epochNanos());

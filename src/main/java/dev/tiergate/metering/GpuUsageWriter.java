@@ -29,7 +29,7 @@ public class GpuUsageWriter implements AutoCloseable {
 
 	private final ScheduledExecutorService thread;
 
-	private Map<GpuUsageKey, Double> pending = new HashMap<>();
+	private Map<GpuUsageKey, double[]> pending = new HashMap<>();
 
 	/**
 	 * A writer; {@link #start(Duration)} begins the periodic flushes.
@@ -68,13 +68,16 @@ public class GpuUsageWriter implements AutoCloseable {
 	 * the tenants' usage.
 	 */
 	public synchronized void flush() {
-		this.meter.drain().gpuSeconds().forEach((key, seconds) -> this.pending.merge(key, seconds, Double::sum));
+		GpuAttribution.Attribution drained = this.meter.drain();
+		drained.gpuSeconds()
+			.forEach((key, seconds) -> this.pending.computeIfAbsent(key, (k) -> new double[2])[0] += seconds);
+		drained.cost().forEach((key, dollars) -> this.pending.computeIfAbsent(key, (k) -> new double[2])[1] += dollars);
 		if (this.pending.isEmpty()) {
 			return;
 		}
 		List<QuotaService.GpuSeconds> batch = new ArrayList<>(this.pending.size());
-		this.pending.forEach((key, seconds) -> batch
-			.add(new QuotaService.GpuSeconds(key.tenant(), key.day(), key.tier(), key.model(), seconds)));
+		this.pending.forEach((key, sums) -> batch
+			.add(new QuotaService.GpuSeconds(key.tenant(), key.day(), key.tier(), key.model(), sums[0], sums[1])));
 		this.quota.addGpuSeconds(batch);
 		this.pending = new HashMap<>();
 	}

@@ -7,6 +7,7 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 import dev.tiergate.cluster.ClusterView;
+import dev.tiergate.cost.PriceSheets;
 import dev.tiergate.dispatch.DispatchRuntime;
 import dev.tiergate.quota.QuotaService;
 
@@ -20,8 +21,9 @@ import dev.tiergate.quota.QuotaService;
 class MeteringConfiguration {
 
 	@Bean
-	GpuMeter gpuMeter(ClusterView cluster, Clock clock, DispatchRuntime runtime) {
-		GpuMeter meter = new GpuMeter(cluster, clock);
+	GpuMeter gpuMeter(ClusterView cluster, Clock clock, DispatchRuntime runtime, PriceSheets prices) {
+		GpuMeter meter = new GpuMeter(cluster, clock,
+				(product) -> prices.current().gpuHourly().getOrDefault(product, 0.0));
 		runtime.addLeaseListener(meter);
 		return meter;
 	}

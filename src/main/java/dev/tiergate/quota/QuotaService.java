@@ -128,6 +128,9 @@ public class QuotaService implements AutoCloseable {
 	/** The usage hash's counter of attributed GPU-seconds (a float). */
 	static final String GPU_SECONDS = "gpu_seconds";
 
+	/** The usage hash's counter of the GPU-seconds' price in US dollars (a float). */
+	static final String GPU_COST = "gpu_cost";
+
 	static String key(String tenantId, String part) {
 		return "tg:quota:{" + tenantId + "}:" + part;
 	}
@@ -553,14 +556,15 @@ public class QuotaService implements AutoCloseable {
 			return List.of();
 		}
 		Map<String, long[]> rows = new HashMap<>();
-		Map<String, Double> gpu = new HashMap<>();
+		Map<String, double[]> gpu = new HashMap<>();
 		this.redis.opsForHash().entries(key(tenantId, "usage:" + month)).forEach((field, value) -> {
 			String name = (String) field;
 			int last = name.lastIndexOf('|');
 			String row = name.substring(0, last);
 			String counter = name.substring(last + 1);
-			if (counter.equals(GPU_SECONDS)) {
-				gpu.merge(row, Double.parseDouble((String) value), Double::sum);
+			if (counter.equals(GPU_SECONDS) || counter.equals(GPU_COST)) {
+				gpu.computeIfAbsent(row, (k) -> new double[2])[counter.equals(GPU_SECONDS) ? 0 : 1] += Double
+					.parseDouble((String) value);
 				rows.computeIfAbsent(row, (k) -> new long[3]);
 				return;
 			}
@@ -575,11 +579,13 @@ public class QuotaService implements AutoCloseable {
 			}
 		});
 		List<UsageRecord> records = new ArrayList<>();
+		double[] none = new double[2];
 		rows.forEach((k, row) -> {
+			double[] g = gpu.getOrDefault(k, none);
 			String[] parts = k.split("\\|", 3);
 			Tier.parse(parts[1])
 				.ifPresent((tier) -> records.add(new UsageRecord(LocalDate.parse(parts[0]), tier, parts[2], row[0],
-						row[1], row[2], gpu.getOrDefault(k, 0.0))));
+						row[1], row[2], g[0], g[1])));
 		});
 		records.sort(Comparator.comparing(UsageRecord::day)
 			.thenComparing(UsageRecord::tier)
@@ -602,11 +608,13 @@ public class QuotaService implements AutoCloseable {
 		}
 		this.redis.executePipelined((RedisCallback<Object>) (connection) -> {
 			for (GpuSeconds u : valid) {
+				byte[] key = key(u.tenant(), "usage:" + YearMonth.from(u.day())).getBytes(StandardCharsets.UTF_8);
+				String row = u.day() + "|" + u.tier() + "|" + u.model() + "|";
 				connection.hashCommands()
-					.hIncrBy(key(u.tenant(), "usage:" + YearMonth.from(u.day())).getBytes(StandardCharsets.UTF_8),
-							(u.day() + "|" + u.tier() + "|" + u.model() + "|" + GPU_SECONDS)
-								.getBytes(StandardCharsets.UTF_8),
-							u.seconds());
+					.hIncrBy(key, (row + GPU_SECONDS).getBytes(StandardCharsets.UTF_8), u.seconds());
+				if (u.cost() > 0) {
+					connection.hashCommands().hIncrBy(key, (row + GPU_COST).getBytes(StandardCharsets.UTF_8), u.cost());
+				}
 			}
 			return null;
 		});
@@ -620,8 +628,9 @@ public class QuotaService implements AutoCloseable {
 	 * @param tier the tier
 	 * @param model the model
 	 * @param seconds GPU-seconds to add
+	 * @param cost their price in US dollars
 	 */
-	public record GpuSeconds(String tenant, LocalDate day, Tier tier, String model, double seconds) {
+	public record GpuSeconds(String tenant, LocalDate day, Tier tier, String model, double seconds, double cost) {
 
 	}
 

@@ -15,9 +15,11 @@ import dev.tiergate.tier.Tier;
  * @param completionTokens completion tokens
  * @param gpuSeconds GPU-seconds attributed to the tenant's leases (a whole GPU for one
  * second is 1; see {@code metering})
+ * @param gpuCost the GPU-seconds' price in US dollars (the price sheet's GPU hourly price
+ * when they were used)
  */
 public record UsageRecord(LocalDate day, Tier tier, String model, long requests, long promptTokens,
-		long completionTokens, double gpuSeconds) {
+		long completionTokens, double gpuSeconds, double gpuCost) {
 
 	/**
 	 * A record of tokens only.
@@ -30,7 +32,7 @@ public record UsageRecord(LocalDate day, Tier tier, String model, long requests,
 	 */
 	public UsageRecord(LocalDate day, Tier tier, String model, long requests, long promptTokens,
 			long completionTokens) {
-		this(day, tier, model, requests, promptTokens, completionTokens, 0);
+		this(day, tier, model, requests, promptTokens, completionTokens, 0, 0);
 	}
 
 	/**

@@ -33,9 +33,9 @@ class GpuAttributionTests {
 	@Test
 	void tenantsSharingOneGpuSplitEachEndpointsBusyTimeByItsBatch() {
 		// One GPU in 4 slices: endpoint a has 2 (half the GPU), endpoint b has 1.
-		this.attribution.started("l1", "a", "n1", 0.5, "acme", Tier.P0, "llama", at(0));
-		this.attribution.started("l2", "a", "n1", 0.5, "beta", Tier.P2, "llama", at(10));
-		this.attribution.started("l3", "b", "n1", 0.25, "beta", Tier.P1, "llama", at(20));
+		this.attribution.started("l1", "a", "n1", 0.5, 0, "acme", Tier.P0, "llama", at(0));
+		this.attribution.started("l2", "a", "n1", 0.5, 0, "beta", Tier.P2, "llama", at(10));
+		this.attribution.started("l3", "b", "n1", 0.25, 0, "beta", Tier.P1, "llama", at(20));
 		// l2 is preempted in the middle of its run.
 		this.attribution.ended("l2", at(30));
 		this.attribution.ended("l1", at(40));
@@ -55,10 +55,10 @@ class GpuAttributionTests {
 
 	@Test
 	void aPreemptedRequestRequeuedElsewhereIsChargedForBothSlots() {
-		this.attribution.started("first", "a", "n1", 1.0, "acme", Tier.P2, "llama", at(0));
-		this.attribution.started("urgent", "a", "n1", 1.0, "beta", Tier.P0, "llama", at(4));
+		this.attribution.started("first", "a", "n1", 1.0, 0, "acme", Tier.P2, "llama", at(0));
+		this.attribution.started("urgent", "a", "n1", 1.0, 0, "beta", Tier.P0, "llama", at(4));
 		this.attribution.ended("first", at(6));
-		this.attribution.started("second", "b", "n2", 0.5, "acme", Tier.P2, "llama", at(6));
+		this.attribution.started("second", "b", "n2", 0.5, 0, "acme", Tier.P2, "llama", at(6));
 		this.attribution.ended("urgent", at(8));
 		this.attribution.ended("second", at(16));
 		GpuAttribution.Attribution drained = this.attribution.drain(at(16));
@@ -73,7 +73,7 @@ class GpuAttributionTests {
 
 	@Test
 	void aDrainChargesRunningLeasesUpToItsTimeAndTheNextDrainTheRest() {
-		this.attribution.started("l1", "a", "n1", 0.25, "acme", Tier.P1, "llama", at(0));
+		this.attribution.started("l1", "a", "n1", 0.25, 0, "acme", Tier.P1, "llama", at(0));
 		assertThat(this.attribution.drain(at(8)).gpuSeconds()).containsExactly(Map.entry(key("acme", Tier.P1), 2.0));
 		this.attribution.ended("l1", at(12));
 		assertThat(this.attribution.drain(at(20)).gpuSeconds()).containsExactly(Map.entry(key("acme", Tier.P1), 1.0));
@@ -83,7 +83,7 @@ class GpuAttributionTests {
 	@Test
 	void leaseTimeAcrossMidnightIsSplitBetweenTheTwoDays() {
 		long beforeMidnight = Instant.parse("2026-11-29T23:59:30Z").getEpochSecond() * 1_000_000_000L;
-		this.attribution.started("l1", "a", "n1", 1.0, "acme", Tier.P0, "llama", beforeMidnight);
+		this.attribution.started("l1", "a", "n1", 1.0, 0, "acme", Tier.P0, "llama", beforeMidnight);
 		this.attribution.ended("l1", beforeMidnight + 90_000_000_000L);
 		Map<GpuUsageKey, Double> drained = this.attribution.drain(beforeMidnight + 90_000_000_000L).gpuSeconds();
 		assertThat(drained).containsOnly(Map.entry(new GpuUsageKey("acme", Tier.P0, "llama", DAY), 30.0),
@@ -92,9 +92,9 @@ class GpuAttributionTests {
 
 	@Test
 	void anEndpointIdleBetweenLeasesChargesNobodyForTheGap() {
-		this.attribution.started("l1", "a", "n1", 1.0, "acme", Tier.P0, "llama", at(0));
+		this.attribution.started("l1", "a", "n1", 1.0, 0, "acme", Tier.P0, "llama", at(0));
 		this.attribution.ended("l1", at(1));
-		this.attribution.started("l2", "a", "n1", 1.0, "acme", Tier.P0, "llama", at(5));
+		this.attribution.started("l2", "a", "n1", 1.0, 0, "acme", Tier.P0, "llama", at(5));
 		this.attribution.ended("l2", at(6));
 		GpuAttribution.Attribution drained = this.attribution.drain(at(10));
 		assertThat(drained.gpuSeconds().get(key("acme", Tier.P0))).isCloseTo(2.0, within(1e-9));
@@ -102,8 +102,22 @@ class GpuAttributionTests {
 	}
 
 	@Test
+	void gpuTimeIsPricedAtItsNodesHourlyPriceAndUnpricedNodesCostNothing() {
+		// $3.60 an hour is $0.001 a GPU-second.
+		this.attribution.started("l1", "a", "n1", 0.5, 3.6, "acme", Tier.P0, "llama", at(0));
+		this.attribution.started("l2", "a", "n1", 0.5, 3.6, "beta", Tier.P0, "llama", at(0));
+		this.attribution.started("l3", "b", "n2", 1.0, 0, "beta", Tier.P1, "llama", at(0));
+		GpuAttribution.Attribution drained = this.attribution.drain(at(100));
+		// Each of l1 and l2: a quarter of a GPU for 100 s = 25 GPU-seconds = $0.025.
+		assertThat(drained.cost()).containsOnlyKeys(key("acme", Tier.P0), key("beta", Tier.P0));
+		assertThat(drained.cost().get(key("acme", Tier.P0))).isCloseTo(0.025, within(1e-12));
+		assertThat(drained.cost().get(key("beta", Tier.P0))).isCloseTo(0.025, within(1e-12));
+		assertThat(drained.gpuSeconds().get(key("beta", Tier.P1))).isCloseTo(100, within(1e-9));
+	}
+
+	@Test
 	void aSecondEndOrAnUnknownLeaseChangesNothing() {
-		this.attribution.started("l1", "a", "n1", 1.0, "acme", Tier.P0, "llama", at(0));
+		this.attribution.started("l1", "a", "n1", 1.0, 0, "acme", Tier.P0, "llama", at(0));
 		this.attribution.ended("l1", at(3));
 		this.attribution.ended("l1", at(9));
 		this.attribution.ended("never-started", at(9));

@@ -15,6 +15,7 @@ import dev.tiergate.FleetIntegrationTestSupport;
 import dev.tiergate.fleet.SimulatedGpuFleet;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -76,6 +77,8 @@ class GpuUsageIntegrationTests extends FleetIntegrationTestSupport {
 		double myTotal = my.get("totals").get("gpu_seconds").asDouble();
 		double theirTotal = gpuSeconds(theirKey);
 		assertThat(myTotal).isPositive();
+		// The default price sheet's A100 at $2.74 an hour, the embedded fleet's GPUs.
+		assertThat(my.get("totals").get("gpu_cost_usd").asDouble()).isCloseTo(myTotal * 2.74 / 3600, within(2e-6));
 		assertThat(theirTotal).isPositive();
 		assertThat(my.get("data")).singleElement()
 			.satisfies((row) -> assertThat(row.get("gpu_seconds").asDouble()).isEqualTo(myTotal));
@@ -88,7 +91,8 @@ class GpuUsageIntegrationTests extends FleetIntegrationTestSupport {
 
 		HttpResponse<String> csv = send("GET", "/api/v1/tenants/" + this.mine + "/usage.csv", basic("viewer", "viewer"),
 				null);
-		assertThat(csv.body()).startsWith("day,tier,model,requests,prompt_tokens,completion_tokens,gpu_seconds\r\n")
+		assertThat(csv.body())
+			.startsWith("day,tier,model,requests,prompt_tokens,completion_tokens,gpu_seconds,gpu_cost_usd\r\n")
 			.contains(",P1," + SimulatedGpuFleet.LLAMA + ",1,");
 		JsonNode api = json.readTree(send("GET", "/api/v1/tenants/" + this.mine + "/usage", CI, null).body());
 		assertThat(api.get("totals").get("gpu_seconds").asDouble()).isEqualTo(myTotal);

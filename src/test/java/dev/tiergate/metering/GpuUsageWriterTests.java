@@ -58,7 +58,8 @@ class GpuUsageWriterTests {
 
 	private final QuotaService quota = TestingQuota.service(redis);
 
-	private final GpuMeter meter = new GpuMeter(this.cluster, this.clock);
+	private final GpuMeter meter = new GpuMeter(this.cluster, this.clock,
+			(product) -> product.equals("NVIDIA-L4") ? 3.6 : 0);
 
 	private final GpuUsageWriter writer = new GpuUsageWriter(this.meter, this.quota);
 
@@ -99,12 +100,15 @@ class GpuUsageWriterTests {
 			assertThat(r.requests()).isEqualTo(3);
 			assertThat(r.tier()).isEqualTo(Tier.P0);
 			assertThat(r.gpuSeconds()).isCloseTo(2.5, within(1e-9));
+			// $3.60 an hour: $0.001 a GPU-second.
+			assertThat(r.gpuCost()).isCloseTo(0.0025, within(1e-12));
 		});
 		List<UsageRecord> betaUsage = this.quota.usage(this.beta, YearMonth.of(2026, 11));
 		assertThat(betaUsage).singleElement().satisfies((r) -> {
 			assertThat(r.requests()).isZero();
 			assertThat(r.tier()).isEqualTo(Tier.P2);
 			assertThat(r.gpuSeconds()).isCloseTo(2.5 + 2.0, within(1e-9));
+			assertThat(r.gpuCost()).isCloseTo(0.0045, within(1e-12));
 		});
 	}
 
