@@ -2,6 +2,7 @@ package dev.tiergate.metering;
 
 import java.time.Clock;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -29,8 +30,9 @@ class MeteringConfiguration {
 	}
 
 	@Bean
-	GpuUsageWriter gpuUsageWriter(GpuMeter meter, QuotaService quota, MeteringProperties properties) {
-		return new GpuUsageWriter(meter, quota).start(properties.flushInterval());
+	GpuUsageWriter gpuUsageWriter(GpuMeter meter, QuotaService quota, MeteringProperties properties,
+			MeterRegistry meters) {
+		return new GpuUsageWriter(meter, quota, meters, properties.maxTenantLabels()).start(properties.flushInterval());
 	}
 
 }

@@ -7,6 +7,7 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.validation.annotation.Validated;
 
 import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.PositiveOrZero;
 
 /**
  * GPU metering.
@@ -19,6 +20,7 @@ import jakarta.validation.constraints.NotNull;
 @Validated
 @ConfigurationProperties("tiergate.metering")
 public record MeteringProperties(@DefaultValue("true") boolean enabled,
-		@DefaultValue("15s") @NotNull Duration flushInterval) {
+		@DefaultValue("15s") @NotNull Duration flushInterval,
+		@DefaultValue("100") @PositiveOrZero int maxTenantLabels) {
 
 }

@@ -61,7 +61,9 @@ class GpuUsageWriterTests {
 	private final GpuMeter meter = new GpuMeter(this.cluster, this.clock,
 			(product) -> product.equals("NVIDIA-L4") ? 3.6 : 0);
 
-	private final GpuUsageWriter writer = new GpuUsageWriter(this.meter, this.quota);
+	private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+
+	private final GpuUsageWriter writer = new GpuUsageWriter(this.meter, this.quota, this.meters, 1);
 
 	GpuUsageWriterTests() {
 		this.runtime.addLeaseListener(this.meter);
@@ -110,6 +112,16 @@ class GpuUsageWriterTests {
 			assertThat(r.gpuSeconds()).isCloseTo(2.5 + 2.0, within(1e-9));
 			assertThat(r.gpuCost()).isCloseTo(0.0045, within(1e-12));
 		});
+		// One tenant named in the metric's labels (the bound is 1); the other counts as
+		// "other", and nothing is lost.
+		assertThat(this.meters.find("tiergate.tenant.gpu.seconds").counters())
+			.extracting((counter) -> counter.getId().getTag("tenant"))
+			.isSubsetOf(this.acme, this.beta, "other")
+			.contains("other")
+			.hasSize(2);
+		assertThat(
+				this.meters.find("tiergate.tenant.gpu.seconds").counters().stream().mapToDouble((c) -> c.count()).sum())
+			.isCloseTo(7.0, within(1e-9));
 	}
 
 }
