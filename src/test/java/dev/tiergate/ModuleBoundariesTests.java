@@ -41,9 +41,10 @@ class ModuleBoundariesTests {
 		ALLOWED.put("proxy", Set.of("tier", "dispatch", "quota", "routing", "requestlog", "spill"));
 		ALLOWED.put("batch", Set.of("tier", "dispatch", "quota", "proxy", "routing", "audit", "requestlog"));
 		ALLOWED.put("cost", Set.of("tier", "dispatch", "routing"));
+		ALLOWED.put("metering", Set.of("tier", "cluster", "routing", "dispatch", "quota", "cost"));
 		ALLOWED.put("security", Set.of("quota", "audit"));
 		ALLOWED.put("web", Set.of("tier", "cluster", "routing", "dispatch", "quota", "proxy", "batch", "cost",
-				"security", "audit", "requestlog", "spill"));
+				"security", "audit", "requestlog", "spill", "metering"));
 	}
 
 	private static JavaClasses classes;

@@ -8,6 +8,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 
@@ -50,6 +51,8 @@ public class DispatchRuntime implements EndpointRegistry.EndpointListener {
 
 	private final BalancingPolicies policies;
 
+	private final List<LeaseListener> leaseListeners = new CopyOnWriteArrayList<>();
+
 	public DispatchRuntime(EndpointRegistry registry, Tiers tiers, DispatchProperties properties, Clock clock,
 			MeterRegistry meters) {
 		this(registry, tiers, properties, clock, meters, null);
@@ -74,6 +77,22 @@ public class DispatchRuntime implements EndpointRegistry.EndpointListener {
 		this.meters = meters;
 		tiers.onChange((definitions) -> this.pools.values().forEach((pool) -> pool.configure(definitions)));
 		registry.addListener(this);
+	}
+
+	/**
+	 * Registers a listener for every lease start and end, from now on.
+	 * @param listener the listener (called under a pool's lock: it only records)
+	 */
+	public void addLeaseListener(LeaseListener listener) {
+		this.leaseListeners.add(listener);
+	}
+
+	private void leaseEnded(Lease lease) {
+		((Endpoint) lease.endpointAttachment()).leaseEnded();
+		if (!this.leaseListeners.isEmpty()) {
+			long now = now();
+			this.leaseListeners.forEach((listener) -> listener.leaseEnded(lease, now));
+		}
 	}
 
 	long now() {
@@ -358,7 +377,7 @@ public class DispatchRuntime implements EndpointRegistry.EndpointListener {
 				Lease lease = ticket.lease();
 				this.scheduler.cancel(ticket, now());
 				if (lease != null && !lease.active()) {
-					((Endpoint) lease.endpointAttachment()).leaseEnded();
+					leaseEnded(lease);
 				}
 			});
 		}
@@ -366,7 +385,7 @@ public class DispatchRuntime implements EndpointRegistry.EndpointListener {
 		void retry(Lease lease) {
 			run(() -> {
 				if (this.scheduler.retryElsewhere(lease, now())) {
-					((Endpoint) lease.endpointAttachment()).leaseEnded();
+					leaseEnded(lease);
 				}
 			});
 		}
@@ -434,6 +453,7 @@ public class DispatchRuntime implements EndpointRegistry.EndpointListener {
 		@Override
 		public void dispatched(Ticket ticket, Lease lease) {
 			((Endpoint) lease.endpointAttachment()).leaseStarted();
+			DispatchRuntime.this.leaseListeners.forEach((listener) -> listener.leaseStarted(lease, lease.startNanos()));
 			long waitNanos = Math.max(0, lease.startNanos() - ticket.arrivalNanos());
 			if (!ticket.requeued) {
 				this.waitTimers[ticket.tier().ordinal()].record(Duration.ofNanos(waitNanos));
@@ -455,7 +475,7 @@ public class DispatchRuntime implements EndpointRegistry.EndpointListener {
 
 		@Override
 		public void preempted(Lease lease, boolean requeued) {
-			((Endpoint) lease.endpointAttachment()).leaseEnded();
+			leaseEnded(lease);
 			this.preemptions[lease.ticket().tier().ordinal()].increment();
 			Admission admission = (Admission) lease.ticket().attachment();
 			Admission.Running running = admission.current;

@@ -22,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.io.ClassPathResource;
+import org.springframework.data.redis.core.RedisCallback;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.data.redis.core.script.DefaultRedisScript;
 import org.springframework.data.redis.core.script.RedisScript;
@@ -123,6 +124,12 @@ public class QuotaService implements AutoCloseable {
 			throw new UncheckedIOException("Quota script " + name + " is missing from the classpath", ex);
 		}
 	}
+
+	/** The usage hash's counter of attributed GPU-seconds (a float). */
+	static final String GPU_SECONDS = "gpu_seconds";
+
+	/** The usage hash's counter of the GPU-seconds' price in US dollars (a float). */
+	static final String GPU_COST = "gpu_cost";
 
 	static String key(String tenantId, String part) {
 		return "tg:quota:{" + tenantId + "}:" + part;
@@ -549,30 +556,82 @@ public class QuotaService implements AutoCloseable {
 			return List.of();
 		}
 		Map<String, long[]> rows = new HashMap<>();
+		Map<String, double[]> gpu = new HashMap<>();
 		this.redis.opsForHash().entries(key(tenantId, "usage:" + month)).forEach((field, value) -> {
 			String name = (String) field;
 			int last = name.lastIndexOf('|');
-			long[] row = rows.computeIfAbsent(name.substring(0, last), (k) -> new long[3]);
+			String row = name.substring(0, last);
+			String counter = name.substring(last + 1);
+			if (counter.equals(GPU_SECONDS) || counter.equals(GPU_COST)) {
+				gpu.computeIfAbsent(row, (k) -> new double[2])[counter.equals(GPU_SECONDS) ? 0 : 1] += Double
+					.parseDouble((String) value);
+				rows.computeIfAbsent(row, (k) -> new long[3]);
+				return;
+			}
+			long[] counts = rows.computeIfAbsent(row, (k) -> new long[3]);
 			long amount = Long.parseLong((String) value);
-			switch (name.substring(last + 1)) {
-				case "requests" -> row[0] += amount;
-				case "prompt" -> row[1] += amount;
-				case "completion" -> row[2] += amount;
+			switch (counter) {
+				case "requests" -> counts[0] += amount;
+				case "prompt" -> counts[1] += amount;
+				case "completion" -> counts[2] += amount;
 				default -> {
 				}
 			}
 		});
 		List<UsageRecord> records = new ArrayList<>();
+		double[] none = new double[2];
 		rows.forEach((k, row) -> {
+			double[] g = gpu.getOrDefault(k, none);
 			String[] parts = k.split("\\|", 3);
 			Tier.parse(parts[1])
-				.ifPresent((tier) -> records
-					.add(new UsageRecord(LocalDate.parse(parts[0]), tier, parts[2], row[0], row[1], row[2])));
+				.ifPresent((tier) -> records.add(new UsageRecord(LocalDate.parse(parts[0]), tier, parts[2], row[0],
+						row[1], row[2], g[0], g[1])));
 		});
 		records.sort(Comparator.comparing(UsageRecord::day)
 			.thenComparing(UsageRecord::tier)
 			.thenComparing(UsageRecord::model));
 		return records;
+	}
+
+	/**
+	 * Adds GPU-seconds to tenants' usage, in one pipelined round trip, beside their
+	 * tokens ({@code <day>|<tier>|<model>|gpu_seconds} in the month's usage hash).
+	 * Records of ids that are not tenant ids are dropped.
+	 * @param usage GPU-seconds per tenant, day, tier and model
+	 */
+	public void addGpuSeconds(List<GpuSeconds> usage) {
+		List<GpuSeconds> valid = usage.stream()
+			.filter((u) -> u.tenant().matches(Tenant.ID_PATTERN) && u.seconds() > 0)
+			.toList();
+		if (valid.isEmpty()) {
+			return;
+		}
+		this.redis.executePipelined((RedisCallback<Object>) (connection) -> {
+			for (GpuSeconds u : valid) {
+				byte[] key = key(u.tenant(), "usage:" + YearMonth.from(u.day())).getBytes(StandardCharsets.UTF_8);
+				String row = u.day() + "|" + u.tier() + "|" + u.model() + "|";
+				connection.hashCommands()
+					.hIncrBy(key, (row + GPU_SECONDS).getBytes(StandardCharsets.UTF_8), u.seconds());
+				if (u.cost() > 0) {
+					connection.hashCommands().hIncrBy(key, (row + GPU_COST).getBytes(StandardCharsets.UTF_8), u.cost());
+				}
+			}
+			return null;
+		});
+	}
+
+	/**
+	 * GPU-seconds of one tenant on one day, tier and model.
+	 *
+	 * @param tenant tenant id
+	 * @param day the UTC day
+	 * @param tier the tier
+	 * @param model the model
+	 * @param seconds GPU-seconds to add
+	 * @param cost their price in US dollars
+	 */
+	public record GpuSeconds(String tenant, LocalDate day, Tier tier, String model, double seconds, double cost) {
+
 	}
 
 	@Override

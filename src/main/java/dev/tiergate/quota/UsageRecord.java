@@ -13,9 +13,27 @@ import dev.tiergate.tier.Tier;
  * @param requests completed requests
  * @param promptTokens prompt tokens
  * @param completionTokens completion tokens
+ * @param gpuSeconds GPU-seconds attributed to the tenant's leases (a whole GPU for one
+ * second is 1; see {@code metering})
+ * @param gpuCost the GPU-seconds' price in US dollars (the price sheet's GPU hourly price
+ * when they were used)
  */
 public record UsageRecord(LocalDate day, Tier tier, String model, long requests, long promptTokens,
-		long completionTokens) {
+		long completionTokens, double gpuSeconds, double gpuCost) {
+
+	/**
+	 * A record of tokens only.
+	 * @param day the day
+	 * @param tier the tier
+	 * @param model the model
+	 * @param requests completed requests
+	 * @param promptTokens prompt tokens
+	 * @param completionTokens completion tokens
+	 */
+	public UsageRecord(LocalDate day, Tier tier, String model, long requests, long promptTokens,
+			long completionTokens) {
+		this(day, tier, model, requests, promptTokens, completionTokens, 0, 0);
+	}
 
 	/**
 	 * Prompt plus completion tokens.

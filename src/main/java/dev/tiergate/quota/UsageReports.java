@@ -29,6 +29,8 @@ final class UsageReports {
 		totals.put("prompt_tokens", records.stream().mapToLong(UsageRecord::promptTokens).sum());
 		totals.put("completion_tokens", records.stream().mapToLong(UsageRecord::completionTokens).sum());
 		totals.put("total_tokens", records.stream().mapToLong(UsageRecord::totalTokens).sum());
+		totals.put("gpu_seconds", seconds(records.stream().mapToDouble(UsageRecord::gpuSeconds).sum()));
+		totals.put("gpu_cost_usd", dollars(records.stream().mapToDouble(UsageRecord::gpuCost).sum()));
 		return totals;
 	}
 
@@ -40,11 +42,14 @@ final class UsageReports {
 		row.put("requests", r.requests());
 		row.put("prompt_tokens", r.promptTokens());
 		row.put("completion_tokens", r.completionTokens());
+		row.put("gpu_seconds", seconds(r.gpuSeconds()));
+		row.put("gpu_cost_usd", dollars(r.gpuCost()));
 		return row;
 	}
 
 	static String csv(List<UsageRecord> records) {
-		StringBuilder csv = new StringBuilder("day,tier,model,requests,prompt_tokens,completion_tokens\r\n");
+		StringBuilder csv = new StringBuilder(
+				"day,tier,model,requests,prompt_tokens,completion_tokens,gpu_seconds,gpu_cost_usd\r\n");
 		for (UsageRecord r : records) {
 			csv.append(r.day())
 				.append(',')
@@ -57,9 +62,23 @@ final class UsageReports {
 				.append(r.promptTokens())
 				.append(',')
 				.append(r.completionTokens())
+				.append(',')
+				.append(seconds(r.gpuSeconds()))
+				.append(',')
+				.append(dollars(r.gpuCost()))
 				.append("\r\n");
 		}
 		return csv.toString();
+	}
+
+	/** GPU-seconds to the millisecond. */
+	static double seconds(double value) {
+		return Math.round(value * 1000) / 1000.0;
+	}
+
+	/** US dollars to the millionth (a GPU-second of an A100 is about $0.0008). */
+	static double dollars(double value) {
+		return Math.round(value * 1_000_000) / 1_000_000.0;
 	}
 
 	/** RFC 4180 quoting, and no leading formula characters for spreadsheets. */

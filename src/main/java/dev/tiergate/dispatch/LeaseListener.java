@@ -1,0 +1,24 @@
+package dev.tiergate.dispatch;
+
+/**
+ * Hears every lease start and end of the live runtime, for metering. Calls come under the
+ * pool's lock, in order per pool, stamped with the runtime's clock: an implementation
+ * only records (no I/O, no waiting, no call back into the runtime).
+ */
+public interface LeaseListener {
+
+	/**
+	 * A lease began to hold its slot.
+	 * @param lease the lease (its endpoint attachment is the routing endpoint)
+	 * @param epochNanos when, in nanoseconds since the epoch
+	 */
+	void leaseStarted(Lease lease, long epochNanos);
+
+	/**
+	 * A lease gave its slot back: finished, cancelled, preempted or moved elsewhere.
+	 * @param lease the lease
+	 * @param epochNanos when, in nanoseconds since the epoch
+	 */
+	void leaseEnded(Lease lease, long epochNanos);
+
+}
