@@ -79,7 +79,7 @@ public final class TraceReader {
 	 * @throws IOException if reading fails
 	 */
 	public static Trace read(String name, Reader reader) throws IOException {
-		BufferedReader in = (reader instanceof BufferedReader buffered) ? buffered : new BufferedReader(reader);
+		BufferedReader in = buffered(reader);
 		in.mark(64 * 1024);
 		String first = in.readLine();
 		in.reset();
@@ -113,20 +113,13 @@ public final class TraceReader {
 	 * @throws IOException if reading fails
 	 */
 	public static Trace readAzureCsv(String name, Reader reader) throws IOException {
-		BufferedReader in = (reader instanceof BufferedReader buffered) ? buffered : new BufferedReader(reader);
+		BufferedReader in = buffered(reader);
 		String header = in.readLine();
 		if (header == null || !stripBom(header).strip().equals(AZURE_HEADER)) {
 			throw new InvalidTraceException(name, 1, "the header must be '" + AZURE_HEADER + "', was '"
 					+ ((header != null) ? header.strip() : "") + "'");
 		}
-		List<Row> rows = new ArrayList<>();
-		String line;
-		long number = 1;
-		while ((line = in.readLine()) != null) {
-			number++;
-			if (line.isBlank()) {
-				continue;
-			}
+		List<Row> rows = rows(in, 1, (number, line) -> {
 			String[] fields = line.split(",", -1);
 			if (fields.length != 3) {
 				throw new InvalidTraceException(name, number,
@@ -135,8 +128,8 @@ public final class TraceReader {
 			long time = azureTime(name, number, fields[0].strip());
 			int prompt = integer(name, number, "ContextTokens", fields[1], 0);
 			int output = integer(name, number, "GeneratedTokens", fields[2], 0);
-			rows.add(new Row(time, null, null, null, prompt, Math.max(1, output)));
-		}
+			return new Row(time, null, null, null, prompt, Math.max(1, output));
+		});
 		return trace(name, TraceFormat.AZURE_CSV, rows, true);
 	}
 
@@ -148,15 +141,8 @@ public final class TraceReader {
 	 * @throws IOException if reading fails
 	 */
 	public static Trace readMooncakeJsonl(String name, Reader reader) throws IOException {
-		BufferedReader in = (reader instanceof BufferedReader buffered) ? buffered : new BufferedReader(reader);
-		List<Row> rows = new ArrayList<>();
-		String line;
-		long number = 0;
-		while ((line = in.readLine()) != null) {
-			number++;
-			if (line.isBlank()) {
-				continue;
-			}
+		BufferedReader in = buffered(reader);
+		List<Row> rows = rows(in, 0, (number, line) -> {
 			JsonNode row = object(name, number, line);
 			double timestamp = number(name, number, row, "timestamp");
 			if (timestamp < 0) {
@@ -168,8 +154,8 @@ public final class TraceReader {
 			if (hashes != null && !hashes.isNull() && !hashes.isArray()) {
 				throw new InvalidTraceException(name, number, "hash_ids must be an array of integers");
 			}
-			rows.add(new Row(Math.round(timestamp * 1_000_000), null, null, null, prompt, Math.max(1, output)));
-		}
+			return new Row(Math.round(timestamp * 1_000_000), null, null, null, prompt, Math.max(1, output));
+		});
 		return trace(name, TraceFormat.MOONCAKE_JSONL, rows, false);
 	}
 
@@ -181,15 +167,8 @@ public final class TraceReader {
 	 * @throws IOException if reading fails
 	 */
 	public static Trace readTiergateJsonl(String name, Reader reader) throws IOException {
-		BufferedReader in = (reader instanceof BufferedReader buffered) ? buffered : new BufferedReader(reader);
-		List<Row> rows = new ArrayList<>();
-		String line;
-		long number = 0;
-		while ((line = in.readLine()) != null) {
-			number++;
-			if (line.isBlank()) {
-				continue;
-			}
+		BufferedReader in = buffered(reader);
+		List<Row> rows = rows(in, 0, (number, line) -> {
 			JsonNode row = object(name, number, line);
 			JsonNode timeNode = row.get("time");
 			if (timeNode == null || !timeNode.isString()) {
@@ -220,9 +199,9 @@ public final class TraceReader {
 					throw new InvalidTraceException(name, number, measured + " must be a number of at least 0");
 				}
 			}
-			rows.add(new Row(time.getEpochSecond() * 1_000_000_000L + time.getNano(), text(row, "tenant"), tier,
-					text(row, "model"), prompt, Math.max(1, output)));
-		}
+			return new Row(time.getEpochSecond() * 1_000_000_000L + time.getNano(), text(row, "tenant"), tier,
+					text(row, "model"), prompt, Math.max(1, output));
+		});
 		return trace(name, TraceFormat.TIERGATE_JSONL, rows, true);
 	}
 
@@ -238,7 +217,7 @@ public final class TraceReader {
 	 * @throws IOException if reading fails
 	 */
 	public static Trace readTiergateCsv(String name, Reader reader) throws IOException {
-		BufferedReader in = (reader instanceof BufferedReader buffered) ? buffered : new BufferedReader(reader);
+		BufferedReader in = buffered(reader);
 		String header = in.readLine();
 		List<String> columns = (header != null) ? csvFields(stripBom(header).strip()) : List.of();
 		int time = columns.indexOf("time");
@@ -252,14 +231,7 @@ public final class TraceReader {
 		int tenant = columns.indexOf("tenant");
 		int tierColumn = columns.indexOf("tier");
 		int model = columns.indexOf("model");
-		List<Row> rows = new ArrayList<>();
-		String line;
-		long number = 1;
-		while ((line = in.readLine()) != null) {
-			number++;
-			if (line.isBlank()) {
-				continue;
-			}
+		List<Row> rows = rows(in, 1, (number, line) -> {
 			List<String> fields = csvFields(line);
 			if (fields.size() != columns.size()) {
 				throw new InvalidTraceException(name, number,
@@ -274,11 +246,39 @@ public final class TraceReader {
 					throw new InvalidTraceException(name, number, "tier must be P0, P1 or P2, was '" + text + "'");
 				}
 			}
-			rows.add(new Row(at.getEpochSecond() * 1_000_000_000L + at.getNano(), blankToNull(fields, tenant), tier,
+			return new Row(at.getEpochSecond() * 1_000_000_000L + at.getNano(), blankToNull(fields, tenant), tier,
 					blankToNull(fields, model), integer(name, number, "promptTokens", fields.get(prompt), 0),
-					Math.max(1, integer(name, number, "completionTokens", fields.get(output), 0))));
-		}
+					Math.max(1, integer(name, number, "completionTokens", fields.get(output), 0)));
+		});
 		return trace(name, TraceFormat.TIERGATE_CSV, rows, true);
+	}
+
+	/** Parses one non-blank line of a trace into its row. */
+	@FunctionalInterface
+	private interface LineParser {
+
+		Row parse(long number, String line) throws IOException;
+
+	}
+
+	private static BufferedReader buffered(Reader reader) {
+		return (reader instanceof BufferedReader buffered) ? buffered : new BufferedReader(reader);
+	}
+
+	/**
+	 * The rows of every non-blank line from here on, numbered from the line after
+	 * {@code number} (1-based, for messages).
+	 */
+	private static List<Row> rows(BufferedReader in, long number, LineParser parser) throws IOException {
+		List<Row> rows = new ArrayList<>();
+		String line;
+		while ((line = in.readLine()) != null) {
+			number++;
+			if (!line.isBlank()) {
+				rows.add(parser.parse(number, line));
+			}
+		}
+		return rows;
 	}
 
 	private static Instant instant(String name, long number, String text) {
