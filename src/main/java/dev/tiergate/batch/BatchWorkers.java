@@ -87,7 +87,7 @@ public class BatchWorkers implements SmartLifecycle {
 
 	private final RequestLog requestLog;
 
-	private final String name = "worker-" + UUID.randomUUID().toString().substring(0, 12);
+	private final String name;
 
 	private final Random random = new Random(42);
 
@@ -113,7 +113,9 @@ public class BatchWorkers implements SmartLifecycle {
 
 	BatchWorkers(BatchRecords records, BatchQueue queue, BatchFinalizer finalizer, TenantStore tenants,
 			QuotaService quota, DispatchRuntime dispatcher, UpstreamExchange exchange, BatchProperties properties,
-			BatchFaults faults, BatchMetrics metrics, JsonMapper json, Clock clock, RequestLog requestLog) {
+			BatchFaults faults, BatchMetrics metrics, JsonMapper json, Clock clock, RequestLog requestLog,
+			String name) {
+		this.name = name;
 		this.records = records;
 		this.queue = queue;
 		this.finalizer = finalizer;
