@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The batch benchmark: one batch of small chat completions (10,000 by default) on the embedded fleet (time scale
-# 0.05: 20 llama pods x 8 slots), no other traffic, Tiergate and the fleet in one JVM (dev.tiergate.bench.BatchBenchmark,
-# full JIT, a 2,000-item warm-up batch first), on a redis-server of its own on a free port so that INFO commandstats
+# 0.05: 20 llama pods x 8 slots), no other traffic, the fleet in a JVM of its own (dev.tiergate.bench.FleetProcess) and
+# Tiergate in another (dev.tiergate.bench.BatchBenchmark, full JIT, a 2,000-item warm-up batch first), on a redis-server of its own on a free port so that INFO commandstats
 # counts Tiergate's commands only. Measures Redis commands and server time per item, and slot use sampled every
 # 100 ms. Writes bench/results/batch-<date>.md and .json. Options (environment):
 #   BATCH_ITEMS (10000)  BATCH_WARMUP_ITEMS (2000)  BATCH_MAX_TOKENS (64)  BATCH_TIME_SCALE (0.05)
 #   BATCH_REDIS_PORT (free port from 16390)         BENCH_NO_BUILD=1 skip the build
+#   BATCH_SAME_JVM=1 run the fleet inside Tiergate's JVM (as before 2026-11-30)
 #   BATCH_JAVA_OPTS extra JVM options, e.g. -XX:StartFlightRecording=filename=/tmp/batch.jfr for a profile
 # Further arguments go to the benchmark, e.g. --tiergate.batch.poll-interval 20ms.
 set -euo pipefail
@@ -35,15 +36,31 @@ log "starting redis-server on port $port (no persistence: the measurement is Tie
 redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly no --daemonize yes \
 	--pidfile "$work/redis.pid" --logfile "$work/redis.log" --dir "$work"
 for _ in $(seq 1 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
-cleanup() { [ -f "$work/redis.pid" ] && kill "$(cat "$work/redis.pid")" 2>/dev/null || true; }
+fleet_pid=
+cleanup() {
+	[ -n "$fleet_pid" ] && kill "$fleet_pid" 2>/dev/null || true
+	[ -f "$work/redis.pid" ] && kill "$(cat "$work/redis.pid")" 2>/dev/null || true
+}
 trap cleanup EXIT
+
+fleet_args=()
+if [ "${BATCH_SAME_JVM:-0}" != 1 ]; then
+	log "starting the simulated fleet in its own JVM (time scale ${BATCH_TIME_SCALE:-0.05})"
+	"$java" -Xms512m -Xmx1g -cp "$cp" dev.tiergate.bench.FleetProcess "${BATCH_TIME_SCALE:-0.05}" "$work/fleet.properties" \
+		>"$work/fleet.log" 2>&1 &
+	fleet_pid=$!
+	for _ in $(seq 1 600); do [ -f "$work/fleet.properties" ] && break; sleep 0.1; done
+	[ -f "$work/fleet.properties" ] || { log "the fleet did not start: $(tail -5 "$work/fleet.log")"; exit 1; }
+	fleet_args=(--fleet-api-server "$(sed -n 's/^apiServer=//p' "$work/fleet.properties")")
+fi
 
 cpu_sample() { awk '/^cpu /{print $2+$3+$4+$5+$6+$7+$8, $5+$6}' /proc/stat; }
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 read -r t0 i0 < <(cpu_sample)
 "$java" -Xms1g -Xmx1g ${BATCH_JAVA_OPTS:-} -cp "$cp" dev.tiergate.bench.BatchBenchmark --redis-port "$port" \
 	--items "${BATCH_ITEMS:-10000}" --warmup-items "${BATCH_WARMUP_ITEMS:-2000}" \
-	--max-tokens "${BATCH_MAX_TOKENS:-64}" --time-scale "${BATCH_TIME_SCALE:-0.05}" --out "$work/result.json" "$@"
+	--max-tokens "${BATCH_MAX_TOKENS:-64}" --time-scale "${BATCH_TIME_SCALE:-0.05}" --out "$work/result.json" \
+	"${fleet_args[@]}" "$@"
 read -r t1 i1 < <(cpu_sample)
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 idle=$(awk -v a="$((t1 - t0))" -v b="$((i1 - i0))" 'BEGIN{printf "%.1f", (a > 0) ? 100 * b / a : 0}')
@@ -59,8 +76,8 @@ json.dump(r, open(base + ".json", "w"), indent=1)
 red, sl = r["redis"], r["slots"]
 def pct(x): return "%.1f%%" % (100 * x)
 out = ["# Batch benchmark, " + stamp, "",
-       "Command: `bench/batch.sh %s` (%d items of max_tokens %d, time scale %s; Redis %s of its own; %s CPUs, load average "
-       "%s before and %s after, %s%% idle CPU during the run)." % (extra, r["items"], r["maxTokens"], r["timeScale"], rv, cpus, lb, la, idle), "",
+       "Command: `bench/batch.sh %s` (%d items of max_tokens %d, time scale %s; fleet %s; Redis %s of its own; %s CPUs, load average "
+       "%s before and %s after, %s%% idle CPU during the run)." % (extra, r["items"], r["maxTokens"], r["timeScale"], r.get("fleet", "in this JVM"), rv, cpus, lb, la, idle), "",
        "| measure | value |", "|---|---|",
        "| status | %s (%d completed, %d failed) |" % (r["status"], r["completed"], r["failed"]),
        "| batch duration (create to final status) | %.1f s (%.0f items/s) |" % (r["seconds"], r["itemsPerSecond"]),

@@ -38,9 +38,11 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The batch benchmark ({@code bench/batch.sh}): the embedded fleet (20 llama pods x 8
- * slots = 160 slots) and Tiergate in this JVM, on a Redis of the script's own (so that
- * {@code INFO commandstats} counts Tiergate's commands only), and one batch of small chat
- * completions with no other traffic. A warm-up batch runs first, unmeasured.
+ * slots = 160 slots; in a process of its own when {@code --fleet-api-server} names its
+ * Kubernetes API stand-in, else in this JVM) and Tiergate in this JVM, on a Redis of the
+ * script's own (so that {@code INFO commandstats} counts Tiergate's commands only), and
+ * one batch of small chat completions with no other traffic. A warm-up batch runs first,
+ * unmeasured.
  * <p>
  * Measured: Redis commands per item and their server time ({@code INFO commandstats}
  * before and after the measured batch, divided by its items; the benchmark's own
@@ -86,11 +88,18 @@ public final class BatchBenchmark {
 			}
 		});
 
-		SimulatedGpuFleet fleet = SimulatedGpuFleet.startDefault(timeScale);
-		List<String> arguments = new ArrayList<>(List.of("--server.port=0", "--management.server.port=0",
-				"--spring.data.redis.host=127.0.0.1", "--spring.data.redis.port=" + redisPort,
-				"--tiergate.cluster.api-server=" + fleet.apiServerUrl(), "--logging.level.root=WARN",
-				"--logging.level.io.fabric8.mockwebserver=WARN"));
+		// bench/batch.sh runs the fleet in a process of its own
+		// (dev.tiergate.bench.FleetProcess)
+		// and passes its API server, so that the 160 simulated engines do not take this
+		// JVM's
+		// CPU; without --fleet-api-server the fleet starts here, as in earlier runs.
+		String externalFleet = options.get("fleet-api-server");
+		SimulatedGpuFleet fleet = (externalFleet != null) ? null : SimulatedGpuFleet.startDefault(timeScale);
+		String apiServer = (fleet != null) ? fleet.apiServerUrl() : externalFleet;
+		List<String> arguments = new ArrayList<>(
+				List.of("--server.port=0", "--management.server.port=0", "--spring.data.redis.host=127.0.0.1",
+						"--spring.data.redis.port=" + redisPort, "--tiergate.cluster.api-server=" + apiServer,
+						"--logging.level.root=WARN", "--logging.level.io.fabric8.mockwebserver=WARN"));
 		arguments.addAll(extra);
 		ConfigurableApplicationContext context = new SpringApplicationBuilder(TiergateApplication.class,
 				EmbeddedDefaults.class)
@@ -113,6 +122,7 @@ public final class BatchBenchmark {
 			result.put("timeScale", timeScale);
 			result.put("maxTokens", maxTokens);
 			result.put("settings", extra);
+			result.put("fleet", (fleet != null) ? "in this JVM" : "own process");
 			Files.writeString(out, json.writerWithDefaultPrettyPrinter().writeValueAsString(result));
 			System.err.println("bench: wrote " + out);
 		}
@@ -122,7 +132,9 @@ public final class BatchBenchmark {
 		}
 		finally {
 			context.close();
-			fleet.close();
+			if (fleet != null) {
+				fleet.close();
+			}
 		}
 		System.exit(exit);
 	}
