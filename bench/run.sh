@@ -10,6 +10,11 @@
 #   BENCH_SECONDS (20) measured seconds per run   BENCH_WARMUP (30) warm-up seconds per target before its runs
 #   BENCH_RATES ("500 1000 2000")                 BENCH_MAX_CONCURRENCY (50) workers of the maximum-rate run
 #   BENCH_TARGETS ("direct nginx tiergate")       BENCH_NO_BUILD=1 skip the build
+#   BENCH_STREAMS ("1000 10000") concurrent streams of the streaming scenario ("" skips it)
+#   BENCH_STREAM_SECONDS (20) measured seconds per streaming run
+#   BENCH_STREAM_TOKENS (100) and BENCH_STREAM_RATE (50) tokens per stream and tokens/s of each
+# The streaming scenario runs after the others, against a second fleet of its own (dev.tiergate.bench.StreamFleetProcess:
+# 40 paced servers x 256 slots, registered as vLLM pods in a Kubernetes API stand-in) and a Tiergate restarted on it.
 # and `bench/run.sh --jmh` also runs the scheduler and quota JMH benchmarks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +28,12 @@ warmup=${BENCH_WARMUP:-30}
 rates=${BENCH_RATES:-"500 1000 2000"}
 maxc=${BENCH_MAX_CONCURRENCY:-50}
 targets=${BENCH_TARGETS:-"direct nginx tiergate"}
+streams=${BENCH_STREAMS-"1000 10000"}
+stream_seconds=${BENCH_STREAM_SECONDS:-20}
+stream_tokens=${BENCH_STREAM_TOKENS:-100}
+stream_rate=${BENCH_STREAM_RATE:-50}
+# Every held stream is a socket at the load generator, two at Tiergate or nginx and one at the server.
+ulimit -n 1048576 2>/dev/null || ulimit -n 65536 2>/dev/null || true
 jmh=0
 [ "${1:-}" = "--jmh" ] && jmh=1
 
@@ -73,18 +84,25 @@ model=$(sed -n 's/^model=//p' "$work/fleet.properties")
 ports=$(sed -n 's/^llamaPorts=//p' "$work/fleet.properties")
 first_port=${ports%%,*}
 
-log "starting Tiergate (its own JVM, full JIT) against $api_server"
-TIERGATE_FLEET_API_SERVER="$api_server" "$java" -Xms512m -Xmx1g -cp "$cp" dev.tiergate.TestTiergateApplication \
-	--server.port=18080 --management.server.port=18081 --spring.data.redis.database=13 \
-	--spring.data.redis.connect-timeout=5s --spring.data.redis.timeout=5s --logging.level.root=WARN >"$work/tiergate.log" 2>&1 &
-pids+=($!)
-tiergate_pid=$!
-for _ in $(seq 1 600); do
-	curl -fsS -o /dev/null http://127.0.0.1:18080/readyz 2>/dev/null && break
-	kill -0 "$tiergate_pid" 2>/dev/null || break
-	sleep 0.2
-done
-curl -fsS -o /dev/null http://127.0.0.1:18080/readyz || { log "Tiergate did not become ready"; tail -50 "$work/tiergate.log" >&2; exit 1; }
+# start_tiergate API_SERVER [ARGS...]: Tiergate in its own JVM (full JIT) on that fleet; sets tiergate_pid.
+start_tiergate() {
+	local api=$1
+	shift
+	log "starting Tiergate (its own JVM, full JIT) against $api"
+	TIERGATE_FLEET_API_SERVER="$api" "$java" -Xms512m -Xmx1g -cp "$cp" dev.tiergate.TestTiergateApplication \
+		--server.port=18080 --management.server.port=18081 --spring.data.redis.database=13 \
+		--spring.data.redis.connect-timeout=5s --spring.data.redis.timeout=5s --logging.level.root=WARN "$@" \
+		>>"$work/tiergate.log" 2>&1 &
+	pids+=($!)
+	tiergate_pid=$!
+	for _ in $(seq 1 600); do
+		curl -fsS -o /dev/null http://127.0.0.1:18080/readyz 2>/dev/null && break
+		kill -0 "$tiergate_pid" 2>/dev/null || break
+		sleep 0.2
+	done
+	curl -fsS -o /dev/null http://127.0.0.1:18080/readyz || { log "Tiergate did not become ready"; tail -50 "$work/tiergate.log" >&2; exit 1; }
+}
+start_tiergate "$api_server"
 
 log "creating the benchmark tenant (no limits)"
 tenant="bench-$stamp"
@@ -97,18 +115,25 @@ key=$(curl -fsS -X POST -H 'Authorization: Bearer tgo-demo-ci' -H 'Content-Type:
 	sed -n 's/.*"key":"\([^"]*\)".*/\1/p')
 [ -n "$key" ] || { log "could not create a key"; exit 1; }
 
+# start_nginx PORT PODS...: nginx (one worker, least_conn, keep-alive) over the pods' ports.
+start_nginx() {
+	local listen=$1 conf="$work/nginx-$1.conf"
+	shift
+	{
+		echo "worker_processes 1; pid $work/nginx.pid; error_log $work/nginx-error.log warn; daemon on;"
+		echo "worker_rlimit_nofile 1048576;"
+		echo "events { worker_connections 65536; }"
+		echo "http { access_log off; client_body_temp_path $work; proxy_temp_path $work;"
+		echo "  upstream pods { least_conn; keepalive 256;"
+		for p in "$@"; do echo "    server 127.0.0.1:$p max_conns=0;"; done
+		echo "  }"
+		echo "  server { listen 127.0.0.1:$listen; location / { proxy_pass http://pods; proxy_http_version 1.1;"
+		echo "    proxy_set_header Connection \"\"; proxy_buffering off; proxy_read_timeout 300s; } } }"
+	} >"$conf"
+	"$nginx_bin" -c "$conf"
+}
 log "starting nginx (least_conn over the same 20 pods)"
-{
-	echo "worker_processes 1; pid $work/nginx.pid; error_log $work/nginx-error.log warn; daemon on;"
-	echo "events { worker_connections 16384; }"
-	echo "http { access_log off; client_body_temp_path $work; proxy_temp_path $work;"
-	echo "  upstream pods { least_conn; keepalive 256;"
-	for p in ${ports//,/ }; do echo "    server 127.0.0.1:$p;"; done
-	echo "  }"
-	echo "  server { listen 127.0.0.1:18090; location / { proxy_pass http://pods; proxy_http_version 1.1;"
-	echo "    proxy_set_header Connection \"\"; proxy_buffering off; } } }"
-} >"$work/nginx.conf"
-"$nginx_bin" -c "$work/nginx.conf"
+start_nginx 18090 ${ports//,/ }
 
 url_of() {
 	case $1 in
@@ -155,6 +180,55 @@ for target in $targets; do
 	load max "$target" --concurrency "$maxc"
 done
 
+if [ -n "$streams" ]; then
+	log "streaming scenario: stopping Tiergate, nginx and the fleet of the non-streaming runs"
+	kill "$tiergate_pid" "$fleet_pid" 2>/dev/null || true
+	wait "$tiergate_pid" "$fleet_pid" 2>/dev/null || true
+	kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+	sleep 1
+	log "starting the paced stream fleet (its own JVM): 40 servers x 256 slots, $stream_tokens tokens at $stream_rate/s"
+	"$java" -Xmx2g -cp "$cp" dev.tiergate.bench.StreamFleetProcess 40 256 "$stream_tokens" "$stream_rate" \
+		"$work/streams.properties" >"$work/stream-fleet.log" 2>&1 &
+	pids+=($!)
+	for _ in $(seq 1 600); do [ -f "$work/streams.properties" ] && break; sleep 0.1; done
+	[ -f "$work/streams.properties" ] || { log "stream fleet did not start"; cat "$work/stream-fleet.log" >&2; exit 1; }
+	model=$(sed -n 's/^model=//p' "$work/streams.properties")
+	ports=$(sed -n 's/^ports=//p' "$work/streams.properties")
+	first_port=${ports%%,*}
+	start_tiergate "$(sed -n 's/^apiServer=//p' "$work/streams.properties")" \
+		--server.tomcat.max-connections=30000 --server.tomcat.accept-count=10000
+	start_nginx 18090 ${ports//,/ }
+	for _ in $(seq 1 100); do
+		[ "$(curl -fsS -H 'Authorization: Bearer tgo-demo-ci' http://127.0.0.1:18080/api/v1/endpoints 2>/dev/null |
+			grep -o '"ready":true' | wc -l)" -ge 40 ] && break
+		sleep 0.2
+	done
+	for target in $targets; do
+		log "warming up $target (streams) for 10s"
+		"$java" -Xmx512m -cp "$cp" dev.tiergate.bench.LoadGenerator --url "$(url_of "$target")" --key "$key" \
+			--model "$model" --concurrency 200 --seconds 10 --warmup 0 --stream --max-tokens "$stream_tokens" \
+			--out "$work/warmup.json" >/dev/null
+		for c in $streams; do
+			peak="$work/peak-$target-$c"
+			echo 0 >"$peak"
+			( while :; do r=$(rss_kib "$tiergate_pid"); [ "$r" -gt "$(cat "$peak")" ] && echo "$r" >"$peak"; sleep 0.2; done ) &
+			sampler=$!
+			seconds=$stream_seconds load "streams-$c" "$target" --concurrency "$c" --stream --max-tokens "$stream_tokens" \
+				--timeout 120 --max-in-flight "$c"
+			kill "$sampler" 2>/dev/null || true
+			wait "$sampler" 2>/dev/null || true
+			# replace the RSS at the end of the run by the peak during it
+			python3 - "$results" "$(($(cat "$peak") / 1024))" <<'PYR'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+rows[-1]["tiergateRssMiB"] = int(sys.argv[2])
+rows[-1]["rssIsPeak"] = True
+open(sys.argv[1], "w").write("".join(json.dumps(r) + "\n" for r in rows))
+PYR
+		done
+	done
+fi
+
 if [ "$jmh" = 1 ]; then
 	log "JMH: scheduler and quota"
 	"$java" -cp "$cp" org.openjdk.jmh.Main SchedulerBenchmark -f 1 -wi 3 -i 3 >"$work/jmh-scheduler.txt" 2>&1 || true
@@ -175,6 +249,8 @@ out = ["# Front-door benchmark, " + stamp, "",
        " generator in separate processes). Latency from the intended send time (coordinated omission corrected)." % (seconds, warmup), "",
        "| scenario | target | throughput/s | errors | p50 ms | p99 ms | p99.9 ms | added p50 | added p99 | added p99.9 | idle CPU % | Tiergate RSS MiB | Redis calls/request |",
        "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+stream_rows = [r for r in rows if r["scenario"].startswith("streams-")]
+rows = [r for r in rows if not r["scenario"].startswith("streams-")]
 for r in rows:
     d = by.get(("direct", r["scenario"]))
     add = lambda k: ("%.2f" % (lat(r, k) - lat(d, k))) if d and r["target"] != "direct" else "—"
@@ -193,6 +269,23 @@ for t in ("nginx", "tiergate"):
 s, d = by.get(("tiergate", "single")), by.get(("direct", "single"))
 if s and d:
     out.append("One request at a time: Tiergate adds %.2f ms at p50 over direct (goal 1 ms)." % (lat(s, "p50") - lat(d, "p50")))
+if stream_rows:
+    def fb(r, k):
+        v = r["result"].get("firstByteMs")
+        return v[k] if v else float("nan")
+    out += ["", "Streaming: each target held C concurrent streams (closed loop, C workers), each stream %s tokens at %s tokens/s"
+            " from a paced server (40 of them, 256 slots each). Held = streams past their first byte and not yet ended, sampled"
+            " every 100 ms. Tiergate RSS is the peak during the run (sampled every 200 ms)." % (os.environ.get("BENCH_STREAM_TOKENS", "100"), os.environ.get("BENCH_STREAM_RATE", "50")), "",
+            "| scenario | target | streams ended/s | errors | held: mean | held: min | TTFB p50 ms | TTFB p99 ms | added TTFB p50 | added TTFB p99 | end-to-end p50 s | idle CPU % | Tiergate peak RSS MiB |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in stream_rows:
+        d = by.get(("direct", r["scenario"]))
+        add = lambda k: ("%.2f" % (fb(r, k) - fb(d, k))) if d and r["target"] != "direct" else "—"
+        res = r["result"]
+        h = res.get("heldStreams", {})
+        out.append("| %s | %s | %.0f | %d | %.0f | %d | %.2f | %.2f | %s | %s | %.2f | %.1f | %d |" % (
+            r["scenario"], r["target"], res["throughput"], res["errors"], h.get("mean", 0), h.get("min", 0),
+            fb(r, "p50"), fb(r, "p99"), add("p50"), add("p99"), lat(r, "p50") / 1000, r["idleCpuPct"], r["tiergateRssMiB"]))
 for name in ("jmh-scheduler.txt", "jmh-quota.txt"):
     p = os.path.join(work, name)
     if os.path.exists(p):

@@ -25,6 +25,11 @@ import jakarta.validation.constraints.NotNull;
  * @param pollInterval how often workers look for room and new items when idle
  * @param maxItemsPerRead most items taken from one batch's stream at once
  * @param maxInFlight most items this replica runs at once, whatever the room
+ * @param prefetch items per pool taken beyond its room and left waiting in the
+ * dispatcher's queue at the batch's tier (admitted by quota, holding no slot), so that a
+ * slot that frees is refilled by the dispatcher at once instead of after the workers'
+ * next read from Redis; they wait behind every request of a higher tier like any queued
+ * request, and 0 turns this off
  * @param maxAttempts attempts of an item (failures before an answer, 5xx, 429, no slot in
  * time) before it goes to the error file
  * @param retryBackoff wait before an item's second attempt, doubling with each further
@@ -45,7 +50,7 @@ public record BatchProperties(@DefaultValue("100MB") @NotNull DataSize maxFileSi
 		@DefaultValue("20") @Min(1) @Max(1000) int maxLineErrors, @DefaultValue("true") boolean workers,
 		@DefaultValue("50ms") @NotNull Duration pollInterval,
 		@DefaultValue("64") @Min(1) @Max(10_000) int maxItemsPerRead,
-		@DefaultValue("1024") @Min(1) @Max(100_000) int maxInFlight,
+		@DefaultValue("1024") @Min(1) @Max(100_000) int maxInFlight, @DefaultValue("8") @Min(0) @Max(1000) int prefetch,
 		@DefaultValue("5") @Min(1) @Max(100) int maxAttempts, @DefaultValue("500ms") @NotNull Duration retryBackoff,
 		@DefaultValue("30s") @NotNull Duration maxRetryBackoff, @DefaultValue("2m") @NotNull Duration claimIdle,
 		@DefaultValue("5s") @NotNull Duration reclaimInterval,

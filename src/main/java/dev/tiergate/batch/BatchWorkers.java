@@ -45,17 +45,18 @@ import tools.jackson.databind.node.ObjectNode;
  * This replica's batch workers. One loop looks at the unfinished batches in order and,
  * for each, asks the dispatcher how many items of the batch's tier its pool would start
  * at once ({@link DispatchRuntime#room}); it takes at most that many new items from the
- * batch's stream ({@code XREADGROUP}), so batch work fills idle slots and never queues
- * ahead of real-time traffic. Each item runs on a virtual thread through the same
- * {@link UpstreamExchange} as online requests, into a {@link BufferedAnswer}; a
- * preemption before the answer puts it back at the head of its tier (the dispatcher's
- * requeue), failures are retried with backoff up to {@code max-attempts}, then the item
- * goes to the error file. Its result is written idempotently, keyed by batch and
- * {@code custom_id}, before it is acknowledged ({@code XACK}); until then it stays
- * pending, and this replica's heartbeat keeps it from being claimed. Every
- * {@code reclaim-interval} the loop claims items that dead workers left pending longer
- * than {@code claim-idle} ({@code XAUTOCLAIM}), expires batches past their window, and
- * finalizes batches that are done or cancelled.
+ * batch's stream ({@code XREADGROUP}), plus a few ({@code prefetch}) that wait in the
+ * dispatcher's queue at the batch's tier for the next freed slot, so batch work fills
+ * idle slots and never queues ahead of real-time traffic. Each item runs on a virtual
+ * thread through the same {@link UpstreamExchange} as online requests, into a
+ * {@link BufferedAnswer}; a preemption before the answer puts it back at the head of its
+ * tier (the dispatcher's requeue), failures are retried with backoff up to
+ * {@code max-attempts}, then the item goes to the error file. Its result is written
+ * idempotently, keyed by batch and {@code custom_id}, before it is acknowledged
+ * ({@code XACK}); until then it stays pending, and this replica's heartbeat keeps it from
+ * being claimed. Every {@code reclaim-interval} the loop claims items that dead workers
+ * left pending longer than {@code claim-idle} ({@code XAUTOCLAIM}), expires batches past
+ * their window, and finalizes batches that are done or cancelled.
  */
 public class BatchWorkers implements SmartLifecycle {
 
@@ -276,7 +277,10 @@ public class BatchWorkers implements SmartLifecycle {
 	}
 
 	private int room(Batch batch) {
-		int free = this.dispatcher.room(batch.model(), batch.tier())
+		// Items still "starting" hold no slot yet: they wait for quota or in the
+		// dispatcher's queue. Up to `prefetch` of them may wait beyond the pool's room,
+		// so that the dispatcher hands a freed slot to the next item at once.
+		int free = this.dispatcher.room(batch.model(), batch.tier()) + this.properties.prefetch()
 				- this.starting.computeIfAbsent(batch.model(), (m) -> new AtomicInteger()).get();
 		return Math.min(free, this.properties.maxInFlight() - this.inFlight.get());
 	}

@@ -14,9 +14,13 @@ import tools.jackson.databind.json.JsonMapper;
 @Configuration(proxyBeanMethods = false)
 class ProxyConfiguration {
 
-	@Bean
+	@Bean(destroyMethod = "close")
 	UpstreamClient upstreamClient(ProxyProperties properties) {
-		return new UpstreamClient(properties);
+		return switch (properties.upstreamClient()) {
+			case POOLED -> new PooledHttp1Client(properties.upstreamConnectTimeout(), properties.upstreamTimeout(),
+					properties.upstreamPoolIdleTimeout(), properties.upstreamPoolMaxIdle());
+			case JDK -> new UpstreamClient.Jdk(properties);
+		};
 	}
 
 	@Bean

@@ -1,45 +1,147 @@
 package dev.tiergate.proxy;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 
 /**
- * Calls inference endpoints over HTTP/1.1 with the JDK client, on virtual threads.
+ * Calls inference endpoints over HTTP/1.1: {@link PooledHttp1Client} (the default) or the
+ * JDK's client ({@code tiergate.proxy.upstream-client=jdk}), kept for comparison.
  */
-class UpstreamClient {
+interface UpstreamClient extends AutoCloseable {
 
-	private final HttpClient http;
+	/**
+	 * Prepares a POST of a JSON body; nothing is sent before {@link Call#execute()}.
+	 * @param uri the endpoint's URI
+	 * @param body the body
+	 * @param stream whether a server-sent event stream is asked for
+	 * @param requestId the request's id, sent as {@code X-Request-Id}
+	 * @return the call
+	 */
+	Call post(URI uri, byte[] body, boolean stream, String requestId);
 
-	private final ProxyProperties properties;
+	@Override
+	void close();
 
-	UpstreamClient(ProxyProperties properties) {
-		this.properties = properties;
-		this.http = HttpClient.newBuilder()
-			.version(HttpClient.Version.HTTP_1_1)
-			.connectTimeout(properties.upstreamConnectTimeout())
-			.followRedirects(HttpClient.Redirect.NEVER)
-			.executor(Executors.newVirtualThreadPerTaskExecutor())
-			.build();
+	/** One call: executed once, by the thread that waits for it; cancelled from any. */
+	interface Call {
+
+		/**
+		 * Sends the request and waits for the status and headers.
+		 * @return the answer, whose body the caller must close
+		 * @throws CallCancelledException if {@link #cancel()} was called
+		 * @throws IOException if the call failed before the answer's head arrived
+		 * @throws InterruptedException if the waiting thread was interrupted
+		 */
+		Answer execute() throws IOException, InterruptedException;
+
+		/** Aborts the call: a pending {@link #execute()} throws, an open body fails. */
+		void cancel();
+
 	}
 
 	/**
-	 * Starts a POST; the future completes when status and headers have arrived.
-	 * Cancelling the future, or closing the body stream, aborts the exchange.
+	 * An answer's head and its body.
+	 *
+	 * @param status the HTTP status
+	 * @param contentType its {@code Content-Type}, or {@code null}
+	 * @param body the body, to be closed by the caller
 	 */
-	CompletableFuture<HttpResponse<InputStream>> post(URI uri, byte[] body, boolean stream, String requestId) {
-		HttpRequest request = HttpRequest.newBuilder(uri)
-			.timeout(this.properties.upstreamTimeout())
-			.header("Content-Type", "application/json")
-			.header("Accept", stream ? "text/event-stream" : "application/json")
-			.header("X-Request-Id", requestId)
-			.POST(HttpRequest.BodyPublishers.ofByteArray(body))
-			.build();
-		return this.http.sendAsync(request, HttpResponse.BodyHandlers.ofInputStream());
+	record Answer(int status, String contentType, InputStream body) {
+	}
+
+	/** The call was cancelled. */
+	final class CallCancelledException extends IOException {
+
+		CallCancelledException() {
+			super("call cancelled");
+		}
+
+	}
+
+	/**
+	 * The JDK's {@link HttpClient} (HTTP/1.1, on virtual threads).
+	 */
+	final class Jdk implements UpstreamClient {
+
+		private final HttpClient http;
+
+		private final ProxyProperties properties;
+
+		Jdk(ProxyProperties properties) {
+			this.properties = properties;
+			this.http = HttpClient.newBuilder()
+				.version(HttpClient.Version.HTTP_1_1)
+				.connectTimeout(properties.upstreamConnectTimeout())
+				.followRedirects(HttpClient.Redirect.NEVER)
+				.executor(Executors.newVirtualThreadPerTaskExecutor())
+				.build();
+		}
+
+		@Override
+		public Call post(URI uri, byte[] body, boolean stream, String requestId) {
+			HttpRequest request = HttpRequest.newBuilder(uri)
+				.timeout(this.properties.upstreamTimeout())
+				.header("Content-Type", "application/json")
+				.header("Accept", stream ? "text/event-stream" : "application/json")
+				.header("X-Request-Id", requestId)
+				.POST(HttpRequest.BodyPublishers.ofByteArray(body))
+				.build();
+			return new Call() {
+
+				private volatile CompletableFuture<HttpResponse<InputStream>> future;
+
+				private volatile boolean cancelled;
+
+				@Override
+				public Answer execute() throws IOException, InterruptedException {
+					CompletableFuture<HttpResponse<InputStream>> call = Jdk.this.http.sendAsync(request,
+							HttpResponse.BodyHandlers.ofInputStream());
+					this.future = call;
+					if (this.cancelled) {
+						call.cancel(true);
+					}
+					try {
+						HttpResponse<InputStream> response = call.get();
+						return new Answer(response.statusCode(),
+								response.headers().firstValue("Content-Type").orElse(null), response.body());
+					}
+					catch (CancellationException ex) {
+						throw new CallCancelledException();
+					}
+					catch (ExecutionException ex) {
+						if (this.cancelled) {
+							throw new CallCancelledException();
+						}
+						Throwable cause = (ex.getCause() != null) ? ex.getCause() : ex;
+						throw (cause instanceof IOException io) ? io : new IOException(cause.toString(), cause);
+					}
+				}
+
+				@Override
+				public void cancel() {
+					this.cancelled = true;
+					CompletableFuture<HttpResponse<InputStream>> call = this.future;
+					if (call != null) {
+						call.cancel(true);
+					}
+				}
+
+			};
+		}
+
+		@Override
+		public void close() {
+			this.http.close();
+		}
+
 	}
 
 }

@@ -106,21 +106,21 @@ public class UpstreamExchange {
 		Endpoint endpoint = attempt.endpoint;
 		byte[] sent = EnginePriorityStamp.sends(this.properties, endpoint)
 				? EnginePriorityStamp.splice(request.body(), request.tier()) : request.body();
-		CompletableFuture<HttpResponse<InputStream>> call = this.upstream
-			.post(endpoint.baseUri().resolve(request.path()), sent, request.stream(), request.requestId());
+		UpstreamClient.Call call = this.upstream.post(endpoint.baseUri().resolve(request.path()), sent,
+				request.stream(), request.requestId());
 		AtomicReference<InputStream> bodyStream = new AtomicReference<>();
 		running.onPreempt(() -> {
-			call.cancel(true);
+			call.cancel();
 			InputStream in = bodyStream.get();
 			if (in != null) {
 				closeQuietly(in);
 			}
 		});
-		HttpResponse<InputStream> answer;
+		UpstreamClient.Answer answer;
 		try {
-			answer = call.get();
+			answer = call.execute();
 		}
-		catch (ExecutionException | CancellationException ex) {
+		catch (IOException ex) {
 			if (running.abandoned()) {
 				this.health.record(endpoint, EndpointHealth.Outcome.CLIENT_GONE, "client gone");
 				return new ExchangeResult(ExchangeOutcome.CLIENT_GONE, 0, 0);
@@ -129,14 +129,13 @@ public class UpstreamExchange {
 				this.health.record(endpoint, EndpointHealth.Outcome.PREEMPTED, "preempted");
 				return new ExchangeResult(ExchangeOutcome.REQUEUED, 0, 0);
 			}
-			String cause = (ex.getCause() != null) ? ex.getCause().toString() : ex.toString();
-			this.health.record(endpoint, EndpointHealth.Outcome.CONNECT_ERROR, cause);
-			return failedBeforeAnswer(attempt, "Upstream call failed before any byte", cause);
+			this.health.record(endpoint, EndpointHealth.Outcome.CONNECT_ERROR, ex.toString());
+			return failedBeforeAnswer(attempt, "Upstream call failed before any byte", ex.toString());
 		}
 		InputStream body = new IdleTimeoutInputStream(answer.body(), this.watchdog, this.idleTimeout);
 		bodyStream.set(body);
 		attempt.firstByteAt = System.nanoTime();
-		int status = answer.statusCode();
+		int status = answer.status();
 		if (running.abandoned()) {
 			closeQuietly(body);
 			this.health.record(endpoint, EndpointHealth.Outcome.CLIENT_GONE, "client gone");
@@ -154,7 +153,7 @@ public class UpstreamExchange {
 				return new ExchangeResult(ExchangeOutcome.RETRY, status, 0);
 			}
 		}
-		String contentType = answer.headers().firstValue("Content-Type").orElse("application/json");
+		String contentType = (answer.contentType() != null) ? answer.contentType() : "application/json";
 		ExchangeOutcome outcome;
 		InputStream in = body;
 		try {

@@ -119,15 +119,17 @@ class BatchCrashIntegrationTests {
 					((GenericApplicationContext) ctx).registerBean("shiftedClock", Clock.class, () -> clock,
 							(definition) -> definition.setPrimary(true));
 				})
-				.properties("server.port=0", "management.server.port=0", "spring.data.redis.database=" + DATABASE,
-						"tiergate.cluster.api-server=" + SimulatedGpuFleet.shared().apiServerUrl(),
-						"tiergate.batch.claim-idle=1500ms", "tiergate.batch.reclaim-interval=200ms",
+				// Command-line arguments: the application.yaml (server.port 8080) would
+				// win
+				// over default properties.
+				.run("--server.port=0", "--management.server.port=0", "--spring.data.redis.database=" + DATABASE,
+						"--tiergate.cluster.api-server=" + SimulatedGpuFleet.shared().apiServerUrl(),
+						"--tiergate.batch.claim-idle=1500ms", "--tiergate.batch.reclaim-interval=200ms",
 						// The machine is shared: allow slow Redis answers here (the
 						// default is
 						// tuned for the quota circuit, not for this test's start-ups).
-						"spring.data.redis.timeout=3s", "logging.level.io.fabric8.mockwebserver=WARN",
-						"logging.level.io.kubernetes=ERROR")
-				.run();
+						"--spring.data.redis.timeout=3s", "--logging.level.io.fabric8.mockwebserver=WARN",
+						"--logging.level.io.kubernetes=ERROR");
 			int port = Integer.parseInt(context.getEnvironment().getProperty("local.server.port"));
 			EndpointRegistry registry = context.getBean(EndpointRegistry.class);
 			await().atMost(Duration.ofSeconds(30)).until(() -> registry.pool(SimulatedGpuFleet.LLAMA).size() == 20);

@@ -35,8 +35,9 @@ import org.HdrHistogram.Recorder;
  * maximum rate and for one request at a time ({@code C=1}).</li>
  * </ul>
  * With {@code --stream}, the body asks for server-sent events and the time to the first
- * byte is recorded as well; {@code --timeout S} (60) bounds a request until its headers.
- * Writes one JSON object of results to {@code --out}.
+ * byte is recorded as well, and the number of streams held open (first byte arrived, end
+ * not yet) is sampled every 100 ms; {@code --timeout S} (60) bounds a request until its
+ * headers. Writes one JSON object of results to {@code --out}.
  */
 public final class LoadGenerator {
 
@@ -66,6 +67,12 @@ public final class LoadGenerator {
 	private final Map<String, LongAdder> statuses = new ConcurrentHashMap<>();
 
 	private volatile boolean recording;
+
+	/** Answers whose first byte has arrived and whose end has not: streams held open. */
+	private final java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
+
+	/** Samples of {@link #open}, every 100 ms while recording. */
+	private final Histogram held = new Histogram(1_000_000, 3);
 
 	private LoadGenerator(Map<String, String> options) {
 		this.options = options;
@@ -106,10 +113,19 @@ public final class LoadGenerator {
 		this.errors.reset();
 		this.statuses.clear();
 		this.recording = true;
+		Thread sampler = Thread.ofPlatform().daemon().start(() -> {
+			while (this.recording) {
+				synchronized (this.held) {
+					this.held.recordValue(Math.max(0, this.open.get()));
+				}
+				LockSupport.parkNanos(100_000_000L);
+			}
+		});
 		long started = System.nanoTime();
 		long sent = drive(request, seconds);
 		double elapsed = (System.nanoTime() - started) / 1e9;
 		this.recording = false;
+		sampler.join();
 		write(sent, elapsed);
 		System.exit(0);
 	}
@@ -192,8 +208,14 @@ public final class LoadGenerator {
 				byte[] buffer = new byte[8192];
 				int n = in.read(buffer);
 				long first = System.nanoTime();
-				while (n >= 0) {
-					n = in.read(buffer);
+				this.open.incrementAndGet();
+				try {
+					while (n >= 0) {
+						n = in.read(buffer);
+					}
+				}
+				finally {
+					this.open.decrementAndGet();
 				}
 				if (this.recording) {
 					this.firstByte.recordValue(Math.min(HIGHEST, first - intended));
@@ -227,6 +249,11 @@ public final class LoadGenerator {
 				elapsed, done / elapsed, this.answered.sum()));
 		json.append("\"latencyMs\":").append(percentiles(all)).append(',');
 		json.append("\"firstByteMs\":").append(percentiles(first)).append(',');
+		synchronized (this.held) {
+			json.append(String.format(Locale.ROOT, "\"heldStreams\":{\"mean\":%.1f,\"min\":%d,\"max\":%d},",
+					this.held.getMean(), (this.held.getTotalCount() > 0) ? this.held.getMinValue() : 0,
+					this.held.getMaxValue()));
+		}
 		json.append("\"statuses\":{");
 		String statusList = String.join(",",
 				this.statuses.entrySet().stream().map((e) -> "\"" + e.getKey() + "\":" + e.getValue().sum()).toList());

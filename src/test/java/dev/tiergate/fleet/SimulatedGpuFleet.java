@@ -228,6 +228,27 @@ public final class SimulatedGpuFleet implements AutoCloseable {
 	}
 
 	/**
+	 * Creates a Ready inference pod (one slice) for a server that runs elsewhere on this
+	 * host, such as a benchmark's paced stream server. It is not one of {@link #servers}.
+	 * @param name pod name
+	 * @param model the model it serves
+	 * @param node the node it runs on
+	 * @param port the server's local port
+	 * @param slots its slots
+	 */
+	public void registerPod(String name, String model, String node, int port, int slots) {
+		try {
+			new CoreV1Api(this.client)
+				.createNamespacedPod(NAMESPACE,
+						FleetObjects.inferencePod(NAMESPACE, name, model, node, "127.0.0.1", port, slots, 1))
+				.execute();
+		}
+		catch (ApiException ex) {
+			throw new IllegalStateException("Cannot create pod " + name + ": " + ex.getCode(), ex);
+		}
+	}
+
+	/**
 	 * Starts a simulated server and creates its pod (one slice, Ready).
 	 * @param name pod name
 	 * @param model the model it serves

@@ -1,0 +1,341 @@
+package dev.tiergate.proxy;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The pooled HTTP/1.1 client against a real HTTP server (the JDK's) and, for the cases
+ * that server cannot produce, a raw socket server: framing by length, chunks and close;
+ * keep-alive reuse; a connection the server closed while idle; cancellation of a blocked
+ * call; timeouts.
+ */
+@Timeout(60)
+class PooledHttp1ClientTests {
+
+	private HttpServer server;
+
+	private ExecutorService executor;
+
+	private final Set<Integer> clientPorts = ConcurrentHashMap.newKeySet();
+
+	private final AtomicInteger requests = new AtomicInteger();
+
+	private volatile CountDownLatch release = new CountDownLatch(0);
+
+	private PooledHttp1Client client;
+
+	@BeforeEach
+	void start() throws IOException {
+		this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+		this.executor = Executors.newVirtualThreadPerTaskExecutor();
+		this.server.setExecutor(this.executor);
+		this.server.createContext("/", this::handle);
+		this.server.start();
+		this.client = new PooledHttp1Client(Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(4), 16);
+	}
+
+	@AfterEach
+	void stop() {
+		this.client.close();
+		this.server.stop(0);
+		this.executor.shutdownNow();
+	}
+
+	private void handle(HttpExchange exchange) throws IOException {
+		this.requests.incrementAndGet();
+		this.clientPorts.add(exchange.getRemoteAddress().getPort());
+		byte[] body;
+		try (InputStream in = exchange.getRequestBody()) {
+			body = in.readAllBytes();
+		}
+		String path = exchange.getRequestURI().getPath();
+		exchange.getResponseHeaders().set("X-Request-Id-Seen", exchange.getRequestHeaders().getFirst("X-Request-Id"));
+		switch (path) {
+			case "/echo" -> {
+				exchange.getResponseHeaders().set("Content-Type", "application/json");
+				exchange.sendResponseHeaders(200, body.length);
+				exchange.getResponseBody().write(body);
+			}
+			case "/stream" -> {
+				exchange.getResponseHeaders().set("Content-Type", "text/event-stream");
+				exchange.sendResponseHeaders(200, 0);
+				OutputStream out = exchange.getResponseBody();
+				out.write("data: first\n\n".getBytes(StandardCharsets.UTF_8));
+				out.flush();
+				try {
+					this.release.await(10, TimeUnit.SECONDS);
+				}
+				catch (InterruptedException ex) {
+					Thread.currentThread().interrupt();
+				}
+				out.write("data: second\n\ndata: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
+			}
+			case "/error" -> {
+				byte[] error = "{\"error\":\"boom\"}".getBytes(StandardCharsets.UTF_8);
+				exchange.getResponseHeaders().set("Content-Type", "application/json");
+				exchange.sendResponseHeaders(500, error.length);
+				exchange.getResponseBody().write(error);
+			}
+			case "/slow" -> {
+				try {
+					this.release.await(10, TimeUnit.SECONDS);
+				}
+				catch (InterruptedException ex) {
+					Thread.currentThread().interrupt();
+				}
+				exchange.sendResponseHeaders(204, -1);
+			}
+			default -> exchange.sendResponseHeaders(404, -1);
+		}
+		exchange.close();
+	}
+
+	private URI uri(String path) {
+		return URI.create("http://127.0.0.1:" + this.server.getAddress().getPort() + path);
+	}
+
+	private static String read(UpstreamClient.Answer answer) throws IOException {
+		try (InputStream in = answer.body()) {
+			return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+		}
+	}
+
+	@Test
+	void sendsTheBodyAndReadsAnAnswerFramedByItsLength() throws Exception {
+		byte[] body = "{\"model\":\"m\",\"messages\":[]}".getBytes(StandardCharsets.UTF_8);
+		UpstreamClient.Answer answer = this.client.post(uri("/echo"), body, false, "req-1").execute();
+		assertThat(answer.status()).isEqualTo(200);
+		assertThat(answer.contentType()).isEqualTo("application/json");
+		assertThat(read(answer)).isEqualTo("{\"model\":\"m\",\"messages\":[]}");
+	}
+
+	@Test
+	void keepsOneConnectionForCallsOneAfterAnother() throws Exception {
+		for (int i = 0; i < 20; i++) {
+			UpstreamClient.Answer answer = this.client
+				.post(uri("/echo"), ("{\"i\":" + i + "}").getBytes(StandardCharsets.UTF_8), false, "r" + i)
+				.execute();
+			assertThat(read(answer)).isEqualTo("{\"i\":" + i + "}");
+		}
+		assertThat(this.requests.get()).isEqualTo(20);
+		assertThat(this.clientPorts).as("one connection, reused").hasSize(1);
+		assertThat(this.client.idleConnections()).isEqualTo(1);
+	}
+
+	@Test
+	void readsAChunkedStreamEventByEventBeforeItEnds() throws Exception {
+		this.release = new CountDownLatch(1);
+		UpstreamClient.Answer answer = this.client.post(uri("/stream"), "{}".getBytes(), true, "s").execute();
+		assertThat(answer.contentType()).isEqualTo("text/event-stream");
+		InputStream in = answer.body();
+		byte[] buffer = new byte[8192];
+		int n = in.read(buffer);
+		assertThat(new String(buffer, 0, n, StandardCharsets.UTF_8)).as("the first event, while the server waits")
+			.isEqualTo("data: first\n\n");
+		this.release.countDown();
+		String rest = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+		assertThat(rest).isEqualTo("data: second\n\ndata: [DONE]\n\n");
+		in.close();
+		assertThat(this.client.idleConnections()).as("read to its end: back in the pool").isEqualTo(1);
+	}
+
+	@Test
+	void anAnswerClosedBeforeItsEndClosesItsConnection() throws Exception {
+		this.release = new CountDownLatch(1);
+		UpstreamClient.Answer answer = this.client.post(uri("/stream"), "{}".getBytes(), true, "s").execute();
+		answer.body().read(new byte[100]);
+		answer.body().close();
+		this.release.countDown();
+		assertThat(this.client.idleConnections()).isZero();
+		UpstreamClient.Answer next = this.client.post(uri("/echo"), "{\"a\":1}".getBytes(), false, "n").execute();
+		assertThat(read(next)).isEqualTo("{\"a\":1}");
+		assertThat(this.clientPorts).as("a new connection for the next call").hasSize(2);
+	}
+
+	@Test
+	void passesAServerErrorThrough() throws Exception {
+		UpstreamClient.Answer answer = this.client.post(uri("/error"), "{}".getBytes(), false, "e").execute();
+		assertThat(answer.status()).isEqualTo(500);
+		assertThat(read(answer)).isEqualTo("{\"error\":\"boom\"}");
+	}
+
+	@Test
+	void anAnswerWithNoBodyEndsAtOnceAndKeepsTheConnection() throws Exception {
+		UpstreamClient.Answer answer = this.client.post(uri("/slow"), "{}".getBytes(), false, "e").execute();
+		assertThat(answer.status()).isEqualTo(204);
+		assertThat(read(answer)).isEmpty();
+		assertThat(this.client.idleConnections()).isEqualTo(1);
+	}
+
+	@Test
+	void cancellingFromAnotherThreadEndsACallThatWaitsForItsAnswer() throws Exception {
+		this.release = new CountDownLatch(1);
+		UpstreamClient.Call call = this.client.post(uri("/slow"), "{}".getBytes(), false, "c");
+		try (ExecutorService caller = Executors.newVirtualThreadPerTaskExecutor()) {
+			Future<UpstreamClient.Answer> waiting = caller.submit(call::execute);
+			long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+			while (this.requests.get() == 0 && System.nanoTime() < deadline) {
+				Thread.sleep(5);
+			}
+			call.cancel();
+			assertThatThrownBy(() -> waiting.get(5, TimeUnit.SECONDS))
+				.hasCauseInstanceOf(UpstreamClient.CallCancelledException.class);
+		}
+		finally {
+			this.release.countDown();
+		}
+	}
+
+	@Test
+	void aCallCancelledBeforeItStartsIsNeverSent() {
+		UpstreamClient.Call call = this.client.post(uri("/echo"), "{}".getBytes(), false, "c");
+		call.cancel();
+		assertThatThrownBy(call::execute).isInstanceOf(UpstreamClient.CallCancelledException.class);
+		assertThat(this.requests.get()).isZero();
+	}
+
+	@Test
+	void anAnswerThatTakesLongerThanTheResponseTimeoutFails() {
+		this.release = new CountDownLatch(1);
+		PooledHttp1Client impatient = new PooledHttp1Client(Duration.ofSeconds(2), Duration.ofMillis(200),
+				Duration.ofSeconds(4), 16);
+		try {
+			assertThatThrownBy(() -> impatient.post(uri("/slow"), "{}".getBytes(), false, "t").execute())
+				.isInstanceOf(java.net.SocketTimeoutException.class);
+		}
+		finally {
+			this.release.countDown();
+			impatient.close();
+		}
+	}
+
+	@Test
+	void anUnreachableEndpointFailsToConnect() throws IOException {
+		int closedPort;
+		try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+			closedPort = probe.getLocalPort();
+		}
+		assertThatThrownBy(() -> this.client
+			.post(URI.create("http://127.0.0.1:" + closedPort + "/echo"), "{}".getBytes(), false, "u")
+			.execute()).isInstanceOf(java.net.ConnectException.class);
+	}
+
+	@Test
+	void aPooledConnectionTheServerClosedIsReplacedAndTheRequestSentOnce() throws Exception {
+		// A raw server that answers one request per connection with keep-alive headers,
+		// then closes the connection: the client's pooled connection is dead when reused.
+		AtomicInteger received = new AtomicInteger();
+		// The executor first: the server socket closes first, which ends its accept.
+		try (ExecutorService accept = Executors.newVirtualThreadPerTaskExecutor();
+				ServerSocket raw = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+			accept.submit(() -> {
+				while (!raw.isClosed()) {
+					try (Socket socket = raw.accept()) {
+						readRequest(socket.getInputStream());
+						received.incrementAndGet();
+						socket.getOutputStream()
+							.write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+								.getBytes(StandardCharsets.ISO_8859_1));
+						socket.getOutputStream().flush();
+						// closes without saying so
+					}
+					catch (IOException ex) {
+						return null;
+					}
+				}
+				return null;
+			});
+			URI uri = URI.create("http://127.0.0.1:" + raw.getLocalPort() + "/v1/chat/completions");
+			assertThat(read(this.client.post(uri, "{}".getBytes(), false, "a").execute())).isEqualTo("{}");
+			Thread.sleep(100);
+			assertThat(read(this.client.post(uri, "{}".getBytes(), false, "b").execute())).isEqualTo("{}");
+			assertThat(received.get()).as("each request reached the server once").isEqualTo(2);
+		}
+	}
+
+	@Test
+	void anAnswerEndedByTheServerClosingIsReadToItsEndAndNotPooled() throws Exception {
+		// The executor first: the server socket closes first, which ends its accept.
+		try (ExecutorService accept = Executors.newVirtualThreadPerTaskExecutor();
+				ServerSocket raw = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+			accept.submit(() -> {
+				try (Socket socket = raw.accept()) {
+					readRequest(socket.getInputStream());
+					socket.getOutputStream()
+						.write("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end"
+							.getBytes(StandardCharsets.ISO_8859_1));
+				}
+				return null;
+			});
+			URI uri = URI.create("http://127.0.0.1:" + raw.getLocalPort() + "/x");
+			assertThat(read(this.client.post(uri, "{}".getBytes(), false, "a").execute())).isEqualTo("until the end");
+			assertThat(this.client.idleConnections()).isZero();
+		}
+	}
+
+	@Test
+	void aMalformedAnswerHeadIsAnError() throws Exception {
+		// The executor first: the server socket closes first, which ends its accept.
+		try (ExecutorService accept = Executors.newVirtualThreadPerTaskExecutor();
+				ServerSocket raw = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+			accept.submit(() -> {
+				try (Socket socket = raw.accept()) {
+					readRequest(socket.getInputStream());
+					socket.getOutputStream().write("SSH-2.0-OpenSSH\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+				}
+				return null;
+			});
+			URI uri = URI.create("http://127.0.0.1:" + raw.getLocalPort() + "/x");
+			assertThatThrownBy(() -> this.client.post(uri, "{}".getBytes(), false, "a").execute())
+				.isInstanceOf(IOException.class)
+				.hasMessageContaining("not an HTTP/1.x status line");
+		}
+	}
+
+	/** Reads a request's head and its Content-Length body. */
+	private static void readRequest(InputStream in) throws IOException {
+		StringBuilder head = new StringBuilder();
+		while (!head.toString().endsWith("\r\n\r\n")) {
+			int b = in.read();
+			if (b < 0) {
+				throw new IOException("closed");
+			}
+			head.append((char) b);
+		}
+		int length = 0;
+		for (String line : head.toString().split("\r\n")) {
+			if (line.toLowerCase().startsWith("content-length:")) {
+				length = Integer.parseInt(line.substring(15).strip());
+			}
+		}
+		in.readNBytes(length);
+	}
+
+}
