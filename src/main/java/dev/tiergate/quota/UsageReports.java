@@ -31,6 +31,7 @@ final class UsageReports {
 		totals.put("total_tokens", records.stream().mapToLong(UsageRecord::totalTokens).sum());
 		totals.put("gpu_seconds", seconds(records.stream().mapToDouble(UsageRecord::gpuSeconds).sum()));
 		totals.put("gpu_cost_usd", dollars(records.stream().mapToDouble(UsageRecord::gpuCost).sum()));
+		totals.put("hosted_requests", records.stream().mapToLong(UsageRecord::hostedRequests).sum());
 		return totals;
 	}
 
@@ -44,12 +45,13 @@ final class UsageReports {
 		row.put("completion_tokens", r.completionTokens());
 		row.put("gpu_seconds", seconds(r.gpuSeconds()));
 		row.put("gpu_cost_usd", dollars(r.gpuCost()));
+		row.put("hosted_requests", r.hostedRequests());
 		return row;
 	}
 
 	static String csv(List<UsageRecord> records) {
 		StringBuilder csv = new StringBuilder(
-				"day,tier,model,requests,prompt_tokens,completion_tokens,gpu_seconds,gpu_cost_usd\r\n");
+				"day,tier,model,requests,prompt_tokens,completion_tokens,gpu_seconds,gpu_cost_usd,hosted_requests\r\n");
 		for (UsageRecord r : records) {
 			csv.append(r.day())
 				.append(',')
@@ -66,6 +68,8 @@ final class UsageReports {
 				.append(seconds(r.gpuSeconds()))
 				.append(',')
 				.append(dollars(r.gpuCost()))
+				.append(',')
+				.append(r.hostedRequests())
 				.append("\r\n");
 		}
 		return csv.toString();
