@@ -13,14 +13,30 @@ final class UsageReports {
 	private UsageReports() {
 	}
 
-	static Map<String, Object> report(String tenantId, YearMonth month, List<UsageRecord> records) {
+	static Map<String, Object> report(String tenantId, YearMonth month, List<UsageRecord> records,
+			TenantSpend.Spend spill) {
 		Map<String, Object> report = new LinkedHashMap<>();
 		report.put("object", "usage");
 		report.put("tenant", tenantId);
 		report.put("month", month.toString());
 		report.put("totals", totals(records));
 		report.put("data", records.stream().map(UsageReports::row).toList());
+		if (spill != null) {
+			report.put("spill", spill(spill));
+		}
 		return report;
+	}
+
+	/**
+	 * A tenant's spill spend as JSON: {@code spend_usd}, {@code cap_usd} (its own cap,
+	 * {@code null} for none) and {@code global_cap_usd}.
+	 */
+	static Map<String, Object> spill(TenantSpend.Spend spill) {
+		Map<String, Object> view = new LinkedHashMap<>();
+		view.put("spend_usd", dollars(spill.dollars()));
+		view.put("cap_usd", spill.cap());
+		view.put("global_cap_usd", spill.globalCap());
+		return view;
 	}
 
 	static Map<String, Object> totals(List<UsageRecord> records) {

@@ -212,7 +212,17 @@ public class SpillBudget {
 	 * @return US dollars
 	 */
 	public double tenantSpend(String tenant) {
-		return read(keys(month(), tenant).get(1));
+		return tenantSpend(tenant, month());
+	}
+
+	/**
+	 * What a tenant spent (and reserved) in a month.
+	 * @param tenant the tenant id
+	 * @param month the month (UTC)
+	 * @return US dollars
+	 */
+	public double tenantSpend(String tenant, YearMonth month) {
+		return read(keys(month, tenant).get(1));
 	}
 
 	/**

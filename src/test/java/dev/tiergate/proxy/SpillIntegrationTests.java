@@ -15,6 +15,9 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -30,9 +33,11 @@ import dev.tiergate.fleet.SimulatedInferenceServer;
 import dev.tiergate.routing.EndpointRegistry;
 import dev.tiergate.requestlog.RedisRequestLog;
 import dev.tiergate.spill.SpillBudget;
+import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -40,11 +45,14 @@ import static org.awaitility.Awaitility.await;
  * engines, then requests that find no slot go to the simulated hosted API, or not, as
  * their tier's rules say.
  */
+@ExtendWith(OutputCaptureExtension.class)
 class SpillIntegrationTests extends FleetIntegrationTestSupport {
 
 	private static final String KEY = "sk-integration-hosted-key-42";
 
 	private static final SimulatedHostedApi hosted = start();
+
+	private static final JsonMapper JSON = JsonMapper.builder().build();
 
 	@Autowired
 	private EndpointRegistry registry;
@@ -88,8 +96,8 @@ class SpillIntegrationTests extends FleetIntegrationTestSupport {
 	}
 
 	@Test
-	void whenTheFleetIsSaturatedP0SpillsAtOnceP1AfterItsWaitP2NeverAndHostedFailuresGoBackToTheFleet()
-			throws Exception {
+	void whenTheFleetIsSaturatedP0SpillsAtOnceP1AfterItsWaitP2NeverAndHostedFailuresGoBackToTheFleet(
+			CapturedOutput output) throws Exception {
 		await().atMost(Duration.ofSeconds(10)).until(() -> this.registry.pool(SimulatedGpuFleet.QWEN).size() == 4);
 		// The fleet has room: served by it.
 		HttpResponse<String> fleetServed = post("/v1/chat/completions", EmbeddedDefaults.ACME_KEY,
@@ -128,6 +136,22 @@ class SpillIntegrationTests extends FleetIntegrationTestSupport {
 							+ java.net.URLEncoder.encode(after.toString(), StandardCharsets.UTF_8),
 					basic("admin", "admin"))
 				.body();
+			// A tenant's spend is its own: each tenant's usage shows its own spend.
+			JsonNode acmeUsage = JSON.readTree(get("/v1/usage", "Bearer " + EmbeddedDefaults.ACME_KEY).body());
+			assertThat(acmeUsage.get("spill").get("spend_usd").asDouble())
+				.isCloseTo(this.budget.tenantSpend("acme"), within(1e-6))
+				.isGreaterThan(0);
+			JsonNode batchcoUsage = JSON.readTree(get("/v1/usage", "Bearer " + EmbeddedDefaults.BATCHCO_KEY).body());
+			assertThat(batchcoUsage.get("tenant").asString()).isEqualTo("batchco");
+			assertThat(batchcoUsage.get("spill").get("spend_usd").asDouble())
+				.isCloseTo(this.budget.tenantSpend("batchco"), within(1e-6));
+			JsonNode acmeApi = JSON.readTree(get("/api/v1/tenants/acme/usage", basic("viewer", "viewer")).body());
+			assertThat(acmeApi.get("spill").get("spend_usd").asDouble())
+				.isEqualTo(acmeUsage.get("spill").get("spend_usd").asDouble());
+			assertThat(acmeApi.get("spill").get("global_cap_usd").asDouble()).isEqualTo(1000);
+			assertThat(page("/quota/tenants/acme")).doesNotContain(KEY)
+				.contains("id=\"spill-spend\"")
+				.contains(String.format(java.util.Locale.ROOT, "$%.2f", this.budget.tenantSpend("acme")));
 			assertThat(logged.lines().filter((line) -> line.contains("\"model\":\"" + SimulatedGpuFleet.QWEN + "\"")))
 				.anySatisfy((line) -> assertThat(line).contains("\"servedBy\":\"hosted\""));
 
@@ -177,6 +201,9 @@ class SpillIntegrationTests extends FleetIntegrationTestSupport {
 			assertThat(served.statusCode()).isEqualTo(200);
 			assertThat(served.headers().firstValue("x-tiergate-served-by")).hasValue("fleet");
 			assertThat(served.body()).doesNotContain(KEY);
+			// The key went to the hosted API, and nowhere into the application's log.
+			assertThat(hosted.authorizations()).contains("Bearer " + KEY);
+			assertThat(output.getAll()).doesNotContain(KEY);
 		}
 		finally {
 			servers.forEach((server) -> server.stallNextRequests(0));
@@ -196,7 +223,7 @@ class SpillIntegrationTests extends FleetIntegrationTestSupport {
 			.contains("\"monthlyCap\":1000")
 			.contains("when-saturated")
 			.doesNotContain(KEY);
-		String page = overviewPage();
+		String page = page("/");
 		assertThat(page).contains("id=\"spill-spend\"").contains("/ $1000.00").doesNotContain(KEY);
 		HttpResponse<String> tenant = get("/api/v1/spill/tenants/acme", viewer);
 		assertThat(tenant.statusCode()).isEqualTo(200);
@@ -220,8 +247,8 @@ class SpillIntegrationTests extends FleetIntegrationTestSupport {
 		}
 	}
 
-	/** The overview page, as a signed-in viewer sees it. */
-	private String overviewPage() throws Exception {
+	/** A dashboard page, as a signed-in viewer sees it. */
+	private String page(String path) throws Exception {
 		java.net.http.HttpClient browser = java.net.http.HttpClient.newBuilder()
 			.cookieHandler(new java.net.CookieManager())
 			.build();
@@ -236,7 +263,7 @@ class SpillIntegrationTests extends FleetIntegrationTestSupport {
 			.POST(java.net.http.HttpRequest.BodyPublishers
 				.ofString("username=viewer&password=viewer&_csrf=" + csrf.group(1)))
 			.build(), HttpResponse.BodyHandlers.ofString());
-		HttpResponse<String> page = browser.send(java.net.http.HttpRequest.newBuilder(uri("/")).build(),
+		HttpResponse<String> page = browser.send(java.net.http.HttpRequest.newBuilder(uri(path)).build(),
 				HttpResponse.BodyHandlers.ofString());
 		assertThat(page.statusCode()).isEqualTo(200);
 		return page.body();
@@ -256,7 +283,7 @@ class SpillIntegrationTests extends FleetIntegrationTestSupport {
 	private long hostedRequests(String tenant) throws Exception {
 		HttpResponse<String> usage = get("/api/v1/tenants/" + tenant + "/usage", basic("viewer", "viewer"));
 		assertThat(usage.statusCode()).isEqualTo(200);
-		return JsonMapper.builder().build().readTree(usage.body()).get("totals").get("hosted_requests").asLong();
+		return JSON.readTree(usage.body()).get("totals").get("hosted_requests").asLong();
 	}
 
 	private PoolSnapshot qwen() {
