@@ -110,7 +110,7 @@ final class HostedSpill {
 			if (attempt.begun) {
 				attempt.served = false;
 				this.spillover.metrics().request(plan.model(), plan.tier(), "hosted_error");
-				return new ExchangeResult(ExchangeOutcome.FAILED_MID_STREAM, 200, 0);
+				return new ExchangeResult(ExchangeOutcome.FAILED_MID_STREAM, attempt.status, 0);
 			}
 			fail(attempt, "hosted_error");
 			return null;
@@ -153,6 +153,7 @@ final class HostedSpill {
 			}
 			// A refused request (400) is not billed.
 			attempt.served = status < 300;
+			attempt.status = status;
 			headers.accept(SERVED_BY, "hosted");
 			long firstByteAt = System.nanoTime();
 			String contentType = answer.headers().firstValue("Content-Type").orElse("application/json");
@@ -324,6 +325,9 @@ final class HostedSpill {
 
 		/** Whether the answer began to reach the caller (no fallback after that). */
 		boolean begun;
+
+		/** The hosted answer's status, once known. */
+		int status;
 
 		long[] usage;
 

@@ -267,6 +267,16 @@ class SimulatorTests {
 		assertThatExceptionOfType(IllegalArgumentException.class)
 			.isThrownBy(() -> new PriceSheet(Map.of("*", new PriceSheet.HostedPrice(-1, 2)), Map.of(A100, 1.0), 0, ""))
 			.withMessageContaining("hosted.*.inputPerMillion");
+		assertThatExceptionOfType(IllegalArgumentException.class)
+			.isThrownBy(() -> new SpillOption(Map.of(Tier.P0, Duration.ofSeconds(-1)), Duration.ZERO, Duration.ZERO,
+					List.of(0.0)))
+			.withMessageContaining("spill.spillAfter.P0");
+		assertThatExceptionOfType(IllegalArgumentException.class)
+			.isThrownBy(() -> new SpillOption(Map.of(), Duration.ZERO, Duration.ZERO, List.of(-5.0)))
+			.withMessageContaining("spill.monthlyCaps");
+		assertThatExceptionOfType(IllegalArgumentException.class)
+			.isThrownBy(() -> new SpillOption(Map.of(), null, Duration.ZERO, List.of(1.0)))
+			.withMessageContaining("spill.hostedTtft");
 	}
 
 }
