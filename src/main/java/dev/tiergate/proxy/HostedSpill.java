@@ -89,7 +89,21 @@ final class HostedSpill {
 	 */
 	ExchangeResult forward(Spillover.Plan plan, Admission admission, ExchangeRequest request, AnswerSink sink,
 			java.util.function.BiConsumer<String, String> headers) throws InterruptedException {
-		SpillBudget.Reservation reservation = this.spillover.budget().reserve(plan.tenant(), plan.maxCost());
+		SpillBudget.Reservation reservation;
+		try {
+			reservation = this.spillover.budget().reserve(plan.tenant(), plan.maxCost());
+		}
+		catch (RuntimeException ex) {
+			// The spend cannot be checked (Redis unavailable): no spill, the fleet as
+			// before.
+			logger.warn("Spill budget unavailable for model {}: {}", plan.model(), ex.getClass().getName());
+			this.spillover.metrics().request(plan.model(), plan.tier(), "budget_unavailable");
+			return null;
+		}
+		if (reservation instanceof SpillBudget.Disabled) {
+			this.spillover.metrics().request(plan.model(), plan.tier(), "spill_off");
+			return null;
+		}
 		if (!(reservation instanceof SpillBudget.Reserved reserved)) {
 			this.spillover.metrics().request(plan.model(), plan.tier(), "cap_reached");
 			this.spillover.metrics().capReached(((SpillBudget.Refused) reservation).scope());

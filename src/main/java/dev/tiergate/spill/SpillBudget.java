@@ -39,7 +39,7 @@ public class SpillBudget {
 	private static final RedisScript<Long> RESERVE = RedisScript.of("""
 			-- KEYS[1] global counter, KEYS[2] tenant counter (micro-dollars), KEYS[3] the caps hash
 			-- ARGV: amount, start-up global cap, start-up tenant cap (-1: none), ttl seconds, tenant id
-			-- Returns 0 reserved, 1 global cap reached, 2 tenant cap reached.
+			-- Returns 0 reserved, 1 global cap reached, 2 tenant cap reached, 3 spill off (global cap 0).
 			local amount = tonumber(ARGV[1])
 			local globalCap = tonumber(ARGV[2])
 			local tenantCap = tonumber(ARGV[3])
@@ -47,6 +47,9 @@ public class SpillBudget {
 			  globalCap = tonumber(redis.call('HGET', KEYS[3], 'global') or '0')
 			  tenantCap = tonumber(redis.call('HGET', KEYS[3], 'tenant:' .. ARGV[5])
 			    or redis.call('HGET', KEYS[3], 'tenant-default') or '-1')
+			end
+			if globalCap <= 0 then
+			  return 3
 			end
 			local spent = tonumber(redis.call('GET', KEYS[1]) or '0')
 			if spent + amount > globalCap then
@@ -173,7 +176,8 @@ public class SpillBudget {
 	 * Reserves a request's largest cost against the global and the tenant's cap.
 	 * @param tenant the tenant id
 	 * @param dollars the largest cost, US dollars
-	 * @return {@link Reserved} to settle later, or {@link Refused} naming the cap reached
+	 * @return {@link Reserved} to settle later, {@link Refused} naming the cap reached,
+	 * or {@link Disabled} when the global cap is 0
 	 */
 	public Reservation reserve(String tenant, double dollars) {
 		YearMonth month = month();
@@ -184,6 +188,9 @@ public class SpillBudget {
 		keys.add(this.capsKey);
 		Long result = this.redis.execute(RESERVE, keys, Long.toString(amount), Long.toString(micros(caps.monthlyCap())),
 				Long.toString((tenantCap < 0) ? -1 : micros(tenantCap)), Long.toString(KEEP.toSeconds()), tenant);
+		if (result != null && result == 3) {
+			return new Disabled();
+		}
 		if (result == null || result != 0) {
 			return new Refused((result != null && result == 2) ? Scope.TENANT : Scope.GLOBAL);
 		}
@@ -264,7 +271,14 @@ public class SpillBudget {
 	}
 
 	/** What {@link #reserve} came to. */
-	public sealed interface Reservation permits Reserved, Refused {
+	public sealed interface Reservation permits Reserved, Refused, Disabled {
+
+	}
+
+	/**
+	 * Spill is off: the global cap in force is 0.
+	 */
+	public record Disabled() implements Reservation {
 
 	}
 

@@ -42,8 +42,9 @@ public class SpillMetrics {
 	 * Counts a spill attempt.
 	 * @param model the model
 	 * @param tier the tier
-	 * @param outcome {@code served}, {@code cap_reached}, {@code hosted_rate_limited},
-	 * {@code hosted_error}, {@code hosted_timeout}, {@code client_gone}
+	 * @param outcome {@code served}, {@code cap_reached}, {@code budget_unavailable},
+	 * {@code hosted_rate_limited}, {@code hosted_error}, {@code hosted_timeout},
+	 * {@code client_gone}
 	 */
 	public void request(String model, Tier tier, String outcome) {
 		Counter.builder("tiergate.spill.requests")

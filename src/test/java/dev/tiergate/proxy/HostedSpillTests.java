@@ -169,6 +169,42 @@ class HostedSpillTests {
 	}
 
 	@Test
+	void whenTheSpendCannotBeReservedTheRequestStaysQueuedForTheFleet() throws Exception {
+		int port;
+		try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+			port = free.getLocalPort();
+		}
+		// A Redis that is not there.
+		org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory connections = new org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory(
+				new org.springframework.data.redis.connection.RedisStandaloneConfiguration("127.0.0.1", port));
+		connections.afterPropertiesSet();
+		connections.start();
+		try {
+			SpillProperties properties = new SpillProperties(
+					Map.of("m",
+							new SpillProperties.Upstream(this.hosted.baseUri(), "hosted-model", KEY,
+									Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(5))),
+					Map.of(), 10.0, null, Map.of());
+			Spillover spillover = new Spillover(properties, new PriceSheets(),
+					new SpillBudget(new StringRedisTemplate(connections), properties, this.clock),
+					new HostedClient(this.json), new SpillMetrics(this.meters));
+			Spillover.Plan plan = spillover.plan("m", Tier.P0, "acme", 100, 8).orElseThrow();
+			try (Admission waiting = this.runtime.admit("m", Tier.P0, "acme", 1, 108)) {
+				assertThat(hostedSpill(spillover).forward(plan, waiting, request(false), new Sink(), (name, value) -> {
+				})).isNull();
+				assertThat(this.runtime.snapshots().get(0).queued()).isEqualTo(1);
+			}
+			assertThat(this.hosted.received()).isEmpty();
+			assertThat(
+					this.meters.get("tiergate.spill.requests").tag("outcome", "budget_unavailable").counter().count())
+				.isOne();
+		}
+		finally {
+			connections.destroy();
+		}
+	}
+
+	@Test
 	void aHosted429FallsBackToTheFleetAndCostsNothing() throws Exception {
 		this.hosted.failNext(1, 429);
 		assertFallsBack(Duration.ofSeconds(5));
