@@ -112,6 +112,14 @@ public final class SimulatedHostedApi implements AutoCloseable {
 	}
 
 	/**
+	 * The only key it accepts.
+	 * @return the key
+	 */
+	public String apiKey() {
+		return this.apiKey;
+	}
+
+	/**
 	 * The bodies received, as sent by the caller.
 	 * @return the bodies
 	 */
