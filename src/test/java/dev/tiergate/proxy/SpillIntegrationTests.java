@@ -241,6 +241,11 @@ class SpillIntegrationTests extends FleetIntegrationTestSupport {
 					"{\"monthlyCap\":900,\"tenantCaps\":{\"batchco\":5}}");
 			assertThat(changed.statusCode()).isEqualTo(200);
 			assertThat(changed.body()).contains("\"monthlyCap\":900").contains("batchco");
+			// A tenant with a cap of its own sees its spend against it.
+			assertThat(page("/quota/tenants/batchco")).contains("id=\"spill-spend\"")
+				.contains(" / $5.00")
+				.contains("spill to hosted APIs / monthly cap");
+			assertThat(get("/api/v1/tenants/batchco/usage", viewer).body()).contains("\"cap_usd\":5.0");
 			HttpResponse<String> audit = get("/api/v1/audit?kind=spill&limit=10", viewer);
 			assertThat(audit.body()).contains("update-caps").contains("900").doesNotContain(KEY);
 		}
