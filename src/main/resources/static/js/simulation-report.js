@@ -44,21 +44,28 @@
 			+ '<th>end-to-end ms p50/p95/p99</th><th>SLO attainment</th><th>req/s</th><th>output tok/s</th></tr></thead><tbody>'
 			+ rows + '</tbody></table><p>Mean slice utilization ' + pct(run.meanSliceUtilization) + ', GPU-hours '
 			+ num(run.gpuHours, 2) + ', scheduler preemptions ' + num(run.schedulerPreemptions, 0)
-			+ ', engine preemptions ' + num(run.enginePreemptions, 0) + ', endpoints ' + num(run.endpoints, 0) + '.</p>';
+			+ ', engine preemptions ' + num(run.enginePreemptions, 0) + ', endpoints ' + num(run.endpoints, 0)
+			+ (run.spillCost > 0 ? ', spilled to the hosted API ' + TIERS.map(function (tier) {
+				return run.tiers[tier] ? tier + ' ' + num(run.tiers[tier].spilled, 0) : '';
+			}).join(' ') + ' for ' + usd(run.spillCost) : '') + '.</p>';
 	}
 
 	function sweepTable(report) {
 		if (!report.sweep || report.sweep.length === 0) { return '<p>No sweep in this run.</p>'; }
 		var rec = report.recommendation;
 		var rows = report.sweep.map(function (p) {
-			var isRec = rec && p.replicas === rec.replicas && p.p0Share === rec.p0Share && p.gpus === rec.gpus;
+			var isRec = rec && p.replicas === rec.replicas && p.p0Share === rec.p0Share && p.gpus === rec.gpus
+				&& p.spillCap === rec.spillCap && p.placement === rec.placement;
 			return '<tr' + (isRec ? ' class="sim-recommended"' : '') + '><td>' + p.gpus + '</td><td>' + p.replicas + '</td><td>'
 				+ num(p.p0Share, 2) + '</td><td>' + (p.fits ? 'yes' : 'no') + '</td><td>' + num(p.p0TtftP99Ms) + '</td><td>'
 				+ pct(p.p0SloAttainment) + '</td><td>' + num(p.rejected, 0) + '</td><td>' + pct(p.meanSliceUtilization)
-				+ '</td><td>' + usd(p.selfHostedMonthly) + '</td><td>' + (p.meetsSlo ? 'yes' : 'no') + '</td></tr>';
+				+ '</td><td>' + usd(p.selfHostedMonthly) + '</td><td>' + (p.spillCap >= 0 ? usd(p.spillCap) : '—')
+				+ '</td><td>' + usd(p.spillMonthly) + '</td><td>' + usd(p.totalMonthly) + '</td><td>'
+				+ (p.meetsSlo ? 'yes' : 'no') + '</td></tr>';
 		}).join('');
 		return '<table class="sim-table"><thead><tr><th>GPUs</th><th>replicas</th><th>P0 share</th><th>fits</th>'
-			+ '<th>P0 TTFT p99 ms</th><th>P0 SLO attainment</th><th>rejected</th><th>slice utilization</th><th>monthly</th>'
+			+ '<th>P0 TTFT p99 ms</th><th>P0 SLO attainment</th><th>rejected</th><th>slice utilization</th><th>fleet monthly</th>'
+			+ '<th>spill cap</th><th>spill monthly</th><th>total monthly</th>'
 			+ '<th>meets P0 SLO</th></tr></thead><tbody>' + rows + '</tbody></table>';
 	}
 
@@ -87,7 +94,8 @@
 			+ '<tr><th>savings per month</th><td>' + usd(cost.savingsMonthly) + '</td></tr>'
 			+ '<tr><th>break-even volume</th><td>' + (cost.breakEvenMonthlyRequests > 0 ? num(cost.breakEvenMonthlyRequests, 0) + ' requests/month' : 'never') + '</td></tr>'
 			+ '<tr><th>recommendation</th><td>' + (rec ? rec.gpus + ' GPUs, ' + rec.replicas + ' replicas, P0 share ' + num(rec.p0Share, 2)
-				+ ': P0 TTFT p99 ' + num(rec.p0TtftP99Ms) + ' ms, ' + usd(rec.selfHostedMonthly) + '/month'
+				+ (rec.spillCap >= 0 ? ', spill cap ' + usd(rec.spillCap) + '/month' : '')
+				+ ': P0 TTFT p99 ' + num(rec.p0TtftP99Ms) + ' ms, ' + usd(rec.totalMonthly) + '/month'
 				: 'no setting of the sweep meets P0 TTFT p99 &lt; ' + num(report.ttftSloMs.P0, 0) + ' ms') + '</td></tr>'
 			+ '</tbody></table>';
 		var header = document.createElement('section');

@@ -70,6 +70,17 @@ class EmbeddedDefaultIntegrationTests {
 					.timeout(Duration.ofSeconds(10))
 					.build(), HttpResponse.BodyHandlers.ofString());
 			assertThat(models.statusCode()).as(models.body()).isEqualTo(200);
+			// Spill of the Qwen pool goes to the simulated hosted API; its key is shown
+			// nowhere.
+			HttpResponse<String> spill = HttpClient.newHttpClient()
+				.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/spill"))
+					.header("Authorization", FleetIntegrationTestSupport.basic("viewer", "viewer"))
+					.timeout(Duration.ofSeconds(10))
+					.build(), HttpResponse.BodyHandlers.ofString());
+			assertThat(spill.statusCode()).as(spill.body()).isEqualTo(200);
+			assertThat(spill.body()).contains("hosted-qwen")
+				.contains("\"monthlyCap\":50")
+				.doesNotContain("sk-embedded");
 		}
 		finally {
 			context.close();

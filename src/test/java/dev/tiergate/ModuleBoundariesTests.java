@@ -38,7 +38,7 @@ class ModuleBoundariesTests {
 		ALLOWED.put("dispatch", Set.of("tier", "routing"));
 		ALLOWED.put("quota", Set.of("tier", "audit"));
 		ALLOWED.put("requestlog", Set.of("tier"));
-		ALLOWED.put("spill", Set.of("tier", "cost", "audit"));
+		ALLOWED.put("spill", Set.of("tier", "cost", "audit", "quota"));
 		ALLOWED.put("proxy", Set.of("tier", "dispatch", "quota", "routing", "requestlog", "spill"));
 		ALLOWED.put("batch", Set.of("tier", "dispatch", "quota", "proxy", "routing", "audit", "requestlog"));
 		ALLOWED.put("cost", Set.of("tier", "dispatch", "routing"));

@@ -1,5 +1,6 @@
 package dev.tiergate;
 
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.stream.Stream;
 
@@ -9,6 +10,7 @@ import org.springframework.boot.SpringApplication;
 import org.springframework.context.ConfigurableApplicationContext;
 
 import dev.tiergate.fleet.SimulatedGpuFleet;
+import dev.tiergate.fleet.SimulatedHostedApi;
 
 /**
  * The embedded default ({@code ./mvnw spring-boot:test-run}): Tiergate, unchanged,
@@ -54,7 +56,15 @@ public class TestTiergateApplication {
 			withRedis = redis.redirect(args);
 			SpringApplication.getShutdownHandlers().add(redis::close);
 		}
+		SimulatedHostedApi hosted = startHostedApi();
+		SpringApplication.getShutdownHandlers().add(hosted::close);
+		String upstream = "--tiergate.spill.upstreams.[" + SimulatedGpuFleet.QWEN + "].";
 		String[] withFleet = Stream.concat(Stream.of("--tiergate.cluster.api-server=" + apiServer,
+				// Spill: the Qwen pool (the smaller one) overflows to a simulated hosted
+				// API, under small caps.
+				upstream + "base-uri=" + hosted.baseUri(), upstream + "model=hosted-qwen",
+				upstream + "api-key=" + hosted.apiKey(), "--tiergate.spill.monthly-cap=50",
+				"--tiergate.spill.tenant-monthly-cap=20",
 				// The embedded default watches its fleet's namespace only, as the chart
 				// requires of every installation.
 				"--tiergate.cluster.namespaces=" + SimulatedGpuFleet.NAMESPACE,
@@ -70,7 +80,23 @@ public class TestTiergateApplication {
 			if (redis != null) {
 				redis.close();
 			}
+			hosted.close();
 			throw ex;
+		}
+	}
+
+	/**
+	 * The embedded default's hosted API: 300 ms a call, 20 calls a second, a random key.
+	 */
+	private static SimulatedHostedApi startHostedApi() {
+		try {
+			SimulatedHostedApi hosted = new SimulatedHostedApi("sk-embedded-" + java.util.UUID.randomUUID());
+			hosted.latency(Duration.ofMillis(300));
+			hosted.rateLimit(20);
+			return hosted;
+		}
+		catch (java.io.IOException ex) {
+			throw new java.io.UncheckedIOException(ex);
 		}
 	}
 

@@ -483,7 +483,7 @@ public class BatchWorkers implements SmartLifecycle {
 						false, outcome.status(), (usage != null) ? usage[0] : item.promptTokens(),
 						(usage != null) ? usage[1] : 0, outcome.queuedNanos() / 1e6,
 						((outcome.firstByteAt() != 0) ? outcome.firstByteAt() - started : ended - started) / 1e6,
-						(ended - started) / 1e6));
+						(ended - started) / 1e6, RequestRecord.FLEET));
 				return Result.answer(item, outcome, true, attempt);
 			}
 			permit.close();

@@ -28,7 +28,7 @@ public final class SimulateCommand {
 			usage: java -jar tiergate.jar simulate --trace FILE --out report.html|report.json
 			         [--fleet fleet.json] [--tiers tiers.json] [--prices prices.json]
 			         [--tier-shares P0=0.2,P1=0.3,P2=0.5] [--seed 42]
-			         [--speed K | --monthly-volume N] [--no-sweep] [--threads N]
+			         [--speed K | --monthly-volume N] [--no-sweep] [--spill] [--threads N]
 			  --trace           Azure CSV (TIMESTAMP,ContextTokens,GeneratedTokens), Mooncake JSONL or Tiergate's request log
 			  --fleet           {"gpu":"NVIDIA-A100-SXM4-80GB","gpus":8,"sharing":"MPS","replicas":4,
 			                     "models":[{"model":"llama-3.1-8b-instruct","sliceShare":1,"slots":8}]} (this is the default)
@@ -38,6 +38,9 @@ public final class SimulateCommand {
 			  --speed           replay K times faster than recorded; --monthly-volume scales the rate to N requests a month
 			  --no-sweep        skip the sweep (replicas 1,2,4,8 x P0 share 0.1..0.5 x GPUs /2, x1, x2
 			                    x P0's reserve on slots or on whole endpoints)
+			  --spill           let P0 (at once) and P1 (after 2 s) spill to the hosted API, first token in 400 ms,
+			                    15 ms a token, at the price sheet's hosted prices; the sweep tries caps of
+			                    $0, $100, $500, $1,000 and $5,000 a month with every fleet
 			       java -jar tiergate.jar simulate --scenario p0-flood [--out results.json]
 			  --scenario p0-flood  P0 under a P2 flood on the embedded fleet (issue 12): P0 TTFT with and without
 			                    the flood, slot use, P2 throughput with and without P0, per placement and engine policy
@@ -84,7 +87,8 @@ public final class SimulateCommand {
 			TimeScaling speed = (options.monthlyVolume > 0) ? TimeScaling.toMonthlyVolume(trace, options.monthlyVolume)
 					: new TimeScaling(options.speed);
 			SimulationSettings settings = new SimulationSettings(fleet, tiers, null, null, 2, prices, assignment, speed,
-					options.sweep ? null : SimulationSettings.Sweep.none());
+					options.sweep ? null : SimulationSettings.Sweep.none(),
+					options.spill ? SpillOption.defaults() : null);
 			Simulator simulator = (options.threads > 0) ? new Simulator(options.threads) : Simulator.onAllCores();
 			SimulationReport report = simulator.simulate(trace, settings, (fraction) -> {
 			});
@@ -159,6 +163,8 @@ public final class SimulateCommand {
 
 		private boolean sweep = true;
 
+		private boolean spill;
+
 		private int threads;
 
 		static Options parse(String[] args) {
@@ -170,6 +176,10 @@ public final class SimulateCommand {
 				}
 				if (arg.equals("--no-sweep")) {
 					options.sweep = false;
+					continue;
+				}
+				if (arg.equals("--spill")) {
+					options.spill = true;
 					continue;
 				}
 				if (i + 1 >= args.length) {

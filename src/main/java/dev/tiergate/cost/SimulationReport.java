@@ -23,9 +23,9 @@ import dev.tiergate.tier.Tier;
  * @param staticPartition the baseline with P0's share dedicated: reserved slots never
  * lent, no preemption
  * @param cost the monthly cost of the fleet against the hosted API
- * @param sweep the sweep's points, ordered by monthly cost
- * @param recommendation the cheapest sweep point that meets P0's SLO, or {@code null}
- * when none does (or there was no sweep)
+ * @param sweep the sweep's points, ordered by monthly cost (the fleet's plus the spill's)
+ * @param recommendation the cheapest sweep point (fleet plus spill cap) that meets P0's
+ * SLO, or {@code null} when none does (or there was no sweep)
  */
 public record SimulationReport(String trace, TraceFormat format, int requests, double spanSeconds, double speed,
 		long seed, FleetSpec fleet, Map<Tier, Double> ttftSloMs, Run tiered, Run fifo, Run staticPartition, Cost cost,
@@ -47,10 +47,13 @@ public record SimulationReport(String trace, TraceFormat format, int requests, d
 	 * @param gpuHours GPUs x the replay's span in hours
 	 * @param schedulerPreemptions leases the scheduler preempted
 	 * @param enginePreemptions sequences the engines preempted (priority or KV cache)
+	 * @param spillCost US dollars the requests served by the hosted API cost over the
+	 * replay (0 without spill)
 	 */
 	public record Run(String name, boolean fits, int endpoints, Map<Tier, TierResult> tiers,
 			double utilizationIntervalSeconds, double[] sliceUtilization, double[] slotOccupancy,
-			double meanSliceUtilization, double gpuHours, long schedulerPreemptions, long enginePreemptions) {
+			double meanSliceUtilization, double gpuHours, long schedulerPreemptions, long enginePreemptions,
+			double spillCost) {
 
 		@Override
 		public boolean equals(Object other) {
@@ -59,7 +62,7 @@ public record SimulationReport(String trace, TraceFormat format, int requests, d
 					&& java.util.Arrays.equals(this.sliceUtilization, run.sliceUtilization)
 					&& java.util.Arrays.equals(this.slotOccupancy, run.slotOccupancy)
 					&& this.schedulerPreemptions == run.schedulerPreemptions
-					&& this.enginePreemptions == run.enginePreemptions;
+					&& this.enginePreemptions == run.enginePreemptions && this.spillCost == run.spillCost;
 		}
 
 		@Override
@@ -73,7 +76,8 @@ public record SimulationReport(String trace, TraceFormat format, int requests, d
 	 * One tier's results in a run.
 	 *
 	 * @param requests requests of the tier
-	 * @param completed requests served in full
+	 * @param completed requests served in full (by the fleet, or by the hosted API when
+	 * they spilled)
 	 * @param rejected requests the scheduler turned away (queue full, timeout, no
 	 * capacity)
 	 * @param preempted requests ended by a preemption after they had streamed
@@ -86,15 +90,16 @@ public record SimulationReport(String trace, TraceFormat format, int requests, d
 	 * @param outputTokensPerSecond generated tokens of completed requests per second
 	 * @param ttftCdfMs TTFT at the quantiles 0.01, 0.02, ... 1.00 (100 points) of the
 	 * completed requests
+	 * @param spilled of the completed requests, those the hosted API served
 	 */
 	public record TierResult(int requests, int completed, int rejected, int preempted, Percentiles queueWaitMs,
 			Percentiles ttftMs, Percentiles e2eMs, double sloAttainment, double throughputRps,
-			double outputTokensPerSecond, double[] ttftCdfMs) {
+			double outputTokensPerSecond, double[] ttftCdfMs, int spilled) {
 
 		@Override
 		public boolean equals(Object other) {
 			return other instanceof TierResult t && this.requests == t.requests && this.completed == t.completed
-					&& this.rejected == t.rejected && this.preempted == t.preempted
+					&& this.rejected == t.rejected && this.preempted == t.preempted && this.spilled == t.spilled
 					&& this.queueWaitMs.equals(t.queueWaitMs) && this.ttftMs.equals(t.ttftMs)
 					&& this.e2eMs.equals(t.e2eMs) && this.sloAttainment == t.sloAttainment
 					&& java.util.Arrays.equals(this.ttftCdfMs, t.ttftCdfMs);
@@ -164,10 +169,16 @@ public record SimulationReport(String trace, TraceFormat format, int requests, d
 	 * @param meetsSlo fits, and P0's TTFT P99 is under its target with no P0 request
 	 * turned away
 	 * @param placement where P0's reserve lives ({@code slots} or {@code endpoints})
+	 * @param spillCap the monthly spill cap tried, US dollars; {@code -1} without spill
+	 * @param spillMonthly what spill cost at the replayed rate for a month (at most the
+	 * cap)
+	 * @param totalMonthly the fleet's monthly cost plus the spill's: what the sweep
+	 * orders by
 	 */
 	public record SweepPoint(int replicas, double p0Share, int gpus, boolean fits, double p0TtftP99Ms,
 			double p0SloAttainment, int rejected, double meanSliceUtilization, double selfHostedMonthly,
-			boolean meetsSlo, dev.tiergate.tier.ReservePlacement placement) {
+			boolean meetsSlo, dev.tiergate.tier.ReservePlacement placement, double spillCap, double spillMonthly,
+			double totalMonthly) {
 	}
 
 }

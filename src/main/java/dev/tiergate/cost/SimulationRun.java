@@ -1,5 +1,6 @@
 package dev.tiergate.cost;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumMap;
@@ -25,6 +26,12 @@ import dev.tiergate.tier.TierDefinition;
  * engine event; the scheduler's decisions act on the engines at once (dispatch submits to
  * the lease's engine, preemption aborts there), and an engine's finished sequence
  * finishes its lease. Queue timeouts are checked at every event.
+ * <p>
+ * With spill ({@link SpillOption}, tiered runs only), a request of a tier that may spill
+ * is served by the hosted API when it has waited its {@code spillAfter} for its first
+ * slot, or was turned away before, as long as the spend stays under the cap (the monthly
+ * cap scaled to the trace's span); the hosted API answers its first token
+ * {@code hostedTtft} later and the rest at {@code hostedTokenTime} per token.
  */
 final class SimulationRun implements SchedulerDecisions, InferenceEngine.Listener {
 
@@ -80,6 +87,19 @@ final class SimulationRun implements SchedulerDecisions, InferenceEngine.Listene
 
 	private final long[] finishedTokens = new long[TIERS.length];
 
+	/** Spill in this run, or {@code null}. */
+	private final SpillOption spill;
+
+	/** The spend allowed over the trace's span: the monthly cap, pro rata. */
+	private final double spillBudget;
+
+	private double spillSpent;
+
+	private int spillRefused;
+
+	/** Requests waiting to spill, per tier, in order of their spill time. */
+	private final java.util.ArrayDeque<Request>[] spillTimers;
+
 	/**
 	 * How the scheduler is set up.
 	 */
@@ -97,6 +117,22 @@ final class SimulationRun implements SchedulerDecisions, InferenceEngine.Listene
 	}
 
 	SimulationRun(String name, Trace trace, SimulationSettings settings, Mode mode) {
+		this(name, trace, settings, mode, (settings.spill() != null) ? settings.spill().largestCap() : -1);
+	}
+
+	/**
+	 * A run with a monthly spill cap of its own.
+	 * @param spillCap US dollars a month; negative for no spill
+	 */
+	@SuppressWarnings("unchecked")
+	SimulationRun(String name, Trace trace, SimulationSettings settings, Mode mode, double spillCap) {
+		this.spill = (mode == Mode.TIERED && spillCap >= 0) ? settings.spill() : null;
+		this.spillBudget = (this.spill != null)
+				? spillCap * trace.span().toNanos() / (double) TimeScaling.MONTH.toNanos() : 0;
+		this.spillTimers = new java.util.ArrayDeque[TIERS.length];
+		for (int t = 0; t < TIERS.length; t++) {
+			this.spillTimers[t] = new java.util.ArrayDeque<>();
+		}
 		this.name = name;
 		this.trace = trace;
 		this.settings = settings;
@@ -163,7 +199,7 @@ final class SimulationRun implements SchedulerDecisions, InferenceEngine.Listene
 	SimulationReport.Run run() {
 		if (!this.fits) {
 			return new SimulationReport.Run(this.name, false, this.endpoints.size(), Map.of(), this.interval / 1e9,
-					new double[0], new double[0], 0, gpuHours(), 0, 0);
+					new double[0], new double[0], 0, gpuHours(), 0, 0, 0);
 		}
 		List<TraceRequest> trace = this.trace.requests();
 		int next = 0;
@@ -181,14 +217,18 @@ final class SimulationRun implements SchedulerDecisions, InferenceEngine.Listene
 				}
 			}
 			long sample = (this.nextSample < this.samples.length) ? this.samples[this.nextSample] : Long.MAX_VALUE;
-			long t = Math.min(Math.min(arrival, engineTime), sample);
+			long spillTime = nextSpillTime();
+			long t = Math.min(Math.min(Math.min(arrival, engineTime), sample), spillTime);
 			if (t == Long.MAX_VALUE || t > horizon) {
 				break;
 			}
 			accumulate(t);
 			this.now = t;
-			boolean sampling = sample < arrival && sample < engineTime;
-			if (sampling) {
+			boolean sampling = sample < arrival && sample < engineTime && sample <= spillTime;
+			if (spillTime == t && !sampling) {
+				spillDue(t);
+			}
+			else if (sampling) {
 				// Every engine brought to the sample's time, so that tokens are exact.
 				for (EndpointSim endpoint : this.endpoints) {
 					endpoint.engine.advanceTo(t);
@@ -213,6 +253,16 @@ final class SimulationRun implements SchedulerDecisions, InferenceEngine.Listene
 				request.ticket = ticket;
 				request.pool = pool;
 				pool.submit(ticket, t);
+				Duration after = (this.spill != null) ? this.spill.spillAfter().get(tier) : null;
+				if (after != null && ticket.state() == Ticket.State.QUEUED) {
+					if (after.isZero()) {
+						trySpill(request);
+					}
+					else {
+						request.spillAt = t + after.toNanos();
+						this.spillTimers[tier.ordinal()].add(request);
+					}
+				}
 			}
 			drainFinished();
 			for (int p = 0; p < this.poolList.size(); p++) {
@@ -326,6 +376,71 @@ final class SimulationRun implements SchedulerDecisions, InferenceEngine.Listene
 	public void rejected(Ticket ticket, RejectReason reason) {
 		Request request = (Request) ticket.attachment();
 		request.outcome = Outcome.REJECTED;
+		// Turned away before it could spill: the hosted API is the last chance.
+		if (this.spill != null && request.grantedAt < 0 && this.spill.spillAfter().containsKey(ticket.tier())) {
+			spillNow(request);
+		}
+	}
+
+	// ------------------------------------------------------------------------------------
+	// spill
+
+	private long nextSpillTime() {
+		long next = Long.MAX_VALUE;
+		if (this.spill == null) {
+			return next;
+		}
+		for (java.util.ArrayDeque<Request> timers : this.spillTimers) {
+			Request first = timers.peekFirst();
+			if (first != null && first.spillAt < next) {
+				next = first.spillAt;
+			}
+		}
+		return next;
+	}
+
+	/** Spills the requests whose wait ran out at {@code t} and that still wait. */
+	private void spillDue(long t) {
+		for (java.util.ArrayDeque<Request> timers : this.spillTimers) {
+			while (!timers.isEmpty() && timers.peekFirst().spillAt <= t) {
+				Request request = timers.pollFirst();
+				// Only the first wait spills: a request that has run stays on the fleet.
+				if (request.grantedAt < 0 && request.ticket.state() == Ticket.State.QUEUED) {
+					trySpill(request);
+				}
+			}
+		}
+	}
+
+	/** Takes a waiting request out of its queue to the hosted API, if the cap allows. */
+	private void trySpill(Request request) {
+		if (hostedCost(request) + this.spillSpent > this.spillBudget + 1e-12) {
+			this.spillRefused++;
+			return;
+		}
+		request.pool.cancel(request.ticket, this.now);
+		spillNow(request);
+	}
+
+	/** Serves a request that holds no slot from the hosted API, if the cap allows. */
+	private void spillNow(Request request) {
+		double cost = hostedCost(request);
+		if (cost + this.spillSpent > this.spillBudget + 1e-12) {
+			this.spillRefused++;
+			return;
+		}
+		this.spillSpent += cost;
+		request.outcome = Outcome.SPILLED;
+		request.grantedAt = this.now;
+		request.firstTokenAt = this.now + this.spill.hostedTtft().toNanos();
+		request.finishedAt = request.firstTokenAt
+				+ Math.max(0, request.traced.outputTokens() - 1) * this.spill.hostedTokenTime().toNanos();
+	}
+
+	private double hostedCost(Request request) {
+		return this.settings.prices()
+			.hostedPrice(poolOf(request.traced))
+			.cost(request.traced.promptTokens(), request.traced.outputTokens());
 	}
 
 	// ------------------------------------------------------------------------------------
@@ -482,7 +597,7 @@ final class SimulationRun implements SchedulerDecisions, InferenceEngine.Listene
 		double lastEvent = Math.max(this.now, 1);
 		return new SimulationReport.Run(this.name, true, this.endpoints.size(), tiers, this.interval / 1e9, slices,
 				slots, round4(busyTotal / (lastEvent * this.endpoints.size())), gpuHours(), this.schedulerPreemptions,
-				enginePreemptions);
+				enginePreemptions, Math.round(this.spillSpent * 1_000_000) / 1_000_000.0);
 	}
 
 	private TierResult tierResult(Tier tier, List<Request> requests, double spanSeconds) {
@@ -490,6 +605,7 @@ final class SimulationRun implements SchedulerDecisions, InferenceEngine.Listene
 		int completed = 0;
 		int rejected = 0;
 		int preempted = 0;
+		int spilled = 0;
 		long outputTokens = 0;
 		double[] queue = new double[requests.size()];
 		double[] ttft = new double[requests.size()];
@@ -497,7 +613,10 @@ final class SimulationRun implements SchedulerDecisions, InferenceEngine.Listene
 		int inTime = 0;
 		for (Request request : requests) {
 			switch (request.outcome) {
-				case COMPLETED -> {
+				case COMPLETED, SPILLED -> {
+					if (request.outcome == Outcome.SPILLED) {
+						spilled++;
+					}
 					long arrival = request.traced.offsetNanos();
 					queue[completed] = (request.grantedAt - arrival) / 1e6;
 					ttft[completed] = (request.firstTokenAt - arrival) / 1e6;
@@ -527,7 +646,7 @@ final class SimulationRun implements SchedulerDecisions, InferenceEngine.Listene
 		double attainment = requests.isEmpty() ? 1.0 : (double) inTime / requests.size();
 		return new TierResult(requests.size(), completed, rejected, preempted, percentiles(queue), percentiles(ttft),
 				percentiles(e2e), round4(attainment), round4(completed / spanSeconds),
-				round4(outputTokens / spanSeconds), cdf);
+				round4(outputTokens / spanSeconds), cdf, spilled);
 	}
 
 	static Percentiles percentiles(double[] sorted) {
@@ -557,7 +676,7 @@ final class SimulationRun implements SchedulerDecisions, InferenceEngine.Listene
 
 	private enum Outcome {
 
-		PENDING, COMPLETED, REJECTED, PREEMPTED
+		PENDING, COMPLETED, REJECTED, PREEMPTED, SPILLED
 
 	}
 
@@ -580,6 +699,9 @@ final class SimulationRun implements SchedulerDecisions, InferenceEngine.Listene
 		private long firstTokenAt = -1;
 
 		private long finishedAt = -1;
+
+		/** When its wait for the fleet runs out and it spills. */
+		private long spillAt;
 
 		private Outcome outcome = Outcome.PENDING;
 

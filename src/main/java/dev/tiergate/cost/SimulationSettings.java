@@ -24,10 +24,12 @@ import dev.tiergate.tier.Tiers;
  * @param assignment how requests without a tier get one
  * @param speed the time scaling of the trace
  * @param sweep the values the sweep tries
+ * @param spill spill to the hosted API, or {@code null} for none (the fleet serves
+ * everything)
  */
 public record SimulationSettings(FleetSpec fleet, Map<Tier, TierDefinition> tiers, Map<Tier, Duration> ttftSlo,
 		InferenceEngine.Policy enginePolicy, int preemptionBudget, PriceSheet prices, TierAssignment assignment,
-		TimeScaling speed, Sweep sweep) {
+		TimeScaling speed, Sweep sweep, SpillOption spill) {
 
 	/** The article's target: P0's TTFT P99 under 200 ms; P1 2 s; P2 60 s. */
 	public static final Map<Tier, Duration> DEFAULT_SLO = Map.of(Tier.P0, Duration.ofMillis(200), Tier.P1,
@@ -66,6 +68,24 @@ public record SimulationSettings(FleetSpec fleet, Map<Tier, TierDefinition> tier
 	}
 
 	/**
+	 * Settings without spill.
+	 * @param fleet the fleet
+	 * @param tiers the tier definitions the scheduler runs with
+	 * @param ttftSlo per tier, the time to first token a request must beat
+	 * @param enginePolicy how the engines order their waiting queues
+	 * @param preemptionBudget how many times the scheduler may preempt one request
+	 * @param prices the price sheet
+	 * @param assignment how requests without a tier get one
+	 * @param speed the time scaling of the trace
+	 * @param sweep the values the sweep tries
+	 */
+	public SimulationSettings(FleetSpec fleet, Map<Tier, TierDefinition> tiers, Map<Tier, Duration> ttftSlo,
+			InferenceEngine.Policy enginePolicy, int preemptionBudget, PriceSheet prices, TierAssignment assignment,
+			TimeScaling speed, Sweep sweep) {
+		this(fleet, tiers, ttftSlo, enginePolicy, preemptionBudget, prices, assignment, speed, sweep, null);
+	}
+
+	/**
 	 * Defaults for a fleet: Tiergate's default tiers, the article's SLO, priority
 	 * scheduling in the engines, a preemption budget of 2, default prices and tier
 	 * shares, real time, the default sweep.
@@ -83,7 +103,7 @@ public record SimulationSettings(FleetSpec fleet, Map<Tier, TierDefinition> tier
 	 */
 	public SimulationSettings withFleet(FleetSpec fleet) {
 		return new SimulationSettings(fleet, this.tiers, this.ttftSlo, this.enginePolicy, this.preemptionBudget,
-				this.prices, this.assignment, this.speed, this.sweep);
+				this.prices, this.assignment, this.speed, this.sweep, this.spill);
 	}
 
 	/**
@@ -93,7 +113,7 @@ public record SimulationSettings(FleetSpec fleet, Map<Tier, TierDefinition> tier
 	 */
 	public SimulationSettings withTiers(Map<Tier, TierDefinition> tiers) {
 		return new SimulationSettings(this.fleet, tiers, this.ttftSlo, this.enginePolicy, this.preemptionBudget,
-				this.prices, this.assignment, this.speed, this.sweep);
+				this.prices, this.assignment, this.speed, this.sweep, this.spill);
 	}
 
 	/**
@@ -103,7 +123,17 @@ public record SimulationSettings(FleetSpec fleet, Map<Tier, TierDefinition> tier
 	 */
 	public SimulationSettings withPrices(PriceSheet prices) {
 		return new SimulationSettings(this.fleet, this.tiers, this.ttftSlo, this.enginePolicy, this.preemptionBudget,
-				prices, this.assignment, this.speed, this.sweep);
+				prices, this.assignment, this.speed, this.sweep, this.spill);
+	}
+
+	/**
+	 * The same settings with spill to the hosted API.
+	 * @param spill the spill option, or {@code null} for none
+	 * @return the settings
+	 */
+	public SimulationSettings withSpill(SpillOption spill) {
+		return new SimulationSettings(this.fleet, this.tiers, this.ttftSlo, this.enginePolicy, this.preemptionBudget,
+				this.prices, this.assignment, this.speed, this.sweep, spill);
 	}
 
 	/**

@@ -85,10 +85,11 @@ public class Simulations implements AutoCloseable {
 		}
 		for (String field : request.propertyNames()) {
 			if (!List
-				.of("trace", "traceContent", "fleet", "tiers", "tierShares", "seed", "speed", "monthlyVolume", "sweep")
+				.of("trace", "traceContent", "fleet", "tiers", "tierShares", "seed", "speed", "monthlyVolume", "sweep",
+						"spill")
 				.contains(field)) {
 				throw new InvalidCostRequestException(field, "is not a known field (trace, traceContent, fleet, tiers, "
-						+ "tierShares, seed, speed, monthlyVolume, sweep)");
+						+ "tierShares, seed, speed, monthlyVolume, sweep, spill)");
 			}
 		}
 		Trace trace = trace(request);
@@ -115,7 +116,8 @@ public class Simulations implements AutoCloseable {
 			TierAssignment assignment = new TierAssignment(shares, Map.of(), false, seed);
 			TimeScaling scaling = (volume > 0) ? TimeScaling.toMonthlyVolume(trace, volume) : new TimeScaling(speed);
 			settings = new SimulationSettings(fleet, SimulationFiles.applyTiers(tierChanges), null, null, 2,
-					this.prices.current(), assignment, scaling, sweep ? null : SimulationSettings.Sweep.none());
+					this.prices.current(), assignment, scaling, sweep ? null : SimulationSettings.Sweep.none(),
+					spill(request.get("spill")));
 		}
 		catch (InvalidTierException ex) {
 			throw new InvalidCostRequestException("tiers." + ex.field(), ex.getMessage());
@@ -212,6 +214,43 @@ public class Simulations implements AutoCloseable {
 		catch (IOException ex) {
 			throw new InvalidCostRequestException("trace", "cannot be read: " + ex.getMessage());
 		}
+	}
+
+	/**
+	 * The spill option of a request: absent or {@code false} for none, {@code true} for
+	 * {@link SpillOption#defaults()}, or an object overriding its fields
+	 * ({@code spillAfter} per tier, {@code hostedTtft}, {@code hostedTokenTime} as
+	 * ISO-8601 durations, {@code monthlyCaps} as a list of US dollars).
+	 */
+	private SpillOption spill(JsonNode node) {
+		if (node == null || node.isNull() || (node.isBoolean() && !node.booleanValue())) {
+			return null;
+		}
+		SpillOption defaults = SpillOption.defaults();
+		if (node.isBoolean()) {
+			return defaults;
+		}
+		if (!node.isObject()) {
+			throw new InvalidCostRequestException("spill", "must be true, false or an object");
+		}
+		for (String field : node.propertyNames()) {
+			if (!List.of("spillAfter", "hostedTtft", "hostedTokenTime", "monthlyCaps").contains(field)) {
+				throw new InvalidCostRequestException("spill." + field,
+						"is not a known field (spillAfter, hostedTtft, hostedTokenTime, monthlyCaps)");
+			}
+		}
+		return new SpillOption(node.hasNonNull("spillAfter") ? convert("spill.spillAfter", node.get("spillAfter"),
+				new TypeReference<Map<Tier, java.time.Duration>>() {
+				}) : defaults.spillAfter(),
+				node.hasNonNull("hostedTtft")
+						? convert("spill.hostedTtft", node.get("hostedTtft"), java.time.Duration.class)
+						: defaults.hostedTtft(),
+				node.hasNonNull("hostedTokenTime")
+						? convert("spill.hostedTokenTime", node.get("hostedTokenTime"), java.time.Duration.class)
+						: defaults.hostedTokenTime(),
+				node.hasNonNull("monthlyCaps")
+						? convert("spill.monthlyCaps", node.get("monthlyCaps"), new TypeReference<List<Double>>() {
+						}) : defaults.monthlyCaps());
 	}
 
 	private static <T> T convert(String field, JsonNode node, Class<T> type) {

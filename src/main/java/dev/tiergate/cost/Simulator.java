@@ -60,9 +60,11 @@ public final class Simulator {
 		Trace replayed = settings.speed().apply(settings.assignment().apply(trace));
 		SimulationSettings.Sweep sweep = settings.sweep();
 		List<Job> jobs = new ArrayList<>();
-		jobs.add(new Job("tiered", settings, SimulationRun.Mode.TIERED, 0, 0, 0));
-		jobs.add(new Job("fifo", settings, SimulationRun.Mode.FIFO, 0, 0, 0));
-		jobs.add(new Job("static", settings, SimulationRun.Mode.STATIC, 0, 0, 0));
+		double tieredCap = (settings.spill() != null) ? settings.spill().largestCap() : -1;
+		jobs.add(new Job("tiered", settings, SimulationRun.Mode.TIERED, 0, 0, 0, tieredCap));
+		jobs.add(new Job("fifo", settings, SimulationRun.Mode.FIFO, 0, 0, 0, -1));
+		jobs.add(new Job("static", settings, SimulationRun.Mode.STATIC, 0, 0, 0, -1));
+		List<Double> caps = (settings.spill() != null) ? settings.spill().monthlyCaps() : List.of(-1.0);
 		if (sweep.enabled()) {
 			for (int gpus : sweep.gpuCounts()) {
 				for (int replicas : sweep.replicas()) {
@@ -72,7 +74,10 @@ public final class Simulator {
 						for (ReservePlacement placement : placements) {
 							SimulationSettings point = settings.withFleet(settings.fleet().with(gpus, replicas))
 								.withTiers(withP0(settings.tiers(), share, placement));
-							jobs.add(new Job("sweep", point, SimulationRun.Mode.TIERED, replicas, share, gpus));
+							for (double cap : caps) {
+								jobs.add(
+										new Job("sweep", point, SimulationRun.Mode.TIERED, replicas, share, gpus, cap));
+							}
 						}
 					}
 				}
@@ -82,11 +87,13 @@ public final class Simulator {
 		List<SimulationReport.Run> runs = runAll(jobs, replayed,
 				() -> progress.accept((double) done.incrementAndGet() / jobs.size()));
 		List<SweepPoint> points = new ArrayList<>();
+		double monthlyVolume = TimeScaling.monthlyVolume(replayed);
 		for (int i = 3; i < jobs.size(); i++) {
-			points.add(sweepPoint(jobs.get(i), runs.get(i)));
+			points.add(sweepPoint(jobs.get(i), runs.get(i), monthlyVolume / replayed.requests().size()));
 		}
-		points.sort(Comparator.comparingDouble(SweepPoint::selfHostedMonthly)
+		points.sort(Comparator.comparingDouble(SweepPoint::totalMonthly)
 			.thenComparing(Comparator.comparing(SweepPoint::meetsSlo).reversed())
+			.thenComparingDouble(SweepPoint::spillCap)
 			.thenComparingDouble(SweepPoint::p0TtftP99Ms)
 			.thenComparingInt(SweepPoint::replicas)
 			.thenComparingDouble(SweepPoint::p0Share)
@@ -140,13 +147,18 @@ public final class Simulator {
 		return result;
 	}
 
-	private static SweepPoint sweepPoint(Job job, SimulationReport.Run run) {
+	/**
+	 * A sweep point; {@code scale} turns the replay's spill cost into a month's (the
+	 * monthly volume over the replayed requests).
+	 */
+	private static SweepPoint sweepPoint(Job job, SimulationReport.Run run, double scale) {
 		SimulationSettings settings = job.settings();
 		double monthly = selfHostedMonthly(settings, settings.fleet().gpus());
 		if (!run.fits()) {
 			return new SweepPoint(job.replicas(), job.p0Share(), job.gpus(), false, 0, 0, 0, 0, monthly, false,
-					settings.tiers().get(Tier.P0).reservePlacement());
+					settings.tiers().get(Tier.P0).reservePlacement(), job.spillCap(), 0, monthly);
 		}
+		double spillMonthly = round2(run.spillCost() * scale);
 		SimulationReport.TierResult p0 = run.tiers().get(Tier.P0);
 		int rejected = 0;
 		for (SimulationReport.TierResult tier : run.tiers().values()) {
@@ -155,7 +167,8 @@ public final class Simulator {
 		double target = settings.ttftSlo().get(Tier.P0).toNanos() / 1e6;
 		boolean meets = p0.completed() > 0 && p0.rejected() == 0 && p0.preempted() == 0 && p0.ttftMs().p99() < target;
 		return new SweepPoint(job.replicas(), job.p0Share(), job.gpus(), true, p0.ttftMs().p99(), p0.sloAttainment(),
-				rejected, run.meanSliceUtilization(), monthly, meets, settings.tiers().get(Tier.P0).reservePlacement());
+				rejected, run.meanSliceUtilization(), monthly, meets, settings.tiers().get(Tier.P0).reservePlacement(),
+				job.spillCap(), spillMonthly, round2(monthly + spillMonthly));
 	}
 
 	static double selfHostedMonthly(SimulationSettings settings, int gpus) {
@@ -203,10 +216,10 @@ public final class Simulator {
 	}
 
 	private record Job(String name, SimulationSettings settings, SimulationRun.Mode mode, int replicas, double p0Share,
-			int gpus) {
+			int gpus, double spillCap) {
 
 		SimulationReport.Run run(Trace trace) {
-			return new SimulationRun(this.name, trace, this.settings, this.mode).run();
+			return new SimulationRun(this.name, trace, this.settings, this.mode, this.spillCap).run();
 		}
 
 	}

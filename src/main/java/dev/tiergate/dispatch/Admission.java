@@ -16,7 +16,11 @@ public final class Admission implements AutoCloseable {
 
 	private final DispatchRuntime.PoolRuntime pool;
 
-	private final Ticket ticket;
+	/** Its ticket; a new one after {@link #rejoin()}. Used by the serving thread only. */
+	private Ticket ticket;
+
+	/** Set by {@link #stepOut()}, cleared by {@link #rejoin()}. */
+	private boolean out;
 
 	private final Thread waiter;
 
@@ -173,6 +177,45 @@ public final class Admission implements AutoCloseable {
 			this.running = null;
 			this.pool.retry(current.lease);
 		}
+	}
+
+	/**
+	 * The request leaves the fleet's queue (a slot granted meanwhile is given back) while
+	 * it is tried elsewhere, a hosted upstream; {@link #rejoin()} puts it back with the
+	 * deadline it had. Safe to call more than once.
+	 */
+	public void stepOut() {
+		if (this.closed || this.out) {
+			return;
+		}
+		this.out = true;
+		this.pool.end(this.ticket);
+		// No decision for the old ticket can land after end(): it ran under the lock.
+		this.outcome.set(null);
+		this.running = null;
+		this.current = null;
+	}
+
+	/**
+	 * Puts a request that {@link #stepOut() stepped out} back in its tier's queue, at the
+	 * back, to wait for the fleet until the deadline it had when it left (its tier's
+	 * {@code maxQueueWait} from its arrival); past that deadline it is turned away with
+	 * {@link RejectReason#QUEUE_TIMEOUT} at once. Then wait with {@link #awaitSlot()}.
+	 * Does nothing unless it stepped out.
+	 */
+	public void rejoin() {
+		if (this.closed || !this.out) {
+			return;
+		}
+		this.out = false;
+		Ticket left = this.ticket;
+		Ticket again = new Ticket(left.tenant, left.tier, left.cost, left.weight, left.affinityKey);
+		// A ticket that never queued (dispatched or turned away at once) has no deadline
+		// of its own yet: then its tier's whole wait applies.
+		again.deadlineLimitNanos = (left.deadlineNanos != 0) ? left.deadlineNanos : Long.MAX_VALUE;
+		again.attach(this);
+		this.ticket = again;
+		this.pool.submit(again);
 	}
 
 	/**

@@ -218,6 +218,11 @@ public final class PoolScheduler {
 			reject(ticket, RejectReason.NO_CAPACITY);
 			return;
 		}
+		if (ticket.deadlineLimitNanos <= now) {
+			// A rejoining request whose wait ran out meanwhile.
+			reject(ticket, RejectReason.QUEUE_TIMEOUT);
+			return;
+		}
 		if (this.queued == 0 && this.owner == NONE && this.heapSize > 0) {
 			int kind = kind(tier, ticket.preemptionsLeft);
 			if (kind != NONE) {
@@ -241,7 +246,8 @@ public final class PoolScheduler {
 			reject(ticket, RejectReason.OVERLOADED);
 			return;
 		}
-		ticket.deadlineNanos = now + this.definitions[tier].maxQueueWait().toNanos();
+		ticket.deadlineNanos = Math.min(now + this.definitions[tier].maxQueueWait().toNanos(),
+				ticket.deadlineLimitNanos);
 		ticket.state = Ticket.State.QUEUED;
 		queue.add(ticket);
 		this.queued++;

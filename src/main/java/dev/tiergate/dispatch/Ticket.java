@@ -51,6 +51,13 @@ public final class Ticket {
 
 	long deadlineNanos;
 
+	/**
+	 * The latest deadline its first wait may have, {@link Long#MAX_VALUE} for none: a
+	 * request that stepped out of its queue (to try a hosted upstream) and rejoins keeps
+	 * the deadline it had.
+	 */
+	long deadlineLimitNanos = Long.MAX_VALUE;
+
 	State state = State.NEW;
 
 	Lease lease;

@@ -161,7 +161,9 @@ class CompletionsApiController {
 				QuotaPermits.attachRecord(request,
 						new RequestRecord(arrived, tenant.id(), tier, model, api(request.getRequestURI()), stream,
 								result.status(), promptTokens, 0, queuedNanos[0] / 1e6, (firstByte - started) / 1e6,
-								(ended - started) / 1e6));
+								(ended - started) / 1e6,
+								RequestRecord.HOSTED.equals(response.getHeader(HostedSpill.SERVED_BY))
+										? RequestRecord.HOSTED : RequestRecord.FLEET));
 			}
 		}
 		finally {
@@ -196,13 +198,17 @@ class CompletionsApiController {
 					if (hosted != null) {
 						return hosted;
 					}
+					// A cap was reached (still queued) or the hosted upstream failed
+					// before answering (back in the queue, with the deadline it had).
+					admission.rejoin();
 					spillable = null;
 					continue;
 				}
 			}
 			catch (Admission.Rejected rejected) {
 				// Turned away by the fleet (no capacity, queue timeout, shed) before it
-				// could spill: the hosted upstream is the last chance.
+				// could spill: the hosted upstream is the last chance; when it fails too,
+				// the fleet's answer stands.
 				ExchangeResult hosted = (spillable != null)
 						? this.hosted.forward(spillable, admission, upstream, sink, response::setHeader) : null;
 				if (hosted != null) {

@@ -7,7 +7,6 @@ import java.io.OutputStream;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -28,11 +27,13 @@ import tools.jackson.databind.node.ObjectNode;
 /**
  * Serves a request from its model's hosted upstream when its tier's wait for the fleet
  * ran out: reserves its largest cost under the spend caps (or leaves it waiting for the
- * fleet when a cap is reached), takes it out of the fleet's queue, forwards it, copies
+ * fleet when a cap is reached), steps it out of the fleet's queue, forwards it, copies
  * the answer (a stream flushed per read) and settles the spend with the answer's
- * {@code usage}. A hosted failure never reaches the caller as a 500: a 429 is answered
- * 429, a timeout, refused connection or other error 503, both in OpenAI's shape with
- * {@code Retry-After}. The upstream's key never appears in a log line or an answer.
+ * {@code usage}. A hosted failure before anything reached the caller (429, 5xx, a
+ * timeout, a refused connection) costs nothing and is never passed on: the request goes
+ * back to waiting for the fleet within its tier's deadline (the caller
+ * {@link Admission#rejoin() rejoins} the queue). The upstream's key never appears in a
+ * log line or an answer.
  */
 final class HostedSpill {
 
@@ -76,44 +77,65 @@ final class HostedSpill {
 	/**
 	 * Sends the request to the hosted upstream, if the spend caps allow.
 	 * @param plan the terms
-	 * @param admission the request's place in the fleet's queue, given up once the spend
-	 * is reserved
+	 * @param admission the request's place in the fleet's queue, left
+	 * ({@link Admission#stepOut()}) once the spend is reserved
 	 * @param request what to send
 	 * @param sink where the answer goes
 	 * @param headers sets a response header (before the answer begins)
-	 * @return how it ended, or {@code null} when a cap was reached and the request goes
-	 * on waiting for the fleet
-	 * @throws OpenAiException 429 or 503 when the hosted upstream failed before answering
+	 * @return how it ended, or {@code null} when the hosted upstream served nothing: a
+	 * cap was reached (the request is still queued) or the hosted upstream failed before
+	 * answering (the request stepped out: {@link Admission#rejoin()} puts it back)
 	 * @throws InterruptedException if the thread is interrupted while waiting
 	 */
 	ExchangeResult forward(Spillover.Plan plan, Admission admission, ExchangeRequest request, AnswerSink sink,
 			java.util.function.BiConsumer<String, String> headers) throws InterruptedException {
-		SpillBudget.Reservation reservation = this.spillover.budget().reserve(plan.tenant(), plan.maxCost());
+		SpillBudget.Reservation reservation;
+		try {
+			reservation = this.spillover.budget().reserve(plan.tenant(), plan.maxCost());
+		}
+		catch (RuntimeException ex) {
+			// The spend cannot be checked (Redis unavailable): no spill, the fleet as
+			// before.
+			logger.warn("Spill budget unavailable for model {}: {}", plan.model(), ex.getClass().getName());
+			this.spillover.metrics().request(plan.model(), plan.tier(), "budget_unavailable");
+			return null;
+		}
+		if (reservation instanceof SpillBudget.Disabled) {
+			this.spillover.metrics().request(plan.model(), plan.tier(), "spill_off");
+			return null;
+		}
 		if (!(reservation instanceof SpillBudget.Reserved reserved)) {
 			this.spillover.metrics().request(plan.model(), plan.tier(), "cap_reached");
+			this.spillover.metrics().capReached(((SpillBudget.Refused) reservation).scope());
 			return null;
 		}
 		// Out of the fleet's queue: a slot granted meanwhile is given back.
-		admission.close();
-		headers.accept(SERVED_BY, "hosted");
+		admission.stepOut();
 		Attempt attempt = new Attempt(plan, reserved);
 		try {
-			return send(attempt, request, sink);
+			return send(attempt, request, sink, headers);
 		}
-		catch (OpenAiException ex) {
-			throw ex;
+		catch (Fallback ex) {
+			return null;
 		}
 		catch (RuntimeException ex) {
 			// Never a 500 for the hosted side's trouble.
 			logger.warn("Hosted upstream call for model {} failed: {}", plan.model(), ex.getClass().getName());
-			throw fail(attempt, "hosted_error", 503);
+			if (attempt.begun) {
+				attempt.served = false;
+				this.spillover.metrics().request(plan.model(), plan.tier(), "hosted_error");
+				return new ExchangeResult(ExchangeOutcome.FAILED_MID_STREAM, attempt.status, 0);
+			}
+			fail(attempt, "hosted_error");
+			return null;
 		}
 		finally {
 			attempt.settle();
 		}
 	}
 
-	private ExchangeResult send(Attempt attempt, ExchangeRequest request, AnswerSink sink) throws InterruptedException {
+	private ExchangeResult send(Attempt attempt, ExchangeRequest request, AnswerSink sink,
+			java.util.function.BiConsumer<String, String> headers) throws InterruptedException {
 		Spillover.Plan plan = attempt.plan;
 		CompletableFuture<HttpResponse<InputStream>> call = this.spillover.client()
 			.post(plan.upstream(), request.path(), request.body(), request.stream(), request.requestId());
@@ -125,7 +147,7 @@ final class HostedSpill {
 			boolean timeout = ex.getCause() instanceof HttpTimeoutException;
 			logger.warn("Hosted upstream for model {} did not answer: {}", plan.model(),
 					(ex.getCause() != null) ? ex.getCause().getClass().getName() : ex.getClass().getName());
-			throw fail(attempt, timeout ? "hosted_timeout" : "hosted_error", 503);
+			throw fail(attempt, timeout ? "hosted_timeout" : "hosted_error");
 		}
 		catch (InterruptedException ex) {
 			call.cancel(true);
@@ -136,15 +158,17 @@ final class HostedSpill {
 				plan.upstream().idleTimeout())) {
 			if (status == 429) {
 				drain(body);
-				throw fail(attempt, "hosted_rate_limited", 429);
+				throw fail(attempt, "hosted_rate_limited");
 			}
 			if (status >= 300 && status != 400) {
 				drain(body);
 				logger.warn("Hosted upstream for model {} answered HTTP {}", plan.model(), status);
-				throw fail(attempt, (status == 408 || status == 504) ? "hosted_timeout" : "hosted_error", 503);
+				throw fail(attempt, (status == 408 || status == 504) ? "hosted_timeout" : "hosted_error");
 			}
 			// A refused request (400) is not billed.
 			attempt.served = status < 300;
+			attempt.status = status;
+			headers.accept(SERVED_BY, "hosted");
 			long firstByteAt = System.nanoTime();
 			String contentType = answer.headers().firstValue("Content-Type").orElse("application/json");
 			ExchangeOutcome outcome = contentType.startsWith("text/event-stream")
@@ -168,13 +192,14 @@ final class HostedSpill {
 			all = in.readAllBytes();
 		}
 		catch (IOException ex) {
-			throw fail(attempt, "hosted_timeout", 503);
+			throw fail(attempt, "hosted_timeout");
 		}
 		if (status < 300) {
 			attempt.usage = usageOf(all);
 			all = stamped(all, attempt);
 		}
 		try {
+			attempt.begun = true;
 			sink.begin(status, contentType, all.length).write(all);
 			sink.flush();
 		}
@@ -192,10 +217,11 @@ final class HostedSpill {
 			n = in.read(buffer);
 		}
 		catch (IOException ex) {
-			throw fail(attempt, "hosted_timeout", 503);
+			throw fail(attempt, "hosted_timeout");
 		}
 		OutputStream out;
 		try {
+			attempt.begun = true;
 			out = sink.begin(status, contentType, -1);
 		}
 		catch (IOException ex) {
@@ -283,18 +309,14 @@ final class HostedSpill {
 		return answer;
 	}
 
-	private OpenAiException fail(Attempt attempt, String outcome, int status) {
+	/**
+	 * The hosted upstream failed before anything reached the caller: nothing is billed,
+	 * and the request goes back to the fleet.
+	 */
+	private Fallback fail(Attempt attempt, String outcome) {
 		attempt.served = false;
 		this.spillover.metrics().request(attempt.plan.model(), attempt.plan.tier(), outcome);
-		Duration retryAfter = Duration.ofSeconds(1);
-		if (status == 429) {
-			return new OpenAiException(
-					429, "overloaded", "hosted_rate_limited", "Model '" + attempt.plan.model()
-							+ "' is saturated and its overflow capacity is rate limited; " + "try again later.",
-					retryAfter);
-		}
-		return new OpenAiException(503, "service_unavailable", "hosted_unavailable", "Model '" + attempt.plan.model()
-				+ "' is saturated and its overflow capacity did not answer; " + "try again later.", retryAfter);
+		return Fallback.INSTANCE;
 	}
 
 	private static void drain(InputStream body) {
@@ -314,6 +336,12 @@ final class HostedSpill {
 		final SpillBudget.Reserved reserved;
 
 		boolean served = true;
+
+		/** Whether the answer began to reach the caller (no fallback after that). */
+		boolean begun;
+
+		/** The hosted answer's status, once known. */
+		int status;
 
 		long[] usage;
 
@@ -339,6 +367,17 @@ final class HostedSpill {
 			if (dollars > 0) {
 				HostedSpill.this.spillover.metrics().cost(this.plan.tenant(), dollars);
 			}
+		}
+
+	}
+
+	/** The hosted upstream failed before the answer began: back to the fleet. */
+	private static final class Fallback extends RuntimeException {
+
+		static final Fallback INSTANCE = new Fallback();
+
+		private Fallback() {
+			super("hosted upstream failed", null, false, false);
 		}
 
 	}

@@ -96,6 +96,9 @@ class QuotaPermits extends OncePerRequestFilter {
 			long[] usage = served ? capture.usage() : null;
 			if (request.getAttribute(PERMIT) instanceof QuotaPermit permit) {
 				request.removeAttribute(PERMIT);
+				if (served && RequestRecord.HOSTED.equals(capture.getHeader(HostedSpill.SERVED_BY))) {
+					permit.servedByHosted();
+				}
 				if (!served) {
 					permit.close();
 				}

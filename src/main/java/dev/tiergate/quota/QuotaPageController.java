@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.dao.DataAccessException;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -51,7 +52,11 @@ class QuotaPageController {
 
 	private final JsonMapper json = JsonMapper.builder().build();
 
-	QuotaPageController(TenantStore tenants, TenantAdministration administration, QuotaService quota, Clock clock) {
+	private final ObjectProvider<TenantSpend> spend;
+
+	QuotaPageController(TenantStore tenants, TenantAdministration administration, QuotaService quota, Clock clock,
+			ObjectProvider<TenantSpend> spend) {
+		this.spend = spend;
 		this.tenants = tenants;
 		this.administration = administration;
 		this.quota = quota;
@@ -203,6 +208,8 @@ class QuotaPageController {
 		model.addAttribute("next", which.plusMonths(1));
 		model.addAttribute("records", records);
 		model.addAttribute("totals", UsageReports.totals(records));
+		TenantSpend spend = this.spend.getIfAvailable();
+		model.addAttribute("spill", (spend != null) ? spend.of(id, which) : null);
 		model.addAttribute("status", this.quota.status(id));
 		model.addAttribute("chart", this.json.writeValueAsString(chart(which, records)));
 		model.addAttribute("keys", this.administration.keys(id));

@@ -38,6 +38,8 @@ public final class QuotaPermit implements AutoCloseable {
 
 	private final AtomicBoolean ended = new AtomicBoolean();
 
+	private volatile boolean hosted;
+
 	QuotaPermit(QuotaService service, Tenant tenant, Tier tier, String model, String requestId, long promptEstimate,
 			long reserved, boolean local, Map<String, String> headers) {
 		this(service, tenant, tier, model, requestId, promptEstimate, reserved, local, false, headers, null);
@@ -115,6 +117,18 @@ public final class QuotaPermit implements AutoCloseable {
 
 	String requestId() {
 		return this.requestId;
+	}
+
+	/**
+	 * Marks the request as served by a hosted upstream (it spilled), so that its usage
+	 * record counts it as hosted. Call before completing the permit.
+	 */
+	public void servedByHosted() {
+		this.hosted = true;
+	}
+
+	boolean hosted() {
+		return this.hosted;
 	}
 
 	/**

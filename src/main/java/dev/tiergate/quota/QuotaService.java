@@ -125,6 +125,9 @@ public class QuotaService implements AutoCloseable {
 		}
 	}
 
+	/** The usage hash's counter of requests served by a hosted upstream (spilled). */
+	static final String HOSTED = "hosted";
+
 	/** The usage hash's counter of attributed GPU-seconds (a float). */
 	static final String GPU_SECONDS = "gpu_seconds";
 
@@ -413,7 +416,7 @@ public class QuotaService implements AutoCloseable {
 		}
 		SettlementJournal.Settlement settlement = new SettlementJournal.Settlement(permit.tenant().id(), permit.batch(),
 				permit.requestId(), promptTokens, completionTokens, permit.tier().name(),
-				permit.model().replace('|', '_'), record, permit.reserved(), permit.month());
+				permit.model().replace('|', '_'), record, permit.reserved(), permit.month(), permit.hosted());
 		if (!this.circuit.allow()) {
 			logger.debug("Quota store unavailable: settlement of {} journaled", permit.requestId());
 			this.journal.add(settlement);
@@ -443,7 +446,7 @@ public class QuotaService implements AutoCloseable {
 				Long.toString(settlement.promptTokens()), Long.toString(settlement.completionTokens()),
 				settlement.tier(), settlement.model(), settlement.record() ? "1" : "0",
 				Long.toString(settlement.reserved()), (settlement.month() != null) ? settlement.month() : "",
-				Long.toString(settledMemoryMillis()));
+				Long.toString(settledMemoryMillis()), settlement.hosted() ? "1" : "0");
 	}
 
 	/**
@@ -565,15 +568,16 @@ public class QuotaService implements AutoCloseable {
 			if (counter.equals(GPU_SECONDS) || counter.equals(GPU_COST)) {
 				gpu.computeIfAbsent(row, (k) -> new double[2])[counter.equals(GPU_SECONDS) ? 0 : 1] += Double
 					.parseDouble((String) value);
-				rows.computeIfAbsent(row, (k) -> new long[3]);
+				rows.computeIfAbsent(row, (k) -> new long[4]);
 				return;
 			}
-			long[] counts = rows.computeIfAbsent(row, (k) -> new long[3]);
+			long[] counts = rows.computeIfAbsent(row, (k) -> new long[4]);
 			long amount = Long.parseLong((String) value);
 			switch (counter) {
 				case "requests" -> counts[0] += amount;
 				case "prompt" -> counts[1] += amount;
 				case "completion" -> counts[2] += amount;
+				case HOSTED -> counts[3] += amount;
 				default -> {
 				}
 			}
@@ -585,7 +589,7 @@ public class QuotaService implements AutoCloseable {
 			String[] parts = k.split("\\|", 3);
 			Tier.parse(parts[1])
 				.ifPresent((tier) -> records.add(new UsageRecord(LocalDate.parse(parts[0]), tier, parts[2], row[0],
-						row[1], row[2], g[0], g[1])));
+						row[1], row[2], g[0], g[1], row[3])));
 		});
 		records.sort(Comparator.comparing(UsageRecord::day)
 			.thenComparing(UsageRecord::tier)

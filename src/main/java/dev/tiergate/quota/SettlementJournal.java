@@ -125,9 +125,10 @@ final class SettlementJournal {
 	 * @param reserved tokens reserved at admission
 	 * @param month the month (UTC, {@code YYYY-MM}, Redis's clock) it was charged to, or
 	 * {@code null} when unknown
+	 * @param hosted whether a hosted upstream served it (recorded as a hosted request)
 	 */
 	record Settlement(String tenantId, boolean batch, String requestId, long promptTokens, long completionTokens,
-			String tier, String model, boolean record, long reserved, String month) {
+			String tier, String model, boolean record, long reserved, String month, boolean hosted) {
 	}
 
 }

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -39,7 +40,11 @@ class TenantsApiController {
 
 	private final Clock clock;
 
-	TenantsApiController(TenantStore tenants, TenantAdministration administration, QuotaService quota, Clock clock) {
+	private final ObjectProvider<TenantSpend> spend;
+
+	TenantsApiController(TenantStore tenants, TenantAdministration administration, QuotaService quota, Clock clock,
+			ObjectProvider<TenantSpend> spend) {
+		this.spend = spend;
 		this.tenants = tenants;
 		this.administration = administration;
 		this.quota = quota;
@@ -100,7 +105,9 @@ class TenantsApiController {
 	@GetMapping("/{id}/usage")
 	Map<String, Object> usage(@PathVariable String id, @RequestParam(required = false) String month) {
 		YearMonth which = month(month, this.clock);
-		return UsageReports.report(id, which, this.quota.usage(id, which));
+		TenantSpend spend = this.spend.getIfAvailable();
+		return UsageReports.report(id, which, this.quota.usage(id, which),
+				(spend != null) ? spend.of(id, which) : null);
 	}
 
 	@GetMapping(path = "/{id}/usage.csv", produces = "text/csv")

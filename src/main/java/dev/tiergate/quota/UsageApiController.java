@@ -5,6 +5,7 @@ import java.time.YearMonth;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.security.core.annotation.AuthenticationPrincipal;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestParam;
@@ -24,15 +25,20 @@ class UsageApiController {
 
 	private final Clock clock;
 
-	UsageApiController(QuotaService quota, Clock clock) {
+	private final ObjectProvider<TenantSpend> spend;
+
+	UsageApiController(QuotaService quota, Clock clock, ObjectProvider<TenantSpend> spend) {
 		this.quota = quota;
 		this.clock = clock;
+		this.spend = spend;
 	}
 
 	@GetMapping("/v1/usage")
 	Map<String, Object> usage(@AuthenticationPrincipal Tenant tenant, @RequestParam(required = false) String month) {
 		YearMonth which = TenantsApiController.month(month, this.clock);
-		Map<String, Object> report = UsageReports.report(tenant.id(), which, this.quota.usage(tenant.id(), which));
+		TenantSpend spend = this.spend.getIfAvailable();
+		Map<String, Object> report = UsageReports.report(tenant.id(), which, this.quota.usage(tenant.id(), which),
+				(spend != null) ? spend.of(tenant.id(), which) : null);
 		QuotaStatus status = this.quota.status(tenant.id());
 		Map<String, Object> current = new LinkedHashMap<>();
 		current.put("requests_last_minute", status.requestsLastMinute());

@@ -17,9 +17,11 @@ import dev.tiergate.tier.Tier;
  * second is 1; see {@code metering})
  * @param gpuCost the GPU-seconds' price in US dollars (the price sheet's GPU hourly price
  * when they were used)
+ * @param hostedRequests of the completed requests, those a hosted upstream served (they
+ * spilled; their cost is the spill spend)
  */
 public record UsageRecord(LocalDate day, Tier tier, String model, long requests, long promptTokens,
-		long completionTokens, double gpuSeconds, double gpuCost) {
+		long completionTokens, double gpuSeconds, double gpuCost, long hostedRequests) {
 
 	/**
 	 * A record of tokens only.
@@ -32,7 +34,7 @@ public record UsageRecord(LocalDate day, Tier tier, String model, long requests,
 	 */
 	public UsageRecord(LocalDate day, Tier tier, String model, long requests, long promptTokens,
 			long completionTokens) {
-		this(day, tier, model, requests, promptTokens, completionTokens, 0, 0);
+		this(day, tier, model, requests, promptTokens, completionTokens, 0, 0, 0);
 	}
 
 	/**

@@ -13,14 +13,30 @@ final class UsageReports {
 	private UsageReports() {
 	}
 
-	static Map<String, Object> report(String tenantId, YearMonth month, List<UsageRecord> records) {
+	static Map<String, Object> report(String tenantId, YearMonth month, List<UsageRecord> records,
+			TenantSpend.Spend spill) {
 		Map<String, Object> report = new LinkedHashMap<>();
 		report.put("object", "usage");
 		report.put("tenant", tenantId);
 		report.put("month", month.toString());
 		report.put("totals", totals(records));
 		report.put("data", records.stream().map(UsageReports::row).toList());
+		if (spill != null) {
+			report.put("spill", spill(spill));
+		}
 		return report;
+	}
+
+	/**
+	 * A tenant's spill spend as JSON: {@code spend_usd}, {@code cap_usd} (its own cap,
+	 * {@code null} for none) and {@code global_cap_usd}.
+	 */
+	static Map<String, Object> spill(TenantSpend.Spend spill) {
+		Map<String, Object> view = new LinkedHashMap<>();
+		view.put("spend_usd", dollars(spill.dollars()));
+		view.put("cap_usd", spill.cap());
+		view.put("global_cap_usd", spill.globalCap());
+		return view;
 	}
 
 	static Map<String, Object> totals(List<UsageRecord> records) {
@@ -31,6 +47,7 @@ final class UsageReports {
 		totals.put("total_tokens", records.stream().mapToLong(UsageRecord::totalTokens).sum());
 		totals.put("gpu_seconds", seconds(records.stream().mapToDouble(UsageRecord::gpuSeconds).sum()));
 		totals.put("gpu_cost_usd", dollars(records.stream().mapToDouble(UsageRecord::gpuCost).sum()));
+		totals.put("hosted_requests", records.stream().mapToLong(UsageRecord::hostedRequests).sum());
 		return totals;
 	}
 
@@ -44,12 +61,13 @@ final class UsageReports {
 		row.put("completion_tokens", r.completionTokens());
 		row.put("gpu_seconds", seconds(r.gpuSeconds()));
 		row.put("gpu_cost_usd", dollars(r.gpuCost()));
+		row.put("hosted_requests", r.hostedRequests());
 		return row;
 	}
 
 	static String csv(List<UsageRecord> records) {
 		StringBuilder csv = new StringBuilder(
-				"day,tier,model,requests,prompt_tokens,completion_tokens,gpu_seconds,gpu_cost_usd\r\n");
+				"day,tier,model,requests,prompt_tokens,completion_tokens,gpu_seconds,gpu_cost_usd,hosted_requests\r\n");
 		for (UsageRecord r : records) {
 			csv.append(r.day())
 				.append(',')
@@ -66,6 +84,8 @@ final class UsageReports {
 				.append(seconds(r.gpuSeconds()))
 				.append(',')
 				.append(dollars(r.gpuCost()))
+				.append(',')
+				.append(r.hostedRequests())
 				.append("\r\n");
 		}
 		return csv.toString();

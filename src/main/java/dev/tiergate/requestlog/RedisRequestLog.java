@@ -196,6 +196,7 @@ public class RedisRequestLog implements RequestLog, SmartLifecycle {
 		put(fields, "q", Double.toString(record.queueMs()));
 		put(fields, "f", Double.toString(record.ttftMs()));
 		put(fields, "d", Double.toString(record.durationMs()));
+		put(fields, "sb", record.servedBy());
 		return fields;
 	}
 
@@ -209,7 +210,9 @@ public class RedisRequestLog implements RequestLog, SmartLifecycle {
 					"1".equals(text(fields, "s")), Integer.parseInt(text(fields, "st")),
 					Long.parseLong(text(fields, "p")), Long.parseLong(text(fields, "c")),
 					Double.parseDouble(text(fields, "q")), Double.parseDouble(text(fields, "f")),
-					Double.parseDouble(text(fields, "d")));
+					Double.parseDouble(text(fields, "d")),
+					// Records written before spill have no "sb": the fleet served them.
+					(fields.get("sb") != null) ? fields.get("sb").toString() : RequestRecord.FLEET);
 		}
 		catch (RuntimeException ex) {
 			// a record of another version, or damaged: skipped

@@ -11,7 +11,7 @@ public enum RequestLogFormat {
 
 	/**
 	 * JSON lines, one object per request:
-	 * {@code {"time":"2026-11-29T17:00:00.125Z","tenant":"acme","tier":"P0","model":"m","api":"chat.completions","stream":true,"status":200,"promptTokens":812,"completionTokens":96,"queueMs":0.4,"ttftMs":61.2,"durationMs":402.9}}.
+	 * {@code {"time":"2026-11-29T17:00:00.125Z","tenant":"acme","tier":"P0","model":"m","api":"chat.completions","stream":true,"status":200,"promptTokens":812,"completionTokens":96,"queueMs":0.4,"ttftMs":61.2,"durationMs":402.9,"servedBy":"fleet"}}.
 	 */
 	JSONL("application/x-ndjson", "jsonl"),
 
@@ -19,7 +19,7 @@ public enum RequestLogFormat {
 	CSV("text/csv", "csv");
 
 	/** The CSV export's header. */
-	public static final String CSV_HEADER = "time,tenant,tier,model,api,stream,status,promptTokens,completionTokens,queueMs,ttftMs,durationMs";
+	public static final String CSV_HEADER = "time,tenant,tier,model,api,stream,status,promptTokens,completionTokens,queueMs,ttftMs,durationMs,servedBy";
 
 	private final String mediaType;
 
@@ -79,14 +79,14 @@ public enum RequestLogFormat {
 					csv(record.model()), csv(record.api()), Boolean.toString(record.stream()),
 					Integer.toString(record.status()), Long.toString(record.promptTokens()),
 					Long.toString(record.completionTokens()), millis(record.queueMs()), millis(record.ttftMs()),
-					millis(record.durationMs())) + "\n";
+					millis(record.durationMs()), record.servedBy()) + "\n";
 		}
 		return "{\"time\":\"" + record.time() + "\",\"tenant\":" + json(record.tenant()) + ",\"tier\":\""
 				+ record.tier().name() + "\",\"model\":" + json(record.model()) + ",\"api\":" + json(record.api())
 				+ ",\"stream\":" + record.stream() + ",\"status\":" + record.status() + ",\"promptTokens\":"
 				+ record.promptTokens() + ",\"completionTokens\":" + record.completionTokens() + ",\"queueMs\":"
 				+ millis(record.queueMs()) + ",\"ttftMs\":" + millis(record.ttftMs()) + ",\"durationMs\":"
-				+ millis(record.durationMs()) + "}\n";
+				+ millis(record.durationMs()) + ",\"servedBy\":\"" + record.servedBy() + "\"}\n";
 	}
 
 	private static String millis(double value) {

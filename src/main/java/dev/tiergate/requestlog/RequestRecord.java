@@ -23,9 +23,18 @@ import dev.tiergate.tier.Tier;
  * @param queueMs time spent waiting for a slot, in milliseconds
  * @param ttftMs time from arrival to the answer's first byte, in milliseconds
  * @param durationMs time from arrival to the end of the answer, in milliseconds
+ * @param servedBy where it was served: {@link #FLEET} or {@link #HOSTED} (a hosted
+ * upstream it spilled to)
  */
 public record RequestRecord(Instant time, String tenant, Tier tier, String model, String api, boolean stream,
-		int status, long promptTokens, long completionTokens, double queueMs, double ttftMs, double durationMs) {
+		int status, long promptTokens, long completionTokens, double queueMs, double ttftMs, double durationMs,
+		String servedBy) {
+
+	/** Served by the fleet. */
+	public static final String FLEET = "fleet";
+
+	/** Served by a hosted upstream (spilled). */
+	public static final String HOSTED = "hosted";
 
 	/**
 	 * Checks the record.
@@ -36,6 +45,9 @@ public record RequestRecord(Instant time, String tenant, Tier tier, String model
 		Objects.requireNonNull(tier, "tier");
 		Objects.requireNonNull(model, "model");
 		Objects.requireNonNull(api, "api");
+		if (!FLEET.equals(servedBy) && !HOSTED.equals(servedBy)) {
+			throw new IllegalArgumentException("servedBy must be fleet or hosted, was " + servedBy);
+		}
 	}
 
 	/**
@@ -47,7 +59,7 @@ public record RequestRecord(Instant time, String tenant, Tier tier, String model
 	 */
 	public RequestRecord completed(int status, long promptTokens, long completionTokens) {
 		return new RequestRecord(this.time, this.tenant, this.tier, this.model, this.api, this.stream, status,
-				promptTokens, completionTokens, this.queueMs, this.ttftMs, this.durationMs);
+				promptTokens, completionTokens, this.queueMs, this.ttftMs, this.durationMs, this.servedBy);
 	}
 
 }

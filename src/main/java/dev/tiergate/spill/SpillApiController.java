@@ -97,6 +97,7 @@ class SpillApiController {
 			throw new InvalidRequestException(ex.getMessage().split(" ")[0], ex.getMessage());
 		}
 		this.budget.replaceCaps(after);
+		// Kept in Redis: the same on every replica and after a restart.
 		if (!after.equals(before)) {
 			this.audit.record("spill", "update-caps", "caps", this.json.writeValueAsString(before),
 					this.json.writeValueAsString(after));

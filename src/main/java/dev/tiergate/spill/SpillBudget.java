@@ -4,8 +4,10 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.Map;
+import java.util.TreeMap;
 
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.data.redis.core.script.RedisScript;
@@ -20,6 +22,13 @@ import org.springframework.data.redis.core.script.RedisScript;
  * reservation must see the global and the tenant's counter in one script, which Redis
  * Cluster allows only within one slot. Keys are {@code tg:spill:{spend}:<yyyy-MM>:global}
  * and {@code tg:spill:{spend}:<yyyy-MM>:tenant:<id>}, kept for 62 days.
+ * <p>
+ * Caps changed at run time are kept in Redis too, in the hash
+ * {@code tg:spill:{spend}:caps} (micro-dollars: {@code global}, {@code tenant-default}
+ * ({@code -1} for none) and {@code tenant:<id>}), so that they survive a restart and
+ * every replica reserves against the same caps: the reservation script reads them there,
+ * and the start-up caps ({@code tiergate.spill.*}) apply only while that hash does not
+ * exist.
  */
 public class SpillBudget {
 
@@ -28,15 +37,24 @@ public class SpillBudget {
 	private static final Duration KEEP = Duration.ofDays(62);
 
 	private static final RedisScript<Long> RESERVE = RedisScript.of("""
-			-- KEYS[1] global counter, KEYS[2] tenant counter (micro-dollars)
-			-- ARGV: amount, global cap, tenant cap (-1: none), ttl seconds
-			-- Returns 0 reserved, 1 global cap reached, 2 tenant cap reached.
+			-- KEYS[1] global counter, KEYS[2] tenant counter (micro-dollars), KEYS[3] the caps hash
+			-- ARGV: amount, start-up global cap, start-up tenant cap (-1: none), ttl seconds, tenant id
+			-- Returns 0 reserved, 1 global cap reached, 2 tenant cap reached, 3 spill off (global cap 0).
 			local amount = tonumber(ARGV[1])
+			local globalCap = tonumber(ARGV[2])
+			local tenantCap = tonumber(ARGV[3])
+			if redis.call('EXISTS', KEYS[3]) == 1 then
+			  globalCap = tonumber(redis.call('HGET', KEYS[3], 'global') or '0')
+			  tenantCap = tonumber(redis.call('HGET', KEYS[3], 'tenant:' .. ARGV[5])
+			    or redis.call('HGET', KEYS[3], 'tenant-default') or '-1')
+			end
+			if globalCap <= 0 then
+			  return 3
+			end
 			local spent = tonumber(redis.call('GET', KEYS[1]) or '0')
-			if spent + amount > tonumber(ARGV[2]) then
+			if spent + amount > globalCap then
 			  return 1
 			end
-			local tenantCap = tonumber(ARGV[3])
 			if tenantCap >= 0 then
 			  local tenantSpent = tonumber(redis.call('GET', KEYS[2]) or '0')
 			  if tenantSpent + amount > tenantCap then
@@ -57,9 +75,22 @@ public class SpillBudget {
 			return 0
 			""", Long.class);
 
+	private static final RedisScript<Long> REPLACE_CAPS = RedisScript.of("""
+			-- KEYS[1] the caps hash; ARGV: field, value, field, value, ...
+			redis.call('DEL', KEYS[1])
+			redis.call('HSET', KEYS[1], unpack(ARGV))
+			return 0
+			""", Long.class);
+
+	/** Where run-time caps are kept. */
+	static final String CAPS_KEY = "tg:spill:{spend}:caps";
+
 	private final StringRedisTemplate redis;
 
-	private final AtomicReference<SpillCaps> caps;
+	/** The start-up caps, in force while Redis holds none. */
+	private final SpillCaps startup;
+
+	private final String capsKey;
 
 	private final Clock clock;
 
@@ -70,26 +101,67 @@ public class SpillBudget {
 	 * @param clock what decides the month
 	 */
 	public SpillBudget(StringRedisTemplate redis, SpillProperties properties, Clock clock) {
-		this.redis = redis;
-		this.caps = new AtomicReference<>(SpillCaps.of(properties));
-		this.clock = clock;
+		this(redis, properties, clock, CAPS_KEY);
 	}
 
 	/**
-	 * The caps in force.
+	 * A budget on Redis whose run-time caps live at the given key (tests).
+	 * @param redis the template
+	 * @param properties the start-up caps
+	 * @param clock what decides the month
+	 * @param capsKey the caps hash, in the {@code {spend}} hash tag
+	 */
+	SpillBudget(StringRedisTemplate redis, SpillProperties properties, Clock clock, String capsKey) {
+		this.redis = redis;
+		this.startup = SpillCaps.of(properties);
+		this.clock = clock;
+		this.capsKey = capsKey;
+	}
+
+	/**
+	 * The caps in force: those set at run time (kept in Redis), else the start-up caps.
 	 * @return the caps
 	 */
 	public SpillCaps caps() {
-		return this.caps.get();
+		Map<Object, Object> stored = this.redis.opsForHash().entries(this.capsKey);
+		if (stored.isEmpty()) {
+			return this.startup;
+		}
+		double global = 0;
+		Double tenantDefault = null;
+		Map<String, Double> tenants = new TreeMap<>();
+		for (Map.Entry<Object, Object> entry : stored.entrySet()) {
+			String field = entry.getKey().toString();
+			long micros = Long.parseLong(entry.getValue().toString());
+			if (field.equals("global")) {
+				global = dollars(micros);
+			}
+			else if (field.equals("tenant-default")) {
+				tenantDefault = (micros < 0) ? null : dollars(micros);
+			}
+			else if (field.startsWith("tenant:")) {
+				tenants.put(field.substring("tenant:".length()), dollars(micros));
+			}
+		}
+		return new SpillCaps(global, tenantDefault, tenants);
 	}
 
 	/**
-	 * Replaces the caps (spend so far is kept); reservations from now on see them.
+	 * Replaces the caps (spend so far is kept), in Redis, where every replica's
+	 * reservations see them from now on and a restart finds them.
 	 * @param caps validated caps
-	 * @return the caps before
 	 */
-	public SpillCaps replaceCaps(SpillCaps caps) {
-		return this.caps.getAndSet(caps);
+	public void replaceCaps(SpillCaps caps) {
+		List<String> fields = new ArrayList<>();
+		fields.add("global");
+		fields.add(Long.toString(micros(caps.monthlyCap())));
+		fields.add("tenant-default");
+		fields.add((caps.tenantMonthlyCap() != null) ? Long.toString(micros(caps.tenantMonthlyCap())) : "-1");
+		caps.tenantCaps().forEach((tenant, cap) -> {
+			fields.add("tenant:" + tenant);
+			fields.add(Long.toString(micros(cap)));
+		});
+		this.redis.execute(REPLACE_CAPS, List.of(this.capsKey), fields.toArray());
 	}
 
 	/**
@@ -104,16 +176,21 @@ public class SpillBudget {
 	 * Reserves a request's largest cost against the global and the tenant's cap.
 	 * @param tenant the tenant id
 	 * @param dollars the largest cost, US dollars
-	 * @return {@link Reserved} to settle later, or {@link Refused} naming the cap reached
+	 * @return {@link Reserved} to settle later, {@link Refused} naming the cap reached,
+	 * or {@link Disabled} when the global cap is 0
 	 */
 	public Reservation reserve(String tenant, double dollars) {
 		YearMonth month = month();
 		long amount = micros(dollars);
-		SpillCaps caps = this.caps.get();
+		SpillCaps caps = this.startup;
 		double tenantCap = caps.tenantCap(tenant);
-		Long result = this.redis.execute(RESERVE, keys(month, tenant), Long.toString(amount),
-				Long.toString(micros(caps.monthlyCap())), Long.toString((tenantCap < 0) ? -1 : micros(tenantCap)),
-				Long.toString(KEEP.toSeconds()));
+		List<String> keys = new ArrayList<>(keys(month, tenant));
+		keys.add(this.capsKey);
+		Long result = this.redis.execute(RESERVE, keys, Long.toString(amount), Long.toString(micros(caps.monthlyCap())),
+				Long.toString((tenantCap < 0) ? -1 : micros(tenantCap)), Long.toString(KEEP.toSeconds()), tenant);
+		if (result != null && result == 3) {
+			return new Disabled();
+		}
 		if (result == null || result != 0) {
 			return new Refused((result != null && result == 2) ? Scope.TENANT : Scope.GLOBAL);
 		}
@@ -142,7 +219,17 @@ public class SpillBudget {
 	 * @return US dollars
 	 */
 	public double tenantSpend(String tenant) {
-		return read(keys(month(), tenant).get(1));
+		return tenantSpend(tenant, month());
+	}
+
+	/**
+	 * What a tenant spent (and reserved) in a month.
+	 * @param tenant the tenant id
+	 * @param month the month (UTC)
+	 * @return US dollars
+	 */
+	public double tenantSpend(String tenant, YearMonth month) {
+		return read(keys(month, tenant).get(1));
 	}
 
 	/**
@@ -155,7 +242,11 @@ public class SpillBudget {
 
 	private double read(String key) {
 		String value = this.redis.opsForValue().get(key);
-		return (value != null) ? Long.parseLong(value) / (double) MICROS : 0;
+		return (value != null) ? dollars(Long.parseLong(value)) : 0;
+	}
+
+	private static double dollars(long micros) {
+		return micros / (double) MICROS;
 	}
 
 	private static List<String> keys(YearMonth month, String tenant) {
@@ -180,7 +271,14 @@ public class SpillBudget {
 	}
 
 	/** What {@link #reserve} came to. */
-	public sealed interface Reservation permits Reserved, Refused {
+	public sealed interface Reservation permits Reserved, Refused, Disabled {
+
+	}
+
+	/**
+	 * Spill is off: the global cap in force is 0.
+	 */
+	public record Disabled() implements Reservation {
 
 	}
 

@@ -52,7 +52,9 @@ public class Spillover {
 	public Optional<Plan> plan(String model, Tier tier, String tenant, long promptTokens, long maxTokens) {
 		SpillProperties.Upstream upstream = this.properties.upstreams().get(model);
 		SpillProperties.TierSpill policy = this.properties.tier(tier);
-		if (upstream == null || !policy.spills() || this.budget.caps().monthlyCap() <= 0) {
+		// The caps are not read here (they live in Redis, read by the reservation): a
+		// cap of 0 refuses the reservation, so nothing spills.
+		if (upstream == null || !policy.spills()) {
 			return Optional.empty();
 		}
 		PriceSheet.HostedPrice price = this.prices.current().hostedPrice(model);

@@ -71,13 +71,14 @@ class OverviewPageController {
 	}
 
 	private Spill spill() {
-		double cap = this.spill.caps().monthlyCap();
 		try {
-			return new Spill(this.spill.month().toString(), this.spill.globalSpend(), cap, true);
+			// The caps are in Redis too.
+			return new Spill(this.spill.month().toString(), this.spill.globalSpend(), this.spill.caps().monthlyCap(),
+					true);
 		}
 		catch (RuntimeException ex) {
 			// Redis away: the page still shows the fleet.
-			return new Spill(this.spill.month().toString(), 0, cap, false);
+			return new Spill(this.spill.month().toString(), 0, 0, false);
 		}
 	}
 

@@ -6,7 +6,8 @@
 -- KEYS[7] settled  zset  requestId -> until when (ms) its settlement is remembered
 -- ARGV: requestId, promptTokens, completionTokens, tier, model, record (1 = add to usage, 0 = refund only),
 --       reservedTokens and month (from the replica, used when the lease expired while Redis was away and the
---       in-flight record with them is gone; '' for none), rememberMs (how long the settlement is remembered)
+--       in-flight record with them is gone; '' for none), rememberMs (how long the settlement is remembered),
+--       hosted (1 = served by a hosted upstream: counted as such in the usage too)
 -- Returns the token difference applied, or nil when the request was unknown or already settled.
 
 local id = ARGV[1]
@@ -51,5 +52,8 @@ if ARGV[6] == '1' then
   redis.call('HINCRBY', usage, field .. 'requests', 1)
   redis.call('HINCRBY', usage, field .. 'prompt', prompt)
   redis.call('HINCRBY', usage, field .. 'completion', completion)
+  if ARGV[10] == '1' then
+    redis.call('HINCRBY', usage, field .. 'hosted', 1)
+  end
 end
 return delta

@@ -160,6 +160,59 @@ class SimulatorTests {
 	}
 
 	@Test
+	void withSpillTheSweepRecommendsTheCheapestFleetPlusCapThatMeetsP0sTarget() {
+		// A burst of 8 P0 requests once an hour (100 prompt and 50 output tokens each);
+		// one GPU, unshared, holds 4 at a time.
+		List<TraceRequest> requests = new ArrayList<>();
+		for (int i = 0; i < 8; i++) {
+			requests.add(new TraceRequest(0, "acme", Tier.P0, LLAMA, 100, 50));
+		}
+		requests.add(new TraceRequest(Duration.ofHours(1).toNanos(), "acme", Tier.P0, LLAMA, 100, 50));
+		Trace trace = new Trace("bursts", TraceFormat.MOONCAKE_JSONL, null, requests);
+		// P0 spills at once; the hosted API answers its first token in 100 ms.
+		SpillOption spill = new SpillOption(Map.of(Tier.P0, Duration.ZERO), Duration.ofMillis(100),
+				Duration.ofMillis(10), List.of(0.0, 1.0, 50.0));
+		SimulationSettings.Sweep sweep = new SimulationSettings.Sweep(List.of(1), List.of(0.3), List.of(1, 2));
+		SimulationSettings settings = settings(fleet(1, SharingStrategy.NONE, 1, 4), 1, sweep).withSpill(spill);
+
+		SimulationReport report = new Simulator(2).simulate(trace, settings, (fraction) -> {
+		});
+
+		// Each spilled request costs 100 x $2.50/1M + 50 x $10.00/1M = $0.00075. The
+		// tiered run (largest cap) spills the 4 the GPU cannot hold: $0.003 over the
+		// hour, $2.19 over a month of 730 such hours.
+		SimulationReport.TierResult p0 = report.tiered().tiers().get(Tier.P0);
+		assertThat(p0.spilled()).isEqualTo(4);
+		assertThat(p0.completed()).isEqualTo(9);
+		assertThat(report.tiered().spillCost()).isEqualTo(0.003);
+		assertThat(report.fifo().spillCost()).isZero();
+		assertThat(report.sweep()).hasSize(6);
+		double oneGpu = 2.74 * 730;
+		assertThat(report.sweep()).filteredOn((point) -> point.gpus() == 1)
+			.satisfiesExactlyInAnyOrder(
+					// No spill: 4 wait for the first 4 to finish 50 tokens: P0 misses 200
+					// ms.
+					(point) -> assertThat(point.meetsSlo()).isFalse(),
+					// $1 a month is $0.00137 an hour: one request spills, 3 wait.
+					(point) -> assertThat(point.meetsSlo()).isFalse(), (point) -> {
+						assertThat(point.spillCap()).isEqualTo(50);
+						assertThat(point.spillMonthly()).isEqualTo(2.19);
+						assertThat(point.totalMonthly()).isEqualTo(Math.round((oneGpu + 2.19) * 100) / 100.0);
+						assertThat(point.meetsSlo()).isTrue();
+					});
+		assertThat(report.sweep()).filteredOn((point) -> point.gpus() == 1 && point.spillCap() < 50)
+			.extracting(SimulationReport.SweepPoint::spillMonthly)
+			.containsExactlyInAnyOrder(0.0, 0.55);
+		// Two GPUs hold the burst without spill, but cost a second GPU-month.
+		assertThat(report.sweep()).filteredOn((point) -> point.gpus() == 2)
+			.allSatisfy((point) -> assertThat(point.spillMonthly()).isZero());
+		assertThat(report.recommendation()).satisfies((best) -> {
+			assertThat(best.gpus()).isEqualTo(1);
+			assertThat(best.spillCap()).isEqualTo(50);
+		});
+	}
+
+	@Test
 	void costArithmeticMatchesHandComputedFigures() {
 		// two requests an hour apart: 2 x 730 = 1,460 requests a month
 		List<TraceRequest> requests = List.of(new TraceRequest(0, null, Tier.P1, null, 1_000, 430),
@@ -214,6 +267,16 @@ class SimulatorTests {
 		assertThatExceptionOfType(IllegalArgumentException.class)
 			.isThrownBy(() -> new PriceSheet(Map.of("*", new PriceSheet.HostedPrice(-1, 2)), Map.of(A100, 1.0), 0, ""))
 			.withMessageContaining("hosted.*.inputPerMillion");
+		assertThatExceptionOfType(IllegalArgumentException.class)
+			.isThrownBy(() -> new SpillOption(Map.of(Tier.P0, Duration.ofSeconds(-1)), Duration.ZERO, Duration.ZERO,
+					List.of(0.0)))
+			.withMessageContaining("spill.spillAfter.P0");
+		assertThatExceptionOfType(IllegalArgumentException.class)
+			.isThrownBy(() -> new SpillOption(Map.of(), Duration.ZERO, Duration.ZERO, List.of(-5.0)))
+			.withMessageContaining("spill.monthlyCaps");
+		assertThatExceptionOfType(IllegalArgumentException.class)
+			.isThrownBy(() -> new SpillOption(Map.of(), null, Duration.ZERO, List.of(1.0)))
+			.withMessageContaining("spill.hostedTtft");
 	}
 
 }

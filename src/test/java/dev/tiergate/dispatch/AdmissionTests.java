@@ -239,4 +239,68 @@ class AdmissionTests {
 		}
 	}
 
+	@Test
+	void aRequestThatSteppedOutRejoinsWithTheDeadlineItHadAndIsServedWhenASlotFrees() throws Exception {
+		this.cluster.upsert(InMemoryClusterView.pod("a", "m", 1));
+		Admission holder = this.runtime.admit("m", Tier.P1, "t", 1, 10);
+		holder.awaitSlot();
+		try (Admission waiting = this.runtime.admit("m", Tier.P1, "t", 1, 10)) {
+			assertThat(waiting.awaitSlot(Duration.ZERO)).isNull();
+			waiting.stepOut();
+			assertThat(this.runtime.snapshots().get(0).queued()).isZero();
+			// A slot freed while it is out is not kept for it.
+			holder.close();
+			assertThat(this.runtime.snapshots().get(0).free()).isOne();
+			holder = this.runtime.admit("m", Tier.P1, "t", 1, 10);
+			holder.awaitSlot();
+			this.clock.advance(Duration.ofSeconds(4));
+			waiting.rejoin();
+			waiting.rejoin();
+			assertThat(this.runtime.snapshots().get(0).queued()).isOne();
+			holder.close();
+			assertThat(waiting.awaitSlot().endpoint().key()).contains("a");
+		}
+		assertThat(this.runtime.snapshots().get(0).free()).isOne();
+	}
+
+	@Test
+	void aRejoinedRequestWaitsUntilItsTiersDeadlineFromItsArrivalNotFromItsReturn() throws Exception {
+		this.cluster.upsert(InMemoryClusterView.pod("a", "m", 1));
+		try (Admission holder = this.runtime.admit("m", Tier.P1, "t", 1, 10)) {
+			holder.awaitSlot();
+			try (Admission waiting = this.runtime.admit("m", Tier.P1, "t", 1, 10)) {
+				assertThat(waiting.awaitSlot(Duration.ZERO)).isNull();
+				waiting.stepOut();
+				this.clock.advance(Duration.ofSeconds(4));
+				waiting.rejoin();
+				// P1 waits 10 s: 6 s are left.
+				this.clock.advance(Duration.ofSeconds(6).minusMillis(1));
+				this.runtime.expireWaiting();
+				assertThat(this.runtime.snapshots().get(0).queued()).isOne();
+				this.clock.advance(Duration.ofMillis(1));
+				this.runtime.expireWaiting();
+				assertThatThrownBy(waiting::awaitSlot).isInstanceOfSatisfying(Admission.Rejected.class,
+						(rejected) -> assertThat(rejected.reason()).isEqualTo(RejectReason.QUEUE_TIMEOUT));
+			}
+		}
+	}
+
+	@Test
+	void aRequestThatRejoinsPastItsDeadlineIsTurnedAwayAtOnceEvenWithAFreeSlot() throws Exception {
+		this.cluster.upsert(InMemoryClusterView.pod("a", "m", 1));
+		Admission holder = this.runtime.admit("m", Tier.P0, "t", 1, 10);
+		holder.awaitSlot();
+		try (Admission waiting = this.runtime.admit("m", Tier.P0, "t", 1, 10)) {
+			assertThat(waiting.awaitSlot(Duration.ZERO)).isNull();
+			waiting.stepOut();
+			this.clock.advance(Duration.ofSeconds(2));
+			holder.close();
+			waiting.rejoin();
+			assertThatThrownBy(waiting::awaitSlot).isInstanceOfSatisfying(Admission.Rejected.class,
+					(rejected) -> assertThat(rejected.reason()).isEqualTo(RejectReason.QUEUE_TIMEOUT));
+		}
+		assertThat(this.runtime.snapshots().get(0).free()).isOne();
+		assertThat(this.runtime.snapshots().get(0).queued()).isZero();
+	}
+
 }

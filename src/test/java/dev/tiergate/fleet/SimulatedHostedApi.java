@@ -54,6 +54,8 @@ public final class SimulatedHostedApi implements AutoCloseable {
 
 	private final AtomicInteger inWindow = new AtomicInteger();
 
+	private final AtomicInteger handling = new AtomicInteger();
+
 	/**
 	 * Starts the API on a free port.
 	 * @param apiKey the only key it accepts
@@ -110,11 +112,28 @@ public final class SimulatedHostedApi implements AutoCloseable {
 	}
 
 	/**
+	 * The only key it accepts.
+	 * @return the key
+	 */
+	public String apiKey() {
+		return this.apiKey;
+	}
+
+	/**
 	 * The bodies received, as sent by the caller.
 	 * @return the bodies
 	 */
 	public List<JsonNode> received() {
 		return List.copyOf(this.received);
+	}
+
+	/**
+	 * Requests being answered now (a hung one counts until it wakes and answers, even
+	 * when its caller has given up).
+	 * @return requests in progress
+	 */
+	public int handling() {
+		return this.handling.get();
 	}
 
 	/**
@@ -126,6 +145,7 @@ public final class SimulatedHostedApi implements AutoCloseable {
 	}
 
 	private void handle(HttpExchange exchange) throws IOException {
+		this.handling.incrementAndGet();
 		try (exchange) {
 			byte[] raw = exchange.getRequestBody().readAllBytes();
 			String authorization = exchange.getRequestHeaders().getFirst("Authorization");
@@ -155,6 +175,9 @@ public final class SimulatedHostedApi implements AutoCloseable {
 			}
 			sleep(this.latency);
 			answer(exchange, body);
+		}
+		finally {
+			this.handling.decrementAndGet();
 		}
 	}
 

@@ -91,8 +91,8 @@ class GpuUsageIntegrationTests extends FleetIntegrationTestSupport {
 
 		HttpResponse<String> csv = send("GET", "/api/v1/tenants/" + this.mine + "/usage.csv", basic("viewer", "viewer"),
 				null);
-		assertThat(csv.body())
-			.startsWith("day,tier,model,requests,prompt_tokens,completion_tokens,gpu_seconds,gpu_cost_usd\r\n")
+		assertThat(csv.body()).startsWith(
+				"day,tier,model,requests,prompt_tokens,completion_tokens,gpu_seconds,gpu_cost_usd,hosted_requests\r\n")
 			.contains(",P1," + SimulatedGpuFleet.LLAMA + ",1,");
 		JsonNode api = json.readTree(send("GET", "/api/v1/tenants/" + this.mine + "/usage", CI, null).body());
 		assertThat(api.get("totals").get("gpu_seconds").asDouble()).isEqualTo(myTotal);

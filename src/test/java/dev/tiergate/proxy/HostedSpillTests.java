@@ -41,12 +41,11 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import tools.jackson.databind.json.JsonMapper;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Tests for {@link HostedSpill}: a saturated fleet's request served by the simulated
  * hosted API, its spend reserved and settled on the local Redis (in a month of its own),
- * and every hosted failure answered 429 or 503, never 500.
+ * and every hosted failure sent back to the fleet's queue, never answered 500.
  */
 @ExtendWith(OutputCaptureExtension.class)
 class HostedSpillTests {
@@ -172,56 +171,104 @@ class HostedSpillTests {
 	}
 
 	@Test
-	void aHosted429IsAnswered429AndCostsNothing() throws Exception {
+	void whenTheSpendCannotBeReservedTheRequestStaysQueuedForTheFleet() throws Exception {
+		int port;
+		try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+			port = free.getLocalPort();
+		}
+		// A Redis that is not there.
+		org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory connections = new org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory(
+				new org.springframework.data.redis.connection.RedisStandaloneConfiguration("127.0.0.1", port));
+		connections.afterPropertiesSet();
+		connections.start();
+		try {
+			SpillProperties properties = new SpillProperties(
+					Map.of("m",
+							new SpillProperties.Upstream(this.hosted.baseUri(), "hosted-model", KEY,
+									Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(5))),
+					Map.of(), 10.0, null, Map.of());
+			Spillover spillover = new Spillover(properties, new PriceSheets(),
+					new SpillBudget(new StringRedisTemplate(connections), properties, this.clock),
+					new HostedClient(this.json), new SpillMetrics(this.meters));
+			Spillover.Plan plan = spillover.plan("m", Tier.P0, "acme", 100, 8).orElseThrow();
+			try (Admission waiting = this.runtime.admit("m", Tier.P0, "acme", 1, 108)) {
+				assertThat(hostedSpill(spillover).forward(plan, waiting, request(false), new Sink(), (name, value) -> {
+				})).isNull();
+				assertThat(this.runtime.snapshots().get(0).queued()).isEqualTo(1);
+			}
+			assertThat(this.hosted.received()).isEmpty();
+			assertThat(
+					this.meters.get("tiergate.spill.requests").tag("outcome", "budget_unavailable").counter().count())
+				.isOne();
+		}
+		finally {
+			connections.destroy();
+		}
+	}
+
+	@Test
+	void aHosted429FallsBackToTheFleetAndCostsNothing() throws Exception {
 		this.hosted.failNext(1, 429);
-		assertFailure(429, "hosted_rate_limited", Duration.ofSeconds(5));
+		assertFallsBack(Duration.ofSeconds(5));
+		assertThat(this.meters.get("tiergate.spill.requests").tag("outcome", "hosted_rate_limited").counter().count())
+			.isOne();
 	}
 
 	@Test
-	void aHosted500IsAnswered503NotPassedOn() throws Exception {
+	void aHosted500FallsBackToTheFleetNotPassedOn() throws Exception {
 		this.hosted.failNext(1, 500);
-		assertFailure(503, "hosted_unavailable", Duration.ofSeconds(5));
+		assertFallsBack(Duration.ofSeconds(5));
+		assertThat(this.meters.get("tiergate.spill.requests").tag("outcome", "hosted_error").counter().count()).isOne();
 	}
 
 	@Test
-	void aHostedTimeoutIsAnswered503() throws Exception {
+	void aHostedTimeoutFallsBackToTheFleet() throws Exception {
 		this.hosted.hang(Duration.ofSeconds(2));
-		assertFailure(503, "hosted_unavailable", Duration.ofMillis(200));
+		assertFallsBack(Duration.ofMillis(200));
 		assertThat(this.meters.get("tiergate.spill.requests").tag("outcome", "hosted_timeout").counter().count())
 			.isOne();
 	}
 
 	@Test
-	void theHostedKeyNeverAppearsInLogsOrErrors(CapturedOutput output) throws Exception {
+	void aRefusedConnectionFallsBackToTheFleet() throws Exception {
+		this.hosted.close();
+		assertFallsBack(Duration.ofSeconds(2));
+		assertThat(this.meters.get("tiergate.spill.requests").tag("outcome", "hosted_error").counter().count()).isOne();
+	}
+
+	@Test
+	void theHostedKeyNeverAppearsInLogs(CapturedOutput output) throws Exception {
 		this.hosted.failNext(1, 500);
-		OpenAiException failure = assertFailure(503, "hosted_unavailable", Duration.ofSeconds(5));
+		assertFallsBack(Duration.ofSeconds(5));
 		this.hosted.hang(Duration.ofSeconds(2));
-		OpenAiException timeout = assertFailure(503, "hosted_unavailable", Duration.ofMillis(200));
+		assertFallsBack(Duration.ofMillis(200));
 		assertThat(this.hosted.authorizations()).contains("Bearer " + KEY);
-		for (OpenAiException ex : new OpenAiException[] { failure, timeout }) {
-			assertThat(ex.getMessage()).doesNotContain(KEY);
-			assertThat(String.valueOf(ex.getCause())).doesNotContain(KEY);
-		}
 		assertThat(output.getAll()).doesNotContain(KEY).contains("Hosted upstream");
 	}
 
-	private OpenAiException assertFailure(int status, String code, Duration timeout) throws Exception {
+	/**
+	 * The hosted call fails: nothing reaches the caller, nothing is billed, the request
+	 * left the fleet's queue for the call and, back in it, takes the next free slot.
+	 */
+	private void assertFallsBack(Duration timeout) throws Exception {
 		Spillover spillover = spillover(10, timeout);
 		Spillover.Plan plan = spillover.plan("m", Tier.P0, "acme", 100, 8).orElseThrow();
 		Sink sink = new Sink();
-		OpenAiException[] thrown = new OpenAiException[1];
+		Map<String, String> headers = new HashMap<>();
 		try (Admission waiting = this.runtime.admit("m", Tier.P0, "acme", 1, 108)) {
-			assertThatThrownBy(() -> hostedSpill(spillover).forward(plan, waiting, request(false), sink, (n, v) -> {
-			})).isInstanceOfSatisfying(OpenAiException.class, (ex) -> {
-				thrown[0] = ex;
-				assertThat(ex.status()).isEqualTo(status);
-				assertThat(ex.code()).isEqualTo(code);
-				assertThat(ex.retryAfter()).isNotNull();
-			});
+			assertThat(waiting.awaitSlot(plan.spillAfter())).isNull();
+			assertThat(hostedSpill(spillover).forward(plan, waiting, request(false), sink, headers::put)).isNull();
+			assertThat(this.runtime.snapshots().get(0).queued()).isZero();
+			waiting.rejoin();
+			assertThat(this.runtime.snapshots().get(0).queued()).isOne();
+			this.holder.close();
+			assertThat(waiting.awaitSlot().endpoint().key()).contains("a");
 		}
+		this.holder = this.runtime.admit("m", Tier.P0, "other", 1, 10);
+		this.holder.awaitSlot();
 		assertThat(sink.status).isZero();
+		assertThat(headers).doesNotContainKey("x-tiergate-served-by");
 		assertThat(spillover.budget().tenantSpend("acme")).isZero();
-		return thrown[0];
 	}
 
 	/** A sink that keeps the answer. */

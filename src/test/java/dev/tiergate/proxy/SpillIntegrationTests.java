@@ -7,12 +7,19 @@ import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -24,9 +31,13 @@ import dev.tiergate.fleet.SimulatedGpuFleet;
 import dev.tiergate.fleet.SimulatedHostedApi;
 import dev.tiergate.fleet.SimulatedInferenceServer;
 import dev.tiergate.routing.EndpointRegistry;
+import dev.tiergate.requestlog.RedisRequestLog;
 import dev.tiergate.spill.SpillBudget;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -34,11 +45,14 @@ import static org.awaitility.Awaitility.await;
  * engines, then requests that find no slot go to the simulated hosted API, or not, as
  * their tier's rules say.
  */
+@ExtendWith(OutputCaptureExtension.class)
 class SpillIntegrationTests extends FleetIntegrationTestSupport {
 
 	private static final String KEY = "sk-integration-hosted-key-42";
 
 	private static final SimulatedHostedApi hosted = start();
+
+	private static final JsonMapper JSON = JsonMapper.builder().build();
 
 	@Autowired
 	private EndpointRegistry registry;
@@ -48,6 +62,12 @@ class SpillIntegrationTests extends FleetIntegrationTestSupport {
 
 	@Autowired
 	private SpillBudget budget;
+
+	@Autowired
+	private RedisRequestLog requestLog;
+
+	@Autowired
+	private StringRedisTemplate redis;
 
 	private static SimulatedHostedApi start() {
 		try {
@@ -76,7 +96,8 @@ class SpillIntegrationTests extends FleetIntegrationTestSupport {
 	}
 
 	@Test
-	void whenTheFleetIsSaturatedP0SpillsAtOnceP1AfterItsWaitP2NeverAndHostedFailuresAreNever500() throws Exception {
+	void whenTheFleetIsSaturatedP0SpillsAtOnceP1AfterItsWaitP2NeverAndHostedFailuresGoBackToTheFleet(
+			CapturedOutput output) throws Exception {
 		await().atMost(Duration.ofSeconds(10)).until(() -> this.registry.pool(SimulatedGpuFleet.QWEN).size() == 4);
 		// The fleet has room: served by it.
 		HttpResponse<String> fleetServed = post("/v1/chat/completions", EmbeddedDefaults.ACME_KEY,
@@ -93,16 +114,46 @@ class SpillIntegrationTests extends FleetIntegrationTestSupport {
 			}
 			await().atMost(Duration.ofSeconds(10)).until(() -> qwen().used() == slots && qwen().free() == 0);
 			double spentBefore = this.budget.tenantSpend("acme");
+			long hostedBefore = hostedRequests("acme");
 
 			// P0: no slot, no lease it may preempt: to the hosted API at once.
+			Instant before = Instant.now();
 			HttpResponse<String> p0 = post("/v1/chat/completions", EmbeddedDefaults.ACME_KEY,
 					chat(SimulatedGpuFleet.QWEN, 8), "X-Tiergate-Priority", "P0");
+			Instant after = Instant.now();
 			assertThat(p0.statusCode()).isEqualTo(200);
 			assertThat(p0.headers().firstValue("x-tiergate-served-by")).hasValue("hosted");
 			assertThat(p0.body()).contains("\"service_tier\":\"priority\"").doesNotContain(KEY);
 			assertThat(hosted.received()).last()
 				.satisfies((body) -> assertThat(body.path("model").asString()).isEqualTo("hosted-qwen"));
 			assertThat(this.budget.tenantSpend("acme")).isGreaterThan(spentBefore);
+			// Its usage record and its request log record say so.
+			assertThat(hostedRequests("acme")).isGreaterThan(hostedBefore);
+			this.requestLog.flush();
+			String logged = get(
+					"/api/v1/request-log?tenant=acme&format=jsonl&from="
+							+ java.net.URLEncoder.encode(before.toString(), StandardCharsets.UTF_8) + "&to="
+							+ java.net.URLEncoder.encode(after.toString(), StandardCharsets.UTF_8),
+					basic("admin", "admin"))
+				.body();
+			// A tenant's spend is its own: each tenant's usage shows its own spend.
+			JsonNode acmeUsage = JSON.readTree(get("/v1/usage", "Bearer " + EmbeddedDefaults.ACME_KEY).body());
+			assertThat(acmeUsage.get("spill").get("spend_usd").asDouble())
+				.isCloseTo(this.budget.tenantSpend("acme"), within(1e-6))
+				.isGreaterThan(0);
+			JsonNode batchcoUsage = JSON.readTree(get("/v1/usage", "Bearer " + EmbeddedDefaults.BATCHCO_KEY).body());
+			assertThat(batchcoUsage.get("tenant").asString()).isEqualTo("batchco");
+			assertThat(batchcoUsage.get("spill").get("spend_usd").asDouble())
+				.isCloseTo(this.budget.tenantSpend("batchco"), within(1e-6));
+			JsonNode acmeApi = JSON.readTree(get("/api/v1/tenants/acme/usage", basic("viewer", "viewer")).body());
+			assertThat(acmeApi.get("spill").get("spend_usd").asDouble())
+				.isEqualTo(acmeUsage.get("spill").get("spend_usd").asDouble());
+			assertThat(acmeApi.get("spill").get("global_cap_usd").asDouble()).isEqualTo(1000);
+			assertThat(page("/quota/tenants/acme")).doesNotContain(KEY)
+				.contains("id=\"spill-spend\"")
+				.contains(String.format(java.util.Locale.ROOT, "$%.2f", this.budget.tenantSpend("acme")));
+			assertThat(logged.lines().filter((line) -> line.contains("\"model\":\"" + SimulatedGpuFleet.QWEN + "\"")))
+				.anySatisfy((line) -> assertThat(line).contains("\"servedBy\":\"hosted\""));
 
 			// P1 waits its spill-after (300ms) for the fleet first.
 			long started = System.nanoTime();
@@ -120,14 +171,42 @@ class SpillIntegrationTests extends FleetIntegrationTestSupport {
 			}
 			await().atMost(Duration.ofSeconds(3)).until(() -> qwen().queued() == 0);
 
-			// Hosted failures: 429 stays 429, 500 and a timeout become 503, never 500.
+			// Hosted failures go back to waiting for the fleet within the tier's
+			// deadline: with no slot freed, P0 gets the usual 503 queue_timeout after its
+			// 2 s, never a 500.
 			hosted.failNext(1, 429);
-			assertHostedFailure(429);
+			assertFallsBackToQueueTimeout();
 			hosted.failNext(1, 500);
-			assertHostedFailure(503);
+			assertFallsBackToQueueTimeout();
 			hosted.hang(Duration.ofSeconds(3));
-			assertHostedFailure(503);
+			assertFallsBackToQueueTimeout();
 			hosted.hang(Duration.ZERO);
+			// The hung call, given up on, still answers when it wakes: let it, before
+			// the next failure is armed.
+			await().atMost(Duration.ofSeconds(5)).until(() -> hosted.handling() == 0);
+
+			// A slot that frees within the deadline serves it.
+			hosted.failNext(1, 500);
+			int sent = hosted.received().size();
+			CompletableFuture<HttpResponse<String>> later = CompletableFuture.supplyAsync(() -> {
+				try {
+					return post("/v1/chat/completions", EmbeddedDefaults.ACME_KEY, chat(SimulatedGpuFleet.QWEN, 8),
+							"X-Tiergate-Priority", "P1");
+				}
+				catch (IOException | InterruptedException ex) {
+					throw new IllegalStateException(ex);
+				}
+			});
+			// Tried the hosted API, back in the queue.
+			await().atMost(Duration.ofSeconds(5)).until(() -> hosted.received().size() > sent && qwen().queued() == 1);
+			holders.remove(0).close();
+			HttpResponse<String> served = later.get(20, TimeUnit.SECONDS);
+			assertThat(served.statusCode()).isEqualTo(200);
+			assertThat(served.headers().firstValue("x-tiergate-served-by")).hasValue("fleet");
+			assertThat(served.body()).doesNotContain(KEY);
+			// The key went to the hosted API, and nowhere into the application's log.
+			assertThat(hosted.authorizations()).contains("Bearer " + KEY);
+			assertThat(output.getAll()).doesNotContain(KEY);
 		}
 		finally {
 			servers.forEach((server) -> server.stallNextRequests(0));
@@ -147,7 +226,7 @@ class SpillIntegrationTests extends FleetIntegrationTestSupport {
 			.contains("\"monthlyCap\":1000")
 			.contains("when-saturated")
 			.doesNotContain(KEY);
-		String page = overviewPage();
+		String page = page("/");
 		assertThat(page).contains("id=\"spill-spend\"").contains("/ $1000.00").doesNotContain(KEY);
 		HttpResponse<String> tenant = get("/api/v1/spill/tenants/acme", viewer);
 		assertThat(tenant.statusCode()).isEqualTo(200);
@@ -162,16 +241,22 @@ class SpillIntegrationTests extends FleetIntegrationTestSupport {
 					"{\"monthlyCap\":900,\"tenantCaps\":{\"batchco\":5}}");
 			assertThat(changed.statusCode()).isEqualTo(200);
 			assertThat(changed.body()).contains("\"monthlyCap\":900").contains("batchco");
+			// A tenant with a cap of its own sees its spend against it.
+			assertThat(page("/quota/tenants/batchco")).contains("id=\"spill-spend\"")
+				.contains(" / $5.00")
+				.contains("spill to hosted APIs / monthly cap");
+			assertThat(get("/api/v1/tenants/batchco/usage", viewer).body()).contains("\"cap_usd\":5.0");
 			HttpResponse<String> audit = get("/api/v1/audit?kind=spill&limit=10", viewer);
 			assertThat(audit.body()).contains("update-caps").contains("900").doesNotContain(KEY);
 		}
 		finally {
-			send("PUT", "/api/v1/spill/caps", admin, "{\"monthlyCap\":1000,\"tenantCaps\":{}}");
+			// Run-time caps are kept in Redis: back to the start-up caps.
+			this.redis.delete("tg:spill:{spend}:caps");
 		}
 	}
 
-	/** The overview page, as a signed-in viewer sees it. */
-	private String overviewPage() throws Exception {
+	/** A dashboard page, as a signed-in viewer sees it. */
+	private String page(String path) throws Exception {
 		java.net.http.HttpClient browser = java.net.http.HttpClient.newBuilder()
 			.cookieHandler(new java.net.CookieManager())
 			.build();
@@ -186,18 +271,27 @@ class SpillIntegrationTests extends FleetIntegrationTestSupport {
 			.POST(java.net.http.HttpRequest.BodyPublishers
 				.ofString("username=viewer&password=viewer&_csrf=" + csrf.group(1)))
 			.build(), HttpResponse.BodyHandlers.ofString());
-		HttpResponse<String> page = browser.send(java.net.http.HttpRequest.newBuilder(uri("/")).build(),
+		HttpResponse<String> page = browser.send(java.net.http.HttpRequest.newBuilder(uri(path)).build(),
 				HttpResponse.BodyHandlers.ofString());
 		assertThat(page.statusCode()).isEqualTo(200);
 		return page.body();
 	}
 
-	private void assertHostedFailure(int status) throws Exception {
+	private void assertFallsBackToQueueTimeout() throws Exception {
+		int sent = hosted.received().size();
 		HttpResponse<String> response = post("/v1/chat/completions", EmbeddedDefaults.ACME_KEY,
 				chat(SimulatedGpuFleet.QWEN, 8), "X-Tiergate-Priority", "P0");
-		assertThat(response.statusCode()).isEqualTo(status);
+		assertThat(hosted.received()).hasSize(sent + 1);
+		assertThat(response.statusCode()).isEqualTo(503);
 		assertThat(response.headers().firstValue("Retry-After")).isPresent();
-		assertThat(response.body()).contains("\"error\"").contains("hosted_").doesNotContain(KEY);
+		assertThat(response.headers().firstValue("x-tiergate-served-by")).isEmpty();
+		assertThat(response.body()).contains("\"queue_timeout\"").doesNotContain(KEY);
+	}
+
+	private long hostedRequests(String tenant) throws Exception {
+		HttpResponse<String> usage = get("/api/v1/tenants/" + tenant + "/usage", basic("viewer", "viewer"));
+		assertThat(usage.statusCode()).isEqualTo(200);
+		return JSON.readTree(usage.body()).get("totals").get("hosted_requests").asLong();
 	}
 
 	private PoolSnapshot qwen() {

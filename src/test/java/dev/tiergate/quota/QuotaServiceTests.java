@@ -311,7 +311,7 @@ class QuotaServiceTests {
 		assertThat(service.mode()).isEqualTo("redis");
 		// The same settlement again (a replay whose answer was lost) changes nothing.
 		service.settle(new SettlementJournal.Settlement(this.id, false, served.requestId(), 120, 30, "P1", "m", true,
-				1_000, served.month()));
+				1_000, served.month(), false));
 		assertThat(service.status(this.id).monthTokens()).isEqualTo(150);
 		assertThat(this.meters.get("tiergate.quota.journal.settlements").tag("outcome", "replayed").counter().count())
 			.isEqualTo(2);

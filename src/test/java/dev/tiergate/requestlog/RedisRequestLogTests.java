@@ -44,7 +44,8 @@ class RedisRequestLogTests {
 		// two tenants in turn
 		for (int i = 0; i < 2_500; i++) {
 			log.append(new RequestRecord(midnight.minusSeconds(1_500).plusMillis(i * 1_200L), (i % 2 == 0) ? "a" : "b",
-					Tier.values()[i % 3], "m", "completions", false, 200, i, 1, 0, 1, 2));
+					Tier.values()[i % 3], "m", "completions", false, 200, i, 1, 0, 1, 2,
+					(i % 5 == 0) ? RequestRecord.HOSTED : RequestRecord.FLEET));
 		}
 		log.flush();
 
@@ -55,6 +56,8 @@ class RedisRequestLogTests {
 
 		assertThat(all).hasSize(2_500);
 		assertThat(all).extracting(RequestRecord::promptTokens).doesNotHaveDuplicates();
+		assertThat(all).allSatisfy((record) -> assertThat(record.servedBy())
+			.isEqualTo((record.promptTokens() % 5 == 0) ? RequestRecord.HOSTED : RequestRecord.FLEET));
 		assertThat(window).hasSize(50).allSatisfy((record) -> {
 			assertThat(record.tenant()).isEqualTo("b");
 			assertThat(record.time()).isBetween(midnight.minusSeconds(60), midnight.plusSeconds(60));
@@ -70,7 +73,7 @@ class RedisRequestLogTests {
 		RedisRequestLog log = new RedisRequestLog(null, new RequestLogProperties(true, "tg:requestlog:", 1000,
 				Duration.ofDays(1), 2, 10, Duration.ofSeconds(1)), meters);
 		RequestRecord record = new RequestRecord(Instant.parse("2026-11-29T17:00:00Z"), "acme", Tier.P2, "m",
-				"completions", false, 200, 1, 1, 0, 1, 2);
+				"completions", false, 200, 1, 1, 0, 1, 2, RequestRecord.FLEET);
 
 		log.append(record);
 		log.append(record);

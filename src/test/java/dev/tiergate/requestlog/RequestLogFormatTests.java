@@ -21,9 +21,9 @@ class RequestLogFormatTests {
 
 	private static final List<RequestRecord> RECORDS = List.of(
 			new RequestRecord(Instant.parse("2026-11-29T17:00:00.250Z"), "acme", Tier.P1, "llama", "completions", false,
-					200, 300, 40, 0, 80.25, 400.5),
+					200, 300, 40, 0, 80.25, 400.5, RequestRecord.HOSTED),
 			new RequestRecord(Instant.parse("2026-11-29T17:00:00.125Z"), "odd, \"quoted\"\tname", Tier.P0,
-					"org/model,v2", "chat.completions", true, 200, 812, 96, 1.5, 61.2, 402.9));
+					"org/model,v2", "chat.completions", true, 200, 812, 96, 1.5, 61.2, 402.9, RequestRecord.FLEET));
 
 	@Test
 	void jsonLinesReadBackAsATraceOrderedByArrivalWithTheLoggedTiers() throws Exception {
@@ -34,6 +34,14 @@ class RequestLogFormatTests {
 	void csvReadsBackAsATraceOrderedByArrivalWithTheLoggedTiers() throws Exception {
 		assertThat(RequestLogFormat.CSV.header()).startsWith("time,tenant,tier,model,");
 		assertRoundTrip(RequestLogFormat.CSV);
+	}
+
+	@Test
+	void eachLineSaysWhereTheRequestWasServed() {
+		assertThat(RequestLogFormat.CSV.header()).endsWith(",servedBy\n");
+		assertThat(RequestLogFormat.CSV.line(RECORDS.get(0))).endsWith(",hosted\n");
+		assertThat(RequestLogFormat.CSV.line(RECORDS.get(1))).endsWith(",fleet\n");
+		assertThat(RequestLogFormat.JSONL.line(RECORDS.get(0))).endsWith(",\"servedBy\":\"hosted\"}\n");
 	}
 
 	@Test

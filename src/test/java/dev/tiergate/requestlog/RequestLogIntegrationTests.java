@@ -71,6 +71,7 @@ class RequestLogIntegrationTests extends FleetIntegrationTestSupport {
 		assertThat(record.get("api").asString()).isEqualTo("chat.completions");
 		assertThat(record.get("stream").asBoolean()).isTrue();
 		assertThat(record.get("status").asInt()).isEqualTo(200);
+		assertThat(record.get("servedBy").asString()).isEqualTo("fleet");
 		assertThat(record.get("promptTokens").asLong()).isPositive();
 		assertThat(record.get("completionTokens").asLong()).isEqualTo(12);
 		double queue = record.get("queueMs").asDouble();

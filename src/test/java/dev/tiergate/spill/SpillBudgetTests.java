@@ -41,7 +41,28 @@ class SpillBudgetTests {
 
 	private SpillBudget budget(double globalCap, Double tenantCap, Map<String, Double> tenantCaps) {
 		SpillProperties properties = new SpillProperties(Map.of(), Map.of(), globalCap, tenantCap, tenantCaps);
-		return new SpillBudget(this.redis, properties, this.clock);
+		// Run-time caps in a key of this test's month, deleted with its counters.
+		return new SpillBudget(this.redis, properties, this.clock,
+				"tg:spill:{spend}:" + java.time.YearMonth.from(this.month.atZone(ZoneOffset.UTC)) + ":caps");
+	}
+
+	@Test
+	void capsChangedAtRunTimeSurviveARestartAndBindEveryReplica() {
+		SpillBudget first = budget(1.00, null, Map.of());
+		assertThat(first.caps()).isEqualTo(new SpillCaps(1.00, null, Map.of()));
+		first.replaceCaps(new SpillCaps(0.10, 0.05, Map.of("big", 0.08)));
+		// Another replica, or this one after a restart, with other start-up caps.
+		SpillBudget restarted = budget(500, null, Map.of());
+		assertThat(restarted.caps()).isEqualTo(new SpillCaps(0.10, 0.05, Map.of("big", 0.08)));
+		assertThat(restarted.reserve("small", 0.05)).isInstanceOf(SpillBudget.Reserved.class);
+		assertThat(restarted.reserve("small", 0.01)).isEqualTo(new SpillBudget.Refused(SpillBudget.Scope.TENANT));
+		assertThat(first.reserve("big", 0.06)).isEqualTo(new SpillBudget.Refused(SpillBudget.Scope.GLOBAL));
+		assertThat(first.reserve("big", 0.05)).isInstanceOf(SpillBudget.Reserved.class);
+		assertThat(restarted.globalSpend()).isEqualTo(0.10);
+		// No tenant default any more: only the global cap and the named tenants' own.
+		restarted.replaceCaps(new SpillCaps(1.00, null, Map.of()));
+		assertThat(first.caps()).isEqualTo(new SpillCaps(1.00, null, Map.of()));
+		assertThat(first.reserve("small", 0.50)).isInstanceOf(SpillBudget.Reserved.class);
 	}
 
 	@Test

@@ -53,7 +53,11 @@ class SpilloverTests {
 	@Test
 	void aModelWithoutHostedUpstreamOrWithoutCapDoesNotSpill() {
 		assertThat(spillover(Map.of(), 100).plan("other", Tier.P0, "t", 10, 10)).isEmpty();
-		assertThat(spillover(Map.of(), 0).plan("m", Tier.P0, "t", 10, 10)).isEmpty();
+		// A cap of 0 (read by the reservation, in Redis) turns spill off.
+		Spillover off = spillover(Map.of(), 0);
+		assertThat(off.plan("m", Tier.P0, "t", 10, 10)).get()
+			.satisfies((plan) -> assertThat(off.budget().reserve("t", plan.maxCost()))
+				.isInstanceOf(SpillBudget.Disabled.class));
 	}
 
 	@Test
