@@ -117,6 +117,7 @@ class LeaderElectionIntegrationTests {
 			.execute();
 		assertThat(lease.getSpec().getHolderIdentity()).isEqualTo(second.name());
 		assertThat(lease.getSpec().getLeaseTransitions()).isEqualTo(1);
+		assertThat(lease.getSpec().getLeaseDurationSeconds()).isEqualTo(2);
 
 		assertThat(second.send("PUT", "/api/v1/priority-classes/team-a", "{\"value\":6000}").statusCode())
 			.isEqualTo(200);
