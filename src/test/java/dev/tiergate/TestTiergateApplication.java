@@ -68,7 +68,10 @@ public class TestTiergateApplication {
 				// The embedded default watches its fleet's namespace only, as the chart
 				// requires of every installation.
 				"--tiergate.cluster.namespaces=" + SimulatedGpuFleet.NAMESPACE,
-				"--logging.level.io.fabric8.mockwebserver=WARN"), Arrays.stream(withRedis))
+				// Its Lease and tier ConfigMap: replicas started against one fleet share
+				// them.
+				"--tiergate.cluster.own-namespace=tiergate", "--logging.level.io.fabric8.mockwebserver=WARN"),
+				Arrays.stream(withRedis))
 			.toArray(String[]::new);
 		try {
 			return SpringApplication.from(TiergateApplication::main)

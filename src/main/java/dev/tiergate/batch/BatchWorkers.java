@@ -24,6 +24,7 @@ import dev.tiergate.batch.internal.BatchRecords;
 import dev.tiergate.batch.internal.QueueItem;
 import dev.tiergate.dispatch.Admission;
 import dev.tiergate.dispatch.DispatchRuntime;
+import dev.tiergate.dispatch.RejectReason;
 import dev.tiergate.problem.TiergateException;
 import dev.tiergate.proxy.ExchangeOutcome;
 import dev.tiergate.proxy.ExchangeRequest;
@@ -461,7 +462,7 @@ public class BatchWorkers implements SmartLifecycle {
 				admitted.run();
 				outcome = attempt(batch, item, admission);
 			}
-			catch (RuntimeException ex) {
+			catch (RuntimeException | InterruptedException ex) {
 				permit.close();
 				throw ex;
 			}
@@ -518,6 +519,12 @@ public class BatchWorkers implements SmartLifecycle {
 				queued += running.queued().toNanos();
 			}
 			catch (Admission.Rejected rejected) {
+				if (rejected.reason() == RejectReason.SHUTTING_DOWN) {
+					// Handed back: not answered, not acknowledged, so the item stays
+					// pending
+					// and another replica claims it.
+					throw new InterruptedException("Shutting down: item " + item.customId() + " is handed back");
+				}
 				return new Attempt(0, null, request.requestId(), rejected.reason().code(), "No slot for tier "
 						+ batch.tier() + " on model " + batch.model() + ": " + rejected.reason().code());
 			}

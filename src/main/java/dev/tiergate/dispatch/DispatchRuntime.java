@@ -100,6 +100,8 @@ public class DispatchRuntime implements EndpointRegistry.EndpointListener {
 		return instant.getEpochSecond() * 1_000_000_000L + instant.getNano();
 	}
 
+	private volatile boolean closing;
+
 	private PoolRuntime pool(String model) {
 		return this.pools.computeIfAbsent(model, PoolRuntime::new);
 	}
@@ -135,7 +137,29 @@ public class DispatchRuntime implements EndpointRegistry.EndpointListener {
 		Ticket ticket = new Ticket(tenant, tier, cost, weight, affinityKey);
 		Admission admission = new Admission(pool, ticket);
 		pool.submit(ticket);
+		if (this.closing) {
+			// Admitted while the replica shuts down: a free slot is taken, a wait is not.
+			pool.run(() -> pool.scheduler.rejectQueued(RejectReason.SHUTTING_DOWN));
+		}
 		return admission;
+	}
+
+	/**
+	 * The replica is shutting down: every request still waiting for a slot, now or from
+	 * now on, is rejected with {@link RejectReason#SHUTTING_DOWN} (503 with
+	 * {@code Retry-After}); running requests keep their slots and finish.
+	 */
+	public void rejectWaiting() {
+		this.closing = true;
+		this.pools.values().forEach((pool) -> pool.run(() -> pool.scheduler.rejectQueued(RejectReason.SHUTTING_DOWN)));
+	}
+
+	/**
+	 * Whether {@link #rejectWaiting()} was called.
+	 * @return {@code true} while the replica shuts down
+	 */
+	public boolean closing() {
+		return this.closing;
 	}
 
 	/**

@@ -340,6 +340,22 @@ public final class PoolScheduler {
 	}
 
 	/**
+	 * Rejects every ticket still waiting for a slot (running leases are left alone).
+	 * @param reason why, e.g. {@link RejectReason#SHUTTING_DOWN}
+	 */
+	public void rejectQueued(RejectReason reason) {
+		for (Tier tier : TIERS) {
+			TierQueue queue = this.queues[tier.ordinal()];
+			Ticket first;
+			while ((first = queue.earliestDeadline()) != null) {
+				queue.remove(first);
+				this.queued--;
+				reject(first, reason);
+			}
+		}
+	}
+
+	/**
 	 * Time passed: tickets past their deadline are rejected.
 	 * @param now the time
 	 */

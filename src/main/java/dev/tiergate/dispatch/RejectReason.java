@@ -14,7 +14,14 @@ public enum RejectReason {
 	OVERLOADED,
 
 	/** The pool has no endpoint accepting requests (503 {@code no_capacity}). */
-	NO_CAPACITY;
+	NO_CAPACITY,
+
+	/**
+	 * This replica is shutting down and answers what still waits for a slot (503
+	 * {@code shutting_down} with {@code Retry-After}), so that the client retries on
+	 * another replica instead of waiting past the grace period.
+	 */
+	SHUTTING_DOWN;
 
 	/**
 	 * Lower-case name for metrics and error codes.

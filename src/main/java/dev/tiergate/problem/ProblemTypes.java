@@ -29,6 +29,12 @@ public final class ProblemTypes {
 	/** A backend (Redis, the Kubernetes API) is unavailable. */
 	public static final URI UNAVAILABLE = URI.create("https://tiergate.dev/problems/unavailable");
 
+	/**
+	 * A change to the cluster reached a replica that is not the leader (503, member
+	 * {@code leader} names the replica that writes).
+	 */
+	public static final URI NOT_LEADER = URI.create("https://tiergate.dev/problems/not-leader");
+
 	/** Something failed inside Tiergate. */
 	public static final URI INTERNAL = URI.create("https://tiergate.dev/problems/internal");
 

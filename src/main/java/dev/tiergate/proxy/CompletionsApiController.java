@@ -259,6 +259,9 @@ class CompletionsApiController {
 					"The request waited longer than tier " + tier + " allows for a free slot.", retryAfter);
 			case OVERLOADED -> new OpenAiException(429, "overloaded", "overloaded",
 					"Model '" + model + "' is overloaded; tier " + tier + " requests are being shed.", retryAfter);
+			case SHUTTING_DOWN -> new OpenAiException(503, "service_unavailable", "shutting_down",
+					"This Tiergate replica is shutting down; retry, another replica takes the request.",
+					(retryAfter != null) ? retryAfter : Duration.ofSeconds(1));
 		};
 	}
 

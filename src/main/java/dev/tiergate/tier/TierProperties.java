@@ -11,6 +11,7 @@ import jakarta.validation.constraints.DecimalMin;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.ConstructorBinding;
 import org.springframework.validation.annotation.Validated;
 
 /**
@@ -73,6 +74,15 @@ public record TierProperties(@Valid Override p0, @Valid Override p1, @Valid Over
 			@Min(1) @Max(10_000_000) Integer maxQueueDepth, Duration maxQueueWait, Set<Tier> mayPreempt, Boolean borrow,
 			PriorityClassOverride priorityClass, ReservePlacement reservePlacement,
 			@Min(0) @Max(1024) Integer borrowPerEndpoint) {
+
+		/**
+		 * The constructor that binds {@code tiergate.tiers.P0.*}: without the mark a
+		 * record with two constructors is not bound at all (the override stayed
+		 * {@code null}).
+		 */
+		@ConstructorBinding
+		public Override {
+		}
 
 		/**
 		 * Fields to change, placement kept.

@@ -5,17 +5,31 @@ import java.util.EnumMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 /**
  * The tier definitions in force. Reads are lock-free (an immutable snapshot); a change is
  * validated as a whole and then replaces the snapshot, so no reader ever sees half of
  * one.
+ * <p>
+ * With a {@link TierSettingsStore} ({@link #attach}), the store is the source: at start
+ * the stored definitions replace the ones given (which only seed the store when it holds
+ * none), a change is written to the store before it is in force here, and every change
+ * seen in the store (another replica's, a kubectl edit) is applied. A stored document
+ * that breaks a rule is refused: the last good definitions stay in force and the refusal
+ * is kept ({@link #rejection()}) and reported to the store, until a valid document
+ * follows.
  */
 public class Tiers {
+
+	private static final Logger logger = LoggerFactory.getLogger(Tiers.class);
 
 	/** Largest PriorityClass value a user-defined class may have. */
 	public static final long MAX_PRIORITY_VALUE = 1_000_000_000L;
@@ -28,6 +42,12 @@ public class Tiers {
 	private volatile Map<Tier, TierDefinition> current;
 
 	private final List<Consumer<Map<Tier, TierDefinition>>> listeners = new CopyOnWriteArrayList<>();
+
+	private volatile TierSettingsStore store;
+
+	private volatile String revision;
+
+	private volatile Rejection rejection;
 
 	public Tiers(Map<Tier, TierDefinition> initial) {
 		validate(initial);
@@ -79,9 +99,114 @@ public class Tiers {
 			}
 		});
 		validate(next);
-		this.current = Collections.unmodifiableMap(next);
-		this.listeners.forEach((l) -> l.accept(this.current));
+		TierSettingsStore target = this.store;
+		if (target != null) {
+			TierSettingsStore.Stored stored = target.save(TierDocument.write(next));
+			this.revision = stored.revision();
+			this.rejection = null;
+		}
+		replace(next);
 		return this.current;
+	}
+
+	private void replace(Map<Tier, TierDefinition> next) {
+		if (next.equals(this.current)) {
+			return;
+		}
+		this.current = Collections.unmodifiableMap(new EnumMap<>(next));
+		this.listeners.forEach((l) -> l.accept(this.current));
+	}
+
+	/**
+	 * Makes a store the source of the definitions: applies what it holds (or seeds it
+	 * with the definitions in force when it holds none) and every change it reports. A
+	 * store that cannot be reached now leaves the definitions as they are until its first
+	 * report.
+	 * @param settings the store
+	 */
+	public void attach(TierSettingsStore settings) {
+		synchronized (this) {
+			this.store = settings;
+		}
+		try {
+			TierSettingsStore.Stored stored = settings.load()
+				.orElseGet(() -> settings.createIfAbsent(TierDocument.write(this.current)));
+			apply(stored);
+		}
+		catch (RuntimeException ex) {
+			logger.warn("Cannot read the tier definitions from {} yet; using the configured ones until it answers: {}",
+					settings.describe(), ex.getMessage());
+		}
+		settings.watch(this::apply);
+	}
+
+	/**
+	 * Applies a document seen in the store, or refuses it.
+	 * @param stored the stored document
+	 */
+	synchronized void apply(TierSettingsStore.Stored stored) {
+		if (stored.revision() != null && stored.revision().equals(this.revision)) {
+			return;
+		}
+		Map<Tier, TierDefinition> next;
+		try {
+			next = TierDocument.read(stored.document());
+		}
+		catch (InvalidTierException ex) {
+			// The message names the field first, e.g. "P0.reservedShare: must be ...".
+			Rejection refused = new Rejection(stored.revision(), ex.getMessage());
+			boolean first = this.rejection == null || !refused.equals(this.rejection);
+			this.rejection = refused;
+			this.revision = stored.revision();
+			if (first) {
+				logger.warn("Refused revision {} of the tier definitions in {}, keeping the last good ones: {}",
+						stored.revision(), this.store.describe(), refused.reason());
+				try {
+					this.store.rejected(stored, refused.reason());
+				}
+				catch (RuntimeException reportFailed) {
+					logger.warn("Could not report the refused tier definitions: {}", reportFailed.getMessage());
+				}
+			}
+			return;
+		}
+		this.revision = stored.revision();
+		this.rejection = null;
+		replace(next);
+	}
+
+	/**
+	 * The revision of the stored definitions last applied or refused.
+	 * @return the revision, or empty without a store (or before it answered)
+	 */
+	public Optional<String> revision() {
+		return Optional.ofNullable(this.revision);
+	}
+
+	/**
+	 * The stored revision refused last, while no valid one has followed it.
+	 * @return the refusal, or empty when the store's latest revision is in force
+	 */
+	public Optional<Rejection> rejection() {
+		return Optional.ofNullable(this.rejection);
+	}
+
+	/**
+	 * Where the definitions are kept.
+	 * @return the store's description, or {@code memory}
+	 */
+	public String storage() {
+		TierSettingsStore current = this.store;
+		return (current != null) ? current.describe() : "memory";
+	}
+
+	/**
+	 * A stored revision of the tier definitions that was refused.
+	 *
+	 * @param revision the store's revision
+	 * @param reason the field at fault and why
+	 */
+	public record Rejection(String revision, String reason) {
 	}
 
 	/**

@@ -13,6 +13,7 @@ import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.servlet.mvc.support.RedirectAttributes;
 
 import dev.tiergate.audit.AuditLog;
+import dev.tiergate.problem.TiergateException;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -40,6 +41,8 @@ class TiersPageController {
 		List<Row> rows = new ArrayList<>();
 		this.tiers.all().forEach((tier, definition) -> rows.add(new Row(tier.name(), definition)));
 		model.addAttribute("tiers", rows);
+		model.addAttribute("storage", this.tiers.storage());
+		model.addAttribute("rejection", this.tiers.rejection().orElse(null));
 		model.addAttribute("placements",
 				List.of(ReservePlacement.values()).stream().map(ReservePlacement::value).toList());
 		return "tier/tiers";
@@ -63,7 +66,8 @@ class TiersPageController {
 			}
 			redirect.addFlashAttribute("message", parsed.name() + "'s reserve is now on " + placement.value() + ".");
 		}
-		catch (InvalidTierException ex) {
+		catch (TiergateException ex) {
+			// Invalid, or refused on a replica that is not the leader (503 naming it).
 			redirect.addFlashAttribute("error", ex.getMessage());
 		}
 		return "redirect:/tiers";

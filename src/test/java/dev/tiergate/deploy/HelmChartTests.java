@@ -128,9 +128,59 @@ class HelmChartTests {
 	}
 
 	@Test
-	void runsOneReplicaWithRecreateStrategyByDefault() {
+	void runsTwoReplicasWithARollingUpdateSpreadOverNodesByDefault() {
 		Map<String, Object> spec = map(render().single("Deployment"), "spec");
-		assertThat(spec).containsEntry("replicas", 1).containsEntry("strategy", Map.of("type", "Recreate"));
+		assertThat(spec).containsEntry("replicas", 2)
+			.containsEntry("strategy",
+					Map.of("type", "RollingUpdate", "rollingUpdate", Map.of("maxUnavailable", 0, "maxSurge", 1)));
+		Map<String, Object> pod = map(map(spec, "template"), "spec");
+		assertThat(list(pod, "topologySpreadConstraints")).singleElement().satisfies((constraint) -> {
+			assertThat(constraint).containsEntry("maxSkew", 1)
+				.containsEntry("topologyKey", "kubernetes.io/hostname")
+				.containsEntry("whenUnsatisfiable", "ScheduleAnyway");
+			assertThat(map(map(constraint, "labelSelector"), "matchLabels")).containsEntry("app.kubernetes.io/name",
+					"tiergate");
+		});
+		assertThat(pod).containsEntry("terminationGracePeriodSeconds", 45);
+		Map<String, Object> off = map(
+				map(map(render(Map.of("topologySpread.enabled", "false")).single("Deployment"), "spec"), "template"),
+				"spec");
+		assertThat(off).doesNotContainKey("topologySpreadConstraints");
+		assertThat(map(render(Map.of("strategy.type", "Recreate")).single("Deployment"), "spec"))
+			.containsEntry("strategy", Map.of("type", "Recreate"));
+	}
+
+	@Test
+	void passesLeaderElectionTheTierConfigMapAndShutdownToTheApplication() {
+		Map<String, Map<String, Object>> env = env(
+				render(Map.of("leaderElection.leaseDuration", "20s", "shutdown.drainDelay", "7s")));
+		Map<String, String> values = new LinkedHashMap<>();
+		env.forEach((name, variable) -> values.put(name, (String) variable.get("value")));
+		assertThat(values).containsEntry("TIERGATE_CLUSTER_TIERS_CONFIG_MAP", "tiergate-tiers")
+			.containsEntry("TIERGATE_CLUSTER_LEADER_ELECTION_LEASE_NAME", "tiergate-leader")
+			.containsEntry("TIERGATE_CLUSTER_LEADER_ELECTION_LEASE_DURATION", "20s")
+			.containsEntry("TIERGATE_CLUSTER_LEADER_ELECTION_RENEW_DEADLINE", "10s")
+			.containsEntry("TIERGATE_CLUSTER_LEADER_ELECTION_RETRY_PERIOD", "2s")
+			.containsEntry("TIERGATE_SHUTDOWN_DRAIN_DELAY", "7s")
+			.containsEntry("SPRING_LIFECYCLE_TIMEOUT_PER_SHUTDOWN_PHASE", "30s");
+		assertThat(map(env.get("TIERGATE_CLUSTER_OWN_NAMESPACE"), "valueFrom", "fieldRef")).containsEntry("fieldPath",
+				"metadata.namespace");
+	}
+
+	@Test
+	void grantsLeasesTierConfigMapsAndEventsInTheReleaseNamespace() {
+		Manifests manifests = render();
+		Map<String, Object> role = manifests.named("Role", FULLNAME + "-coordination");
+		assertThat(map(role, "metadata")).containsEntry("namespace", NAMESPACE);
+		assertThat(list(role, "rules")).containsExactly(
+				Map.of("apiGroups", List.of("coordination.k8s.io"), "resources", List.of("leases"), "verbs",
+						List.of("get", "list", "watch", "create", "update")),
+				Map.of("apiGroups", List.of(""), "resources", List.of("configmaps"), "verbs",
+						List.of("get", "list", "watch", "create", "update")),
+				Map.of("apiGroups", List.of(""), "resources", List.of("events"), "verbs", List.of("create")));
+		Map<String, Object> binding = manifests.named("RoleBinding", FULLNAME + "-coordination");
+		assertThat(map(binding, "roleRef")).containsEntry("name", FULLNAME + "-coordination");
+		assertThat(render(Map.of("rbac.create", "false")).ofKind("Role")).isEmpty();
 	}
 
 	@Test
@@ -237,9 +287,9 @@ class HelmChartTests {
 		assertThat(rules).allSatisfy(HelmChartTests::assertReadOnlyCoreRule);
 		assertThat(resources(rules)).containsExactlyInAnyOrder("nodes", "pods");
 		assertThat(manifests.ofKind("Role")).extracting((role) -> map(role, "metadata").get("name"))
-			.containsExactly(FULLNAME + "-sharing");
+			.containsExactlyInAnyOrder(FULLNAME + "-sharing", FULLNAME + "-coordination");
 		assertThat(manifests.ofKind("RoleBinding")).extracting((role) -> map(role, "metadata").get("name"))
-			.containsExactly(FULLNAME + "-sharing");
+			.containsExactlyInAnyOrder(FULLNAME + "-sharing", FULLNAME + "-coordination");
 		Map<String, Object> binding = manifests.single("ClusterRoleBinding");
 		assertThat(map(binding, "roleRef")).containsEntry("kind", "ClusterRole").containsEntry("name", FULLNAME);
 		assertThat(list(binding, "subjects")).containsExactly(serviceAccount(FULLNAME));
@@ -299,7 +349,7 @@ class HelmChartTests {
 	@Test
 	void grantsConfigMapsAndTheDevicePluginDaemonSetInTheSharingNamespaceOnly() {
 		Manifests manifests = render(Map.of("sharing.namespace", "nvidia", "sharing.daemonSet", "dp"));
-		Map<String, Object> role = manifests.single("Role");
+		Map<String, Object> role = manifests.named("Role", FULLNAME + "-sharing");
 		assertThat(map(role, "metadata")).containsEntry("namespace", "nvidia");
 		assertThat(list(role, "rules")).containsExactly(
 				Map.of("apiGroups", List.of(""), "resources", List.of("configmaps"), "resourceNames",
@@ -307,7 +357,7 @@ class HelmChartTests {
 				Map.of("apiGroups", List.of(""), "resources", List.of("configmaps"), "verbs", List.of("create")),
 				Map.of("apiGroups", List.of("apps"), "resources", List.of("daemonsets"), "resourceNames", List.of("dp"),
 						"verbs", List.of("get", "patch")));
-		Map<String, Object> binding = manifests.single("RoleBinding");
+		Map<String, Object> binding = manifests.named("RoleBinding", FULLNAME + "-sharing");
 		assertThat(map(binding, "metadata")).containsEntry("namespace", "nvidia");
 		assertThat(map(binding, "roleRef")).containsEntry("name", FULLNAME + "-sharing");
 		assertThat(list(binding, "subjects")).containsExactly(serviceAccount(FULLNAME));
@@ -320,12 +370,13 @@ class HelmChartTests {
 	@Test
 	void leavesTheSharingRoleOutWhenItsNamespaceMayNotExistYet() {
 		Manifests manifests = render(Map.of("sharing.rbac.create", "false"));
-		assertThat(manifests.ofKind("Role")).isEmpty();
-		assertThat(manifests.ofKind("RoleBinding")).isEmpty();
+		assertThat(withoutCoordination(manifests.ofKind("Role"))).isEmpty();
+		assertThat(withoutCoordination(manifests.ofKind("RoleBinding"))).isEmpty();
 		assertThat(manifests.ofKind("ClusterRole")).hasSize(1);
 		assertThat(notes(Map.of("sharing.rbac.create", "false"))).contains("sharing.rbac.create is false")
 			.contains("configmaps (core)                     get, update on device-plugin-config; create")
-			.contains("daemonsets (apps)                     get, patch on nvidia-device-plugin-daemonset");
+			.contains("daemonsets (apps)                     get, patch on nvidia-device-plugin-daemonset")
+			.doesNotContain("leases");
 	}
 
 	@Test
@@ -339,7 +390,11 @@ class HelmChartTests {
 			.contains("pods (core)                           get, list, watch")
 			.contains("in namespace gpu-operator (Role)")
 			.contains("configmaps (core)                     get, update on device-plugin-config; create")
-			.contains("daemonsets (apps)                     get, patch on nvidia-device-plugin-daemonset");
+			.contains("daemonsets (apps)                     get, patch on nvidia-device-plugin-daemonset")
+			.contains("in namespace " + NAMESPACE
+					+ " (Role):\n    leases (coordination.k8s.io)          get, list, watch, create, update\n"
+					+ "    configmaps (core)                     get, list, watch, create, update\n"
+					+ "    events (core)                         create");
 		assertThat(notes(Map.of("rbac.create", "false", "cluster.namespaces[0]", "ml")))
 			.contains("in each of the namespaces ml (Role):");
 	}
@@ -400,13 +455,16 @@ class HelmChartTests {
 	}
 
 	@Test
-	void rendersNoPodDisruptionBudgetByDefault() {
-		assertThat(render().ofKind("PodDisruptionBudget")).isEmpty();
+	void keepsOneReplicaAvailableThroughVoluntaryDisruptionsByDefault() {
+		assertThat(map(render().single("PodDisruptionBudget"), "spec")).containsEntry("minAvailable", 1)
+			.doesNotContainKey("maxUnavailable");
+		assertThat(render(Map.of("podDisruptionBudget.enabled", "false")).ofKind("PodDisruptionBudget")).isEmpty();
 	}
 
 	@Test
 	void rendersPodDisruptionBudgetWithOneBoundWhenEnabled() {
-		Map<String, Object> budget = render(Map.of("podDisruptionBudget.enabled", "true"))
+		Map<String, Object> budget = render(
+				Map.of("podDisruptionBudget.enabled", "true", "podDisruptionBudget.minAvailable", "null"))
 			.single("PodDisruptionBudget");
 		assertThat(map(budget, "spec")).containsEntry("maxUnavailable", 1).doesNotContainKey("minAvailable");
 		Map<String, Object> minAvailable = render(
@@ -427,7 +485,8 @@ class HelmChartTests {
 			resources.requests.memory     | lots        | at '/resources/requests/memory'
 			podDisruptionBudget.enabled   | yes-please  | at '/podDisruptionBudget/enabled': got string, want boolean
 			notAValue                     | 1           | additional properties 'notAValue' not allowed
-			replicaCount                  | 2           | at '/replicaCount': maximum
+			topologySpread.whenUnsatisfiable | Sometimes | at '/topologySpread/whenUnsatisfiable'
+			leaderElection.leaseDuration  | soon        | at '/leaderElection/leaseDuration'
 			strategy.foo                  | bar         | additional properties 'foo' not allowed
 			strategy.rollingUpdate.maxUnavailable | 101% | at '/strategy/rollingUpdate/maxUnavailable'
 			podDisruptionBudget.maxUnavailable | 150%   | at '/podDisruptionBudget/maxUnavailable'
@@ -546,9 +605,16 @@ class HelmChartTests {
 		return rules.stream().filter((rule) -> READ_ONLY.equals(rule.get("verbs"))).toList();
 	}
 
+	private static List<Map<String, Object>> withoutCoordination(List<Map<String, Object>> objects) {
+		return objects.stream()
+			.filter((object) -> !(FULLNAME + "-coordination").equals(map(object, "metadata").get("name")))
+			.toList();
+	}
+
 	private static List<Map<String, Object>> withoutSharing(List<Map<String, Object>> objects) {
 		return objects.stream()
-			.filter((object) -> !(FULLNAME + "-sharing").equals(map(object, "metadata").get("name")))
+			.filter((object) -> !(FULLNAME + "-sharing").equals(map(object, "metadata").get("name"))
+					&& !(FULLNAME + "-coordination").equals(map(object, "metadata").get("name")))
 			.toList();
 	}
 

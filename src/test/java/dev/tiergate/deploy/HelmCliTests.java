@@ -90,9 +90,9 @@ class HelmCliTests {
 	}
 
 	@Test
-	void refusesTwoReplicas() throws Exception {
+	void refusesANegativeReplicaCount() throws Exception {
 		Result result = run("template", "tg", CHART.toString(), "--set", "cluster.namespaces[0]=ml", "--set",
-				"replicaCount=2");
+				"replicaCount=-1");
 		assertThat(result.exitCode()).isNotZero();
 		assertThat(result.output()).contains("replicaCount");
 	}

@@ -2,6 +2,8 @@ package dev.tiergate.cluster.internal;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 
@@ -13,6 +15,7 @@ import org.springframework.context.annotation.Primary;
 import dev.tiergate.audit.AuditLog;
 import dev.tiergate.cluster.ClusterProperties;
 import dev.tiergate.cluster.SharingProperties;
+import dev.tiergate.replica.ReplicaIdentity;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.util.ClientBuilder;
 
@@ -22,6 +25,9 @@ import io.kubernetes.client.util.ClientBuilder;
  */
 @Configuration(proxyBeanMethods = false)
 class KubernetesClientConfiguration {
+
+	private static final Path SERVICE_ACCOUNT_NAMESPACE = Path
+		.of("/var/run/secrets/kubernetes.io/serviceaccount/namespace");
 
 	/**
 	 * The client of the informers' watches: no read timeout, as a watch is a long poll.
@@ -82,16 +88,62 @@ class KubernetesClientConfiguration {
 		return new InformerClusterView(kubernetesApiClient, properties);
 	}
 
+	/**
+	 * The replicas' election of the one that writes to the cluster.
+	 * @param kubernetesAdminClient the client with timeouts
+	 * @param properties cluster settings
+	 * @param replica this replica's name, the Lease holder's identity
+	 * @param clock the clock
+	 * @return the election, started with the context
+	 */
+	@Bean
+	LeaseLeaderElection leaderElection(@Qualifier("kubernetesAdminClient") ApiClient kubernetesAdminClient,
+			ClusterProperties properties, ReplicaIdentity replica, Clock clock) {
+		return new LeaseLeaderElection(kubernetesAdminClient, ownNamespace(properties), replica,
+				properties.leaderElection(), clock);
+	}
+
+	@Bean
+	ConfigMapTierSettings tierSettings(@Qualifier("kubernetesAdminClient") ApiClient kubernetesAdminClient,
+			ApiClient kubernetesApiClient, ClusterProperties properties, LeaseLeaderElection leadership,
+			ReplicaIdentity replica, Clock clock) {
+		return new ConfigMapTierSettings(kubernetesAdminClient, kubernetesApiClient, ownNamespace(properties),
+				properties.tiersConfigMap(), leadership, replica, clock, properties.resync().toMillis());
+	}
+
 	@Bean
 	KubernetesSharingProfiles sharingProfiles(@Qualifier("kubernetesAdminClient") ApiClient kubernetesAdminClient,
-			SharingProperties properties, InformerClusterView clusterView, AuditLog audit, Clock clock) {
-		return new KubernetesSharingProfiles(kubernetesAdminClient, properties, clusterView, audit, clock);
+			SharingProperties properties, InformerClusterView clusterView, AuditLog audit, Clock clock,
+			LeaseLeaderElection leadership) {
+		return new KubernetesSharingProfiles(kubernetesAdminClient, properties, clusterView, audit, clock, leadership);
 	}
 
 	@Bean
 	KubernetesPriorityClasses priorityClasses(@Qualifier("kubernetesAdminClient") ApiClient kubernetesAdminClient,
-			ClusterProperties properties, AuditLog audit) {
-		return new KubernetesPriorityClasses(kubernetesAdminClient, properties, audit);
+			ClusterProperties properties, AuditLog audit, LeaseLeaderElection leadership) {
+		return new KubernetesPriorityClasses(kubernetesAdminClient, properties, audit, leadership);
+	}
+
+	/**
+	 * Tiergate's own namespace: the configured one, else the service account's (the
+	 * namespace file Kubernetes mounts into every pod), else {@code default}.
+	 * @param properties cluster settings
+	 * @return the namespace
+	 */
+	static String ownNamespace(ClusterProperties properties) {
+		if (!properties.ownNamespace().isEmpty()) {
+			return properties.ownNamespace();
+		}
+		try {
+			String mounted = Files.readString(SERVICE_ACCOUNT_NAMESPACE).strip();
+			if (!mounted.isEmpty()) {
+				return mounted;
+			}
+		}
+		catch (IOException ex) {
+			// Not in a pod.
+		}
+		return "default";
 	}
 
 	@Bean

@@ -16,6 +16,7 @@ import dev.tiergate.cluster.ClusterConflictException;
 import dev.tiergate.cluster.ClusterObjectNotFoundException;
 import dev.tiergate.cluster.ClusterProperties;
 import dev.tiergate.cluster.InvalidClusterChangeException;
+import dev.tiergate.cluster.Leadership;
 import dev.tiergate.cluster.PriorityClasses;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.openapi.apis.CoreV1Api;
@@ -49,7 +50,12 @@ class KubernetesPriorityClasses implements PriorityClasses {
 	private final WriterLock writes;
 
 	KubernetesPriorityClasses(ApiClient client, ClusterProperties clusterProperties, AuditLog audit) {
-		this.writes = new WriterLock("PriorityClasses", client);
+		this(client, clusterProperties, audit, Leadership.SOLE);
+	}
+
+	KubernetesPriorityClasses(ApiClient client, ClusterProperties clusterProperties, AuditLog audit,
+			Leadership leadership) {
+		this.writes = new WriterLock("PriorityClasses", client, leadership);
 		this.scheduling = new SchedulingV1Api(client);
 		this.core = new CoreV1Api(client);
 		this.clusterProperties = clusterProperties;

@@ -20,6 +20,7 @@ import dev.tiergate.cluster.ClusterView;
 import dev.tiergate.cluster.GpuNode;
 import dev.tiergate.cluster.InferencePod;
 import dev.tiergate.cluster.InvalidClusterChangeException;
+import dev.tiergate.cluster.Leadership;
 import dev.tiergate.cluster.SharingProfile;
 import dev.tiergate.cluster.SharingProfiles;
 import dev.tiergate.cluster.SharingProperties;
@@ -62,8 +63,13 @@ class KubernetesSharingProfiles implements SharingProfiles {
 
 	KubernetesSharingProfiles(ApiClient client, SharingProperties properties, ClusterView clusterView, AuditLog audit,
 			Clock clock) {
+		this(client, properties, clusterView, audit, clock, Leadership.SOLE);
+	}
+
+	KubernetesSharingProfiles(ApiClient client, SharingProperties properties, ClusterView clusterView, AuditLog audit,
+			Clock clock, Leadership leadership) {
 		this.client = client;
-		this.writes = new WriterLock("sharing profiles", client);
+		this.writes = new WriterLock("sharing profiles", client, leadership);
 		this.core = new CoreV1Api(client);
 		this.apps = new AppsV1Api(client);
 		this.properties = properties;

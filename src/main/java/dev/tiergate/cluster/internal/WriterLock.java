@@ -6,6 +6,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 
 import dev.tiergate.cluster.ClusterUnavailableException;
+import dev.tiergate.cluster.Leadership;
 import io.kubernetes.client.openapi.ApiClient;
 
 /**
@@ -24,18 +25,23 @@ final class WriterLock {
 
 	private final long waitNanos;
 
+	private final Leadership leadership;
+
 	/**
 	 * A lock whose waiters give up after half the client's read timeout (its longest
 	 * call), or wait as long as it takes when the client has none.
 	 * @param what what the writer changes, for messages
 	 * @param client the writer's client
+	 * @param leadership whether this replica may write
 	 */
-	WriterLock(String what, ApiClient client) {
+	WriterLock(String what, ApiClient client, Leadership leadership) {
 		this.what = what;
 		this.waitNanos = Duration.ofMillis(client.getReadTimeout()).toNanos() / 2;
+		this.leadership = leadership;
 	}
 
 	<T> T run(Supplier<T> change) {
+		this.leadership.requireLeader("changing " + this.what);
 		boolean locked;
 		try {
 			if (this.waitNanos > 0) {
@@ -55,6 +61,7 @@ final class WriterLock {
 					"Another change to " + this.what + " is still waiting for the Kubernetes API; try again", 0, null);
 		}
 		try {
+			this.leadership.requireLeader("changing " + this.what);
 			return change.get();
 		}
 		finally {
