@@ -40,7 +40,7 @@ class ModuleBoundariesTests {
 		ALLOWED.put("requestlog", Set.of("tier"));
 		ALLOWED.put("spill", Set.of("tier", "cost", "audit", "quota"));
 		ALLOWED.put("proxy", Set.of("tier", "dispatch", "quota", "routing", "requestlog", "spill"));
-		ALLOWED.put("batch", Set.of("tier", "dispatch", "quota", "proxy", "routing", "audit", "requestlog"));
+		ALLOWED.put("batch", Set.of("tier", "dispatch", "quota", "proxy", "routing", "audit", "requestlog", "spill"));
 		ALLOWED.put("cost", Set.of("tier", "dispatch", "routing"));
 		ALLOWED.put("metering", Set.of("tier", "cluster", "routing", "dispatch", "quota", "cost"));
 		ALLOWED.put("security", Set.of("quota", "audit"));

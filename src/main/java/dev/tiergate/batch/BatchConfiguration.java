@@ -16,7 +16,9 @@ import dev.tiergate.batch.internal.RedisFileStore;
 import dev.tiergate.dispatch.DispatchRuntime;
 import dev.tiergate.proxy.ProxyProperties;
 import dev.tiergate.proxy.UpstreamExchange;
+import dev.tiergate.proxy.HostedSpill;
 import dev.tiergate.replica.ReplicaIdentity;
+import dev.tiergate.spill.Spillover;
 import dev.tiergate.quota.QuotaService;
 import dev.tiergate.quota.TenantStore;
 import dev.tiergate.requestlog.RequestLog;
@@ -72,10 +74,11 @@ class BatchConfiguration {
 	BatchWorkers batchWorkers(BatchRecords records, BatchQueue queue, BatchFinalizer finalizer, TenantStore tenants,
 			QuotaService quota, DispatchRuntime dispatcher, UpstreamExchange exchange, BatchProperties properties,
 			ObjectProvider<BatchFaults> faults, BatchMetrics metrics, JsonMapper json, Clock clock,
-			BatchService batches, ObjectProvider<RequestLog> requestLog, ReplicaIdentity replica) {
+			BatchService batches, ObjectProvider<RequestLog> requestLog, ReplicaIdentity replica, Spillover spillover,
+			HostedSpill hosted) {
 		BatchWorkers workers = new BatchWorkers(records, queue, finalizer, tenants, quota, dispatcher, exchange,
 				properties, faults.getIfAvailable(() -> BatchFaults.NONE), metrics, json, clock,
-				requestLog.getIfAvailable(() -> RequestLog.NONE), "worker-" + replica.name());
+				requestLog.getIfAvailable(() -> RequestLog.NONE), "worker-" + replica.name(), spillover, hosted);
 		workers.enqueuer(batches::enqueue);
 		return workers;
 	}

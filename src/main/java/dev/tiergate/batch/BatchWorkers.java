@@ -29,6 +29,7 @@ import dev.tiergate.problem.TiergateException;
 import dev.tiergate.proxy.ExchangeOutcome;
 import dev.tiergate.proxy.ExchangeRequest;
 import dev.tiergate.proxy.ExchangeResult;
+import dev.tiergate.proxy.HostedSpill;
 import dev.tiergate.proxy.UpstreamExchange;
 import dev.tiergate.quota.QuotaException;
 import dev.tiergate.quota.QuotaPermit;
@@ -37,6 +38,7 @@ import dev.tiergate.quota.Tenant;
 import dev.tiergate.quota.TenantStore;
 import dev.tiergate.requestlog.RequestLog;
 import dev.tiergate.requestlog.RequestRecord;
+import dev.tiergate.spill.Spillover;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -74,6 +76,10 @@ public class BatchWorkers implements SmartLifecycle {
 	private final QuotaService quota;
 
 	private final DispatchRuntime dispatcher;
+
+	private final Spillover spillover;
+
+	private final HostedSpill hosted;
 
 	private final UpstreamExchange exchange;
 
@@ -115,8 +121,10 @@ public class BatchWorkers implements SmartLifecycle {
 
 	BatchWorkers(BatchRecords records, BatchQueue queue, BatchFinalizer finalizer, TenantStore tenants,
 			QuotaService quota, DispatchRuntime dispatcher, UpstreamExchange exchange, BatchProperties properties,
-			BatchFaults faults, BatchMetrics metrics, JsonMapper json, Clock clock, RequestLog requestLog,
-			String name) {
+			BatchFaults faults, BatchMetrics metrics, JsonMapper json, Clock clock, RequestLog requestLog, String name,
+			Spillover spillover, HostedSpill hosted) {
+		this.spillover = spillover;
+		this.hosted = hosted;
 		this.name = name;
 		this.records = records;
 		this.queue = queue;
@@ -459,8 +467,9 @@ public class BatchWorkers implements SmartLifecycle {
 			long started = System.nanoTime();
 			try (Admission admission = this.dispatcher.admit(batch.model(), batch.tier(), tenant.id(), tenant.weight(),
 					item.promptTokens() + item.maxTokens())) {
-				admitted.run();
-				outcome = attempt(batch, item, admission);
+				// Still "starting" while it waits in the dispatcher's queue: the loop's
+				// room counts it until it holds a slot (or is turned away).
+				outcome = attempt(batch, tenant, item, admission, admitted);
 			}
 			catch (RuntimeException | InterruptedException ex) {
 				permit.close();
@@ -484,7 +493,7 @@ public class BatchWorkers implements SmartLifecycle {
 						false, outcome.status(), (usage != null) ? usage[0] : item.promptTokens(),
 						(usage != null) ? usage[1] : 0, outcome.queuedNanos() / 1e6,
 						((outcome.firstByteAt() != 0) ? outcome.firstByteAt() - started : ended - started) / 1e6,
-						(ended - started) / 1e6, RequestRecord.FLEET));
+						(ended - started) / 1e6, outcome.hosted() ? RequestRecord.HOSTED : RequestRecord.FLEET));
 				return Result.answer(item, outcome, true, attempt);
 			}
 			permit.close();
@@ -506,24 +515,47 @@ public class BatchWorkers implements SmartLifecycle {
 	}
 
 	/** The retry loop of one attempt on the dispatcher, as the online path runs it. */
-	private Attempt attempt(Batch batch, QueueItem item, Admission admission) throws InterruptedException {
+	private Attempt attempt(Batch batch, Tenant tenant, QueueItem item, Admission admission, Runnable admitted)
+			throws InterruptedException {
 		ExchangeRequest request = new ExchangeRequest(batch.endpoint(),
 				item.body().getBytes(java.nio.charset.StandardCharsets.UTF_8), false,
 				batch.id() + "-" + UUID.randomUUID().toString().substring(0, 8), batch.tier());
 		boolean retried = false;
 		long queued = 0;
+		// Batch items spill only for a tenant that opted in, and only where the batch
+		// tier's spill policy allows it (P2: never, unless an operator sets it).
+		Spillover.Plan spill = tenant.batchSpill()
+				? this.spillover.plan(batch.model(), batch.tier(), tenant.id(), item.promptTokens(), item.maxTokens())
+					.orElse(null)
+				: null;
 		while (true) {
 			Admission.Running running;
 			try {
-				running = admission.awaitSlot();
+				running = (spill != null) ? admission.awaitSlot(spill.spillAfter()) : admission.awaitSlot();
+				admitted.run();
+				if (running == null) {
+					Attempt hosted = hosted(spill, admission, request);
+					spill = null;
+					if (hosted != null) {
+						return hosted;
+					}
+					// A cap was reached or the hosted API failed before answering: back
+					// to waiting for the fleet, with the deadline it had.
+					admission.rejoin();
+					continue;
+				}
 				queued += running.queued().toNanos();
 			}
 			catch (Admission.Rejected rejected) {
+				admitted.run();
 				if (rejected.reason() == RejectReason.SHUTTING_DOWN) {
 					// Handed back: not answered, not acknowledged, so the item stays
-					// pending
-					// and another replica claims it.
+					// pending and another replica claims it.
 					throw new InterruptedException("Shutting down: item " + item.customId() + " is handed back");
+				}
+				Attempt hosted = (spill != null) ? hosted(spill, admission, request) : null;
+				if (hosted != null) {
+					return hosted;
 				}
 				return new Attempt(0, null, request.requestId(), rejected.reason().code(), "No slot for tier "
 						+ batch.tier() + " on model " + batch.model() + ": " + rejected.reason().code());
@@ -550,8 +582,21 @@ public class BatchWorkers implements SmartLifecycle {
 						"The request ended before its answer was complete (" + result.outcome() + ").");
 			}
 			return new Attempt(answer.status(), answer.body(), request.requestId(), null, null, queued,
-					result.firstByteAt());
+					result.firstByteAt(), false);
 		}
+	}
+
+	/** Runs an item on the hosted API; {@code null} when it served nothing. */
+	private Attempt hosted(Spillover.Plan plan, Admission admission, ExchangeRequest request)
+			throws InterruptedException {
+		BufferedAnswer answer = new BufferedAnswer();
+		ExchangeResult result = this.hosted.forward(plan, admission, request, answer, (name, value) -> {
+		});
+		if (result == null || result.outcome() != ExchangeOutcome.DONE) {
+			return null;
+		}
+		return new Attempt(answer.status(), answer.body(), request.requestId(), null, null, 0, result.firstByteAt(),
+				true);
 	}
 
 	private long[] usage(byte[] body) {
@@ -664,10 +709,10 @@ public class BatchWorkers implements SmartLifecycle {
 	 * 0 when none did
 	 */
 	record Attempt(int status, byte[] body, String requestId, String code, String message, long queuedNanos,
-			long firstByteAt) {
+			long firstByteAt, boolean hosted) {
 
 		Attempt(int status, byte[] body, String requestId, String code, String message) {
-			this(status, body, requestId, code, message, 0, 0);
+			this(status, body, requestId, code, message, 0, 0, false);
 		}
 
 	}

@@ -35,7 +35,7 @@ import tools.jackson.databind.node.ObjectNode;
  * {@link Admission#rejoin() rejoins} the queue). The upstream's key never appears in a
  * log line or an answer.
  */
-final class HostedSpill {
+public final class HostedSpill {
 
 	private static final Logger logger = LoggerFactory.getLogger(HostedSpill.class);
 
@@ -87,7 +87,7 @@ final class HostedSpill {
 	 * answering (the request stepped out: {@link Admission#rejoin()} puts it back)
 	 * @throws InterruptedException if the thread is interrupted while waiting
 	 */
-	ExchangeResult forward(Spillover.Plan plan, Admission admission, ExchangeRequest request, AnswerSink sink,
+	public ExchangeResult forward(Spillover.Plan plan, Admission admission, ExchangeRequest request, AnswerSink sink,
 			java.util.function.BiConsumer<String, String> headers) throws InterruptedException {
 		SpillBudget.Reservation reservation;
 		try {

@@ -18,9 +18,11 @@ import dev.tiergate.tier.Tier;
  * @param limits its quota limits, each optional
  * @param batchTier tier its batch items run at; one of {@code allowedTiers}; {@code null}
  * means P2 when allowed, else the least urgent allowed tier
+ * @param batchSpill whether its batch items may spill to a hosted API (off by default);
+ * even then, only where the batch tier's spill policy allows spilling
  */
 public record Tenant(String id, String displayName, Set<Tier> allowedTiers, Tier defaultTier, int weight, Limits limits,
-		Tier batchTier) {
+		Tier batchTier, boolean batchSpill) {
 
 	/** Pattern of a valid tenant id: it becomes part of Redis keys and URLs. */
 	public static final String ID_PATTERN = "[a-z0-9][a-z0-9-]{0,62}";
@@ -57,6 +59,21 @@ public record Tenant(String id, String displayName, Set<Tier> allowedTiers, Tier
 		else if (!allowedTiers.contains(batchTier)) {
 			throw new InvalidTenantException("batchTier", "must be one of allowedTiers");
 		}
+	}
+
+	/**
+	 * A tenant whose batch items never spill.
+	 * @param id stable identifier
+	 * @param displayName name shown to operators
+	 * @param allowedTiers tiers its requests may use
+	 * @param defaultTier tier of a request that names none
+	 * @param weight fair-share weight among the tenants of a tier
+	 * @param limits its quota limits, each optional
+	 * @param batchTier tier its batch items run at, or {@code null} for the default
+	 */
+	public Tenant(String id, String displayName, Set<Tier> allowedTiers, Tier defaultTier, int weight, Limits limits,
+			Tier batchTier) {
+		this(id, displayName, allowedTiers, defaultTier, weight, limits, batchTier, false);
 	}
 
 	/**
@@ -100,7 +117,7 @@ public record Tenant(String id, String displayName, Set<Tier> allowedTiers, Tier
 	 */
 	public Tenant withLimits(Limits limits) {
 		return new Tenant(this.id, this.displayName, this.allowedTiers, this.defaultTier, this.weight, limits,
-				this.batchTier);
+				this.batchTier, this.batchSpill);
 	}
 
 }

@@ -21,10 +21,11 @@ import dev.tiergate.tier.Tier;
  * @param monthlyTokenBudget limit, or blank for none
  * @param enqueuedTokens limit of tokens in unfinished batches, or blank for none
  * @param batchTier tier of batch items, or blank for the default (P2 when allowed)
+ * @param batchSpill whether the "batch items may spill" box is ticked
  */
 record TenantForm(String id, String displayName, List<String> allowedTiers, String defaultTier, String weight,
 		String requestsPerMinute, String tokensPerMinute, String maxConcurrent, String monthlyTokenBudget,
-		String enqueuedTokens, String batchTier) {
+		String enqueuedTokens, String batchTier, Boolean batchSpill) {
 
 	TenantForm {
 		allowedTiers = (allowedTiers != null) ? List.copyOf(allowedTiers) : List.of();
@@ -36,7 +37,7 @@ record TenantForm(String id, String displayName, List<String> allowedTiers, Stri
 	 */
 	static TenantForm blank() {
 		return new TenantForm("", "", List.of(Tier.P0.name(), Tier.P1.name(), Tier.P2.name()), "", "1", "", "", "", "",
-				"", "");
+				"", "", false);
 	}
 
 	/**
@@ -50,7 +51,7 @@ record TenantForm(String id, String displayName, List<String> allowedTiers, Stri
 				tenant.allowedTiers().stream().sorted().map(Tier::name).toList(), tenant.defaultTier().name(),
 				Integer.toString(tenant.weight()), text(limits.requestsPerMinute()), text(limits.tokensPerMinute()),
 				text(limits.maxConcurrent()), text(limits.monthlyTokenBudget()), text(limits.enqueuedTokens()),
-				tenant.batchTier().name());
+				tenant.batchTier().name(), tenant.batchSpill());
 	}
 
 	/**
@@ -81,7 +82,7 @@ record TenantForm(String id, String displayName, List<String> allowedTiers, Stri
 						number("limits.maxConcurrent", this.maxConcurrent),
 						number("limits.monthlyTokenBudget", this.monthlyTokenBudget),
 						number("limits.enqueuedTokens", this.enqueuedTokens)),
-				blankToNull(this.batchTier));
+				blankToNull(this.batchTier), Boolean.TRUE.equals(this.batchSpill));
 	}
 
 	private static Long number(String field, String text) {

@@ -19,9 +19,11 @@ import dev.tiergate.tier.Tier;
  * @param limits quota limits, each optional
  * @param batchTier tier batch items run at; defaults to P2 when allowed, else the least
  * urgent allowed tier
+ * @param batchSpill whether its batch items may spill to a hosted API where the batch
+ * tier's spill policy allows it; defaults to {@code false}
  */
 record TenantRequest(String id, String displayName, List<String> allowedTiers, String defaultTier, Integer weight,
-		LimitValues limits, String batchTier) {
+		LimitValues limits, String batchTier, Boolean batchSpill) {
 
 	/**
 	 * Limits as sent, checked only when the tenant is built, so that a bad value is
@@ -56,7 +58,7 @@ record TenantRequest(String id, String displayName, List<String> allowedTiers, S
 				(this.limits != null) ? new Limits(this.limits.requestsPerMinute(), this.limits.tokensPerMinute(),
 						this.limits.maxConcurrent(), this.limits.monthlyTokenBudget(), this.limits.enqueuedTokens())
 						: Limits.NONE,
-				batch);
+				batch, Boolean.TRUE.equals(this.batchSpill));
 	}
 
 	private static Tier tier(String field, String name) {

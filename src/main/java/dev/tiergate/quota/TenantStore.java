@@ -191,6 +191,7 @@ public class TenantStore {
 		putIfSet(fields, "monthlyTokenBudget", limits.monthlyTokenBudget());
 		putIfSet(fields, "enqueuedTokens", limits.enqueuedTokens());
 		fields.put("batchTier", tenant.batchTier().name());
+		fields.put("batchSpill", Boolean.toString(tenant.batchSpill()));
 		return fields;
 	}
 
@@ -233,7 +234,8 @@ public class TenantStore {
 		Tier batchTier = (fields.get("batchTier") instanceof String name) ? Tier.parse(name).orElse(null) : null;
 		return Optional.of(new Tenant(id, (String) fields.get("displayName"), tiers,
 				Tier.valueOf((String) fields.get("defaultTier")), Integer.parseInt((String) fields.get("weight")),
-				limits, (batchTier != null && tiers.contains(batchTier)) ? batchTier : null));
+				limits, (batchTier != null && tiers.contains(batchTier)) ? batchTier : null,
+				"true".equals(fields.get("batchSpill"))));
 	}
 
 	private static Long number(Map<Object, Object> fields, String name) {

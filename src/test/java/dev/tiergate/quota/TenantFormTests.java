@@ -23,7 +23,8 @@ class TenantFormTests {
 
 	@Test
 	void blankFieldsMeanDefaultsAndNoLimits() {
-		Tenant tenant = new TenantForm("team-a", " ", List.of("P2", "P1"), "", "", "", " ", "", "", "", "").toRequest()
+		Tenant tenant = new TenantForm("team-a", " ", List.of("P2", "P1"), "", "", "", " ", "", "", "", "", false)
+			.toRequest()
 			.toTenant(null);
 		assertThat(tenant.displayName()).isEqualTo("team-a");
 		assertThat(tenant.allowedTiers()).containsExactly(Tier.P1, Tier.P2);
@@ -41,7 +42,7 @@ class TenantFormTests {
 
 	@Test
 	void textThatIsNotANumberIsRefusedNamingTheField() {
-		TenantForm form = new TenantForm("team-a", "", List.of("P1"), "", "1", "", "lots", "", "", "", "");
+		TenantForm form = new TenantForm("team-a", "", List.of("P1"), "", "1", "", "lots", "", "", "", "", false);
 		assertThatExceptionOfType(InvalidTenantException.class).isThrownBy(form::toRequest)
 			.satisfies((ex) -> assertThat(ex.field()).isEqualTo("limits.tokensPerMinute"))
 			.withMessageContaining("must be a whole number");
@@ -49,10 +50,12 @@ class TenantFormTests {
 
 	@Test
 	void outOfRangeNumbersAreLeftToTheTenantsOwnRules() {
-		TenantForm form = new TenantForm("team-a", "", List.of("P1"), "", "99999999999", "-5", "", "", "", "", "");
+		TenantForm form = new TenantForm("team-a", "", List.of("P1"), "", "99999999999", "-5", "", "", "", "", "",
+				false);
 		assertThatExceptionOfType(InvalidTenantException.class).isThrownBy(() -> form.toRequest().toTenant(null))
 			.satisfies((ex) -> assertThat(ex.field()).isEqualTo("limits.requestsPerMinute"));
-		TenantForm heavy = new TenantForm("team-a", "", List.of("P1"), "", "99999999999", "", "", "", "", "", "");
+		TenantForm heavy = new TenantForm("team-a", "", List.of("P1"), "", "99999999999", "", "", "", "", "", "",
+				false);
 		assertThatExceptionOfType(InvalidTenantException.class).isThrownBy(() -> heavy.toRequest().toTenant(null))
 			.satisfies((ex) -> assertThat(ex.field()).isEqualTo("weight"));
 	}

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Tiergate's CPU time per request on the front door, with a JFR profile: the simulated fleet in its own JVM (time
+# scale 0.0001), Tiergate in another (full JIT), the load generator in a third; a closed-loop warm-up, then an open
+# loop at a constant rate. CPU time is Tiergate's process (utime + stime from /proc/<pid>/stat) over the measured run,
+# divided by the requests answered in it (its own warm-up seconds included), so it holds up better than throughput
+# when other work shares the cores. Prints one line and writes the recording to bench/results/cpu-<tag>-<date>.jfr.
+# Options (environment): RATE (200) SECS (30) WARM (40) TAG (run) TG_OPTS (extra JVM options of Tiergate, e.g.
+# -Dtiergate.proxy.upstream-client=jdk) BENCH_NO_BUILD=1 (skip the build)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
+[ -x "$JAVA_HOME/bin/java" ] || JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64
+java="$JAVA_HOME/bin/java"
+RATE=${RATE:-200}; SECS=${SECS:-30}; WARM=${WARM:-40}; TAG=${TAG:-run}
+stamp=$(date -u +%Y-%m-%dT%H%M%SZ)
+if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
+	./mvnw -B -q test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt -Dmdep.includeScope=test
+fi
+cp="target/test-classes:target/classes:$(cat target/cp.txt)"
+work=$(mktemp -d /tmp/tiergate-cpu.XXXXXX)
+pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
+"$java" -Xmx1g -cp "$cp" dev.tiergate.bench.FleetProcess 0.0001 "$work/fleet.properties" >"$work/fleet.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 3000); do [ -f "$work/fleet.properties" ] && break; sleep 0.1; done
+api=$(sed -n 's/^apiServer=//p' "$work/fleet.properties")
+model=$(sed -n 's/^model=//p' "$work/fleet.properties")
+TIERGATE_FLEET_API_SERVER="$api" "$java" -Xms512m -Xmx1g ${TG_OPTS:-} -cp "$cp" dev.tiergate.TestTiergateApplication \
+	--server.port=18080 --management.server.port=18081 --spring.data.redis.database=13 \
+	--spring.data.redis.connect-timeout=5s --spring.data.redis.timeout=5s --logging.level.root=WARN >"$work/tg.log" 2>&1 &
+tg=$!
+pids+=($tg)
+for _ in $(seq 1 1500); do curl -fsS -o /dev/null http://127.0.0.1:18080/readyz 2>/dev/null && break; sleep 0.2; done
+tenant=cpu-$(date +%s)
+auth=(-H 'Authorization: Bearer tgo-demo-ci' -H 'X-Requested-With: bench')
+curl -fsS -o /dev/null "${auth[@]}" -H 'Content-Type: application/json' http://127.0.0.1:18080/api/v1/tenants \
+	-d "{\"id\":\"$tenant\",\"allowedTiers\":[\"P0\",\"P1\",\"P2\"],\"defaultTier\":\"P0\",\"weight\":1}"
+key=$(curl -fsS -X POST "${auth[@]}" "http://127.0.0.1:18080/api/v1/tenants/$tenant/keys" |
+	sed -n 's/.*"key":"\([^"]*\)".*/\1/p')
+"$java" -Xmx512m -cp "$cp" dev.tiergate.bench.LoadGenerator --url http://127.0.0.1:18080/v1/chat/completions \
+	--key "$key" --model "$model" --concurrency 20 --seconds "$WARM" --warmup 0 --out "$work/warmup.json" >/dev/null
+cpu() { awk '{print $14 + $15}' "/proc/$tg/stat"; }
+jfr="bench/results/cpu-$TAG-$stamp.jfr"
+mkdir -p bench/results
+"$JAVA_HOME/bin/jcmd" "$tg" JFR.start name=cpu settings=profile filename="$(pwd)/$jfr" >/dev/null
+c0=$(cpu)
+"$java" -Xmx512m -cp "$cp" dev.tiergate.bench.LoadGenerator --url http://127.0.0.1:18080/v1/chat/completions \
+	--key "$key" --model "$model" --rate "$RATE" --seconds "$SECS" --warmup 2 --out "$work/run.json" >/dev/null
+c1=$(cpu)
+"$JAVA_HOME/bin/jcmd" "$tg" JFR.stop name=cpu >/dev/null
+n=$(python3 -c "import json; print(json.load(open('$work/run.json'))['answeredWithWarmup'])")
+ok=$(python3 -c "import json; r = json.load(open('$work/run.json')); print(r['ok'], r['errors'], r['latencyMs']['p50'], r['latencyMs']['p99'])")
+ticks=$(getconf CLK_TCK)
+echo "tag=$TAG rate=$RATE answered=$n ok/errors/p50ms/p99ms=$ok load=$(cut -d' ' -f1-3 /proc/loadavg)" \
+	"tiergate_cpu_ms_per_request=$(awk -v c=$((c1 - c0)) -v n="$n" -v t="$ticks" 'BEGIN{printf "%.3f", c * 1000 / t / n}') jfr=$jfr"
