@@ -2,6 +2,7 @@ package dev.tiergate.fleet;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -62,6 +63,22 @@ public final class SimulatedGpuFleet implements AutoCloseable {
 	private final Map<String, SimulatedInferenceServer> servers = new LinkedHashMap<>();
 
 	private final Map<String, String> modelOfPod = new LinkedHashMap<>();
+
+	/** The GPU Operator's namespace, where the DCGM exporters run. */
+	public static final String GPU_OPERATOR_NAMESPACE = "gpu-operator";
+
+	/**
+	 * The window the simulated DCGM exporters' utilization figures average over; the
+	 * embedded default scrapes them as often
+	 * ({@code tiergate.metering.dcgm.scrape-interval}).
+	 */
+	public static final Duration DCGM_SAMPLE_PERIOD = Duration.ofSeconds(1);
+
+	private final Map<String, SimulatedDcgmExporter> exporters = new LinkedHashMap<>();
+
+	private final Map<String, Integer> podsOnNode = new LinkedHashMap<>();
+
+	private final Map<String, Integer> replicasOfNode = new LinkedHashMap<>();
 
 	private SimulatedGpuFleet(KubernetesApiStandIn kubernetes) {
 		this.kubernetes = kubernetes;
@@ -135,7 +152,7 @@ public final class SimulatedGpuFleet implements AutoCloseable {
 	 * real cluster.
 	 */
 	public void addDevicePlugin() {
-		createNamespace("gpu-operator");
+		ensureNamespace(GPU_OPERATOR_NAMESPACE);
 		try {
 			new AppsV1Api(this.client)
 				.createNamespacedDaemonSet("gpu-operator",
@@ -187,6 +204,18 @@ public final class SimulatedGpuFleet implements AutoCloseable {
 		}
 	}
 
+	private void ensureNamespace(String name) {
+		try {
+			new CoreV1Api(this.client).readNamespace(name).execute();
+		}
+		catch (ApiException ex) {
+			if (ex.getCode() != 404) {
+				throw new IllegalStateException("Cannot read namespace " + name + ": " + ex.getCode(), ex);
+			}
+			createNamespace(name);
+		}
+	}
+
 	private void createNamespace(String name) {
 		try {
 			new CoreV1Api(this.client)
@@ -225,6 +254,31 @@ public final class SimulatedGpuFleet implements AutoCloseable {
 		catch (ApiException ex) {
 			throw new IllegalStateException("Cannot create node " + name + ": " + ex.getCode(), ex);
 		}
+		addDcgmExporter(name, gpu, gpus, replicas);
+	}
+
+	/**
+	 * Starts a node's simulated DCGM exporter and creates its pod in the GPU Operator's
+	 * namespace (label {@code app=nvidia-dcgm-exporter}, port {@code metrics}), as the
+	 * GPU Operator's DaemonSet would.
+	 */
+	private void addDcgmExporter(String node, GpuProfile gpu, int gpus, int replicas) {
+		ensureNamespace(GPU_OPERATOR_NAMESPACE);
+		SimulatedDcgmExporter exporter = new SimulatedDcgmExporter(node, gpu.product(), gpus, gpu.memoryMib(),
+				DCGM_SAMPLE_PERIOD)
+			.start();
+		this.exporters.put(node, exporter);
+		this.replicasOfNode.put(node, Math.max(1, replicas));
+		try {
+			new CoreV1Api(this.client)
+				.createNamespacedPod(GPU_OPERATOR_NAMESPACE,
+						FleetObjects.dcgmExporterPod(GPU_OPERATOR_NAMESPACE, "nvidia-dcgm-exporter-" + node, node,
+								"127.0.0.1", exporter.port()))
+				.execute();
+		}
+		catch (ApiException ex) {
+			throw new IllegalStateException("Cannot create the DCGM exporter pod of " + node + ": " + ex.getCode(), ex);
+		}
 	}
 
 	/**
@@ -250,6 +304,13 @@ public final class SimulatedGpuFleet implements AutoCloseable {
 		}
 		this.servers.put(name, server);
 		this.modelOfPod.put(name, model);
+		SimulatedDcgmExporter exporter = this.exporters.get(node);
+		if (exporter != null) {
+			// The device plugin hands out a node's slices GPU after GPU; spread round
+			// robin.
+			int index = this.podsOnNode.merge(node, 1, Integer::sum) - 1;
+			exporter.place(index % exporter.gpus(), NAMESPACE, name, server, 1.0 / this.replicasOfNode.get(node));
+		}
 		try {
 			new CoreV1Api(this.client)
 				.createNamespacedPod(NAMESPACE,
@@ -260,6 +321,15 @@ public final class SimulatedGpuFleet implements AutoCloseable {
 			throw new IllegalStateException("Cannot create pod " + name + ": " + ex.getCode(), ex);
 		}
 		return server;
+	}
+
+	/**
+	 * The simulated DCGM exporter of a node.
+	 * @param node the node's name
+	 * @return its exporter, or {@code null} for an unknown node
+	 */
+	public SimulatedDcgmExporter dcgmExporter(String node) {
+		return this.exporters.get(node);
 	}
 
 	/**
@@ -321,6 +391,7 @@ public final class SimulatedGpuFleet implements AutoCloseable {
 	@Override
 	public void close() {
 		this.servers.values().forEach(SimulatedInferenceServer::close);
+		this.exporters.values().forEach(SimulatedDcgmExporter::close);
 		this.kubernetes.close();
 	}
 

@@ -12,6 +12,7 @@ import org.springframework.context.annotation.Primary;
 
 import dev.tiergate.audit.AuditLog;
 import dev.tiergate.cluster.ClusterProperties;
+import dev.tiergate.cluster.GpuExporterProperties;
 import dev.tiergate.cluster.SharingProperties;
 import io.kubernetes.client.openapi.ApiClient;
 import io.kubernetes.client.util.ClientBuilder;
@@ -80,6 +81,12 @@ class KubernetesClientConfiguration {
 	@Bean
 	InformerClusterView clusterView(ApiClient kubernetesApiClient, ClusterProperties properties) {
 		return new InformerClusterView(kubernetesApiClient, properties);
+	}
+
+	@Bean
+	InformerGpuExporters gpuExporters(ApiClient kubernetesApiClient, GpuExporterProperties properties,
+			ClusterProperties cluster) {
+		return new InformerGpuExporters(kubernetesApiClient, properties, cluster.resync().toMillis());
 	}
 
 	@Bean
