@@ -122,6 +122,41 @@ public final class SimulatedGpuFleet implements AutoCloseable {
 	}
 
 	/**
+	 * The default fleet's GPUs unshared: 2 nodes, each 4 x {@code NVIDIA-A100-SXM4-80GB}
+	 * without MPS or time-slicing, one pod per GPU: 3 of {@code llama-3.1-8b-instruct} (8
+	 * slots) and 1 of {@code qwen2.5-32b-instruct} (4 slots) a node. For comparisons with
+	 * the default fleet (docs/cost-model.md).
+	 * @param timeScale simulated time per real time
+	 * @return the running fleet
+	 */
+	public static SimulatedGpuFleet startWholeGpus(double timeScale) {
+		SimulatedGpuFleet fleet = new SimulatedGpuFleet(new KubernetesApiStandIn().start());
+		try {
+			fleet.createNamespace(NAMESPACE);
+			GpuProfile a100 = GpuProfile.a100Sxm80gb();
+			List<String> nodes = List.of("gpu-node-1", "gpu-node-2");
+			for (String node : nodes) {
+				fleet.createNode(node, a100, 4, 1, null, "none");
+			}
+			GpuServiceTimeModel llama = new GpuServiceTimeModel(a100, ModelProfile.llama31_8b(), SliceShare.none(),
+					timeScale);
+			GpuServiceTimeModel qwen = new GpuServiceTimeModel(a100, ModelProfile.qwen25_32b(), SliceShare.none(),
+					timeScale);
+			for (int i = 0; i < 6; i++) {
+				fleet.addPod(String.format("llama-%02d", i), LLAMA, nodes.get(i % 2), 8, llama);
+			}
+			for (int i = 0; i < 2; i++) {
+				fleet.addPod(String.format("qwen-%02d", i), QWEN, nodes.get(i % 2), 4, qwen);
+			}
+			return fleet;
+		}
+		catch (RuntimeException ex) {
+			fleet.close();
+			throw ex;
+		}
+	}
+
+	/**
 	 * An empty fleet (one namespace, no nodes or pods) for tests that build their own
 	 * with {@link #addNode} and {@link #addPod}.
 	 * @return the running, empty fleet
@@ -244,7 +279,11 @@ public final class SimulatedGpuFleet implements AutoCloseable {
 	}
 
 	private void createNode(String name, GpuProfile gpu, int gpus, int replicas, String profile) {
-		V1Node node = FleetObjects.gpuNode(name, gpu.product(), gpus, replicas, "mps", gpu.memoryMib());
+		createNode(name, gpu, gpus, replicas, profile, "mps");
+	}
+
+	private void createNode(String name, GpuProfile gpu, int gpus, int replicas, String profile, String strategy) {
+		V1Node node = FleetObjects.gpuNode(name, gpu.product(), gpus, replicas, strategy, gpu.memoryMib());
 		if (profile != null) {
 			node.getMetadata().getLabels().put(PROFILE_LABEL, profile);
 		}
