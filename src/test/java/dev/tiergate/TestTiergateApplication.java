@@ -58,7 +58,12 @@ public class TestTiergateApplication {
 				// The embedded default watches its fleet's namespace only, as the chart
 				// requires of every installation.
 				"--tiergate.cluster.namespaces=" + SimulatedGpuFleet.NAMESPACE,
-				"--logging.level.io.fabric8.mockwebserver=WARN"), Arrays.stream(withRedis))
+				"--logging.level.io.fabric8.mockwebserver=WARN",
+				// As often as the simulated DCGM exporters' sample period, so measured
+				// GPU
+				// time is exact.
+				"--tiergate.metering.dcgm.scrape-interval=" + SimulatedGpuFleet.DCGM_SAMPLE_PERIOD.toSeconds() + "s",
+				"--tiergate.metering.dcgm.history-step=10s"), Arrays.stream(withRedis))
 			.toArray(String[]::new);
 		try {
 			return SpringApplication.from(TiergateApplication::main)
