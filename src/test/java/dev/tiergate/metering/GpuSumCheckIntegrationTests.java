@@ -170,7 +170,7 @@ class GpuSumCheckIntegrationTests {
 							String body = """
 									{"model":"%s","messages":[{"role":"user","content":"%s"}],"max_tokens":%d}"""
 								.formatted(stream.model(), "word ".repeat(20 + random.nextInt(200)),
-										300 + random.nextInt(400));
+										600 + random.nextInt(400));
 							try {
 								HttpResponse<String> response = http.send(HttpRequest
 									.newBuilder(URI.create("http://127.0.0.1:" + this.port + "/v1/chat/completions"))
