@@ -70,8 +70,11 @@ public class TestTiergateApplication {
 				"--tiergate.cluster.namespaces=" + SimulatedGpuFleet.NAMESPACE,
 				// Its Lease and tier ConfigMap: replicas started against one fleet share
 				// them.
-				"--tiergate.cluster.own-namespace=tiergate", "--logging.level.io.fabric8.mockwebserver=WARN"),
-				Arrays.stream(withRedis))
+				"--tiergate.cluster.own-namespace=tiergate", "--logging.level.io.fabric8.mockwebserver=WARN",
+				// As often as the simulated DCGM exporters' sample period, so measured
+				// GPU time is exact.
+				"--tiergate.metering.dcgm.scrape-interval=" + SimulatedGpuFleet.DCGM_SAMPLE_PERIOD.toSeconds() + "s",
+				"--tiergate.metering.dcgm.history-step=10s"), Arrays.stream(withRedis))
 			.toArray(String[]::new);
 		try {
 			return SpringApplication.from(TiergateApplication::main)

@@ -5,14 +5,17 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Reads per-GPU figures from the NVIDIA DCGM exporter's Prometheus text exposition
  * ({@code /metrics} on port 9400): {@code DCGM_FI_DEV_GPU_UTIL} (percent),
  * {@code DCGM_FI_PROF_GR_ENGINE_ACTIVE} (a ratio, only where profiling metrics are on),
  * {@code DCGM_FI_DEV_FB_USED} and {@code DCGM_FI_DEV_FB_FREE} (MiB), one series per GPU
- * told apart by the labels {@code Hostname}, {@code gpu} and {@code UUID}. Other series
- * and unparsable lines are skipped.
+ * told apart by the labels {@code Hostname}, {@code gpu} and {@code UUID} (a shared GPU
+ * has one series per pod on it, with the same figures, when the exporter maps pods).
+ * Other series and unparsable lines are skipped.
  */
 public final class DcgmExposition {
 
@@ -36,6 +39,7 @@ public final class DcgmExposition {
 	public static List<GpuSample> parse(String text) {
 		Map<String, double[]> values = new LinkedHashMap<>();
 		Map<String, Map<String, String>> labelsOf = new HashMap<>();
+		Map<String, Set<String>> podsOf = new HashMap<>();
 		for (String line : text.split("\n")) {
 			if (line.isEmpty() || line.charAt(0) == '#' || !line.startsWith("DCGM_FI_")) {
 				continue;
@@ -70,6 +74,11 @@ public final class DcgmExposition {
 			String host = labels.getOrDefault("Hostname", "");
 			String key = host + "/" + gpu + "/" + labels.getOrDefault("UUID", "");
 			labelsOf.putIfAbsent(key, labels);
+			Set<String> pods = podsOf.computeIfAbsent(key, (k) -> new TreeSet<>());
+			String pod = labels.getOrDefault("pod", "");
+			if (!pod.isEmpty()) {
+				pods.add(labels.getOrDefault("namespace", "") + "/" + pod);
+			}
 			values.computeIfAbsent(key,
 					(k) -> new double[] { Double.NaN, Double.NaN, Double.NaN, Double.NaN })[index] = value;
 		}
@@ -78,7 +87,8 @@ public final class DcgmExposition {
 			if (!Double.isNaN(v[0])) {
 				Map<String, String> labels = labelsOf.get(key);
 				samples.add(new GpuSample(labels.getOrDefault("Hostname", ""), labels.getOrDefault("gpu", ""),
-						labels.getOrDefault("UUID", ""), labels.getOrDefault("modelName", ""), v[0], v[1], v[2], v[3]));
+						labels.getOrDefault("UUID", ""), labels.getOrDefault("modelName", ""), v[0], v[1], v[2], v[3],
+						List.copyOf(podsOf.get(key))));
 			}
 		});
 		if (samples.isEmpty()) {
@@ -136,9 +146,29 @@ public final class DcgmExposition {
 	 * when the exporter does not collect profiling metrics
 	 * @param framebufferUsedMiB {@code DCGM_FI_DEV_FB_USED}, or NaN
 	 * @param framebufferFreeMiB {@code DCGM_FI_DEV_FB_FREE}, or NaN
+	 * @param pods the pods ({@code namespace/name}) the exporter's Kubernetes mapping
+	 * names on this GPU (labels {@code namespace} and {@code pod}, one series per pod on
+	 * a shared GPU), sorted; empty when it names none
 	 */
 	public record GpuSample(String hostname, String gpu, String uuid, String product, double utilization,
-			double graphicsEngineActive, double framebufferUsedMiB, double framebufferFreeMiB) {
+			double graphicsEngineActive, double framebufferUsedMiB, double framebufferFreeMiB, List<String> pods) {
+
+		/**
+		 * One GPU's figures without pods.
+		 * @param hostname the node
+		 * @param gpu the GPU's index
+		 * @param uuid its UUID
+		 * @param product its model name
+		 * @param utilization percent
+		 * @param graphicsEngineActive 0 to 1, or NaN
+		 * @param framebufferUsedMiB MiB, or NaN
+		 * @param framebufferFreeMiB MiB, or NaN
+		 */
+		public GpuSample(String hostname, String gpu, String uuid, String product, double utilization,
+				double graphicsEngineActive, double framebufferUsedMiB, double framebufferFreeMiB) {
+			this(hostname, gpu, uuid, product, utilization, graphicsEngineActive, framebufferUsedMiB,
+					framebufferFreeMiB, List.of());
+		}
 
 		/**
 		 * The busy fraction: the graphics engine's activity where collected (it counts

@@ -37,6 +37,8 @@ public final class GpuAttribution {
 
 	private Map<String, Double> nodeBusy = new HashMap<>();
 
+	private Map<String, Double> endpointBusy = new HashMap<>();
+
 	/**
 	 * A lease began on an endpoint.
 	 * @param lease the lease's identity (compared with {@code equals})
@@ -56,7 +58,7 @@ public final class GpuAttribution {
 		if (this.leases.containsKey(lease)) {
 			return;
 		}
-		EndpointState state = this.endpoints.computeIfAbsent(endpoint, (key) -> new EndpointState(epochNanos));
+		EndpointState state = this.endpoints.computeIfAbsent(endpoint, (key) -> new EndpointState(key, epochNanos));
 		accrue(state, epochNanos);
 		state.node = node;
 		state.share = share;
@@ -106,10 +108,11 @@ public final class GpuAttribution {
 	 */
 	public Attribution drain(long epochNanos) {
 		this.endpoints.values().forEach((state) -> accrue(state, epochNanos));
-		Attribution drained = new Attribution(this.gpuSeconds, this.cost, this.nodeBusy);
+		Attribution drained = new Attribution(this.gpuSeconds, this.cost, this.nodeBusy, this.endpointBusy);
 		this.gpuSeconds = new HashMap<>();
 		this.cost = new HashMap<>();
 		this.nodeBusy = new HashMap<>();
+		this.endpointBusy = new HashMap<>();
 		return drained;
 	}
 
@@ -123,7 +126,9 @@ public final class GpuAttribution {
 		if (k == 0) {
 			return;
 		}
-		this.nodeBusy.merge(state.node, (until - from) * state.share / NANOS_PER_SECOND, Double::sum);
+		double busy = (until - from) * state.share / NANOS_PER_SECOND;
+		this.nodeBusy.merge(state.node, busy, Double::sum);
+		this.endpointBusy.merge(state.key, busy, Double::sum);
 		while (from < until) {
 			long dayStart = Math.floorDiv(from, NANOS_PER_DAY) * NANOS_PER_DAY;
 			long end = Math.min(until, dayStart + NANOS_PER_DAY);
@@ -149,14 +154,17 @@ public final class GpuAttribution {
 	 * leases started (keys without a price are absent)
 	 * @param nodeBusySeconds attributed busy GPU-seconds per node (the sum over its
 	 * endpoints of share times busy time)
+	 * @param endpointBusySeconds attributed busy GPU-seconds per endpoint (share times
+	 * busy time), to be set against the GPU the endpoint runs on
 	 */
 	public record Attribution(Map<GpuUsageKey, Double> gpuSeconds, Map<GpuUsageKey, Double> cost,
-			Map<String, Double> nodeBusySeconds) {
+			Map<String, Double> nodeBusySeconds, Map<String, Double> endpointBusySeconds) {
 
 		public Attribution {
 			gpuSeconds = Map.copyOf(gpuSeconds);
 			cost = Map.copyOf(cost);
 			nodeBusySeconds = Map.copyOf(nodeBusySeconds);
+			endpointBusySeconds = Map.copyOf(endpointBusySeconds);
 		}
 
 	}
@@ -164,6 +172,8 @@ public final class GpuAttribution {
 	private static final class EndpointState {
 
 		final List<Running> active = new ArrayList<>(4);
+
+		final String key;
 
 		long lastNanos;
 
@@ -173,7 +183,8 @@ public final class GpuAttribution {
 
 		double gpuHourly;
 
-		EndpointState(long since) {
+		EndpointState(String key, long since) {
+			this.key = key;
 			this.lastNanos = since;
 		}
 

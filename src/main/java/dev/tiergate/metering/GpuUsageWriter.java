@@ -44,6 +44,9 @@ public class GpuUsageWriter implements AutoCloseable {
 
 	private final Set<String> labelledTenants = new HashSet<>();
 
+	private volatile java.util.function.Consumer<GpuAttribution.Attribution> drained = (attribution) -> {
+	};
+
 	/**
 	 * A writer without metrics; {@link #start(Duration)} begins the periodic flushes.
 	 * @param meter the meter to drain
@@ -68,6 +71,17 @@ public class GpuUsageWriter implements AutoCloseable {
 		this.maxTenantLabels = maxTenantLabels;
 		this.thread = Executors
 			.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("tiergate-gpu-usage").daemon().factory());
+	}
+
+	/**
+	 * Hands every drained attribution to a consumer as well (the measured-against-
+	 * attributed check), on the flushing thread.
+	 * @param consumer the consumer
+	 * @return this writer
+	 */
+	public GpuUsageWriter onDrain(java.util.function.Consumer<GpuAttribution.Attribution> consumer) {
+		this.drained = consumer;
+		return this;
 	}
 
 	/**
@@ -96,6 +110,7 @@ public class GpuUsageWriter implements AutoCloseable {
 	 */
 	public synchronized void flush() {
 		GpuAttribution.Attribution drained = this.meter.drain();
+		this.drained.accept(drained);
 		if (this.meters != null) {
 			drained.gpuSeconds().forEach(this::count);
 		}

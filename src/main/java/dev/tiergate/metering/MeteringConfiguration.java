@@ -1,6 +1,8 @@
 package dev.tiergate.metering;
 
 import java.time.Clock;
+import java.util.HashMap;
+import java.util.Map;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -8,14 +10,17 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 import dev.tiergate.cluster.ClusterView;
+import dev.tiergate.cluster.GpuExporters;
 import dev.tiergate.cost.PriceSheets;
 import dev.tiergate.dispatch.DispatchRuntime;
 import dev.tiergate.quota.QuotaService;
+import dev.tiergate.routing.EndpointRegistry;
 
 /**
  * Metering's beans, when {@code tiergate.metering.enabled} (the default): the meter,
- * listening to the dispatch runtime's leases, and the writer that adds its GPU-seconds to
- * the tenants' usage.
+ * listening to the dispatch runtime's leases, the writer that adds its GPU-seconds to the
+ * tenants' usage, and the DCGM scraping whose measured busy time is set against what the
+ * meter attributed.
  */
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnProperty(name = "tiergate.metering.enabled", matchIfMissing = true)
@@ -30,9 +35,30 @@ class MeteringConfiguration {
 	}
 
 	@Bean
+	DcgmReadings dcgmReadings() {
+		return new DcgmReadings();
+	}
+
+	@Bean
+	GpuMeasurements gpuMeasurements(MeteringProperties properties) {
+		MeteringProperties.Dcgm dcgm = properties.dcgm();
+		return new GpuMeasurements(dcgm.maxGap(), dcgm.history(), dcgm.historyStep());
+	}
+
+	@Bean
+	DcgmScraping dcgmScraping(GpuExporters exporters, DcgmReadings readings, GpuMeasurements measurements,
+			EndpointRegistry registry, MeteringProperties properties, Clock clock, MeterRegistry meters) {
+		return new DcgmScraping(exporters, readings, measurements, registry, properties.dcgm(), clock, meters);
+	}
+
+	@Bean
 	GpuUsageWriter gpuUsageWriter(GpuMeter meter, QuotaService quota, MeteringProperties properties,
-			MeterRegistry meters) {
-		return new GpuUsageWriter(meter, quota, meters, properties.maxTenantLabels()).start(properties.flushInterval());
+			MeterRegistry meters, GpuMeasurements measurements, EndpointRegistry registry) {
+		return new GpuUsageWriter(meter, quota, meters, properties.maxTenantLabels()).onDrain((drained) -> {
+			Map<String, String> nodes = new HashMap<>();
+			registry.endpoints().forEach((endpoint) -> nodes.put(endpoint.key(), endpoint.node()));
+			measurements.attributed(drained, nodes);
+		}).start(properties.flushInterval());
 	}
 
 }

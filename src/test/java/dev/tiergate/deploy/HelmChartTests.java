@@ -287,9 +287,9 @@ class HelmChartTests {
 		assertThat(rules).allSatisfy(HelmChartTests::assertReadOnlyCoreRule);
 		assertThat(resources(rules)).containsExactlyInAnyOrder("nodes", "pods");
 		assertThat(manifests.ofKind("Role")).extracting((role) -> map(role, "metadata").get("name"))
-			.containsExactlyInAnyOrder(FULLNAME + "-sharing", FULLNAME + "-coordination");
+			.containsExactlyInAnyOrder(FULLNAME + "-sharing", FULLNAME + "-coordination", FULLNAME + "-gpu-exporters");
 		assertThat(manifests.ofKind("RoleBinding")).extracting((role) -> map(role, "metadata").get("name"))
-			.containsExactlyInAnyOrder(FULLNAME + "-sharing", FULLNAME + "-coordination");
+			.containsExactlyInAnyOrder(FULLNAME + "-sharing", FULLNAME + "-coordination", FULLNAME + "-gpu-exporters");
 		Map<String, Object> binding = manifests.single("ClusterRoleBinding");
 		assertThat(map(binding, "roleRef")).containsEntry("kind", "ClusterRole").containsEntry("name", FULLNAME);
 		assertThat(list(binding, "subjects")).containsExactly(serviceAccount(FULLNAME));
@@ -348,7 +348,8 @@ class HelmChartTests {
 
 	@Test
 	void grantsConfigMapsAndTheDevicePluginDaemonSetInTheSharingNamespaceOnly() {
-		Manifests manifests = render(Map.of("sharing.namespace", "nvidia", "sharing.daemonSet", "dp"));
+		Manifests manifests = render(
+				Map.of("sharing.namespace", "nvidia", "sharing.daemonSet", "dp", "gpuExporters.rbacCreate", "false"));
 		Map<String, Object> role = manifests.named("Role", FULLNAME + "-sharing");
 		assertThat(map(role, "metadata")).containsEntry("namespace", "nvidia");
 		assertThat(list(role, "rules")).containsExactly(
@@ -368,8 +369,29 @@ class HelmChartTests {
 	}
 
 	@Test
+	void grantsPodReadsInTheDcgmExportersNamespaceToFindThemByLabel() {
+		Manifests manifests = render(Map.of("gpuExporters.namespace", "nvidia-gpu", "gpuExporters.labelSelector",
+				"app.kubernetes.io/name=dcgm-exporter", "sharing.rbac.create", "false"));
+		Map<String, Object> role = manifests.single("Role");
+		assertThat(map(role, "metadata")).containsEntry("namespace", "nvidia-gpu")
+			.containsEntry("name", FULLNAME + "-gpu-exporters");
+		assertThat(list(role, "rules"))
+			.containsExactly(Map.of("apiGroups", List.of(""), "resources", List.of("pods"), "verbs", READ_ONLY));
+		Map<String, Object> binding = manifests.single("RoleBinding");
+		assertThat(map(binding, "metadata")).containsEntry("namespace", "nvidia-gpu");
+		assertThat(list(binding, "subjects")).containsExactly(serviceAccount(FULLNAME));
+		Map<String, Map<String, Object>> env = env(manifests);
+		assertThat(env.get("TIERGATE_CLUSTER_GPU_EXPORTERS_NAMESPACE")).containsEntry("value", "nvidia-gpu");
+		assertThat(env.get("TIERGATE_CLUSTER_GPU_EXPORTERS_LABEL_SELECTOR")).containsEntry("value",
+				"app.kubernetes.io/name=dcgm-exporter");
+		assertThat(render(Map.of("gpuExporters.enabled", "false")).ofKind("Role"))
+			.extracting((r) -> map(r, "metadata").get("name"))
+			.containsExactly(FULLNAME + "-sharing");
+	}
+
+	@Test
 	void leavesTheSharingRoleOutWhenItsNamespaceMayNotExistYet() {
-		Manifests manifests = render(Map.of("sharing.rbac.create", "false"));
+		Manifests manifests = render(Map.of("sharing.rbac.create", "false", "gpuExporters.rbacCreate", "false"));
 		assertThat(withoutCoordination(manifests.ofKind("Role"))).isEmpty();
 		assertThat(withoutCoordination(manifests.ofKind("RoleBinding"))).isEmpty();
 		assertThat(manifests.ofKind("ClusterRole")).hasSize(1);
@@ -614,7 +636,8 @@ class HelmChartTests {
 	private static List<Map<String, Object>> withoutSharing(List<Map<String, Object>> objects) {
 		return objects.stream()
 			.filter((object) -> !(FULLNAME + "-sharing").equals(map(object, "metadata").get("name"))
-					&& !(FULLNAME + "-coordination").equals(map(object, "metadata").get("name")))
+					&& !(FULLNAME + "-coordination").equals(map(object, "metadata").get("name"))
+					&& !(FULLNAME + "-gpu-exporters").equals(map(object, "metadata").get("name")))
 			.toList();
 	}
 

@@ -299,4 +299,40 @@ public final class FleetObjects {
 						.image("nvcr.io/nvidia/k8s-device-plugin:v0.17.0"))))));
 	}
 
+	/**
+	 * One pod of the GPU Operator's DCGM exporter DaemonSet, Running and Ready on a node:
+	 * label {@code app=nvidia-dcgm-exporter}, container {@code nvidia-dcgm-exporter} with
+	 * its port named {@code metrics}.
+	 * @param namespace the GPU Operator's namespace
+	 * @param name the pod's name
+	 * @param nodeName the node it runs on
+	 * @param podIp its IP
+	 * @param port its metrics port (9400 in a real cluster)
+	 * @return the pod, apiVersion {@code v1}, kind {@code Pod}
+	 */
+	public static V1Pod dcgmExporterPod(String namespace, String name, String nodeName, String podIp, int port) {
+		String image = "nvcr.io/nvidia/k8s/dcgm-exporter:3.3.8-3.6.0-ubuntu22.04";
+		return new V1Pod().apiVersion("v1")
+			.kind("Pod")
+			.metadata(new V1ObjectMeta().namespace(namespace)
+				.name(name)
+				.labels(new LinkedHashMap<>(Map.of("app", "nvidia-dcgm-exporter"))))
+			.spec(new V1PodSpec().nodeName(nodeName)
+				.containers(List.of(new V1Container().name("nvidia-dcgm-exporter")
+					.image(image)
+					.ports(List.of(new V1ContainerPort().name("metrics").containerPort(port).protocol("TCP"))))))
+			.status(new V1PodStatus().phase("Running")
+				.podIP(podIp)
+				.podIPs(List.of(new V1PodIP().ip(podIp)))
+				.hostIP("127.0.0.1")
+				.conditions(podConditions(true))
+				.containerStatuses(List.of(new V1ContainerStatus().name("nvidia-dcgm-exporter")
+					.image(image)
+					.imageID("")
+					.ready(true)
+					.started(true)
+					.restartCount(0)
+					.state(new V1ContainerState().running(new V1ContainerStateRunning())))));
+	}
+
 }

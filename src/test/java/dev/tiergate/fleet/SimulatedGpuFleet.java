@@ -2,6 +2,7 @@ package dev.tiergate.fleet;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -63,6 +64,22 @@ public final class SimulatedGpuFleet implements AutoCloseable {
 
 	private final Map<String, String> modelOfPod = new LinkedHashMap<>();
 
+	/** The GPU Operator's namespace, where the DCGM exporters run. */
+	public static final String GPU_OPERATOR_NAMESPACE = "gpu-operator";
+
+	/**
+	 * The window the simulated DCGM exporters' utilization figures average over; the
+	 * embedded default scrapes them as often
+	 * ({@code tiergate.metering.dcgm.scrape-interval}).
+	 */
+	public static final Duration DCGM_SAMPLE_PERIOD = Duration.ofSeconds(1);
+
+	private final Map<String, SimulatedDcgmExporter> exporters = new LinkedHashMap<>();
+
+	private final Map<String, Integer> podsOnNode = new LinkedHashMap<>();
+
+	private final Map<String, Integer> replicasOfNode = new LinkedHashMap<>();
+
 	private SimulatedGpuFleet(KubernetesApiStandIn kubernetes) {
 		this.kubernetes = kubernetes;
 		this.client = kubernetes.apiClient();
@@ -105,6 +122,41 @@ public final class SimulatedGpuFleet implements AutoCloseable {
 	}
 
 	/**
+	 * The default fleet's GPUs unshared: 2 nodes, each 4 x {@code NVIDIA-A100-SXM4-80GB}
+	 * without MPS or time-slicing, one pod per GPU: 3 of {@code llama-3.1-8b-instruct} (8
+	 * slots) and 1 of {@code qwen2.5-32b-instruct} (4 slots) a node. For comparisons with
+	 * the default fleet (docs/cost-model.md).
+	 * @param timeScale simulated time per real time
+	 * @return the running fleet
+	 */
+	public static SimulatedGpuFleet startWholeGpus(double timeScale) {
+		SimulatedGpuFleet fleet = new SimulatedGpuFleet(new KubernetesApiStandIn().start());
+		try {
+			fleet.createNamespace(NAMESPACE);
+			GpuProfile a100 = GpuProfile.a100Sxm80gb();
+			List<String> nodes = List.of("gpu-node-1", "gpu-node-2");
+			for (String node : nodes) {
+				fleet.createNode(node, a100, 4, 1, null, "none");
+			}
+			GpuServiceTimeModel llama = new GpuServiceTimeModel(a100, ModelProfile.llama31_8b(), SliceShare.none(),
+					timeScale);
+			GpuServiceTimeModel qwen = new GpuServiceTimeModel(a100, ModelProfile.qwen25_32b(), SliceShare.none(),
+					timeScale);
+			for (int i = 0; i < 6; i++) {
+				fleet.addPod(String.format("llama-%02d", i), LLAMA, nodes.get(i % 2), 8, llama);
+			}
+			for (int i = 0; i < 2; i++) {
+				fleet.addPod(String.format("qwen-%02d", i), QWEN, nodes.get(i % 2), 4, qwen);
+			}
+			return fleet;
+		}
+		catch (RuntimeException ex) {
+			fleet.close();
+			throw ex;
+		}
+	}
+
+	/**
 	 * An empty fleet (one namespace, no nodes or pods) for tests that build their own
 	 * with {@link #addNode} and {@link #addPod}.
 	 * @return the running, empty fleet
@@ -135,7 +187,7 @@ public final class SimulatedGpuFleet implements AutoCloseable {
 	 * real cluster.
 	 */
 	public void addDevicePlugin() {
-		createNamespace("gpu-operator");
+		ensureNamespace(GPU_OPERATOR_NAMESPACE);
 		try {
 			new AppsV1Api(this.client)
 				.createNamespacedDaemonSet("gpu-operator",
@@ -187,6 +239,18 @@ public final class SimulatedGpuFleet implements AutoCloseable {
 		}
 	}
 
+	private void ensureNamespace(String name) {
+		try {
+			new CoreV1Api(this.client).readNamespace(name).execute();
+		}
+		catch (ApiException ex) {
+			if (ex.getCode() != 404) {
+				throw new IllegalStateException("Cannot read namespace " + name + ": " + ex.getCode(), ex);
+			}
+			createNamespace(name);
+		}
+	}
+
 	private void createNamespace(String name) {
 		try {
 			new CoreV1Api(this.client)
@@ -215,7 +279,11 @@ public final class SimulatedGpuFleet implements AutoCloseable {
 	}
 
 	private void createNode(String name, GpuProfile gpu, int gpus, int replicas, String profile) {
-		V1Node node = FleetObjects.gpuNode(name, gpu.product(), gpus, replicas, "mps", gpu.memoryMib());
+		createNode(name, gpu, gpus, replicas, profile, "mps");
+	}
+
+	private void createNode(String name, GpuProfile gpu, int gpus, int replicas, String profile, String strategy) {
+		V1Node node = FleetObjects.gpuNode(name, gpu.product(), gpus, replicas, strategy, gpu.memoryMib());
 		if (profile != null) {
 			node.getMetadata().getLabels().put(PROFILE_LABEL, profile);
 		}
@@ -224,6 +292,31 @@ public final class SimulatedGpuFleet implements AutoCloseable {
 		}
 		catch (ApiException ex) {
 			throw new IllegalStateException("Cannot create node " + name + ": " + ex.getCode(), ex);
+		}
+		addDcgmExporter(name, gpu, gpus, replicas);
+	}
+
+	/**
+	 * Starts a node's simulated DCGM exporter and creates its pod in the GPU Operator's
+	 * namespace (label {@code app=nvidia-dcgm-exporter}, port {@code metrics}), as the
+	 * GPU Operator's DaemonSet would.
+	 */
+	private void addDcgmExporter(String node, GpuProfile gpu, int gpus, int replicas) {
+		ensureNamespace(GPU_OPERATOR_NAMESPACE);
+		SimulatedDcgmExporter exporter = new SimulatedDcgmExporter(node, gpu.product(), gpus, gpu.memoryMib(),
+				DCGM_SAMPLE_PERIOD)
+			.start();
+		this.exporters.put(node, exporter);
+		this.replicasOfNode.put(node, Math.max(1, replicas));
+		try {
+			new CoreV1Api(this.client)
+				.createNamespacedPod(GPU_OPERATOR_NAMESPACE,
+						FleetObjects.dcgmExporterPod(GPU_OPERATOR_NAMESPACE, "nvidia-dcgm-exporter-" + node, node,
+								"127.0.0.1", exporter.port()))
+				.execute();
+		}
+		catch (ApiException ex) {
+			throw new IllegalStateException("Cannot create the DCGM exporter pod of " + node + ": " + ex.getCode(), ex);
 		}
 	}
 
@@ -271,6 +364,13 @@ public final class SimulatedGpuFleet implements AutoCloseable {
 		}
 		this.servers.put(name, server);
 		this.modelOfPod.put(name, model);
+		SimulatedDcgmExporter exporter = this.exporters.get(node);
+		if (exporter != null) {
+			// The device plugin hands out a node's slices GPU after GPU; spread round
+			// robin.
+			int index = this.podsOnNode.merge(node, 1, Integer::sum) - 1;
+			exporter.place(index % exporter.gpus(), NAMESPACE, name, server, 1.0 / this.replicasOfNode.get(node));
+		}
 		try {
 			new CoreV1Api(this.client)
 				.createNamespacedPod(NAMESPACE,
@@ -281,6 +381,15 @@ public final class SimulatedGpuFleet implements AutoCloseable {
 			throw new IllegalStateException("Cannot create pod " + name + ": " + ex.getCode(), ex);
 		}
 		return server;
+	}
+
+	/**
+	 * The simulated DCGM exporter of a node.
+	 * @param node the node's name
+	 * @return its exporter, or {@code null} for an unknown node
+	 */
+	public SimulatedDcgmExporter dcgmExporter(String node) {
+		return this.exporters.get(node);
 	}
 
 	/**
@@ -342,6 +451,7 @@ public final class SimulatedGpuFleet implements AutoCloseable {
 	@Override
 	public void close() {
 		this.servers.values().forEach(SimulatedInferenceServer::close);
+		this.exporters.values().forEach(SimulatedDcgmExporter::close);
 		this.kubernetes.close();
 	}
 

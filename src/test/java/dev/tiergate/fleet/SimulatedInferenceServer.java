@@ -101,6 +101,16 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 
 	private final List<Sequence> active = new ArrayList<>();
 
+	/**
+	 * When the engine computed (at least one sequence running), for the DCGM stand-in.
+	 */
+	private final BusyLog busy = new BusyLog();
+
+	/** Sequences running in the engine (prefill or decode), kept by the listener. */
+	private int computing;
+
+	private final List<BusyLog.Transitions> busyListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
 	private long completedCount;
 
 	private long abortedCount;
@@ -143,16 +153,19 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 				new InferenceEngine.Listener() {
 					@Override
 					public void admitted(InferenceEngine.Sequence sequence, long at) {
+						computingChanged(+1, at);
 						SimulatedInferenceServer.this.changed.signalAll();
 					}
 
 					@Override
 					public void finished(InferenceEngine.Sequence sequence, long at) {
+						computingChanged(-1, at);
 						SimulatedInferenceServer.this.changed.signalAll();
 					}
 
 					@Override
 					public void preempted(InferenceEngine.Sequence sequence, long at) {
+						computingChanged(-1, at);
 						SimulatedInferenceServer.this.changed.signalAll();
 					}
 				});
@@ -692,10 +705,54 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 		}
 	}
 
+	/** Called under the lock whenever a sequence enters or leaves the engine's batch. */
+	private void computingChanged(int delta, long at) {
+		boolean before = this.computing > 0;
+		this.computing += delta;
+		boolean after = this.computing > 0;
+		if (before != after) {
+			this.busy.transition(after, at);
+			this.busyListeners.forEach((listener) -> listener.transition(after, at));
+		}
+	}
+
+	/**
+	 * Nanoseconds (on {@link System#nanoTime()}) the engine has computed, with at least
+	 * one sequence in its batch, from the server's start up to a time: what a GPU's
+	 * activity counters see of this pod. Exact at any time of the last minutes.
+	 * @param at a time on {@link System#nanoTime()}
+	 * @return busy nanoseconds up to then
+	 */
+	public long busyNanos(long at) {
+		this.lock.lock();
+		try {
+			this.engine.advanceTo(Math.max(at, System.nanoTime()));
+			return this.busy.busyNanos(at);
+		}
+		finally {
+			this.lock.unlock();
+		}
+	}
+
+	/**
+	 * Tells a listener each time the engine starts or stops computing (called under the
+	 * server's lock, with the time on {@link System#nanoTime()}).
+	 * @param listener the listener
+	 */
+	public void addBusyListener(BusyLog.Transitions listener) {
+		this.busyListeners.add(listener);
+	}
+
 	private void release(Sequence sequence, boolean finished) {
 		this.lock.lock();
 		try {
-			this.engine.abort(sequence.engine, System.nanoTime());
+			long now = System.nanoTime();
+			this.engine.advanceTo(now);
+			InferenceEngine.State state = sequence.engine.state();
+			this.engine.abort(sequence.engine, now);
+			if (state == InferenceEngine.State.PREFILL || state == InferenceEngine.State.DECODE) {
+				computingChanged(-1, now);
+			}
 			this.active.remove(sequence);
 			if (sequence.engine.firstTokenAt() >= 0) {
 				this.promptTokensTotal += sequence.job.promptTokens();

@@ -69,6 +69,10 @@ class GpuAttributionTests {
 		assertThat(drained.nodeBusySeconds()).containsOnlyKeys("n1", "n2");
 		assertThat(drained.nodeBusySeconds().get("n1")).isCloseTo(8.0, within(1e-9));
 		assertThat(drained.nodeBusySeconds().get("n2")).isCloseTo(5.0, within(1e-9));
+		// The same per endpoint, to be placed on the GPU its exporter names.
+		assertThat(drained.endpointBusySeconds()).containsOnlyKeys("a", "b");
+		assertThat(drained.endpointBusySeconds().get("a")).isCloseTo(8.0, within(1e-9));
+		assertThat(drained.endpointBusySeconds().get("b")).isCloseTo(5.0, within(1e-9));
 	}
 
 	@Test

@@ -14,6 +14,7 @@ import org.springframework.context.annotation.Primary;
 
 import dev.tiergate.audit.AuditLog;
 import dev.tiergate.cluster.ClusterProperties;
+import dev.tiergate.cluster.GpuExporterProperties;
 import dev.tiergate.cluster.SharingProperties;
 import dev.tiergate.replica.ReplicaIdentity;
 import io.kubernetes.client.openapi.ApiClient;
@@ -109,6 +110,12 @@ class KubernetesClientConfiguration {
 			ReplicaIdentity replica, Clock clock) {
 		return new ConfigMapTierSettings(kubernetesAdminClient, kubernetesApiClient, ownNamespace(properties),
 				properties.tiersConfigMap(), leadership, replica, clock, properties.resync().toMillis());
+	}
+
+	@Bean
+	InformerGpuExporters gpuExporters(ApiClient kubernetesApiClient, GpuExporterProperties properties,
+			ClusterProperties cluster) {
+		return new InformerGpuExporters(kubernetesApiClient, properties, cluster.resync().toMillis());
 	}
 
 	@Bean

@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
+import dev.tiergate.cluster.GpuExporter;
 import dev.tiergate.cluster.GpuNode;
 import dev.tiergate.cluster.InferencePod;
 import io.kubernetes.client.custom.Quantity;
@@ -47,6 +48,26 @@ final class KubernetesObjects {
 		return new GpuNode(nullToEmpty(meta.getName()), labels.getOrDefault("nvidia.com/gpu.product", ""), gpus,
 				replicas, strategy, parseLong(labels.get("nvidia.com/gpu.memory"), 0), quantity(capacity.get(GPU)),
 				quantity(allocatable.get(GPU)), ready);
+	}
+
+	static GpuExporter exporter(V1Pod pod, int defaultPort, String path) {
+		V1ObjectMeta meta = Objects.requireNonNullElseGet(pod.getMetadata(), V1ObjectMeta::new);
+		List<V1Container> containers = pod.getSpec() != null ? orEmpty(pod.getSpec().getContainers()) : List.of();
+		int port = containers.stream()
+			.flatMap((c) -> orEmpty(c.getPorts()).stream())
+			.filter((p) -> "metrics".equals(p.getName()))
+			.map(V1ContainerPort::getContainerPort)
+			.filter(Objects::nonNull)
+			.findFirst()
+			.orElse(defaultPort);
+		String nodeName = pod.getSpec() != null ? nullToEmpty(pod.getSpec().getNodeName()) : "";
+		String podIp = pod.getStatus() != null ? nullToEmpty(pod.getStatus().getPodIP()) : "";
+		List<V1PodCondition> conditions = pod.getStatus() != null ? orEmpty(pod.getStatus().getConditions())
+				: List.of();
+		boolean ready = conditions.stream()
+			.anyMatch((c) -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+		return new GpuExporter(nullToEmpty(meta.getNamespace()), nullToEmpty(meta.getName()), nodeName, podIp, port,
+				path, ready, meta.getDeletionTimestamp() != null);
 	}
 
 	static InferencePod pod(V1Pod pod, String modelLabel, int defaultPort) {

@@ -1,0 +1,168 @@
+package dev.tiergate.metering;
+
+import java.net.URI;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+
+import dev.tiergate.cluster.GpuExporter;
+import dev.tiergate.cluster.GpuExporters;
+import dev.tiergate.routing.EndpointRegistry;
+
+/**
+ * The DCGM exporters scraped off the request path: every
+ * {@code tiergate.metering.dcgm.scrape-interval}, on a virtual thread of its own, one
+ * {@link DcgmScraper} round over the exporters the cluster's informer knows, then the
+ * readings go to {@link GpuMeasurements} with each GPU's slot occupancy. Registers the
+ * gauges {@code tiergate.gpu.utilization{node,gpu}} and
+ * {@code tiergate.gpu.unattributed.seconds{node}} as GPUs and nodes appear.
+ * {@link #runOnce()} lets tests drive it.
+ */
+public class DcgmScraping implements SmartLifecycle {
+
+	private static final Logger logger = LoggerFactory.getLogger(DcgmScraping.class);
+
+	private final GpuExporters exporters;
+
+	private final DcgmReadings readings;
+
+	private final DcgmScraper scraper;
+
+	private final GpuMeasurements measurements;
+
+	private final EndpointRegistry registry;
+
+	private final MeteringProperties.Dcgm properties;
+
+	private final Clock clock;
+
+	private final MeterRegistry meters;
+
+	private final Set<String> gauged = ConcurrentHashMap.newKeySet();
+
+	private volatile Map<String, String> nodeOfExporter = Map.of();
+
+	private volatile Thread loop;
+
+	/**
+	 * Scraping.
+	 * @param exporters the exporters discovered
+	 * @param readings where the figures go
+	 * @param measurements where they are integrated
+	 * @param registry the endpoints, for slot occupancy per GPU
+	 * @param properties scrape settings
+	 * @param clock the clock
+	 * @param meters where the gauges go, or {@code null}
+	 */
+	public DcgmScraping(GpuExporters exporters, DcgmReadings readings, GpuMeasurements measurements,
+			EndpointRegistry registry, MeteringProperties.Dcgm properties, Clock clock, MeterRegistry meters) {
+		this.exporters = exporters;
+		this.readings = readings;
+		this.measurements = measurements;
+		this.registry = registry;
+		this.properties = properties;
+		this.clock = clock;
+		this.meters = meters;
+		this.scraper = new DcgmScraper(this::targets, readings, clock, properties.timeout());
+	}
+
+	private Map<String, URI> targets() {
+		Map<String, URI> targets = new LinkedHashMap<>();
+		Map<String, String> nodes = new HashMap<>();
+		for (GpuExporter exporter : this.exporters.exporters()) {
+			if (exporter.scrapable()) {
+				targets.put(exporter.key(), exporter.uri());
+				nodes.put(exporter.key(), exporter.nodeName());
+			}
+		}
+		this.nodeOfExporter = Map.copyOf(nodes);
+		return targets;
+	}
+
+	/**
+	 * One round: scrapes every exporter, then integrates the readings.
+	 */
+	public void runOnce() {
+		this.scraper.runOnce();
+		Instant now = this.clock.instant();
+		this.measurements.observe(this.readings.readings(now, this.properties.staleAfter()), now,
+				this.registry.endpoints(), this.nodeOfExporter);
+		if (this.meters != null) {
+			gauges(now);
+		}
+	}
+
+	private void gauges(Instant now) {
+		for (GpuMeasurements.NodeFigures node : this.measurements.report(now, this.properties.staleAfter()).nodes()) {
+			if (this.gauged.add("node:" + node.node())) {
+				Gauge
+					.builder("tiergate.gpu.unattributed.seconds", this.measurements, (m) -> m.unattributed(node.node()))
+					.description("Measured busy GPU-seconds (DCGM) minus those attributed to leases, since this "
+							+ "replica's first scrape")
+					.baseUnit("seconds")
+					.tag("node", node.node())
+					.register(this.meters);
+			}
+			for (GpuMeasurements.GpuFigures gpu : node.gpus()) {
+				if (this.gauged.add(gpu.node() + "/" + gpu.gpu())) {
+					Gauge
+						.builder("tiergate.gpu.utilization", this.measurements,
+								(m) -> m.utilization(gpu.node(), gpu.gpu(), this.clock.instant(),
+										this.properties.staleAfter()))
+						.description("DCGM_FI_DEV_GPU_UTIL of the GPU as a ratio, NaN when stale")
+						.tag("node", gpu.node())
+						.tag("gpu", gpu.gpu())
+						.register(this.meters);
+				}
+			}
+		}
+	}
+
+	@Override
+	public synchronized void start() {
+		if (this.loop != null) {
+			return;
+		}
+		this.loop = Thread.ofVirtual().name("dcgm-scraping").start(() -> {
+			while (!Thread.currentThread().isInterrupted()) {
+				try {
+					runOnce();
+				}
+				catch (RuntimeException ex) {
+					logger.warn("DCGM scrape round failed: {}", ex.toString());
+				}
+				try {
+					Thread.sleep(this.properties.scrapeInterval());
+				}
+				catch (InterruptedException ex) {
+					return;
+				}
+			}
+		});
+	}
+
+	@Override
+	public synchronized void stop() {
+		Thread thread = this.loop;
+		this.loop = null;
+		if (thread != null) {
+			thread.interrupt();
+		}
+	}
+
+	@Override
+	public boolean isRunning() {
+		return this.loop != null;
+	}
+
+}

@@ -1,0 +1,41 @@
+package dev.tiergate.metering;
+
+import java.time.Clock;
+import java.util.List;
+
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+/**
+ * {@code GET /api/v1/metering/gpus}: every node and GPU as measured by the DCGM exporters
+ * (utilization, engine activity, memory, stale flag and last error) beside its slot
+ * occupancy, and measured against attributed busy GPU-seconds with the unattributed
+ * remainder; {@code GET /api/v1/metering/gpus/history}: the last hour per GPU, kept by
+ * this replica.
+ */
+@RestController
+class GpusApiController {
+
+	private final GpuMeasurements measurements;
+
+	private final MeteringProperties properties;
+
+	private final Clock clock;
+
+	GpusApiController(GpuMeasurements measurements, MeteringProperties properties, Clock clock) {
+		this.measurements = measurements;
+		this.properties = properties;
+		this.clock = clock;
+	}
+
+	@GetMapping("/api/v1/metering/gpus")
+	GpuMeasurements.Report gpus() {
+		return this.measurements.report(this.clock.instant(), this.properties.dcgm().staleAfter());
+	}
+
+	@GetMapping("/api/v1/metering/gpus/history")
+	List<GpuMeasurements.History> history() {
+		return this.measurements.history(this.clock.instant());
+	}
+
+}

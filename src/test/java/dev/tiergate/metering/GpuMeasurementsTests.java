@@ -1,0 +1,131 @@
+package dev.tiergate.metering;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+import dev.tiergate.tier.Tier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+/**
+ * Tests for {@link GpuMeasurements}: measured busy time integrated from scrapes on a fake
+ * clock, set against attributed time per GPU and node, hand-computed.
+ */
+class GpuMeasurementsTests {
+
+	private static final Instant T0 = Instant.parse("2026-11-29T12:00:00Z");
+
+	private static final Duration STALE = Duration.ofMinutes(1);
+
+	private final DcgmReadings readings = new DcgmReadings();
+
+	private final GpuMeasurements measurements = new GpuMeasurements(Duration.ofMinutes(1), Duration.ofHours(1),
+			Duration.ofSeconds(10));
+
+	private static String exposition(double util0, double active0, double util1, double active1) {
+		String gpu0 = "gpu=\"0\",UUID=\"GPU-a\",modelName=\"NVIDIA A100-SXM4-80GB\",Hostname=\"n1\"";
+		String gpu1 = "gpu=\"1\",UUID=\"GPU-b\",modelName=\"NVIDIA A100-SXM4-80GB\",Hostname=\"n1\"";
+		return """
+				# TYPE DCGM_FI_DEV_GPU_UTIL gauge
+				DCGM_FI_DEV_GPU_UTIL{%1$s,namespace="inference",pod="a",container="vllm"} %3$s
+				DCGM_FI_DEV_GPU_UTIL{%1$s,namespace="inference",pod="b",container="vllm"} %3$s
+				DCGM_FI_DEV_GPU_UTIL{%2$s} %5$s
+				# TYPE DCGM_FI_PROF_GR_ENGINE_ACTIVE gauge
+				DCGM_FI_PROF_GR_ENGINE_ACTIVE{%1$s,namespace="inference",pod="a",container="vllm"} %4$s
+				DCGM_FI_PROF_GR_ENGINE_ACTIVE{%1$s,namespace="inference",pod="b",container="vllm"} %4$s
+				DCGM_FI_PROF_GR_ENGINE_ACTIVE{%2$s} %6$s
+				DCGM_FI_DEV_FB_USED{%1$s,namespace="inference",pod="a",container="vllm"} 36864
+				DCGM_FI_DEV_FB_FREE{%1$s,namespace="inference",pod="a",container="vllm"} 45056
+				""".formatted(gpu0, gpu1, util0, active0, util1, active1);
+	}
+
+	private void scrape(Instant at, double util0, double active0, double util1, double active1) {
+		this.readings.scraped("gpu-operator/dcgm-n1", exposition(util0, active0, util1, active1), at);
+		this.measurements.observe(this.readings.readings(at, STALE), at, List.of(),
+				Map.of("gpu-operator/dcgm-n1", "n1"));
+	}
+
+	private static GpuAttribution.Attribution attribution(Map<String, Double> endpoints) {
+		return new GpuAttribution.Attribution(
+				Map.of(new GpuUsageKey("t", Tier.P1, "m", LocalDate.of(2026, 11, 29)), 1.0), Map.of(),
+				Map.of("n1", 1.0), endpoints);
+	}
+
+	@Test
+	void measuredTimeIsEachScrapesBusyFractionTimesTheTimeSinceTheLastAndTheRemainderIsMeasuredMinusAttributed() {
+		scrape(T0, 100, 0.5, 0, 0);
+		scrape(T0.plusSeconds(1), 100, 0.5, 0, 0);
+		scrape(T0.plusSeconds(3), 40, 0.25, 100, 1.0);
+		// The engine's activity counts, not "a kernel ran": 0.5 x 1 s + 0.25 x 2 s.
+		this.measurements.attributed(attribution(Map.of("inference/a", 0.6, "inference/b", 0.3, "inference/c", 0.1)),
+				Map.of("inference/c", "n1"));
+
+		GpuMeasurements.Report report = this.measurements.report(T0.plusSeconds(3), STALE);
+		assertThat(report.since()).isEqualTo(T0);
+		GpuMeasurements.NodeFigures node = report.nodes().get(0);
+		GpuMeasurements.GpuFigures gpu0 = node.gpus().get(0);
+		GpuMeasurements.GpuFigures gpu1 = node.gpus().get(1);
+		assertThat(gpu0.pods()).containsExactly("inference/a", "inference/b");
+		assertThat(gpu0.measuredBusySeconds()).isCloseTo(1.0, within(1e-9));
+		assertThat(gpu0.attributedBusySeconds()).isCloseTo(0.9, within(1e-9));
+		assertThat(gpu0.unattributedSeconds()).isCloseTo(0.1, within(1e-9));
+		assertThat(gpu0.utilization()).isCloseTo(0.40, within(1e-9));
+		assertThat(gpu0.engineActive()).isCloseTo(0.25, within(1e-9));
+		assertThat(gpu0.framebufferUsedMiB()).isEqualTo(36864);
+		// Busy 2 s at 1.0, nobody's lease: all of it unattributed.
+		assertThat(gpu1.measuredBusySeconds()).isCloseTo(2.0, within(1e-9));
+		assertThat(gpu1.unattributedSeconds()).isCloseTo(2.0, within(1e-9));
+		// The endpoint no exporter names counts on its node.
+		assertThat(node.unplacedBusySeconds()).isCloseTo(0.1, within(1e-9));
+		assertThat(node.measuredBusySeconds()).isCloseTo(3.0, within(1e-9));
+		assertThat(node.attributedBusySeconds()).isCloseTo(1.0, within(1e-9));
+		assertThat(node.unattributedSeconds()).isCloseTo(2.0, within(1e-9));
+		assertThat(node.unattributedRatio()).isCloseTo(2.0 / 3, within(1e-9));
+		assertThat(this.measurements.unattributed("n1")).isCloseTo(2.0, within(1e-9));
+	}
+
+	@Test
+	void aGapLongerThanTheLimitIsCountedUnmeasuredAndOldFiguresAreStale() {
+		scrape(T0, 100, 1.0, 0, 0);
+		scrape(T0.plusSeconds(90), 100, 1.0, 0, 0);
+		GpuMeasurements.GpuFigures gpu0 = this.measurements.report(T0.plusSeconds(90), STALE)
+			.nodes()
+			.get(0)
+			.gpus()
+			.get(0);
+		assertThat(gpu0.measuredBusySeconds()).isZero();
+		assertThat(gpu0.unmeasuredSeconds()).isCloseTo(90, within(1e-9));
+		assertThat(gpu0.stale()).isFalse();
+		assertThat(this.measurements.utilization("n1", "0", T0.plusSeconds(90), STALE)).isEqualTo(1.0);
+
+		GpuMeasurements.GpuFigures later = this.measurements.report(T0.plusSeconds(200), STALE)
+			.nodes()
+			.get(0)
+			.gpus()
+			.get(0);
+		assertThat(later.stale()).isTrue();
+		assertThat(this.measurements.utilization("n1", "0", T0.plusSeconds(200), STALE)).isNaN();
+	}
+
+	@Test
+	void historyKeepsBucketMeansForTheLastHourOnly() {
+		scrape(T0, 100, 0.5, 0, 0);
+		scrape(T0.plusSeconds(5), 50, 0.5, 0, 0);
+		scrape(T0.plusSeconds(12), 20, 0.1, 0, 0);
+		List<GpuMeasurements.History> history = this.measurements.history(T0.plusSeconds(12));
+		assertThat(history).hasSize(2);
+		List<GpuMeasurements.Point> points = history.get(0).points();
+		assertThat(points).extracting(GpuMeasurements.Point::at).containsExactly(T0, T0.plusSeconds(10));
+		assertThat(points.get(0).utilization()).isCloseTo(0.75, within(1e-9));
+		assertThat(points.get(1).utilization()).isCloseTo(0.20, within(1e-9));
+		assertThat(this.measurements.history(T0.plusSeconds(3605)).get(0).points()).hasSize(1);
+		assertThat(this.measurements.history(T0.plusSeconds(7200)).get(0).points()).isEmpty();
+	}
+
+}
