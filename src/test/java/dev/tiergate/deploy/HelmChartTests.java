@@ -372,12 +372,12 @@ class HelmChartTests {
 	void grantsPodReadsInTheDcgmExportersNamespaceToFindThemByLabel() {
 		Manifests manifests = render(Map.of("gpuExporters.namespace", "nvidia-gpu", "gpuExporters.labelSelector",
 				"app.kubernetes.io/name=dcgm-exporter", "sharing.rbac.create", "false"));
-		Map<String, Object> role = manifests.single("Role");
+		Map<String, Object> role = manifests.named("Role", FULLNAME + "-gpu-exporters");
 		assertThat(map(role, "metadata")).containsEntry("namespace", "nvidia-gpu")
 			.containsEntry("name", FULLNAME + "-gpu-exporters");
 		assertThat(list(role, "rules"))
 			.containsExactly(Map.of("apiGroups", List.of(""), "resources", List.of("pods"), "verbs", READ_ONLY));
-		Map<String, Object> binding = manifests.single("RoleBinding");
+		Map<String, Object> binding = manifests.named("RoleBinding", FULLNAME + "-gpu-exporters");
 		assertThat(map(binding, "metadata")).containsEntry("namespace", "nvidia-gpu");
 		assertThat(list(binding, "subjects")).containsExactly(serviceAccount(FULLNAME));
 		Map<String, Map<String, Object>> env = env(manifests);
@@ -386,7 +386,7 @@ class HelmChartTests {
 				"app.kubernetes.io/name=dcgm-exporter");
 		assertThat(render(Map.of("gpuExporters.enabled", "false")).ofKind("Role"))
 			.extracting((r) -> map(r, "metadata").get("name"))
-			.containsExactly(FULLNAME + "-sharing");
+			.containsExactlyInAnyOrder(FULLNAME + "-sharing", FULLNAME + "-coordination");
 	}
 
 	@Test

@@ -39,7 +39,10 @@ class RedisRequestLogTests {
 	void recordsAreReadBackAcrossDaysAndPagesWithinTheWindowAndForTheTenantAsked() {
 		RedisRequestLog log = new RedisRequestLog(LocalRedis.template(), new RequestLogProperties(true, this.prefix,
 				100_000, Duration.ofDays(1), 5_000, 500, Duration.ofSeconds(1)), new SimpleMeterRegistry());
-		Instant midnight = Instant.parse("2026-11-29T00:00:00Z");
+		// Today's midnight: the per-day streams expire a retention after their day ends,
+		// so days long past would be gone at once.
+		java.time.LocalDate today = java.time.LocalDate.now(java.time.ZoneOffset.UTC);
+		Instant midnight = today.atStartOfDay(java.time.ZoneOffset.UTC).toInstant();
 		// 2,500 records over the last 25 minutes of one day and the first 25 of the next,
 		// two tenants in turn
 		for (int i = 0; i < 2_500; i++) {
@@ -62,8 +65,8 @@ class RedisRequestLogTests {
 			assertThat(record.tenant()).isEqualTo("b");
 			assertThat(record.time()).isBetween(midnight.minusSeconds(60), midnight.plusSeconds(60));
 		});
-		assertThat(LocalRedis.template().hasKey(log.key(java.time.LocalDate.parse("2026-11-28")))).isTrue();
-		assertThat(LocalRedis.template().getExpire(log.key(java.time.LocalDate.parse("2026-11-29")))).isPositive();
+		assertThat(LocalRedis.template().hasKey(log.key(today.minusDays(1)))).isTrue();
+		assertThat(LocalRedis.template().getExpire(log.key(today))).isPositive();
 	}
 
 	@Test
