@@ -220,7 +220,7 @@ public final class SlotOwnership implements SmartLifecycle, EndpointRegistry.End
 		this.executor.shutdown();
 		try {
 			this.executor.awaitTermination(5, TimeUnit.SECONDS);
-			this.ledger.leave(this.identity.name());
+			leave();
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
@@ -229,6 +229,25 @@ public final class SlotOwnership implements SmartLifecycle, EndpointRegistry.End
 			logger.warn("Could not leave the fleet in Redis; the others take this replica's slots once its "
 					+ "heartbeat expires: {}", ex.toString());
 		}
+	}
+
+	/**
+	 * Starts nothing more, keeps holding the slots of the leases still running (batch
+	 * items, say) until they have ended or a heartbeat TTL has passed, then leaves the
+	 * fleet: what it held is free for the others at once.
+	 */
+	private void leave() throws InterruptedException {
+		this.runtime.slotUse().forEach((use) -> this.runtime.grant(use.pool(), Map.of()));
+		long until = this.clock.millis() + this.properties.heartbeatTtl().toMillis();
+		while (this.clock.millis() < until) {
+			List<SlotUse> uses = this.runtime.slotUse();
+			if (uses.stream().flatMap((use) -> use.endpoints().stream()).allMatch((e) -> e.used() == 0)) {
+				break;
+			}
+			claim(uses, Map.of(), Map.of());
+			Thread.sleep(Math.max(1, this.properties.syncInterval().toMillis()));
+		}
+		this.ledger.leave(this.identity.name());
 	}
 
 	@Override

@@ -158,21 +158,31 @@ class ReplicasIntegrationTests {
 		fleet.close();
 	}
 
+	/**
+	 * Every live replica's holdings, read in one script so that the sums are of one
+	 * moment (reads key by key would mix one replica's old holdings with another's new).
+	 */
+	@SuppressWarnings("rawtypes")
+	private static final org.springframework.data.redis.core.script.RedisScript<List> HOLDINGS = new org.springframework.data.redis.core.script.DefaultRedisScript<>(
+			"""
+					local out = {}
+					for _, name in ipairs(redis.call('SMEMBERS', ARGV[1] .. 'members')) do
+					  if redis.call('EXISTS', ARGV[1] .. 'alive:' .. name) == 1 then
+					    local pairs = redis.call('HGETALL', ARGV[1] .. 'held:' .. name)
+					    for i = 1, #pairs do out[#out + 1] = pairs[i] end
+					  end
+					end
+					return out""", List.class);
+
 	/** Polls the ledger: no endpoint is ever held beyond its slots by live replicas. */
 	private static void watchLedger() {
 		StringRedisTemplate redis = LocalRedis.template();
 		String prefix = "tg:replicas:{" + FLEET + "}:";
 		while (watching.get()) {
-			Set<String> members = redis.opsForSet().members(prefix + "members");
+			List<?> pairs = redis.execute(HOLDINGS, List.of(), prefix);
 			Map<String, Integer> sums = new java.util.HashMap<>();
-			if (members != null) {
-				for (String member : members) {
-					if (Boolean.TRUE.equals(redis.hasKey(prefix + "alive:" + member))) {
-						redis.<String, String>opsForHash()
-							.entries(prefix + "held:" + member)
-							.forEach((endpoint, held) -> sums.merge(endpoint, Integer.parseInt(held), Integer::sum));
-					}
-				}
+			for (int i = 0; pairs != null && i + 1 < pairs.size(); i += 2) {
+				sums.merge((String) pairs.get(i), Integer.parseInt((String) pairs.get(i + 1)), Integer::sum);
 			}
 			sums.forEach((endpoint, held) -> {
 				if (held > SLOTS) {
