@@ -23,9 +23,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * expires a TTL later). The ledger is modelled by the same rules as the claim script
  * ({@link SlotAllocation#grant}, {@link SlotAllocation#held}). After every step: no
  * endpoint has more leases than slots, no live replica's ledger entry is below its leases
- * (a slot changes owner only after its lease ended), and the live replicas' grants never
- * add up to more than an endpoint's slots. At the end, with demand steady and everyone
- * syncing, every slot is owned again.
+ * (a slot changes owner only after its lease ended), and neither the live replicas'
+ * grants nor their ledger entries ever add up to more than an endpoint's slots. At the
+ * end, with demand steady and everyone syncing, every slot is owned again.
  */
 class SlotOwnershipPropertyTests {
 
@@ -282,6 +282,14 @@ class SlotOwnershipPropertyTests {
 				assertThat(leases).as("leases on %s at step %d", key, this.now)
 					.isLessThanOrEqualTo(endpoint.getValue());
 				assertThat(grants).as("grants on %s at step %d", key, this.now)
+					.isLessThanOrEqualTo(endpoint.getValue());
+				int held = 0;
+				for (Map.Entry<String, Map<String, Integer>> entry : this.held.entrySet()) {
+					if (live(entry.getKey())) {
+						held += entry.getValue().getOrDefault(key, 0);
+					}
+				}
+				assertThat(held).as("ledger holdings of %s at step %d", key, this.now)
 					.isLessThanOrEqualTo(endpoint.getValue());
 			}
 		}
