@@ -111,7 +111,11 @@ class ReplicasIntegrationTests {
 						// its
 						// slot. Preemption's own ordering is PreemptionAbortTests'
 						// subject.
-						"--tiergate.dispatch.preemption-budget=0", "--logging.level.io.fabric8.mockwebserver=WARN",
+						"--tiergate.dispatch.preemption-budget=0",
+						// The reserve and the slots are under test here, not P0's wait: a
+						// P0
+						// request may wait for a P2 lease on another replica to end.
+						"--tiergate.tiers.P0.max-queue-wait=15s", "--logging.level.io.fabric8.mockwebserver=WARN",
 						"--logging.level.io.kubernetes=ERROR");
 			int port = Integer.parseInt(context.getEnvironment().getProperty("local.server.port"));
 			EndpointRegistry registry = context.getBean(EndpointRegistry.class);
@@ -362,6 +366,8 @@ class ReplicasIntegrationTests {
 					32);
 			Future<Map<Integer, Integer>> onDying = load(executor, List.of(dying), EmbeddedDefaults.BATCHCO_KEY,
 					Tier.P2, 4, 3, 32);
+			Future<Map<Integer, Integer>> p0 = load(executor, live, EmbeddedDefaults.ACME_KEY, Tier.P0, 3, 4, 16);
+			assertThat(p0.get()).containsOnlyKeys(200);
 			onDying.get();
 			await().atMost(Duration.ofSeconds(20)).until(() -> dying.owned() >= 1);
 			// The replica dies: its heartbeat stops, it starts nothing more.
