@@ -10,7 +10,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -476,11 +475,6 @@ public final class SlotOwnership implements SmartLifecycle, EndpointRegistry.End
 	 */
 	public Map<String, Integer> ownedByPool() {
 		return new LinkedHashMap<>(new TreeMap<>(this.ownedByPool));
-	}
-
-	/** The pools' endpoints this replica knows of. */
-	Set<String> pools() {
-		return this.ownedByPool.keySet();
 	}
 
 }
