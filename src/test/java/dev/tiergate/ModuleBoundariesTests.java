@@ -43,9 +43,10 @@ class ModuleBoundariesTests {
 		ALLOWED.put("batch", Set.of("tier", "dispatch", "quota", "proxy", "routing", "audit", "requestlog", "spill"));
 		ALLOWED.put("cost", Set.of("tier", "dispatch", "routing"));
 		ALLOWED.put("metering", Set.of("tier", "cluster", "routing", "dispatch", "quota", "cost"));
+		ALLOWED.put("replicas", Set.of("tier", "routing", "dispatch"));
 		ALLOWED.put("security", Set.of("quota", "audit"));
 		ALLOWED.put("web", Set.of("tier", "cluster", "routing", "dispatch", "quota", "proxy", "batch", "cost",
-				"security", "audit", "requestlog", "spill", "metering"));
+				"security", "audit", "requestlog", "spill", "metering", "replicas"));
 	}
 
 	private static JavaClasses classes;

@@ -53,6 +53,12 @@ public class DispatchRuntime implements EndpointRegistry.EndpointListener {
 
 	private final List<LeaseListener> leaseListeners = new CopyOnWriteArrayList<>();
 
+	/**
+	 * Whether endpoints offer this replica only the slots granted to it (several replicas
+	 * share the fleet) rather than all their slots (one replica, the default).
+	 */
+	private volatile boolean slotsShared;
+
 	public DispatchRuntime(EndpointRegistry registry, Tiers tiers, DispatchProperties properties, Clock clock,
 			MeterRegistry meters) {
 		this(registry, tiers, properties, clock, meters, null);
@@ -186,12 +192,63 @@ public class DispatchRuntime implements EndpointRegistry.EndpointListener {
 	}
 
 	/**
+	 * Slots of a model's pool held by running requests now.
+	 * @param model the model (pool)
+	 * @return leases held; 0 for a pool never seen
+	 */
+	public int inUse(String model) {
+		PoolRuntime pool = this.pools.get(model);
+		return (pool != null) ? pool.inUse() : 0;
+	}
+
+	/**
 	 * Whether a model has ever had endpoints (its pool exists, possibly with none left).
 	 * @param model the model
 	 * @return {@code true} if known
 	 */
 	public boolean knows(String model) {
 		return this.pools.containsKey(model);
+	}
+
+	/**
+	 * From now on, each endpoint offers this replica only the slots granted to it with
+	 * {@link #grant(String, Map)} (none until then), because other replicas share them.
+	 * Leases already running keep their slots; a grant below an endpoint's leases only
+	 * stops new ones there until enough have ended.
+	 */
+	public void shareSlots() {
+		this.slotsShared = true;
+		this.pools.values().forEach(PoolRuntime::applyGrants);
+	}
+
+	/**
+	 * Whether slots are shared with other replicas (see {@link #shareSlots()}).
+	 * @return {@code true} once shared
+	 */
+	public boolean slotsShared() {
+		return this.slotsShared;
+	}
+
+	/**
+	 * Sets the slots this replica may use on a pool's endpoints; endpoints left out get
+	 * none. Applies only once slots are shared.
+	 * @param model the pool
+	 * @param grants slots per endpoint key
+	 */
+	public void grant(String model, Map<String, Integer> grants) {
+		pool(model).grant(grants);
+	}
+
+	/**
+	 * Every pool's demand and slot use, for slot ownership across replicas.
+	 * @return one entry per pool, sorted by pool
+	 */
+	public List<SlotUse> slotUse() {
+		return this.pools.values()
+			.stream()
+			.map((pool) -> pool.locked(pool::slotUse))
+			.sorted(Comparator.comparing(SlotUse::pool))
+			.toList();
 	}
 
 	@Override
@@ -269,6 +326,15 @@ public class DispatchRuntime implements EndpointRegistry.EndpointListener {
 		private final List<Admission.Running> heldBack = new ArrayList<>();
 
 		private final Timer abortTimer;
+
+		/** The pool's endpoints as the registry last reported them, by key. */
+		private final Map<String, Endpoint> endpoints = new java.util.HashMap<>();
+
+		/** Slots granted to this replica per endpoint key, once slots are shared. */
+		private Map<String, Integer> grants = Map.of();
+
+		/** The slots last given to the scheduler per endpoint key. */
+		private final Map<String, Integer> applied = new java.util.HashMap<>();
 
 		private final Timer[] waitTimers = new Timer[Tier.values().length];
 
@@ -428,6 +494,16 @@ public class DispatchRuntime implements EndpointRegistry.EndpointListener {
 			}
 		}
 
+		int inUse() {
+			this.lock.lock();
+			try {
+				return this.scheduler.used();
+			}
+			finally {
+				this.lock.unlock();
+			}
+		}
+
 		/**
 		 * Rejects the pool's tickets past their deadline.
 		 * @param ticket a waiting request's ticket
@@ -462,12 +538,78 @@ public class DispatchRuntime implements EndpointRegistry.EndpointListener {
 		}
 
 		void upsert(Endpoint endpoint) {
-			run(() -> this.scheduler.upsertEndpoint(endpoint.key(), endpoint.slots(), endpoint.accepting(),
-					endpoint.node(), endpoint, now()));
+			run(() -> {
+				this.endpoints.put(endpoint.key(), endpoint);
+				int slots = slotsFor(endpoint);
+				this.applied.put(endpoint.key(), slots);
+				this.scheduler.upsertEndpoint(endpoint.key(), slots, endpoint.accepting(), endpoint.node(), endpoint,
+						now());
+			});
 		}
 
 		void remove(Endpoint endpoint) {
-			run(() -> this.scheduler.removeEndpoint(endpoint.key(), now()));
+			run(() -> {
+				this.endpoints.remove(endpoint.key());
+				this.applied.remove(endpoint.key());
+				this.scheduler.removeEndpoint(endpoint.key(), now());
+			});
+		}
+
+		/** The slots this replica may use on an endpoint. */
+		private int slotsFor(Endpoint endpoint) {
+			if (!DispatchRuntime.this.slotsShared) {
+				return endpoint.slots();
+			}
+			return Math.max(0, Math.min(endpoint.slots(), this.grants.getOrDefault(endpoint.key(), 0)));
+		}
+
+		void grant(Map<String, Integer> grants) {
+			Map<String, Integer> copy = Map.copyOf(grants);
+			run(() -> {
+				this.grants = copy;
+				reapply();
+			});
+		}
+
+		void applyGrants() {
+			run(this::reapply);
+		}
+
+		/** Gives the scheduler each endpoint's slots again where they changed. */
+		private void reapply() {
+			long now = now();
+			for (Endpoint endpoint : this.endpoints.values()) {
+				int slots = slotsFor(endpoint);
+				Integer before = this.applied.put(endpoint.key(), slots);
+				if (before == null || before != slots) {
+					this.scheduler.upsertEndpoint(endpoint.key(), slots, endpoint.accepting(), endpoint.node(),
+							endpoint, now);
+				}
+			}
+		}
+
+		/** Under the lock. */
+		SlotUse slotUse() {
+			Map<Tier, Integer> demand = new java.util.EnumMap<>(Tier.class);
+			for (Tier tier : Tier.values()) {
+				demand.put(tier, this.scheduler.queued(tier) + this.scheduler.inFlight(tier));
+			}
+			Map<String, Map<Tier, Integer>> leases = new java.util.HashMap<>();
+			this.scheduler.countLeases(leases);
+			java.util.TreeMap<String, SlotUse.EndpointUse> uses = new java.util.TreeMap<>();
+			for (Endpoint endpoint : this.endpoints.values()) {
+				int used = leases.getOrDefault(endpoint.key(), Map.of())
+					.values()
+					.stream()
+					.mapToInt(Integer::intValue)
+					.sum();
+				uses.put(endpoint.key(), new SlotUse.EndpointUse(endpoint.key(),
+						endpoint.accepting() ? endpoint.slots() : 0, slotsFor(endpoint), used));
+			}
+			// Endpoints gone from the registry whose leases still run.
+			leases.forEach((key, perTier) -> uses.computeIfAbsent(key, (k) -> new SlotUse.EndpointUse(k, 0, 0,
+					perTier.values().stream().mapToInt(Integer::intValue).sum())));
+			return new SlotUse(this.model, demand, List.copyOf(uses.values()));
 		}
 
 		PoolSnapshot snapshot() {

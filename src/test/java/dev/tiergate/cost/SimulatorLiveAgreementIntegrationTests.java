@@ -21,6 +21,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
+import org.springframework.test.annotation.DirtiesContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
@@ -66,6 +67,11 @@ import static org.assertj.core.api.Assertions.within;
 		properties = { "management.server.port=0", "spring.data.redis.database=" + LocalRedis.TEST_DATABASE,
 				"spring.data.redis.timeout=" + LocalRedis.TEST_TIMEOUT, "logging.level.io.fabric8.mockwebserver=WARN" })
 @Import(EmbeddedDefaults.class)
+// Its fleet is stopped after the class: close the context too, so that its batch workers
+// and informers do
+// not live on against a fleet that is gone (they would take other tests' batch items from
+// the shared Redis).
+@DirtiesContext
 class SimulatorLiveAgreementIntegrationTests {
 
 	private static final double TIME_SCALE = Double

@@ -390,6 +390,16 @@ class HelmChartTests {
 	}
 
 	@Test
+	void theReplicasShareTheSlotsThroughRedisByDefault() {
+		Map<String, Map<String, Object>> env = env(render());
+		assertThat(env.get("TIERGATE_REPLICAS_ENABLED")).containsEntry("value", "true");
+		assertThat(env.get("TIERGATE_REPLICAS_HEARTBEAT_TTL")).containsEntry("value", "3s");
+		assertThat(env.get("TIERGATE_REPLICAS_SYNC_INTERVAL")).containsEntry("value", "300ms");
+		assertThat(env(render(Map.of("slotSharing.enabled", "false"))).get("TIERGATE_REPLICAS_ENABLED"))
+			.containsEntry("value", "false");
+	}
+
+	@Test
 	void leavesTheSharingRoleOutWhenItsNamespaceMayNotExistYet() {
 		Manifests manifests = render(Map.of("sharing.rbac.create", "false", "gpuExporters.rbacCreate", "false"));
 		assertThat(withoutCoordination(manifests.ofKind("Role"))).isEmpty();

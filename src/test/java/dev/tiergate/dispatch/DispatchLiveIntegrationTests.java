@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 
+import org.springframework.test.annotation.DirtiesContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -47,6 +48,11 @@ import static org.awaitility.Awaitility.await;
 		properties = { "management.server.port=0", "spring.data.redis.database=" + LocalRedis.TEST_DATABASE,
 				"spring.data.redis.timeout=" + LocalRedis.TEST_TIMEOUT, "logging.level.io.fabric8.mockwebserver=WARN" })
 @Import(EmbeddedDefaults.class)
+// Its fleet is stopped after the class: close the context too, so that its batch workers
+// and informers do
+// not live on against a fleet that is gone (they would take other tests' batch items from
+// the shared Redis).
+@DirtiesContext
 class DispatchLiveIntegrationTests {
 
 	private static final String MODEL = "tiny-llama";

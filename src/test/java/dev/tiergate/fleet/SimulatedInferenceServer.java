@@ -135,6 +135,9 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 
 	private volatile boolean stopped;
 
+	/** The most requests admitted at once since start or the last reset. */
+	private int peakActive;
+
 	private HttpServer server;
 
 	private ExecutorService executor;
@@ -265,6 +268,23 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 			this.engine.advanceTo(System.nanoTime());
 			return this.engine.waiting();
 		});
+	}
+
+	/**
+	 * The most completion requests this server had admitted at once (running or waiting
+	 * in its engine), since it started or since {@link #resetPeak()}: what a client fleet
+	 * sent it concurrently, counted here.
+	 * @return the peak
+	 */
+	public int peakActive() {
+		return read(() -> this.peakActive);
+	}
+
+	/**
+	 * Starts counting {@link #peakActive()} again from the requests admitted now.
+	 */
+	public void resetPeak() {
+		update(() -> this.peakActive = this.active.size());
 	}
 
 	/**
@@ -698,6 +718,7 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 			sequence.engine = this.engine.submit(job.promptTokens(), Math.max(1, job.completionTokens()),
 					job.priority(), sequence, System.nanoTime());
 			this.active.add(sequence);
+			this.peakActive = Math.max(this.peakActive, this.active.size());
 			return sequence;
 		}
 		finally {

@@ -18,6 +18,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import org.springframework.test.annotation.DirtiesContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -54,6 +55,11 @@ import static org.awaitility.Awaitility.await;
 				"tiergate.metering.flush-interval=1s", "tiergate.metering.dcgm.scrape-interval=1s",
 				"tiergate.metering.dcgm.history-step=5s" })
 @Import(EmbeddedDefaults.class)
+// Its fleet is stopped after the class: close the context too, so that its batch workers
+// and informers do
+// not live on against a fleet that is gone (they would take other tests' batch items from
+// the shared Redis).
+@DirtiesContext
 class GpuSumCheckIntegrationTests {
 
 	private static final SimulatedGpuFleet fleet = SimulatedGpuFleet.startDefault(1.0);

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 
+import org.springframework.test.annotation.DirtiesContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -53,6 +54,11 @@ import static org.awaitility.Awaitility.await;
 				"tiergate.routing.policy.[chaos-affinity]=prefix-affinity",
 				"tiergate.routing.policy.[chaos-stream]=queue-aware", "tiergate.proxy.upstream-idle-timeout=1s" })
 @Import(EmbeddedDefaults.class)
+// Its fleet is stopped after the class: close the context too, so that its batch workers
+// and informers do
+// not live on against a fleet that is gone (they would take other tests' batch items from
+// the shared Redis).
+@DirtiesContext
 class RoutingChaosIntegrationTests {
 
 	private static final String[] MODELS = { "chaos-stream", "chaos-refused", "chaos-dropped", "chaos-gone",

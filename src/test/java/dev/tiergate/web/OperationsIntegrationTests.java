@@ -106,7 +106,8 @@ class OperationsIntegrationTests extends FleetIntegrationTestSupport {
 		assertThat(login.headers().firstValue("Location").orElseThrow()).doesNotContain("error");
 		for (String page : new String[] { "/", "/fragments/overview", "/queues", "/fragments/queues",
 				"/queues/waits.json", "/endpoints", "/fragments/endpoints", "/cluster/sharing",
-				"/cluster/priority-classes", "/audit", "/quota/tenants", "/quota/tenants/acme" }) {
+				"/cluster/priority-classes", "/audit", "/quota/tenants", "/quota/tenants/acme", "/replicas",
+				"/fragments/replicas" }) {
 			HttpResponse<String> response = browser.send(HttpRequest.newBuilder(uri(page)).build(),
 					HttpResponse.BodyHandlers.ofString());
 			assertThat(response.statusCode()).as(page + ": " + response.body()).isEqualTo(200);

@@ -1,0 +1,4 @@
+/**
+ * The replicas' registry and slot ledger in Redis.
+ */
+package dev.tiergate.replicas.internal;
