@@ -12,8 +12,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 
 /**
- * Calls inference endpoints over HTTP/1.1: {@link PooledHttp1Client} (the default) or the
- * JDK's client ({@code tiergate.proxy.upstream-client=jdk}), kept for comparison.
+ * Calls inference endpoints over HTTP/1.1: the JDK's client (the default) or
+ * {@link PooledHttp1Client} ({@code tiergate.proxy.upstream-client=pooled}).
  */
 interface UpstreamClient extends AutoCloseable {
 
