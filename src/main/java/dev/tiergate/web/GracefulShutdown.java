@@ -15,8 +15,10 @@ import dev.tiergate.dispatch.DispatchRuntime;
  * ({@code REFUSING_TRAFFIC}, so {@code /readyz} answers 503), the replica keeps serving
  * for {@code tiergate.shutdown.drain-delay} while Kubernetes takes it out of the Service,
  * then every request still waiting for a slot is answered 503 {@code shutting_down} with
- * {@code Retry-After} (batch items waiting are handed back to their stream). Then the web
- * server's graceful shutdown lets running requests finish within
+ * {@code Retry-After} (batch items waiting are handed back to their stream). From the
+ * start of the drain every answer closes its connection ({@link ClosingConnections}), so
+ * that keep-alive clients reconnect through the Service. Then the web server's graceful
+ * shutdown lets running requests finish within
  * {@code spring.lifecycle.timeout-per-shutdown-phase}, and the leader election releases
  * the Lease.
  */
@@ -31,12 +33,16 @@ class GracefulShutdown implements SmartLifecycle {
 
 	private final ShutdownProperties properties;
 
+	private final ClosingConnections connections;
+
 	private volatile boolean running;
 
-	GracefulShutdown(ApplicationEventPublisher events, DispatchRuntime dispatch, ShutdownProperties properties) {
+	GracefulShutdown(ApplicationEventPublisher events, DispatchRuntime dispatch, ShutdownProperties properties,
+			ClosingConnections connections) {
 		this.events = events;
 		this.dispatch = dispatch;
 		this.properties = properties;
+		this.connections = connections;
 	}
 
 	@Override
@@ -51,6 +57,7 @@ class GracefulShutdown implements SmartLifecycle {
 		}
 		this.running = false;
 		AvailabilityChangeEvent.publish(this.events, this, ReadinessState.REFUSING_TRAFFIC);
+		this.connections.drain();
 		long drain = this.properties.drainDelay().toMillis();
 		if (drain > 0) {
 			logger.info("Shutting down: readiness is down, serving {} ms more while the Service drops this replica",

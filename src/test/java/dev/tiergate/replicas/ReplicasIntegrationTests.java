@@ -68,7 +68,7 @@ class ReplicasIntegrationTests {
 
 	private static final int SLOTS = 4;
 
-	private static final String MODEL = SimulatedGpuFleet.LLAMA;
+	private static final String MODEL = Replica.MODEL;
 
 	private static final String FLEET = "it-" + UUID.randomUUID().toString().substring(0, 8);
 
@@ -81,7 +81,7 @@ class ReplicasIntegrationTests {
 
 	private static SimulatedGpuFleet fleet;
 
-	private static final List<App> apps = new ArrayList<>();
+	private static final List<Replica> apps = new ArrayList<>();
 
 	/** Set by the ledger watcher when it saw an endpoint held beyond its slots. */
 	private static final List<String> overHeld = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -90,68 +90,24 @@ class ReplicasIntegrationTests {
 
 	private static Thread watcher;
 
-	record App(String id, ConfigurableApplicationContext context, int port) {
-
-		static App start(String id) {
-			ConfigurableApplicationContext context = new SpringApplicationBuilder(TiergateApplication.class,
-					EmbeddedDefaults.class)
-				// Arguments, not default properties: application.yaml's server.port would
-				// win over those.
-				.run("--server.port=0", "--management.server.port=0",
-						"--spring.data.redis.database=" + LocalRedis.TEST_DATABASE,
-						"--spring.data.redis.timeout=" + LocalRedis.TEST_TIMEOUT,
-						"--tiergate.cluster.api-server=" + fleet.apiServerUrl(), "--tiergate.replica.id=" + id,
-						"--tiergate.replicas.enabled=true", "--tiergate.replicas.fleet=" + FLEET,
-						"--tiergate.replicas.heartbeat-ttl=2s", "--tiergate.replicas.sync-interval=100ms",
-						// No preemption: a preempted call's abort reaches the simulated
-						// server
-						// only when it finishes a non-streamed answer (it does not notice
-						// a
-						// client gone), and would count there beside the call that took
-						// its
-						// slot. Preemption's own ordering is PreemptionAbortTests'
-						// subject.
-						"--tiergate.dispatch.preemption-budget=0",
-						// The reserve and the slots are under test here, not P0's wait: a
-						// P0
-						// request may wait for a P2 lease on another replica to end.
-						"--tiergate.tiers.P0.max-queue-wait=15s", "--logging.level.io.fabric8.mockwebserver=WARN",
-						"--logging.level.io.kubernetes=ERROR");
-			int port = Integer.parseInt(context.getEnvironment().getProperty("local.server.port"));
-			EndpointRegistry registry = context.getBean(EndpointRegistry.class);
-			await().atMost(Duration.ofSeconds(30)).until(() -> registry.pool(MODEL).size() == PODS);
-			return new App(id, context, port);
-		}
-
-		SlotOwnership ownership() {
-			return this.context.getBean(SlotOwnership.class);
-		}
-
-		String name() {
-			return this.context.getBean(dev.tiergate.replica.ReplicaIdentity.class).name();
-		}
-
-		int owned() {
-			return this.ownership().ownedByPool().getOrDefault(MODEL, 0);
-		}
-
-		URI uri(String path) {
-			return URI.create("http://127.0.0.1:" + this.port + path);
-		}
-
-	}
-
 	@BeforeAll
 	static void startFleet() {
-		fleet = SimulatedGpuFleet.startEmpty();
-		GpuProfile a100 = GpuProfile.a100Sxm80gb();
-		fleet.addNode("replicas-node", a100, 1, 4);
-		GpuServiceTimeModel llama = new GpuServiceTimeModel(a100, ModelProfile.llama31_8b(), SliceShare.mps(4), 0.1);
-		for (int i = 0; i < PODS; i++) {
-			fleet.addPod(String.format("shared-%02d", i), MODEL, "replicas-node", SLOTS, llama);
-		}
+		fleet = Replica.fleetOf(PODS, SLOTS);
 		watching.set(true);
 		watcher = Thread.ofPlatform().daemon().name("ledger-watcher").start(ReplicasIntegrationTests::watchLedger);
+	}
+
+	/**
+	 * Starts a replica without preemption: a preempted call's abort reaches the simulated
+	 * server only when it finishes a non-streamed answer (it does not notice a client
+	 * gone), and would count there beside the call that took its slot; preemption's own
+	 * ordering is PreemptionAbortTests' subject. P0 may wait 15 s: the reserve and the
+	 * slots are under test here, not P0's wait (a P0 request may wait for a P2 lease on
+	 * another replica to end).
+	 */
+	private static Replica start(String id) {
+		return Replica.start(id, fleet, FLEET, PODS, "--tiergate.dispatch.preemption-budget=0",
+				"--tiergate.tiers.P0.max-queue-wait=15s");
 	}
 
 	@AfterAll
@@ -202,8 +158,8 @@ class ReplicasIntegrationTests {
 		}
 	}
 
-	private static int ownedByAll(List<App> live) {
-		return live.stream().mapToInt(App::owned).sum();
+	private static int ownedByAll(List<Replica> live) {
+		return live.stream().mapToInt(Replica::owned).sum();
 	}
 
 	private static List<SimulatedInferenceServer> servers() {
@@ -211,7 +167,7 @@ class ReplicasIntegrationTests {
 	}
 
 	/** Requests of one tier from {@code workers} clients, one after another each. */
-	private static Future<Map<Integer, Integer>> load(ExecutorService executor, List<App> targets, String key,
+	private static Future<Map<Integer, Integer>> load(ExecutorService executor, List<Replica> targets, String key,
 			Tier tier, int workers, int perWorker, int maxTokens) {
 		return executor.submit(() -> {
 			Map<Integer, Integer> statuses = new ConcurrentHashMap<>();
@@ -220,7 +176,7 @@ class ReplicasIntegrationTests {
 			for (int w = 0; w < workers; w++) {
 				running.add(executor.submit(() -> {
 					for (int i = 0; i < perWorker; i++) {
-						App app = targets.get(Math.floorMod(turn.getAndIncrement(), targets.size()));
+						Replica app = targets.get(Math.floorMod(turn.getAndIncrement(), targets.size()));
 						int status = chat(app, key, tier, maxTokens);
 						statuses.merge(status, 1, Integer::sum);
 					}
@@ -234,7 +190,7 @@ class ReplicasIntegrationTests {
 		});
 	}
 
-	private static int chat(App app, String key, Tier tier, int maxTokens) {
+	private static int chat(Replica app, String key, Tier tier, int maxTokens) {
 		HttpRequest request = HttpRequest.newBuilder(app.uri("/v1/chat/completions"))
 			.timeout(Duration.ofSeconds(60))
 			.header("Authorization", "Bearer " + key)
@@ -263,9 +219,9 @@ class ReplicasIntegrationTests {
 	@Test
 	@Order(1)
 	void twoReplicasDivideEverySlotAndNeverOverloadAServer() throws Exception {
-		apps.add(App.start("replica-a"));
-		apps.add(App.start("replica-b"));
-		List<App> live = List.copyOf(apps);
+		apps.add(start("replica-a"));
+		apps.add(start("replica-b"));
+		List<Replica> live = List.copyOf(apps);
 		await().atMost(Duration.ofSeconds(20)).until(() -> ownedByAll(live) == PODS * SLOTS);
 		assertThat(live).allSatisfy((app) -> assertThat(app.owned()).isGreaterThanOrEqualTo(1));
 
@@ -299,8 +255,8 @@ class ReplicasIntegrationTests {
 	@Test
 	@Order(2)
 	void p0sReserveFollowsP0AcrossTheFleet() throws Exception {
-		App flooded = apps.get(0);
-		App p0Side = apps.get(1);
+		Replica flooded = apps.get(0);
+		Replica p0Side = apps.get(1);
 		servers().forEach(SimulatedInferenceServer::resetPeak);
 		int reserve = (int) Math.ceil(0.30 * PODS * SLOTS);
 		try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
@@ -334,8 +290,8 @@ class ReplicasIntegrationTests {
 	@Test
 	@Order(3)
 	void aQuotaHoldsAcrossThreeReplicas() {
-		apps.add(App.start("replica-c"));
-		List<App> live = List.copyOf(apps);
+		apps.add(start("replica-c"));
+		List<Replica> live = List.copyOf(apps);
 		await().atMost(Duration.ofSeconds(20))
 			.until(() -> ownedByAll(live) == PODS * SLOTS && live.stream().allMatch((app) -> app.owned() >= 1));
 		String tenant = "replicas-" + UUID.randomUUID().toString().substring(0, 8);
@@ -354,10 +310,10 @@ class ReplicasIntegrationTests {
 	@Test
 	@Order(4)
 	void aDeadReplicasSlotsAreTakenOverOnceItsHeartbeatExpired() throws Exception {
-		List<App> live = List.copyOf(apps);
-		App dying = live.get(2);
+		List<Replica> live = List.copyOf(apps);
+		Replica dying = live.get(2);
 		String dyingName = dying.name();
-		List<App> survivors = live.subList(0, 2);
+		List<Replica> survivors = live.subList(0, 2);
 		StringRedisTemplate redis = LocalRedis.template();
 		String alive = "tg:replicas:{" + FLEET + "}:alive:" + dyingName;
 		servers().forEach(SimulatedInferenceServer::resetPeak);

@@ -11,6 +11,9 @@ import org.junit.jupiter.api.Test;
 import org.springframework.boot.availability.AvailabilityChangeEvent;
 import org.springframework.boot.availability.ReadinessState;
 import org.springframework.context.SmartLifecycle;
+import org.springframework.mock.web.MockFilterChain;
+import org.springframework.mock.web.MockHttpServletRequest;
+import org.springframework.mock.web.MockHttpServletResponse;
 
 import dev.tiergate.cluster.InMemoryClusterView;
 import dev.tiergate.dispatch.DispatchProperties;
@@ -34,22 +37,40 @@ class GracefulShutdownTests {
 			new Tiers(TierProperties.DEFAULTS), new DispatchProperties(2, 1000, Duration.ofSeconds(1)),
 			new MutableClock(Instant.parse("2026-11-29T12:00:00Z")), new SimpleMeterRegistry());
 
+	private final ClosingConnections connections = new ClosingConnections();
+
 	@Test
 	void readinessGoesDownThenWaitingRequestsAreAnswered() {
 		List<String> steps = new ArrayList<>();
 		GracefulShutdown shutdown = new GracefulShutdown((event) -> {
 			if (event instanceof AvailabilityChangeEvent<?> change) {
-				steps.add(change.getState() + " closing=" + this.dispatch.closing());
+				steps.add(change.getState() + " closing=" + this.dispatch.closing() + " draining="
+						+ this.connections.draining());
 			}
-		}, this.dispatch, new ShutdownProperties(Duration.ZERO));
+		}, this.dispatch, new ShutdownProperties(Duration.ZERO), this.connections);
 		shutdown.start();
 		assertThat(shutdown.isRunning()).isTrue();
 		shutdown.stop();
-		assertThat(steps).containsExactly(ReadinessState.REFUSING_TRAFFIC + " closing=false");
+		assertThat(steps).containsExactly(ReadinessState.REFUSING_TRAFFIC + " closing=false draining=false");
 		assertThat(this.dispatch.closing()).isTrue();
+		assertThat(this.connections.draining()).isTrue();
 		assertThat(shutdown.isRunning()).isFalse();
 		// Before the web server's graceful shutdown (DEFAULT_PHASE - 1024).
 		assertThat(shutdown.getPhase()).isGreaterThan(SmartLifecycle.DEFAULT_PHASE - 1024);
+	}
+
+	@Test
+	void answersCloseTheirConnectionOnlyWhileDraining() throws Exception {
+		MockHttpServletResponse before = new MockHttpServletResponse();
+		this.connections.doFilter(new MockHttpServletRequest("POST", "/v1/chat/completions"), before,
+				new MockFilterChain());
+		assertThat(before.getHeader("Connection")).isNull();
+		this.connections.drain();
+		MockHttpServletResponse during = new MockHttpServletResponse();
+		MockFilterChain chain = new MockFilterChain();
+		this.connections.doFilter(new MockHttpServletRequest("POST", "/v1/chat/completions"), during, chain);
+		assertThat(during.getHeader("Connection")).isEqualTo("close");
+		assertThat(chain.getRequest()).as("the request still goes on").isNotNull();
 	}
 
 }
