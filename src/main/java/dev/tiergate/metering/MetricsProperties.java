@@ -7,7 +7,6 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.validation.annotation.Validated;
 
-import jakarta.validation.constraints.AssertTrue;
 import jakarta.validation.constraints.NotNull;
 
 /**
@@ -32,27 +31,30 @@ public record MetricsProperties(URI prometheusUrl, @DefaultValue("2s") @NotNull 
 		String prometheusBearerToken, String prometheusUsername, String prometheusPassword) {
 
 	/**
+	 * Checks the settings.
+	 * @throws IllegalArgumentException for an address that is not absolute HTTP(S) or a
+	 * timeout that is not positive
+	 */
+	public MetricsProperties {
+		if (prometheusTimeout != null && !prometheusTimeout.isPositive()) {
+			throw new IllegalArgumentException("tiergate.metrics.prometheus-timeout must be positive");
+		}
+		if (prometheusUrl != null && !prometheusUrl.toString().isBlank()) {
+			String scheme = prometheusUrl.getScheme();
+			if (!("http".equalsIgnoreCase(scheme) || "https".equalsIgnoreCase(scheme))
+					|| prometheusUrl.getHost() == null || prometheusUrl.getRawQuery() != null) {
+				throw new IllegalArgumentException("tiergate.metrics.prometheus-url must be an http or https "
+						+ "address without a query, such as http://prometheus:9090, not " + prometheusUrl);
+			}
+		}
+	}
+
+	/**
 	 * Whether a Prometheus server is configured.
 	 * @return whether {@code prometheus-url} is set
 	 */
 	public boolean prometheusEnabled() {
 		return this.prometheusUrl != null && !this.prometheusUrl.toString().isBlank();
-	}
-
-	/**
-	 * Bean validation: the address is absolute HTTP(S) and the timeout positive.
-	 * @return whether the settings are usable
-	 */
-	@AssertTrue(message = "tiergate.metrics.prometheus-url must be an http or https address and "
-			+ "tiergate.metrics.prometheus-timeout positive")
-	public boolean isUsable() {
-		boolean timeout = this.prometheusTimeout == null || this.prometheusTimeout.isPositive();
-		if (!prometheusEnabled()) {
-			return timeout;
-		}
-		String scheme = this.prometheusUrl.getScheme();
-		return timeout && ("http".equalsIgnoreCase(scheme) || "https".equalsIgnoreCase(scheme))
-				&& this.prometheusUrl.getHost() != null;
 	}
 
 	@Override
