@@ -21,10 +21,15 @@ import org.springframework.context.annotation.Import;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
+import org.openqa.selenium.By;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 import dev.tiergate.EmbeddedDefaults;
+import dev.tiergate.HeadlessChromium;
 import dev.tiergate.LocalRedis;
 import dev.tiergate.TiergateApplication;
 import dev.tiergate.cost.GpuProfile;
@@ -43,9 +48,9 @@ import static org.awaitility.Awaitility.await;
  * with two whole GPUs, a llama pod (4 slots) on GPU 0 kept computing by one long stream,
  * a qwen pod (2 slots) on GPU 1 holding one stalled request, so the gauges stand at
  * utilization 1 and occupancy 1/4 on GPU 0, utilization 0 and occupancy 1/2 on GPU 1.
- * Before Prometheus runs, the history is this replica's memory with a warning; once it
- * has samples, the history says {@code source: prometheus} and its points match the
- * gauges.
+ * Before Prometheus runs, the history is this replica's memory with a warning (and the
+ * overview's chart, in a real headless Chromium, says so under it); once it has samples,
+ * the history says {@code source: prometheus} and its points match the gauges.
  */
 @SpringBootTest(classes = TiergateApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
 		properties = { "management.server.port=0", "spring.data.redis.database=" + LocalRedis.TEST_DATABASE,
@@ -143,6 +148,18 @@ class PrometheusHistoryIntegrationTests {
 		throw new AssertionError("no " + NODE + "/" + gpu + " in " + history);
 	}
 
+	/** Signs in as the viewer and opens the overview. */
+	private WebDriverWait openOverview(WebDriver browser) {
+		WebDriverWait waiting = new WebDriverWait(browser, Duration.ofSeconds(30));
+		browser.get("http://127.0.0.1:" + this.port + "/login");
+		browser.findElement(By.id("username")).sendKeys("viewer");
+		browser.findElement(By.id("password")).sendKeys("viewer");
+		browser.findElement(By.id("sign-in")).click();
+		waiting.until(ExpectedConditions.not(ExpectedConditions.urlContains("/login")));
+		browser.get("http://127.0.0.1:" + this.port + "/");
+		return waiting;
+	}
+
 	/** The newest point whose whole step lies in the past (the newest one is partial). */
 	private static JsonNode lastCompletePoint(JsonNode gpu) {
 		JsonNode points = gpu.get("points");
@@ -163,6 +180,19 @@ class PrometheusHistoryIntegrationTests {
 		assertThat(before.get("source").asString()).isEqualTo("memory");
 		assertThat(before.get("warning").asString()).startsWith("Prometheus unreachable");
 		assertThat(before.get("gpus").size()).isEqualTo(2);
+		WebDriver browser = HeadlessChromium.start();
+		try {
+			WebDriverWait waiting = openOverview(browser);
+			waiting.until(ExpectedConditions.attributeToBe(By.id("gpu-history"), "data-history-source", "memory"));
+			assertThat(browser.findElement(By.id("gpu-history-note")).getText())
+				.startsWith("Prometheus not used: Prometheus unreachable")
+				.endsWith("showing this replica's own history since its start.");
+			assertThat(browser.findElement(By.id("gpu-history-note")).getAttribute("class"))
+				.isEqualTo("history-warning");
+		}
+		finally {
+			browser.quit();
+		}
 
 		fleet.server("qwen-0").stallNextRequests(1);
 		List<CompletableFuture<HttpResponse<Void>>> load = List.of(stream(SimulatedGpuFleet.LLAMA, 3000),
@@ -200,8 +230,21 @@ class PrometheusHistoryIntegrationTests {
 			assertThat(lastCompletePoint(gpu(history, "0")).get("slotOccupancy").asDouble()).isEqualTo(0.25);
 			assertThat(lastCompletePoint(gpu(history, "1")).get("utilization").asDouble()).isZero();
 			assertThat(lastCompletePoint(gpu(history, "1")).get("slotOccupancy").asDouble()).isEqualTo(0.5);
-			// The dashboard's twin gives the same source.
 			assertThat(history.get("gpus").size()).isEqualTo(2);
+			// The overview's chart now says where its hour comes from, without a warning.
+			WebDriver again = HeadlessChromium.start();
+			try {
+				WebDriverWait waiting = openOverview(again);
+				waiting
+					.until(ExpectedConditions.attributeToBe(By.id("gpu-history"), "data-history-source", "prometheus"));
+				assertThat(again.findElement(By.id("gpu-history-note")).getText())
+					.isEqualTo("Last hour from Prometheus (all replicas).");
+				// Utilization and slot occupancy of the one node.
+				waiting.until(ExpectedConditions.attributeToBe(By.id("gpu-history"), "data-series", "2"));
+			}
+			finally {
+				again.quit();
+			}
 		}
 		finally {
 			load.forEach((call) -> call.cancel(true));
