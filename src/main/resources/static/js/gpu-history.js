@@ -1,14 +1,30 @@
-/* The overview's last-hour chart: mean measured GPU utilization and slot occupancy per node, from this replica's history. */
+/* The overview's last-hour chart: mean measured GPU utilization and slot occupancy per node, from Prometheus
+   (tiergate.metrics.prometheus-url) or this replica's memory; a note under it says which, and why when Prometheus failed. */
 (function () {
 	'use strict';
 	var canvas = document.getElementById('gpu-history');
 	if (!canvas || typeof Chart === 'undefined') { return; }
 	var chart = null;
+	var note = document.getElementById('gpu-history-note');
+	function explain(answer) {
+		canvas.setAttribute('data-history-source', answer.source || '');
+		if (!note) { return; }
+		if (answer.warning) {
+			note.textContent = 'Prometheus not used: ' + answer.warning + '.';
+			note.className = 'history-warning';
+		}
+		else {
+			note.textContent = answer.source === 'prometheus' ? 'Last hour from Prometheus (all replicas).'
+				: 'Last hour as this replica saw it since its start.';
+			note.className = 'muted';
+		}
+	}
 	function series(history) {
 		var byNode = {};
 		history.forEach(function (gpu) {
 			gpu.points.forEach(function (p) {
 				var node = byNode[gpu.node] || (byNode[gpu.node] = {});
+				if (typeof p.utilization !== 'number') { return; }
 				var slot = node[p.at] || (node[p.at] = { util: 0, n: 0, occ: 0, m: 0 });
 				slot.util += p.utilization; slot.n++;
 				if (typeof p.slotOccupancy === 'number') { slot.occ += p.slotOccupancy; slot.m++; }
@@ -25,8 +41,9 @@
 	function draw() {
 		fetch(canvas.getAttribute('data-source'), { credentials: 'same-origin', headers: { Accept: 'application/json' } })
 			.then(function (response) { return response.json(); })
-			.then(function (history) {
-				var datasets = series(history);
+			.then(function (answer) {
+				explain(answer);
+				var datasets = series(answer.gpus || []);
 				canvas.setAttribute('data-series', String(datasets.length));
 				if (chart) { chart.data.datasets = datasets; chart.update('none'); return; }
 				chart = new Chart(canvas, {

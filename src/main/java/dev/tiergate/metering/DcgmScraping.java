@@ -24,7 +24,9 @@ import dev.tiergate.routing.EndpointRegistry;
  * {@code tiergate.metering.dcgm.scrape-interval}, on a virtual thread of its own, one
  * {@link DcgmScraper} round over the exporters the cluster's informer knows, then the
  * readings go to {@link GpuMeasurements} with each GPU's slot occupancy. Registers the
- * gauges {@code tiergate.gpu.utilization{node,gpu}} and
+ * gauges {@code tiergate.gpu.utilization{node,gpu}}, {@code tiergate.gpu.engine.active},
+ * {@code tiergate.gpu.slots} and {@code tiergate.gpu.slots.inflight} (the series the
+ * overview's chart reads from Prometheus, {@link PrometheusHistory}) and
  * {@code tiergate.gpu.unattributed.seconds{node}} as GPUs and nodes appear.
  * {@link #runOnce()} lets tests drive it.
  */
@@ -120,6 +122,31 @@ public class DcgmScraping implements SmartLifecycle {
 								(m) -> m.utilization(gpu.node(), gpu.gpu(), this.clock.instant(),
 										this.properties.staleAfter()))
 						.description("DCGM_FI_DEV_GPU_UTIL of the GPU as a ratio, NaN when stale")
+						.tag("node", gpu.node())
+						.tag("gpu", gpu.gpu())
+						.register(this.meters);
+					Gauge
+						.builder("tiergate.gpu.engine.active", this.measurements,
+								(m) -> m.engineActive(gpu.node(), gpu.gpu(), this.clock.instant(),
+										this.properties.staleAfter()))
+						.description("DCGM_FI_PROF_GR_ENGINE_ACTIVE of the GPU, NaN when stale or not collected")
+						.tag("node", gpu.node())
+						.tag("gpu", gpu.gpu())
+						.register(this.meters);
+					Gauge
+						.builder("tiergate.gpu.slots", this.measurements,
+								(m) -> m.slots(gpu.node(), gpu.gpu(), this.clock.instant(),
+										this.properties.staleAfter()))
+						.description("Slots of the endpoints on the GPU, NaN when its figures are stale")
+						.tag("node", gpu.node())
+						.tag("gpu", gpu.gpu())
+						.register(this.meters);
+					Gauge
+						.builder("tiergate.gpu.slots.inflight", this.measurements,
+								(m) -> m.slotsInFlight(gpu.node(), gpu.gpu(), this.clock.instant(),
+										this.properties.staleAfter()))
+						.description("Slots in flight through this replica on the endpoints of the GPU, NaN when "
+								+ "its figures are stale")
 						.tag("node", gpu.node())
 						.tag("gpu", gpu.gpu())
 						.register(this.meters);

@@ -208,6 +208,55 @@ public final class GpuMeasurements {
 	}
 
 	/**
+	 * The last engine activity of a GPU, for the gauge.
+	 * @param node the node
+	 * @param gpu the GPU's index
+	 * @param now the time now
+	 * @param staleAfter age past which it is not reported
+	 * @return {@code DCGM_FI_PROF_GR_ENGINE_ACTIVE}, or NaN when stale, unknown or not
+	 * collected
+	 */
+	public synchronized double engineActive(String node, String gpu, Instant now, Duration staleAfter) {
+		Gpu known = fresh(node, gpu, now, staleAfter);
+		return (known != null) ? known.last.sample().graphicsEngineActive() : Double.NaN;
+	}
+
+	/**
+	 * The slots of the endpoints on a GPU at its last reading, for the gauge.
+	 * @param node the node
+	 * @param gpu the GPU's index
+	 * @param now the time now
+	 * @param staleAfter age past which it is not reported
+	 * @return the slots, or NaN when stale or unknown
+	 */
+	public synchronized double slots(String node, String gpu, Instant now, Duration staleAfter) {
+		Gpu known = fresh(node, gpu, now, staleAfter);
+		return (known != null) ? known.slots : Double.NaN;
+	}
+
+	/**
+	 * The slots in flight through this replica on the endpoints of a GPU at its last
+	 * reading, for the gauge.
+	 * @param node the node
+	 * @param gpu the GPU's index
+	 * @param now the time now
+	 * @param staleAfter age past which it is not reported
+	 * @return the slots in flight, or NaN when stale or unknown
+	 */
+	public synchronized double slotsInFlight(String node, String gpu, Instant now, Duration staleAfter) {
+		Gpu known = fresh(node, gpu, now, staleAfter);
+		return (known != null) ? known.inFlight : Double.NaN;
+	}
+
+	private Gpu fresh(String node, String gpu, Instant now, Duration staleAfter) {
+		Gpu known = this.gpus.get(node + "/" + gpu);
+		if (known == null || known.lastAt == null || Duration.between(known.lastAt, now).compareTo(staleAfter) > 0) {
+			return null;
+		}
+		return known;
+	}
+
+	/**
 	 * The unattributed remainder of a node, for the gauge.
 	 * @param node the node
 	 * @return measured minus attributed busy GPU-seconds since the first scrape

@@ -1,7 +1,6 @@
 package dev.tiergate.metering;
 
 import java.time.Clock;
-import java.util.List;
 
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RestController;
@@ -10,8 +9,10 @@ import org.springframework.web.bind.annotation.RestController;
  * {@code GET /api/v1/metering/gpus}: every node and GPU as measured by the DCGM exporters
  * (utilization, engine activity, memory, stale flag and last error) beside its slot
  * occupancy, and measured against attributed busy GPU-seconds with the unattributed
- * remainder; {@code GET /api/v1/metering/gpus/history}: the last hour per GPU, kept by
- * this replica.
+ * remainder; {@code GET /api/v1/metering/gpus/history}: the last hour per GPU, read from
+ * Prometheus when {@code tiergate.metrics.prometheus-url} is set, else (or when
+ * Prometheus fails, with a {@code warning}) kept by this replica; {@code source} says
+ * which.
  */
 @RestController
 class GpusApiController {
@@ -22,10 +23,14 @@ class GpusApiController {
 
 	private final Clock clock;
 
-	GpusApiController(GpuMeasurements measurements, MeteringProperties properties, Clock clock) {
+	private final GpuHistories histories;
+
+	GpusApiController(GpuMeasurements measurements, MeteringProperties properties, Clock clock,
+			GpuHistories histories) {
 		this.measurements = measurements;
 		this.properties = properties;
 		this.clock = clock;
+		this.histories = histories;
 	}
 
 	@GetMapping("/api/v1/metering/gpus")
@@ -34,8 +39,8 @@ class GpusApiController {
 	}
 
 	@GetMapping("/api/v1/metering/gpus/history")
-	List<GpuMeasurements.History> history() {
-		return this.measurements.history(this.clock.instant());
+	GpuHistory history() {
+		return this.histories.lastHour();
 	}
 
 }

@@ -1,7 +1,6 @@
 package dev.tiergate.metering;
 
 import java.time.Clock;
-import java.util.List;
 
 import org.springframework.stereotype.Controller;
 import org.springframework.ui.Model;
@@ -11,8 +10,9 @@ import org.springframework.web.bind.annotation.ResponseBody;
 /**
  * The overview's GPU part, {@code /fragments/gpus}: measured utilization beside slot
  * occupancy per node and GPU, the unattributed remainder, and the last hour's chart
- * (drawn in the browser from {@code /gpus/history.json}). The overview loads it with htmx
- * and refreshes it every few seconds.
+ * (drawn in the browser from {@code /gpus/history.json}, from Prometheus or this
+ * replica's memory, see {@link GpuHistories}). The overview loads it with htmx and
+ * refreshes it every few seconds.
  */
 @Controller
 class GpusPageController {
@@ -23,10 +23,14 @@ class GpusPageController {
 
 	private final Clock clock;
 
-	GpusPageController(GpuMeasurements measurements, MeteringProperties properties, Clock clock) {
+	private final GpuHistories histories;
+
+	GpusPageController(GpuMeasurements measurements, MeteringProperties properties, Clock clock,
+			GpuHistories histories) {
 		this.measurements = measurements;
 		this.properties = properties;
 		this.clock = clock;
+		this.histories = histories;
 	}
 
 	@GetMapping("/fragments/gpus")
@@ -39,12 +43,13 @@ class GpusPageController {
 	/**
 	 * The chart's data for the dashboard session (the {@code /api} twin,
 	 * {@code /api/v1/metering/gpus/history}, takes HTTP Basic or a token).
-	 * @return the last hour per GPU
+	 * @return the last hour per GPU, with its source (Prometheus or this replica's
+	 * memory) and a warning when Prometheus is configured but failed
 	 */
 	@GetMapping(path = "/gpus/history.json", produces = "application/json")
 	@ResponseBody
-	List<GpuMeasurements.History> history() {
-		return this.measurements.history(this.clock.instant());
+	GpuHistory history() {
+		return this.histories.lastHour();
 	}
 
 }

@@ -20,7 +20,8 @@ import dev.tiergate.routing.EndpointRegistry;
  * Metering's beans, when {@code tiergate.metering.enabled} (the default): the meter,
  * listening to the dispatch runtime's leases, the writer that adds its GPU-seconds to the
  * tenants' usage, and the DCGM scraping whose measured busy time is set against what the
- * meter attributed.
+ * meter attributed; the overview's history comes from Prometheus when
+ * {@code tiergate.metrics.prometheus-url} is set ({@link GpuHistories}).
  */
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnProperty(name = "tiergate.metering.enabled", matchIfMissing = true)
@@ -43,6 +44,14 @@ class MeteringConfiguration {
 	GpuMeasurements gpuMeasurements(MeteringProperties properties) {
 		MeteringProperties.Dcgm dcgm = properties.dcgm();
 		return new GpuMeasurements(dcgm.maxGap(), dcgm.history(), dcgm.historyStep());
+	}
+
+	@Bean
+	GpuHistories gpuHistories(GpuMeasurements measurements, MeteringProperties metering, MetricsProperties metrics,
+			Clock clock) {
+		PrometheusHistory prometheus = metrics.prometheusEnabled()
+				? new PrometheusHistory(metrics, metering.dcgm().history(), metering.dcgm().historyStep()) : null;
+		return new GpuHistories(measurements, prometheus, clock);
 	}
 
 	@Bean

@@ -390,6 +390,18 @@ class HelmChartTests {
 	}
 
 	@Test
+	void passesThePrometheusOfTheGpuChartToTheApplicationOnlyWhenSet() {
+		Map<String, Map<String, Object>> defaults = env(render(Map.of()));
+		assertThat(defaults).doesNotContainKey("TIERGATE_METRICS_PROMETHEUS_URL");
+		assertThat(defaults.get("TIERGATE_METRICS_PROMETHEUS_TIMEOUT")).containsEntry("value", "2s");
+		Map<String, Map<String, Object>> env = env(render(Map.of("metrics.prometheusUrl",
+				"http://prometheus-operated.monitoring:9090", "metrics.prometheusTimeout", "500ms")));
+		assertThat(env.get("TIERGATE_METRICS_PROMETHEUS_URL")).containsEntry("value",
+				"http://prometheus-operated.monitoring:9090");
+		assertThat(env.get("TIERGATE_METRICS_PROMETHEUS_TIMEOUT")).containsEntry("value", "500ms");
+	}
+
+	@Test
 	void theReplicasShareTheSlotsThroughRedisByDefault() {
 		Map<String, Map<String, Object>> env = env(render());
 		assertThat(env.get("TIERGATE_REPLICAS_ENABLED")).containsEntry("value", "true");
@@ -528,6 +540,8 @@ class HelmChartTests {
 			securityContext.allowPrivilegeEscalation | true | at '/securityContext/allowPrivilegeEscalation'
 			podSecurityContext.runAsNonRoot | false     | at '/podSecurityContext/runAsNonRoot'
 			ingress.hosts[0].paths[0].pathType | Glob   | at '/ingress/hosts/0/paths/0/pathType'
+			metrics.prometheusUrl         | prometheus:9090 | at '/metrics/prometheusUrl'
+			metrics.prometheusTimeout     | soon        | at '/metrics/prometheusTimeout'
 			""")
 	void rejectsInvalidValues(String key, String value, String reason) {
 		assertThatException().isThrownBy(() -> render(Map.of(key, value)))

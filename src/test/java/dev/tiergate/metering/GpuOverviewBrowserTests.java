@@ -22,7 +22,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Tests of the overview's GPU part in a real headless Chromium, on the embedded fleet
  * with its simulated DCGM exporters: measured utilization beside slot occupancy per node
- * and GPU, the unattributed remainder, and the last hour's chart.
+ * and GPU, the unattributed remainder, and the last hour's chart with the note naming its
+ * source.
  */
 class GpuOverviewBrowserTests extends FleetIntegrationTestSupport {
 
@@ -60,6 +61,11 @@ class GpuOverviewBrowserTests extends FleetIntegrationTestSupport {
 			.getText()).matches("-?\\d+\\.\\d \\(-?\\d+\\.\\d%\\)");
 		// Chart.js drew a line per node for utilization and one for slot occupancy.
 		waiting.until(ExpectedConditions.attributeToBe(By.id("gpu-history"), "data-series", "4"));
+		// No Prometheus configured: the note under the chart says whose history it is.
+		assertThat(this.browser.findElement(By.id("gpu-history")).getAttribute("data-history-source"))
+			.isEqualTo("memory");
+		assertThat(this.browser.findElement(By.id("gpu-history-note")).getText())
+			.isEqualTo("Last hour as this replica saw it since its start.");
 		Path file = Path.of("target", "screenshots", "overview-gpus.png");
 		Files.createDirectories(file.getParent());
 		Files.write(file, ((TakesScreenshot) this.browser).getScreenshotAs(OutputType.BYTES));

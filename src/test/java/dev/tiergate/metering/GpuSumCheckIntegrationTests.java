@@ -256,8 +256,11 @@ class GpuSumCheckIntegrationTests {
 		assertThat(this.meters.find("tiergate.gpu.utilization").tags("node", "gpu-node-2", "gpu", "3").gauge())
 			.isNotNull();
 		JsonNode history = json.readTree(send("GET", "/api/v1/metering/gpus/history", CI, null).body());
-		assertThat(history).hasSize(8);
-		assertThat(history.get(0).get("points").size()).isPositive();
+		// No Prometheus configured: this replica's memory, without a warning.
+		assertThat(history.get("source").asString()).isEqualTo("memory");
+		assertThat(history.hasNonNull("warning")).isFalse();
+		assertThat(history.get("gpus")).hasSize(8);
+		assertThat(history.get("gpus").get(0).get("points").size()).isPositive();
 	}
 
 }
