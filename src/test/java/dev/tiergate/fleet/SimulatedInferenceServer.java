@@ -604,6 +604,7 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 		}
 		response.put("model", this.servedModel);
 		response.putObject("usage").put("prompt_tokens", job.promptTokens()).put("total_tokens", job.promptTokens());
+		release(sequence, true);
 		sendJson(exchange, 200, response);
 		return true;
 	}
@@ -764,9 +765,20 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 		this.busyListeners.add(listener);
 	}
 
+	/**
+	 * Frees the sequence's place in the engine, once: an answer's last token frees it
+	 * before the last bytes are written (as an engine's scheduler frees a finished
+	 * sequence before its server sends the end of the answer), so that the caller, which
+	 * may send its next request the moment the answer ends, never finds this one still
+	 * counted.
+	 */
 	private void release(Sequence sequence, boolean finished) {
 		this.lock.lock();
 		try {
+			if (sequence.released) {
+				return;
+			}
+			sequence.released = true;
 			long now = System.nanoTime();
 			this.engine.advanceTo(now);
 			InferenceEngine.State state = sequence.engine.state();
@@ -854,6 +866,7 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 		choice.putNull("logprobs");
 		choice.put("finish_reason", job.finishReason());
 		putUsage(response, job);
+		release(sequence, true);
 		sendJson(exchange, 200, response);
 		return true;
 	}
@@ -897,6 +910,9 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 			}
 			if (job.includeUsage()) {
 				chunk.putNull("usage");
+			}
+			if (last) {
+				release(sequence, true);
 			}
 			writeEvent(body, chunk);
 			if (written >= generated) {
@@ -1237,6 +1253,9 @@ public final class SimulatedInferenceServer implements AutoCloseable {
 		private InferenceEngine.Sequence engine;
 
 		private volatile boolean doomed;
+
+		/** Guarded by the server's lock. */
+		private boolean released;
 
 		private Sequence(Job job) {
 			this.job = job;

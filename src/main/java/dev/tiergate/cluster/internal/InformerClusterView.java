@@ -197,6 +197,18 @@ class InformerClusterView implements ClusterView, SmartLifecycle {
 		return this.running;
 	}
 
+	/**
+	 * Started before the web server and everything that routes, stopped after them (and
+	 * after the replica has given back its slots, {@code DEFAULT_PHASE - 4096}): while a
+	 * replica drains on shutdown, the requests it lets finish and the ones it still takes
+	 * are routed on a view that keeps following the cluster.
+	 * @return the phase
+	 */
+	@Override
+	public int getPhase() {
+		return SmartLifecycle.DEFAULT_PHASE - 8192;
+	}
+
 	private final class PodHandler implements ResourceEventHandler<V1Pod> {
 
 		@Override
