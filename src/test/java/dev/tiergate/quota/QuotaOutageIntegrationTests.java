@@ -21,6 +21,8 @@ import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.web.bind.annotation.RequestMethod;
+import org.springframework.web.servlet.mvc.method.annotation.RequestMappingHandlerMapping;
 
 import dev.tiergate.FleetIntegrationTestSupport;
 import dev.tiergate.RedisProcess;
@@ -58,6 +60,10 @@ class QuotaOutageIntegrationTests extends FleetIntegrationTestSupport {
 
 	@Autowired
 	private MeterRegistry meters;
+
+	@Autowired
+	@Qualifier("requestMappingHandlerMapping")
+	private RequestMappingHandlerMapping handlers;
 
 	@DynamicPropertySource
 	static void ownRedis(DynamicPropertyRegistry registry) throws Exception {
@@ -189,6 +195,52 @@ class QuotaOutageIntegrationTests extends FleetIntegrationTestSupport {
 			.counter()
 			.count()).isPositive();
 		assertThat(json.readTree(get("/v1/usage", "Bearer " + key).body()).get("tenant").asString()).isEqualTo(this.id);
+	}
+
+	/**
+	 * Every page and API that is read without a path variable (found in the handler
+	 * mappings, so that a new one is covered), asked by an administrator and, for the
+	 * OpenAI-shaped ones, by a tenant, while Redis is killed: none answers 500, each
+	 * answers at once.
+	 */
+	@Test
+	void noPageOrApiAnswers500WhileRedisIsDown() throws Exception {
+		String key = tenantWithKey(this.id + "-r", "{\"requestsPerMinute\":100000}");
+		List<String> paths = this.handlers.getHandlerMethods()
+			.keySet()
+			.stream()
+			.filter((info) -> info.getMethodsCondition().getMethods().isEmpty()
+					|| info.getMethodsCondition().getMethods().contains(RequestMethod.GET))
+			.flatMap((info) -> info.getPatternValues().stream())
+			.filter((path) -> !path.contains("{") && !path.contains("*") && !path.equals("/error"))
+			.distinct()
+			.sorted()
+			.toList();
+		assertThat(paths).contains("/api/v1/tenants", "/api/v1/spill", "/v1/batches", "/");
+		redis.kill();
+		try {
+			List<String> failures = new ArrayList<>();
+			for (String path : paths) {
+				String authorization = path.startsWith("/v1/") ? "Bearer " + key
+						: FleetIntegrationTestSupport.basic("admin", "admin");
+				long start = System.nanoTime();
+				HttpResponse<String> response = get(path, authorization);
+				long millis = (System.nanoTime() - start) / 1_000_000;
+				if (response.statusCode() >= 500 && response.statusCode() != 503) {
+					failures.add(path + " " + response.statusCode() + " " + response.body());
+				}
+				if (millis > NO_HANG.toMillis()) {
+					failures.add(path + " took " + millis + " ms");
+				}
+				assertThat(response.body()).as(path).doesNotContain("Exception", "\tat ");
+			}
+			assertThat(failures).as("with Redis down").isEmpty();
+		}
+		finally {
+			redis.start();
+			// The circuit closes on the first quota checks that succeed.
+			await().atMost(Duration.ofSeconds(15)).until(() -> call(key, "P0").status() > 0 && mode().equals("redis"));
+		}
 	}
 
 }
