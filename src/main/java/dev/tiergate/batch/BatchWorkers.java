@@ -287,12 +287,11 @@ public class BatchWorkers implements SmartLifecycle {
 
 	private int room(Batch batch) {
 		// Items still "starting" hold no slot yet: they wait for quota or in the
-		// dispatcher's queue. Up to `prefetch` of them may wait beyond the pool's room
-		// while requests run on it, so that the dispatcher hands a freed slot to the next
-		// item at once; a pool with nothing running (no endpoint left, all unreachable)
-		// gets no prefetch, so items are not taken only to fail.
+		// dispatcher's queue. Some of them may wait beyond the pool's room while requests
+		// run on it, so that the dispatcher hands a freed slot to the next item at once
+		// (BatchProperties.prefetchFor).
 		int room = this.dispatcher.room(batch.model(), batch.tier());
-		int prefetch = (room > 0 || this.dispatcher.inUse(batch.model()) > 0) ? this.properties.prefetch() : 0;
+		int prefetch = this.properties.prefetchFor(room, this.dispatcher.inUse(batch.model()));
 		int free = room + prefetch - this.starting.computeIfAbsent(batch.model(), (m) -> new AtomicInteger()).get();
 		return Math.min(free, this.properties.maxInFlight() - this.inFlight.get());
 	}
