@@ -13,6 +13,8 @@
 #   BENCH_STREAMS ("1000 10000") concurrent streams of the streaming scenario ("" skips it)
 #   BENCH_STREAM_SECONDS (20) measured seconds per streaming run
 #   BENCH_STREAM_TOKENS (100) and BENCH_STREAM_RATE (50) tokens per stream and tokens/s of each
+#   BENCH_SKIP_REQUESTS=1 only the streaming scenario   BENCH_LOADGEN_XMX (2g) heap of each load generator (10,000
+#   streams need more than 512m)
 # The streaming scenario runs after the others, against a second fleet of its own (dev.tiergate.bench.StreamFleetProcess:
 # 40 paced servers x 256 slots, registered as vLLM pods in a Kubernetes API stand-in) and a Tiergate restarted on it.
 # and `bench/run.sh --jmh` also runs the scheduler and quota JMH benchmarks.
@@ -29,6 +31,7 @@ rates=${BENCH_RATES:-"500 1000 2000"}
 maxc=${BENCH_MAX_CONCURRENCY:-50}
 targets=${BENCH_TARGETS:-"direct nginx tiergate"}
 streams=${BENCH_STREAMS-"1000 10000"}
+loadgen_xmx=${BENCH_LOADGEN_XMX:-2g}
 stream_seconds=${BENCH_STREAM_SECONDS:-20}
 stream_tokens=${BENCH_STREAM_TOKENS:-100}
 stream_rate=${BENCH_STREAM_RATE:-50}
@@ -157,7 +160,7 @@ load() {
 	local r0
 	r0=$(redis_calls)
 	read -r t0 i0 < <(cpu_sample)
-	"$java" -Xmx512m -cp "$cp" dev.tiergate.bench.LoadGenerator --url "$(url_of "$target")" --key "$key" \
+	"$java" -Xmx"$loadgen_xmx" -cp "$cp" dev.tiergate.bench.LoadGenerator --url "$(url_of "$target")" --key "$key" \
 		--model "$model" --seconds "$seconds" --warmup 2 --out "$out" "$@" >/dev/null
 	read -r t1 i1 < <(cpu_sample)
 	local r1
@@ -170,6 +173,7 @@ load() {
 }
 
 for target in $targets; do
+	[ "${BENCH_SKIP_REQUESTS:-0}" = 1 ] && break
 	log "warming up $target for ${warmup}s"
 	"$java" -Xmx512m -cp "$cp" dev.tiergate.bench.LoadGenerator --url "$(url_of "$target")" --key "$key" \
 		--model "$model" --concurrency 20 --seconds "$warmup" --warmup 0 --out "$work/warmup.json" >/dev/null
