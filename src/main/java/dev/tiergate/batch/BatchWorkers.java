@@ -178,8 +178,10 @@ public class BatchWorkers implements SmartLifecycle {
 			thread.interrupt();
 		}
 		if (this.items != null) {
-			// Items cut off here stay pending and are claimed by another replica.
-			this.items.shutdownNow();
+			// No new item; running ones finish while the rest of the replica shuts down
+			// (their leases end before it leaves the slot ledger). An item still running
+			// when the process ends stays pending and is claimed by another replica.
+			this.items.shutdown();
 		}
 	}
 
@@ -188,10 +190,16 @@ public class BatchWorkers implements SmartLifecycle {
 		return this.active;
 	}
 
+	/**
+	 * Stops first on shutdown, before readiness goes down ({@code DEFAULT_PHASE - 512})
+	 * and the web server drains, so that no item is taken from then on; starts last. (It
+	 * was {@code DEFAULT_PHASE + 100}, which overflows to a very low phase: the workers
+	 * kept taking items through the whole shutdown and were stopped after Redis.)
+	 * @return the phase
+	 */
 	@Override
 	public int getPhase() {
-		// Stop before the web server and the dispatcher they rely on.
-		return SmartLifecycle.DEFAULT_PHASE + 100;
+		return SmartLifecycle.DEFAULT_PHASE - 256;
 	}
 
 	private void run() {

@@ -6,6 +6,7 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -28,6 +29,7 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Tests for the request log through the whole application: requests served through the
@@ -43,6 +45,18 @@ class RequestLogIntegrationTests extends FleetIntegrationTestSupport {
 	@Autowired
 	private RedisRequestLog log;
 
+	/**
+	 * Flushes until the window holds the records: a record is appended once its answer
+	 * has ended, which the client may see first.
+	 */
+	private void awaitRecords(String window, int count) {
+		await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+			this.log.flush();
+			HttpResponse<String> export = get("/api/v1/request-log?format=jsonl" + window, ADMIN);
+			assertThat(export.body().lines().filter((line) -> !line.isBlank())).hasSize(count);
+		});
+	}
+
 	@Test
 	void aServedStreamingRequestIsExportedWithItsTimingsTokensAndTier() throws Exception {
 		Instant before = Instant.now();
@@ -52,7 +66,7 @@ class RequestLogIntegrationTests extends FleetIntegrationTestSupport {
 			.formatted(SimulatedGpuFleet.LLAMA), "X-Tiergate-Priority", "P0");
 		assertThat(served.statusCode()).isEqualTo(200);
 		Instant after = Instant.now();
-		this.log.flush();
+		awaitRecords("&tenant=acme&from=" + query(before) + "&to=" + query(after), 1);
 
 		HttpResponse<String> export = get(
 				"/api/v1/request-log?tenant=acme&format=jsonl&from=" + query(before) + "&to=" + query(after), ADMIN);
@@ -95,7 +109,7 @@ class RequestLogIntegrationTests extends FleetIntegrationTestSupport {
 			assertThat(served.body()).doesNotContain("\"prompt_tokens\"");
 		}
 		Instant after = Instant.now();
-		this.log.flush();
+		awaitRecords("&tenant=acme&from=" + query(before) + "&to=" + query(after), 2);
 
 		HttpResponse<String> export = get(
 				"/api/v1/request-log?tenant=acme&from=" + query(before) + "&to=" + query(after), ADMIN);
@@ -115,8 +129,8 @@ class RequestLogIntegrationTests extends FleetIntegrationTestSupport {
 			assertThat(served.statusCode()).isEqualTo(200);
 		}
 		Instant after = Instant.now();
-		this.log.flush();
 		String window = "&tenant=acme&from=" + query(before) + "&to=" + query(after);
+		awaitRecords(window, 3);
 
 		for (String format : List.of("jsonl", "csv")) {
 			HttpResponse<String> export = get("/api/v1/request-log?format=" + format + window, ADMIN);
