@@ -1,6 +1,8 @@
 package dev.tiergate;
 
 import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -104,6 +106,28 @@ public abstract class FleetIntegrationTestSupport {
 			request.header("Authorization", authorization);
 		}
 		return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+	}
+
+	/**
+	 * Sends a chat completion request on a socket of its own and reads nothing: the
+	 * caller reads the answer or closes the socket (the client leaving).
+	 * @param key the tenant's key
+	 * @param tier the tier asked
+	 * @param body the JSON body
+	 * @return the open socket
+	 * @throws IOException when the connection fails
+	 */
+	protected Socket rawPost(String key, String tier, String body) throws IOException {
+		byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+		Socket socket = new Socket("127.0.0.1", this.port);
+		OutputStream out = socket.getOutputStream();
+		out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + key
+				+ "\r\nX-Tiergate-Priority: " + tier + "\r\nContent-Type: application/json\r\nContent-Length: "
+				+ bytes.length + "\r\n\r\n")
+			.getBytes(StandardCharsets.US_ASCII));
+		out.write(bytes);
+		out.flush();
+		return socket;
 	}
 
 	protected static String chat(String model, int maxTokens) {

@@ -1,10 +1,8 @@
 package dev.tiergate.batch;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -142,19 +140,6 @@ class BatchSpillIntegrationTests extends BatchTestSupport {
 			.filter((pool) -> pool.pool().equals(QWEN))
 			.findFirst()
 			.orElseThrow();
-	}
-
-	private Socket rawPost(String key, String tier, String body) throws IOException {
-		byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-		Socket socket = new Socket("127.0.0.1", this.port);
-		OutputStream out = socket.getOutputStream();
-		out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + key
-				+ "\r\nX-Tiergate-Priority: " + tier + "\r\nContent-Type: application/json\r\nContent-Length: "
-				+ bytes.length + "\r\n\r\n")
-			.getBytes(StandardCharsets.US_ASCII));
-		out.write(bytes);
-		out.flush();
-		return socket;
 	}
 
 }

@@ -3,7 +3,6 @@ package dev.tiergate.proxy;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.io.OutputStream;
 import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -200,23 +199,6 @@ class ProxyIntegrationTests extends FleetIntegrationTestSupport {
 			.filter((pool) -> pool.pool().equals(SimulatedGpuFleet.QWEN))
 			.findFirst()
 			.orElseThrow();
-	}
-
-	/**
-	 * Sends a completion request on a socket of its own and reads nothing: closing the
-	 * socket is the client leaving.
-	 */
-	private Socket rawPost(String key, String tier, String body) throws Exception {
-		byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-		Socket socket = new Socket("127.0.0.1", this.port);
-		OutputStream out = socket.getOutputStream();
-		out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + key
-				+ "\r\nX-Tiergate-Priority: " + tier + "\r\nContent-Type: application/json\r\nContent-Length: "
-				+ bytes.length + "\r\n\r\n")
-			.getBytes(StandardCharsets.US_ASCII));
-		out.write(bytes);
-		out.flush();
-		return socket;
 	}
 
 	@Test

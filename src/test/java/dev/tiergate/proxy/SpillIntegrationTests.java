@@ -1,7 +1,6 @@
 package dev.tiergate.proxy;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.Socket;
 import java.net.http.HttpResponse;
@@ -300,19 +299,6 @@ class SpillIntegrationTests extends FleetIntegrationTestSupport {
 			.filter((pool) -> pool.pool().equals(SimulatedGpuFleet.QWEN))
 			.findFirst()
 			.orElseThrow();
-	}
-
-	private Socket rawPost(String key, String tier, String body) throws IOException {
-		byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-		Socket socket = new Socket("127.0.0.1", this.port);
-		OutputStream out = socket.getOutputStream();
-		out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + key
-				+ "\r\nX-Tiergate-Priority: " + tier + "\r\nContent-Type: application/json\r\nContent-Length: "
-				+ bytes.length + "\r\n\r\n")
-			.getBytes(StandardCharsets.US_ASCII));
-		out.write(bytes);
-		out.flush();
-		return socket;
 	}
 
 }
