@@ -9,9 +9,15 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.domain.JavaMethod;
+import com.tngtech.archunit.core.domain.JavaModifier;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.lang.ArchCondition;
+import com.tngtech.archunit.lang.ConditionEvents;
+import com.tngtech.archunit.lang.SimpleConditionEvent;
 
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.methods;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -103,6 +109,31 @@ class ModuleBoundariesTests {
 			.should()
 			.dependOnClassesThat()
 			.resideInAPackage("io.kubernetes..")
+			.check(classes);
+	}
+
+	/**
+	 * The proxy's methods pass a request's parts in records ({@code ExchangeRequest},
+	 * {@code ExchangeResult}) rather than in long parameter lists or out-parameters.
+	 * Constructors (injection) and the compiler's synthetic methods are not counted.
+	 */
+	@Test
+	void proxyMethodsTakeAtMostFiveParameters() {
+		methods().that()
+			.areDeclaredInClassesThat()
+			.resideInAPackage("dev.tiergate.proxy..")
+			.and()
+			.doNotHaveModifier(JavaModifier.SYNTHETIC)
+			.should(new ArchCondition<JavaMethod>("take at most 5 parameters") {
+				@Override
+				public void check(JavaMethod method, ConditionEvents events) {
+					int count = method.getRawParameterTypes().size();
+					if (count > 5) {
+						events.add(SimpleConditionEvent.violated(method,
+								method.getFullName() + " takes " + count + " parameters"));
+					}
+				}
+			})
 			.check(classes);
 	}
 

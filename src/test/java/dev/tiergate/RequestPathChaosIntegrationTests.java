@@ -44,12 +44,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The request path under everything at once (issue 14's "done when"): 500 concurrent
- * requests of all tiers, streamed or not, on both pools, while the quota store (a
- * {@code redis-server} of the test's own) is frozen for three seconds and released, a pod
- * stalls after its headers, and a fifth of the clients leave at a random moment.
- * Afterwards every slot, quota lease, journaled settlement and queue is back to zero, no
- * request waited past its tier's deadline plus one second, and no answer was a 500.
+ * The request path under everything at once: 500 concurrent requests of all tiers,
+ * streamed or not, on both pools, while the quota store (a {@code redis-server} of the
+ * test's own) is frozen for three seconds and released, a pod stalls after its headers,
+ * and a fifth of the clients leave at a random moment. Afterwards every slot, quota
+ * lease, journaled settlement and queue is back to zero, no request waited past its
+ * tier's deadline plus one second, and no answer was a 500.
  */
 @DirtiesContext
 @TestPropertySource(properties = { "tiergate.proxy.upstream-idle-timeout=2s", "tiergate.quota.lease-ttl=6s" })

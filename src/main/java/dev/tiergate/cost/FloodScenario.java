@@ -18,13 +18,13 @@ import dev.tiergate.tier.TierProperties;
  * P0 under a P2 flood, in the simulator (no CPU noise): the same fleet and tiers replay
  * three synthetic traces, P0 alone, P2 alone and both, and the scenario compares P0's
  * time to first token with and without the flood, the slots in use, and P2's throughput
- * with and without P0 (issue 12's goal: P0 TTFT p99 at most 1.2 x, slot use at least 95%,
- * P2 throughput at least 85%). It runs once per reserve placement and engine policy
- * asked. Everything is measured over a window after a warm-up, so that the flood has
- * filled the fleet; P2's throughput counts the output tokens generated in the window that
- * were not lost to a preemption. P2 alone is always measured with P0's reserve on slots
- * (P2 then borrows all of it): the fleet's whole P2 throughput, which a placement that
- * leaves slots idle is held to.
+ * with and without P0 (the goal: P0 TTFT p99 at most 1.2 x, slot use at least 95%, P2
+ * throughput at least 85%). It runs once per reserve placement and engine policy asked.
+ * Everything is measured over a window after a warm-up, so that the flood has filled the
+ * fleet; P2's throughput counts the output tokens generated in the window that were not
+ * lost to a preemption. P2 alone is always measured with P0's reserve on slots (P2 then
+ * borrows all of it): the fleet's whole P2 throughput, which a placement that leaves
+ * slots idle is held to.
  */
 public final class FloodScenario {
 

@@ -42,7 +42,7 @@ public final class SimulateCommand {
 			                    15 ms a token, at the price sheet's hosted prices; the sweep tries caps of
 			                    $0, $100, $500, $1,000 and $5,000 a month with every fleet
 			       java -jar tiergate.jar simulate --scenario p0-flood [--out results.json]
-			  --scenario p0-flood  P0 under a P2 flood on the embedded fleet (issue 12): P0 TTFT with and without
+			  --scenario p0-flood  P0 under a P2 flood on the embedded fleet: P0 TTFT with and without
 			                    the flood, slot use, P2 throughput with and without P0, per placement and engine policy
 			""";
 

@@ -48,7 +48,7 @@ class CompletionsApiController {
 
 	private final EndpointRegistry registry;
 
-	private final UpstreamExchange exchange;
+	private final Attempts attempts;
 
 	private final ProxyProperties properties;
 
@@ -66,19 +66,16 @@ class CompletionsApiController {
 
 	private final Spillover spillover;
 
-	private final HostedSpill hosted;
-
 	CompletionsApiController(DispatchRuntime dispatcher, EndpointRegistry registry, UpstreamExchange exchange,
 			ProxyProperties properties, JsonMapper json, MeterRegistry meters, QuotaService quota,
 			BalancingPolicies policies, ClientProbes probes, Clock clock, Spillover spillover, HostedSpill hosted) {
 		this.spillover = spillover;
-		this.hosted = hosted;
 		this.dispatcher = dispatcher;
 		this.registry = registry;
-		this.exchange = exchange;
 		this.properties = properties;
 		this.json = json;
 		this.metrics = new ProxyMetrics(meters);
+		this.attempts = new Attempts(exchange, hosted, this.metrics);
 		this.quota = quota;
 		this.policies = policies;
 		this.probes = probes;
@@ -142,8 +139,9 @@ class CompletionsApiController {
 		try (Admission admission = this.dispatcher.admit(model, tier, tenant.id(), tenant.weight(),
 				Math.addExact(promptTokens, maxTokens), affinityKey);
 				ClientProbes.Probe probe = this.probes.watch(client, admission::abandon)) {
-			long[] queuedNanos = new long[1];
-			ExchangeResult result = run(admission, upstream, model, response, client, queuedNanos, spill.orElse(null));
+			Attempts.Served served = this.attempts.run(admission, upstream, model,
+					new ServletAnswerSink(response, client::answering), spill.orElse(null));
+			ExchangeResult result = served.result();
 			if (result.outcome() == ExchangeOutcome.CLIENT_GONE && !response.isCommitted()) {
 				// Nobody reads it; for the access log (nginx's "client closed request").
 				response.setStatus(CLIENT_CLOSED_REQUEST);
@@ -160,8 +158,8 @@ class CompletionsApiController {
 				long firstByte = (result.firstByteAt() != 0) ? result.firstByteAt() : ended;
 				QuotaPermits.attachRecord(request,
 						new RequestRecord(arrived, tenant.id(), tier, model, api(request.getRequestURI()), stream,
-								result.status(), promptTokens, 0, queuedNanos[0] / 1e6, (firstByte - started) / 1e6,
-								(ended - started) / 1e6,
+								result.status(), promptTokens, 0, served.queuedNanos() / 1e6,
+								(firstByte - started) / 1e6, (ended - started) / 1e6,
 								RequestRecord.HOSTED.equals(response.getHeader(HostedSpill.SERVED_BY))
 										? RequestRecord.HOSTED : RequestRecord.FLEET));
 			}
@@ -173,95 +171,11 @@ class CompletionsApiController {
 		}
 	}
 
-	/**
-	 * The retry loop: waits for a slot, forwards, and goes again while the attempt asks
-	 * for it (requeued after a preemption, or retried elsewhere once).
-	 */
-	private ExchangeResult run(Admission admission, ExchangeRequest upstream, String model,
-			HttpServletResponse response, ClientConnection client, long[] queuedNanos, Spillover.Plan spill)
-			throws InterruptedException {
-		ServletAnswerSink sink = new ServletAnswerSink(response, client::answering);
-		long queuedMillis = 0;
-		boolean retried = false;
-		Spillover.Plan spillable = spill;
-		while (true) {
-			Admission.Running running;
-			try {
-				// Spill only from the first wait: a request that has run on the fleet
-				// stays.
-				running = (spillable != null) ? admission.awaitSlot(spillable.spillAfter()) : admission.awaitSlot();
-				if (running == null) {
-					response.setHeader("x-request-id", upstream.requestId());
-					response.setHeader("x-tiergate-tier", upstream.tier().name());
-					ExchangeResult hosted = this.hosted.forward(spillable, admission, upstream, sink,
-							response::setHeader);
-					if (hosted != null) {
-						return hosted;
-					}
-					// A cap was reached (still queued) or the hosted upstream failed
-					// before answering (back in the queue, with the deadline it had).
-					admission.rejoin();
-					spillable = null;
-					continue;
-				}
-			}
-			catch (Admission.Rejected rejected) {
-				// Turned away by the fleet (no capacity, queue timeout, shed) before it
-				// could spill: the hosted upstream is the last chance; when it fails too,
-				// the fleet's answer stands.
-				ExchangeResult hosted = (spillable != null)
-						? this.hosted.forward(spillable, admission, upstream, sink, response::setHeader) : null;
-				if (hosted != null) {
-					return hosted;
-				}
-				this.metrics.count(model, upstream.tier(), rejected.reason().code());
-				throw rejection(rejected, model, upstream.tier());
-			}
-			catch (Admission.Abandoned gone) {
-				return new ExchangeResult(ExchangeOutcome.CLIENT_GONE, 0, 0);
-			}
-			queuedMillis += running.queued().toMillis();
-			queuedNanos[0] += running.queued().toNanos();
-			MDC.put("endpoint", running.endpoint().key());
-			response.setHeader("x-request-id", upstream.requestId());
-			response.setHeader("x-tiergate-tier", upstream.tier().name());
-			response.setHeader("x-tiergate-endpoint", running.endpoint().key());
-			response.setHeader(HostedSpill.SERVED_BY, "fleet");
-			spillable = null;
-			response.setHeader("x-tiergate-queue-ms", Long.toString(queuedMillis));
-			ExchangeResult result = this.exchange.forward(upstream, running, sink, !retried);
-			ExchangeOutcome outcome = result.outcome();
-			if (!outcome.again()) {
-				return result;
-			}
-			this.metrics.count(model, upstream.tier(), (outcome == ExchangeOutcome.RETRY) ? "retried" : "requeued");
-			if (outcome == ExchangeOutcome.RETRY) {
-				retried = true;
-				admission.retryElsewhere();
-			}
-		}
-	}
-
 	private static String api(String path) {
 		return switch (path) {
 			case "/v1/chat/completions" -> "chat.completions";
 			case EMBEDDINGS -> "embeddings";
 			default -> "completions";
-		};
-	}
-
-	private static OpenAiException rejection(Admission.Rejected rejected, String model, Tier tier) {
-		Duration retryAfter = rejected.retryAfter();
-		return switch (rejected.reason()) {
-			case NO_CAPACITY -> new OpenAiException(503, "service_unavailable", "no_capacity",
-					"No endpoint of model '" + model + "' is ready to take requests.", retryAfter);
-			case QUEUE_TIMEOUT -> new OpenAiException(503, "service_unavailable", "queue_timeout",
-					"The request waited longer than tier " + tier + " allows for a free slot.", retryAfter);
-			case OVERLOADED -> new OpenAiException(429, "overloaded", "overloaded",
-					"Model '" + model + "' is overloaded; tier " + tier + " requests are being shed.", retryAfter);
-			case SHUTTING_DOWN -> new OpenAiException(503, "service_unavailable", "shutting_down",
-					"This Tiergate replica is shutting down; retry, another replica takes the request.",
-					(retryAfter != null) ? retryAfter : Duration.ofSeconds(1));
 		};
 	}
 

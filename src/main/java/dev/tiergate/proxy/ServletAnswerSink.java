@@ -43,6 +43,11 @@ final class ServletAnswerSink implements AnswerSink {
 		return this.out;
 	}
 
+	/** Sets a header of the answer; ignored once the answer has begun. */
+	void header(String name, String value) {
+		this.response.setHeader(name, value);
+	}
+
 	@Override
 	public void flush() throws IOException {
 		this.out.flush();
