@@ -15,6 +15,11 @@
 #   BENCH_STREAM_TOKENS (100) and BENCH_STREAM_RATE (50) tokens per stream and tokens/s of each
 #   BENCH_SKIP_REQUESTS=1 only the streaming scenario   BENCH_LOADGEN_XMX (2g) heap of each load generator (10,000
 #   streams need more than 512m)
+#   BENCH_TG_OPTS extra JVM options of Tiergate (e.g. -Xmx768m)   BENCH_TG_ARGS extra application arguments of
+#   Tiergate (e.g. --tiergate.proxy.stream-buffer-size=8KB), for measuring one setting against its default
+#   BENCH_HISTOGRAM=1 a heap histogram of Tiergate (jcmd GC.class_histogram: its 60 largest classes and the total)
+#   half-way through each streaming run, saved beside the results   BENCH_CONTAINER (tomcat) Tiergate's servlet container: tomcat or jetty (Maven
+#   profile "jetty"), for comparing memory per connection
 # The streaming scenario runs after the others, against a second fleet of its own (dev.tiergate.bench.StreamFleetProcess:
 # 40 paced servers x 256 slots, registered as vLLM pods in a Kubernetes API stand-in) and a Tiergate restarted on it.
 # and `bench/run.sh --jmh` also runs the scheduler and quota JMH benchmarks.
@@ -58,6 +63,16 @@ if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
 	./mvnw -B -q test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt -Dmdep.includeScope=test
 fi
 cp="target/test-classes:target/classes:$(cat target/cp.txt)"
+# The servlet container Tiergate runs in: tomcat (the default, as shipped) or jetty (Maven profile "jetty"), for
+# comparing memory per connection; the load generators and fleets keep the default class path.
+tg_cp=$cp
+if [ "${BENCH_CONTAINER:-tomcat}" = jetty ]; then
+	if [ "${BENCH_NO_BUILD:-0}" != 1 ] || [ ! -f target/cp-jetty.txt ]; then
+		log "resolving the Jetty class path"
+		./mvnw -B -q -Pjetty dependency:build-classpath -Dmdep.outputFile=target/cp-jetty.txt -Dmdep.includeScope=test
+	fi
+	tg_cp="target/test-classes:target/classes:$(cat target/cp-jetty.txt)"
+fi
 
 if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
 	log "installing nginx"
@@ -92,9 +107,12 @@ start_tiergate() {
 	local api=$1
 	shift
 	log "starting Tiergate (its own JVM, full JIT) against $api"
-	TIERGATE_FLEET_API_SERVER="$api" "$java" -Xms512m -Xmx1g -cp "$cp" dev.tiergate.TestTiergateApplication \
+	# shellcheck disable=SC2086
+	TIERGATE_FLEET_API_SERVER="$api" "$java" -Xms512m -Xmx1g ${BENCH_TG_OPTS:-} -cp "$tg_cp" \
+		dev.tiergate.TestTiergateApplication \
 		--server.port=18080 --management.server.port=18081 --spring.data.redis.database=13 \
 		--spring.data.redis.connect-timeout=5s --spring.data.redis.timeout=5s --logging.level.root=WARN "$@" \
+		${BENCH_TG_ARGS:-} \
 		>>"$work/tiergate.log" 2>&1 &
 	pids+=($!)
 	tiergate_pid=$!
@@ -217,6 +235,13 @@ if [ -n "$streams" ]; then
 			echo 0 >"$peak"
 			( while :; do r=$(rss_kib "$tiergate_pid"); [ "$r" -gt "$(cat "$peak")" ] && echo "$r" >"$peak"; sleep 0.2; done ) &
 			sampler=$!
+			histogram=
+			if [ "${BENCH_HISTOGRAM:-0}" = 1 ] && [ "$target" = tiergate ]; then
+				histogram="bench/results/streams-$c-histogram-$stamp.txt"
+				( sleep $((stream_seconds / 2 + 2)); "$JAVA_HOME/bin/jcmd" "$tiergate_pid" GC.class_histogram \
+					>"$histogram.full" 2>&1; { head -63 "$histogram.full"; echo ...; tail -1 "$histogram.full"; } >"$histogram"
+					rm -f "$histogram.full" ) &
+			fi
 			seconds=$stream_seconds load "streams-$c" "$target" --concurrency "$c" --stream --max-tokens "$stream_tokens" \
 				--timeout 120 --max-in-flight "$c"
 			kill "$sampler" 2>/dev/null || true

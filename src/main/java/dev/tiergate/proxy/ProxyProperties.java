@@ -30,7 +30,7 @@ import jakarta.validation.constraints.Positive;
  * @param defaultMaxTokens completion tokens assumed, for fair sharing and quotas, when a
  * request sets no limit
  * @param streamBufferSize the most bytes of a server-sent event stream read from the
- * endpoint and flushed to the client at once (default 8KB)
+ * endpoint and flushed to the client at once (default 4KB: held once per open stream)
  * @param maxModelLen context length per model, in tokens, overriding the
  * {@code max_model_len} the engines report on {@code GET /v1/models}; a request's
  * {@code max_tokens} or {@code max_completion_tokens} above it gets 400
@@ -54,7 +54,7 @@ public record ProxyProperties(@DefaultValue("1MB") @NotNull DataSize maxRequestS
 		@DefaultValue("2s") @NotNull Duration upstreamConnectTimeout,
 		@DefaultValue("10m") @NotNull Duration upstreamTimeout,
 		@DefaultValue("60s") @NotNull Duration upstreamIdleTimeout, @DefaultValue Set<String> priorityModels,
-		@DefaultValue("256") @Positive int defaultMaxTokens, @DefaultValue("8KB") @NotNull DataSize streamBufferSize,
+		@DefaultValue("256") @Positive int defaultMaxTokens, @DefaultValue("4KB") @NotNull DataSize streamBufferSize,
 		@DefaultValue Map<String, @Positive Integer> maxModelLen,
 		@DefaultValue("32768") @Positive int defaultMaxModelLen,
 		@DefaultValue("1s") @NotNull Duration clientProbeInterval, @DefaultValue("true") boolean priorityFromPods,

@@ -5,7 +5,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 
+import org.apache.catalina.connector.Connector;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.tomcat.TomcatWebServer;
+import org.springframework.boot.web.server.servlet.context.ServletWebServerApplicationContext;
 import org.springframework.beans.factory.annotation.Value;
 
 import dev.tiergate.EmbeddedDefaults;
@@ -34,6 +38,13 @@ class OperationsIntegrationTests extends FleetIntegrationTestSupport {
 	void livenessAndReadinessAreOnTheAppPortWithoutLogin() throws Exception {
 		assertThat(get("/livez", null).statusCode()).isEqualTo(200);
 		await().atMost(Duration.ofSeconds(10)).until(() -> get("/readyz", null).statusCode() == 200);
+	}
+
+	@Test
+	void theRunningTomcatHasTheSmallerConnectionBuffers(@Autowired ServletWebServerApplicationContext context) {
+		Connector connector = ((TomcatWebServer) context.getWebServer()).getTomcat().getConnector();
+		assertThat(connector.getProperty("socket.appReadBufSize")).hasToString("4096");
+		assertThat(connector.getProperty("socket.appWriteBufSize")).hasToString("4096");
 	}
 
 	@Test

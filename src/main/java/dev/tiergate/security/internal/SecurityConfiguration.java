@@ -59,11 +59,8 @@ class SecurityConfiguration {
 	@Bean
 	@Order(0)
 	SecurityFilterChain actuatorSecurity(HttpSecurity http, Environment environment) throws Exception {
-		RequestMatcher managementPort = (request) -> {
-			Integer management = environment.getProperty("local.management.port", Integer.class);
-			Integer server = environment.getProperty("local.server.port", Integer.class);
-			return management != null && !management.equals(server) && request.getLocalPort() == management;
-		};
+		ManagementPort port = new ManagementPort(environment);
+		RequestMatcher managementPort = (request) -> port.is(request.getLocalPort());
 		return http.securityMatcher(new OrRequestMatcher(managementPort, EndpointRequest.toAnyEndpoint()))
 			.authorizeHttpRequests((requests) -> requests.anyRequest().permitAll())
 			.csrf((csrf) -> csrf.disable())
@@ -181,6 +178,38 @@ class SecurityConfiguration {
 				logger.info("Bootstrap administrator '{}' is configured", admin.username());
 			}
 		};
+	}
+
+	/**
+	 * Whether a request came in on the management port: the ports are known once the
+	 * servers have started, and are read once then rather than on every request.
+	 */
+	static final class ManagementPort {
+
+		private final Environment environment;
+
+		private volatile int port = -1;
+
+		ManagementPort(Environment environment) {
+			this.environment = environment;
+		}
+
+		boolean is(int localPort) {
+			int management = this.port;
+			if (management == -1) {
+				Integer configured = this.environment.getProperty("local.management.port", Integer.class);
+				Integer server = this.environment.getProperty("local.server.port", Integer.class);
+				if (configured == null || server == null) {
+					// Not started yet (or no separate management server): ask again next
+					// time.
+					return configured != null && !configured.equals(server) && localPort == configured;
+				}
+				management = configured.equals(server) ? 0 : configured;
+				this.port = management;
+			}
+			return management != 0 && localPort == management;
+		}
+
 	}
 
 }

@@ -1,0 +1,64 @@
+package dev.tiergate.web;
+
+import org.apache.catalina.connector.Connector;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.boot.tomcat.TomcatConnectorCustomizer;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.util.unit.DataSize;
+import org.springframework.validation.annotation.Validated;
+
+import jakarta.validation.constraints.NotNull;
+
+/**
+ * The size of the buffers Tomcat keeps for each open connection, which a replica holding
+ * thousands of streams pays once per stream: the socket's read and write buffers
+ * (Tomcat's {@code socket.appReadBufSize} and {@code socket.appWriteBufSize}, 8 KB each
+ * by default). A streamed token is an event of about 200 bytes and a completion request a
+ * few kilobytes, so smaller buffers cost little speed and save memory per connection
+ * (docs/benchmarks.md, "where a stream's memory goes"). Bodies larger than the buffer are
+ * read and written in several steps, as before.
+ */
+@Configuration(proxyBeanMethods = false)
+@ConditionalOnClass(name = "org.apache.catalina.startup.Tomcat")
+@EnableConfigurationProperties(ConnectionBuffers.Properties.class)
+class ConnectionBuffers {
+
+	@Bean
+	TomcatConnectorCustomizer connectionBuffersCustomizer(Properties properties) {
+		return (connector) -> apply(connector, properties);
+	}
+
+	static void apply(Connector connector, Properties properties) {
+		connector.setProperty("socket.appReadBufSize", Long.toString(properties.socketReadBuffer().toBytes()));
+		connector.setProperty("socket.appWriteBufSize", Long.toString(properties.socketWriteBuffer().toBytes()));
+	}
+
+	/**
+	 * Buffers per connection.
+	 *
+	 * @param socketReadBuffer bytes read from a connection at a time
+	 * @param socketWriteBuffer bytes gathered before a write to a connection
+	 */
+	@Validated
+	@ConfigurationProperties("tiergate.server")
+	record Properties(@DefaultValue("4KB") @NotNull DataSize socketReadBuffer,
+			@DefaultValue("4KB") @NotNull DataSize socketWriteBuffer) {
+
+		Properties {
+			check("tiergate.server.socket-read-buffer", socketReadBuffer);
+			check("tiergate.server.socket-write-buffer", socketWriteBuffer);
+		}
+
+		private static void check(String name, DataSize size) {
+			if (size != null && (size.toBytes() < 1024 || size.toBytes() > 1024 * 1024)) {
+				throw new IllegalArgumentException(name + " must be between 1KB and 1MB, not " + size);
+			}
+		}
+
+	}
+
+}
