@@ -5,7 +5,9 @@
 # divided by the requests answered in it (its own warm-up seconds included), so it holds up better than throughput
 # when other work shares the cores. Prints one line and writes the recording to bench/results/cpu-<tag>-<date>.jfr.
 # Options (environment): RATE (200) SECS (30) WARM (40) TAG (run) TG_OPTS (extra JVM options of Tiergate, e.g.
-# -Dtiergate.proxy.upstream-client=jdk) BENCH_NO_BUILD=1 (skip the build)
+# -Dtiergate.proxy.upstream-client=jdk) BENCH_NO_BUILD=1 (skip the build) JFR_PERIOD (10ms: JFR's "profile"
+# setting; 1ms gives ten times the execution samples, for attributing a few percent) CONC (a closed loop of CONC
+# workers, i.e. the maximum rate, instead of the open loop at RATE)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
@@ -41,15 +43,20 @@ key=$(curl -fsS -X POST "${auth[@]}" "http://127.0.0.1:18080/api/v1/tenants/$ten
 	--key "$key" --model "$model" --concurrency 20 --seconds "$WARM" --warmup 0 --out "$work/warmup.json" >/dev/null
 cpu() { awk '{print $14 + $15}' "/proc/$tg/stat"; }
 jfr="bench/results/cpu-$TAG-$stamp.jfr"
+# CONC=N: a closed loop of N workers (the maximum rate) instead of the open loop at RATE
+load="--rate $RATE"
+[ -n "${CONC:-}" ] && load="--concurrency $CONC"
 mkdir -p bench/results
-"$JAVA_HOME/bin/jcmd" "$tg" JFR.start name=cpu settings=profile filename="$(pwd)/$jfr" >/dev/null
+"$JAVA_HOME/bin/jfr" configure --input profile "jdk.ExecutionSample#period=${JFR_PERIOD:-10ms}" \
+	--output "$work/cpu.jfc" >/dev/null
+"$JAVA_HOME/bin/jcmd" "$tg" JFR.start name=cpu settings="$work/cpu.jfc" filename="$(pwd)/$jfr" >/dev/null
 c0=$(cpu)
 "$java" -Xmx512m -cp "$cp" dev.tiergate.bench.LoadGenerator --url http://127.0.0.1:18080/v1/chat/completions \
-	--key "$key" --model "$model" --rate "$RATE" --seconds "$SECS" --warmup 2 --out "$work/run.json" >/dev/null
+	--key "$key" --model "$model" $load --seconds "$SECS" --warmup 2 --out "$work/run.json" >/dev/null
 c1=$(cpu)
 "$JAVA_HOME/bin/jcmd" "$tg" JFR.stop name=cpu >/dev/null
 n=$(python3 -c "import json; print(json.load(open('$work/run.json'))['answeredWithWarmup'])")
-ok=$(python3 -c "import json; r = json.load(open('$work/run.json')); print(r['ok'], r['errors'], r['latencyMs']['p50'], r['latencyMs']['p99'])")
+ok=$(python3 -c "import json; r = json.load(open('$work/run.json')); print(r['ok'], r['errors'], r['latencyMs']['p50'], r['latencyMs']['p99'], r['throughput'])")
 ticks=$(getconf CLK_TCK)
-echo "tag=$TAG rate=$RATE answered=$n ok/errors/p50ms/p99ms=$ok load=$(cut -d' ' -f1-3 /proc/loadavg)" \
+echo "tag=$TAG load=${load// /=} answered=$n ok/errors/p50ms/p99ms/per_s=$ok load=$(cut -d' ' -f1-3 /proc/loadavg)" \
 	"tiergate_cpu_ms_per_request=$(awk -v c=$((c1 - c0)) -v n="$n" -v t="$ticks" 'BEGIN{printf "%.3f", c * 1000 / t / n}') jfr=$jfr"

@@ -39,11 +39,11 @@ import jakarta.validation.constraints.Positive;
  * @param clientProbeInterval how often an online request's connection is checked while
  * the request waits for a slot or its answer is computed; a client found gone leaves the
  * queue, or its upstream call is aborted
- * @param upstreamClient the HTTP client of the calls to inference endpoints: {@code jdk}
- * (the JDK's {@code HttpClient}, the default) or {@code pooled} (Tiergate's own HTTP/1.1
- * client with keep-alive connections pooled per endpoint, blocking on the request's
- * virtual thread: 9% less CPU per request, but slower answers in the one quiet-machine
- * comparison so far, see docs/benchmarks.md)
+ * @param upstreamClient the HTTP client of the calls to inference endpoints:
+ * {@code pooled} (the default: Tiergate's own HTTP/1.1 client with keep-alive connections
+ * pooled per endpoint, blocking on the request's virtual thread; a quarter less CPU per
+ * request than the JDK's at the maximum rate, see docs/benchmarks.md) or {@code jdk} (the
+ * JDK's {@code HttpClient}, whose selector thread is woken for every call)
  * @param upstreamPoolIdleTimeout longest a pooled connection may sit idle and still be
  * reused (below the servers' keep-alive timeout: uvicorn, under vLLM, closes after 5 s)
  * @param upstreamPoolMaxIdle most idle connections kept per endpoint
@@ -58,7 +58,7 @@ public record ProxyProperties(@DefaultValue("1MB") @NotNull DataSize maxRequestS
 		@DefaultValue Map<String, @Positive Integer> maxModelLen,
 		@DefaultValue("32768") @Positive int defaultMaxModelLen,
 		@DefaultValue("1s") @NotNull Duration clientProbeInterval, @DefaultValue("true") boolean priorityFromPods,
-		@DefaultValue("jdk") @NotNull UpstreamClientKind upstreamClient,
+		@DefaultValue("pooled") @NotNull UpstreamClientKind upstreamClient,
 		@DefaultValue("4s") @NotNull Duration upstreamPoolIdleTimeout,
 		@DefaultValue("256") @Positive int upstreamPoolMaxIdle) {
 
