@@ -2,10 +2,12 @@ package dev.tiergate.proxy;
 
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.http.server.observation.ServerRequestObservationContext;
 
 import dev.tiergate.dispatch.DispatchRuntime;
 import dev.tiergate.routing.EndpointHealth;
 import dev.tiergate.spill.Spillover;
+import io.micrometer.observation.ObservationPredicate;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -21,6 +23,21 @@ class ProxyConfiguration {
 					properties.upstreamPoolIdleTimeout(), properties.upstreamPoolMaxIdle());
 			case JDK -> new UpstreamClient.Jdk(properties);
 		};
+	}
+
+	/**
+	 * Spring MVC's {@code http.server.requests} observation (http_server_requests, server
+	 * spans) for the OpenAI API only when {@code tiergate.proxy.observe-requests} is on:
+	 * the proxy counts and times every request itself (tiergate_proxy_requests_total,
+	 * tiergate_proxy_duration_seconds by model, tier and outcome), and the observation's
+	 * meters cost about 5% of the front door's CPU (docs/benchmarks.md). Dashboard and
+	 * REST API requests are observed as before.
+	 */
+	@Bean
+	ObservationPredicate openAiRequestsObservedByTheProxy(ProxyProperties properties) {
+		boolean observe = properties.observeRequests();
+		return (name, context) -> observe || !(context instanceof ServerRequestObservationContext request)
+				|| request.getCarrier() == null || !request.getCarrier().getRequestURI().startsWith("/v1/");
 	}
 
 	@Bean

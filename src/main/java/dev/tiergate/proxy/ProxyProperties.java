@@ -47,6 +47,9 @@ import jakarta.validation.constraints.Positive;
  * @param upstreamPoolIdleTimeout longest a pooled connection may sit idle and still be
  * reused (below the servers' keep-alive timeout: uvicorn, under vLLM, closes after 5 s)
  * @param upstreamPoolMaxIdle most idle connections kept per endpoint
+ * @param observeRequests whether Spring MVC's {@code http.server.requests} observation
+ * (http_server_requests, server spans) covers the OpenAI API too (off: the proxy's own
+ * tiergate_proxy_* series count and time those requests)
  */
 @Validated
 @ConfigurationProperties("tiergate.proxy")
@@ -60,7 +63,7 @@ public record ProxyProperties(@DefaultValue("1MB") @NotNull DataSize maxRequestS
 		@DefaultValue("1s") @NotNull Duration clientProbeInterval, @DefaultValue("true") boolean priorityFromPods,
 		@DefaultValue("pooled") @NotNull UpstreamClientKind upstreamClient,
 		@DefaultValue("4s") @NotNull Duration upstreamPoolIdleTimeout,
-		@DefaultValue("256") @Positive int upstreamPoolMaxIdle) {
+		@DefaultValue("256") @Positive int upstreamPoolMaxIdle, @DefaultValue("false") boolean observeRequests) {
 
 	/** The HTTP clients that can call inference endpoints. */
 	public enum UpstreamClientKind {

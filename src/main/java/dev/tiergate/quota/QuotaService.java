@@ -82,6 +82,9 @@ public class QuotaService implements AutoCloseable {
 
 	private final MeterRegistry meters;
 
+	/** The decision counters, looked up once per tag combination. */
+	private final Map<DecisionKey, Counter> decisions = new ConcurrentHashMap<>();
+
 	private final QuotaBackendCircuit circuit;
 
 	private final LocalLimiter local;
@@ -399,13 +402,18 @@ public class QuotaService implements AutoCloseable {
 	}
 
 	private void count(Tier tier, String decision, String limit) {
-		Counter.builder("tiergate.quota.decisions")
-			.description("Quota admission decisions")
-			.tag("tier", tier.name())
-			.tag("decision", decision)
-			.tag("limit", limit)
-			.register(this.meters)
+		this.decisions
+			.computeIfAbsent(new DecisionKey(tier, decision, limit),
+					(key) -> Counter.builder("tiergate.quota.decisions")
+						.description("Quota admission decisions")
+						.tag("tier", key.tier().name())
+						.tag("decision", key.decision())
+						.tag("limit", key.limit())
+						.register(this.meters))
 			.increment();
+	}
+
+	private record DecisionKey(Tier tier, String decision, String limit) {
 	}
 
 	void end(QuotaPermit permit, long promptTokens, long completionTokens, boolean record) {

@@ -48,6 +48,19 @@ class OperationsIntegrationTests extends FleetIntegrationTestSupport {
 	}
 
 	@Test
+	void openAiRequestsAreTimedByTheProxyAndOtherRequestsByHttpServerRequests() throws Exception {
+		await().atMost(Duration.ofSeconds(20))
+			.until(() -> post("/v1/chat/completions", EmbeddedDefaults.ACME_KEY, chat(SimulatedGpuFleet.LLAMA, 2))
+				.statusCode() == 200);
+		assertThat(get("/api/v1/tiers", "Bearer " + EmbeddedDefaults.CI_TOKEN).statusCode()).isEqualTo(200);
+		String metrics = management("/actuator/prometheus").body();
+		assertThat(metrics).contains("tiergate_proxy_requests_total{")
+			.containsPattern("http_server_requests_seconds_count\\{[^}]*uri=\"/api/v1/tiers\"")
+			.doesNotContainPattern("http_server_requests_seconds_count\\{[^}]*uri=\"/v1/")
+			.doesNotContain("lettuce_");
+	}
+
+	@Test
 	void managementExposesOnlyHealthInfoAndPrometheus() throws Exception {
 		assertThat(management("/actuator/health").statusCode()).isEqualTo(200);
 		assertThat(management("/actuator/info").statusCode()).isEqualTo(200);

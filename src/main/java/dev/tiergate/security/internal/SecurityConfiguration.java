@@ -16,6 +16,7 @@ import org.springframework.security.access.hierarchicalroles.RoleHierarchy;
 import org.springframework.security.access.hierarchicalroles.RoleHierarchyImpl;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
 import org.springframework.security.config.http.SessionCreationPolicy;
+import org.springframework.security.config.observation.SecurityObservationSettings;
 import org.springframework.security.core.userdetails.User;
 import org.springframework.security.core.userdetails.UserDetailsService;
 import org.springframework.security.core.userdetails.UsernameNotFoundException;
@@ -56,6 +57,18 @@ class SecurityConfiguration {
 	 * exposes is open to in-cluster probes and scrapers, anything else is the actuator's
 	 * own 404; no login page, no redirect, no session.
 	 */
+	/**
+	 * No observation around every filter of every chain, every authentication and every
+	 * authorization: they made camelCase meters with no help text, four series per
+	 * filter, and wrapped each filter of every request (a few percent of the front door's
+	 * CPU, docs/benchmarks.md). Tiergate's own tiergate_* series and http_server_requests
+	 * say what operators need.
+	 */
+	@Bean
+	SecurityObservationSettings securityObservationSettings() {
+		return SecurityObservationSettings.noObservations();
+	}
+
 	@Bean
 	@Order(0)
 	SecurityFilterChain actuatorSecurity(HttpSecurity http, Environment environment) throws Exception {
