@@ -43,6 +43,8 @@ key=$(curl -fsS -X POST "${auth[@]}" "http://127.0.0.1:18080/api/v1/tenants/$ten
 	--key "$key" --model "$model" --concurrency 20 --seconds "$WARM" --warmup 0 --out "$work/warmup.json" >/dev/null
 cpu() { awk '{print $14 + $15}' "/proc/$tg/stat"; }
 sys() { awk '{print $15}' "/proc/$tg/stat"; }
+# Redis's CPU seconds (user + system), which the request path spends in the admission and settlement scripts
+redis_cpu() { redis-cli info cpu | tr -d '\r' | awk -F: '/^used_cpu_(sys|user):/{s += $2} END{printf "%.3f", s}'; }
 jfr="bench/results/cpu-$TAG-$stamp.jfr"
 # CONC=N: a closed loop of N workers (the maximum rate) instead of the open loop at RATE
 load="--rate $RATE"
@@ -53,14 +55,17 @@ mkdir -p bench/results
 "$JAVA_HOME/bin/jcmd" "$tg" JFR.start name=cpu settings="$work/cpu.jfc" filename="$(pwd)/$jfr" >/dev/null
 c0=$(cpu)
 s0=$(sys)
+r0=$(redis_cpu)
 "$java" -Xmx512m -cp "$cp" dev.tiergate.bench.LoadGenerator --url http://127.0.0.1:18080/v1/chat/completions \
 	--key "$key" --model "$model" $load --seconds "$SECS" --warmup 2 --out "$work/run.json" >/dev/null
 c1=$(cpu)
 s1=$(sys)
+r1=$(redis_cpu)
 "$JAVA_HOME/bin/jcmd" "$tg" JFR.stop name=cpu >/dev/null
 n=$(python3 -c "import json; print(json.load(open('$work/run.json'))['answeredWithWarmup'])")
 ok=$(python3 -c "import json; r = json.load(open('$work/run.json')); print(r['ok'], r['errors'], r['latencyMs']['p50'], r['latencyMs']['p99'], r['throughput'])")
 ticks=$(getconf CLK_TCK)
 echo "tag=$TAG load=${load// /=} answered=$n ok/errors/p50ms/p99ms/per_s=$ok load=$(cut -d' ' -f1-3 /proc/loadavg)" \
 	"tiergate_cpu_ms_per_request=$(awk -v c=$((c1 - c0)) -v n="$n" -v t="$ticks" 'BEGIN{printf "%.3f", c * 1000 / t / n}')" \
-	"of_which_kernel=$(awk -v c=$((s1 - s0)) -v n="$n" -v t="$ticks" 'BEGIN{printf "%.3f", c * 1000 / t / n}') jfr=$jfr"
+	"of_which_kernel=$(awk -v c=$((s1 - s0)) -v n="$n" -v t="$ticks" 'BEGIN{printf "%.3f", c * 1000 / t / n}')" \
+	"redis_cpu_ms_per_request=$(awk -v a="$r0" -v b="$r1" -v n="$n" 'BEGIN{printf "%.3f", (b - a) * 1000 / n}') jfr=$jfr"
