@@ -293,9 +293,6 @@ public final class InferenceEngine {
 		return this.maxBatch;
 	}
 
-	// ------------------------------------------------------------------------------------
-	// the rules
-
 	private double stepNanos() {
 		return this.serviceTime.stepNanos(Math.max(1, this.running.size()));
 	}

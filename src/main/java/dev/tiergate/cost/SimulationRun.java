@@ -339,9 +339,6 @@ final class SimulationRun implements SchedulerDecisions, InferenceEngine.Listene
 		}
 	}
 
-	// ------------------------------------------------------------------------------------
-	// scheduler decisions
-
 	@Override
 	public void dispatched(Ticket ticket, Lease lease) {
 		Request request = (Request) ticket.attachment();
@@ -381,9 +378,6 @@ final class SimulationRun implements SchedulerDecisions, InferenceEngine.Listene
 			spillNow(request);
 		}
 	}
-
-	// ------------------------------------------------------------------------------------
-	// spill
 
 	private long nextSpillTime() {
 		long next = Long.MAX_VALUE;
@@ -443,9 +437,6 @@ final class SimulationRun implements SchedulerDecisions, InferenceEngine.Listene
 			.cost(request.traced.promptTokens(), request.traced.outputTokens());
 	}
 
-	// ------------------------------------------------------------------------------------
-	// engine events
-
 	@Override
 	public void firstToken(InferenceEngine.Sequence sequence, long at) {
 		Request request = (Request) sequence.attachment();
@@ -467,9 +458,6 @@ final class SimulationRun implements SchedulerDecisions, InferenceEngine.Listene
 			this.finishedQueue.add(request);
 		}
 	}
-
-	// ------------------------------------------------------------------------------------
-	// samples, for scenarios that measure a window of the run
 
 	/**
 	 * Stops the run at the last of the given times and hands the run to the sampler at
@@ -558,9 +546,6 @@ final class SimulationRun implements SchedulerDecisions, InferenceEngine.Listene
 		}
 		return values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
 	}
-
-	// ------------------------------------------------------------------------------------
-	// results
 
 	private double gpuHours() {
 		double spanNanos = Math.max(1e9, this.trace.requests().get(this.trace.requests().size() - 1).offsetNanos());
