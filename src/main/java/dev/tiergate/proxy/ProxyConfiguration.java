@@ -30,8 +30,8 @@ class ProxyConfiguration {
 	 * spans) for the OpenAI API only when {@code tiergate.proxy.observe-requests} is on:
 	 * the proxy counts and times every request itself (tiergate_proxy_requests_total,
 	 * tiergate_proxy_duration_seconds by model, tier and outcome), and the observation's
-	 * meters cost about 5% of the front door's CPU (docs/benchmarks.md). Dashboard and
-	 * REST API requests are observed as before.
+	 * meters took about 5% of the front door's execution samples (docs/benchmarks.md).
+	 * Dashboard and REST API requests are observed as before.
 	 */
 	@Bean
 	ObservationPredicate openAiRequestsObservedByTheProxy(ProxyProperties properties) {
