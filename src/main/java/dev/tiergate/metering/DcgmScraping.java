@@ -3,8 +3,10 @@ package dev.tiergate.metering;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -52,6 +54,9 @@ public class DcgmScraping implements SmartLifecycle {
 
 	private final Set<String> gauged = ConcurrentHashMap.newKeySet();
 
+	/** Each GPU's gauges, removed with the GPU when it is forgotten. */
+	private final Map<String, List<Gauge>> gaugesOfGpu = new ConcurrentHashMap<>();
+
 	private volatile Map<String, String> nodeOfExporter = Map.of();
 
 	private volatile Thread loop;
@@ -97,9 +102,10 @@ public class DcgmScraping implements SmartLifecycle {
 	public void runOnce() {
 		this.scraper.runOnce();
 		Instant now = this.clock.instant();
-		this.measurements.observe(this.readings.readings(now, this.properties.staleAfter()), now,
-				this.registry.endpoints(), this.nodeOfExporter);
+		List<String> forgotten = this.measurements.observe(this.readings.readings(now, this.properties.staleAfter()),
+				now, this.registry.endpoints(), this.nodeOfExporter);
 		if (this.meters != null) {
+			forgotten.forEach(this::removeGauges);
 			gauges(now);
 		}
 	}
@@ -116,32 +122,35 @@ public class DcgmScraping implements SmartLifecycle {
 					.register(this.meters);
 			}
 			for (GpuMeasurements.GpuFigures gpu : node.gpus()) {
-				if (this.gauged.add(gpu.node() + "/" + gpu.gpu())) {
-					Gauge
+				String key = gpu.node() + "/" + gpu.gpu();
+				if (this.gauged.add(key)) {
+					List<Gauge> gauges = new ArrayList<>();
+					this.gaugesOfGpu.put(key, gauges);
+					gauges.add(Gauge
 						.builder("tiergate.gpu.utilization", this.measurements,
 								(m) -> m.utilization(gpu.node(), gpu.gpu(), this.clock.instant(),
 										this.properties.staleAfter()))
 						.description("DCGM_FI_DEV_GPU_UTIL of the GPU as a ratio, NaN when stale")
 						.tag("node", gpu.node())
 						.tag("gpu", gpu.gpu())
-						.register(this.meters);
-					Gauge
+						.register(this.meters));
+					gauges.add(Gauge
 						.builder("tiergate.gpu.engine.active", this.measurements,
 								(m) -> m.engineActive(gpu.node(), gpu.gpu(), this.clock.instant(),
 										this.properties.staleAfter()))
 						.description("DCGM_FI_PROF_GR_ENGINE_ACTIVE of the GPU, NaN when stale or not collected")
 						.tag("node", gpu.node())
 						.tag("gpu", gpu.gpu())
-						.register(this.meters);
-					Gauge
+						.register(this.meters));
+					gauges.add(Gauge
 						.builder("tiergate.gpu.slots", this.measurements,
 								(m) -> m.slots(gpu.node(), gpu.gpu(), this.clock.instant(),
 										this.properties.staleAfter()))
 						.description("Slots of the endpoints on the GPU, NaN when its figures are stale")
 						.tag("node", gpu.node())
 						.tag("gpu", gpu.gpu())
-						.register(this.meters);
-					Gauge
+						.register(this.meters));
+					gauges.add(Gauge
 						.builder("tiergate.gpu.slots.inflight", this.measurements,
 								(m) -> m.slotsInFlight(gpu.node(), gpu.gpu(), this.clock.instant(),
 										this.properties.staleAfter()))
@@ -149,10 +158,18 @@ public class DcgmScraping implements SmartLifecycle {
 								+ "its figures are stale")
 						.tag("node", gpu.node())
 						.tag("gpu", gpu.gpu())
-						.register(this.meters);
+						.register(this.meters));
 				}
 			}
 		}
+	}
+
+	private void removeGauges(String gpu) {
+		List<Gauge> gauges = this.gaugesOfGpu.remove(gpu);
+		if (gauges != null) {
+			gauges.forEach(this.meters::remove);
+		}
+		this.gauged.remove(gpu);
 	}
 
 	@Override

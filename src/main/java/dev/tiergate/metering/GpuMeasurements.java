@@ -25,8 +25,10 @@ import dev.tiergate.routing.Endpoint;
  * not cover), or, negative, lease time the GPU did not compute.
  * <p>
  * The last hour of utilization and slot occupancy per GPU is kept in a ring of
- * {@code historyStep} buckets. Thread-safe: the scraping and the flushing threads write,
- * views read.
+ * {@code historyStep} buckets. A GPU whose last reading is older than that hour (its node
+ * was scaled away) is forgotten, and so is a pod no GPU has listed for an hour, so that
+ * what is kept follows the cluster as it is rather than every GPU and pod name ever seen.
+ * Thread-safe: the scraping and the flushing threads write, views read.
  */
 public final class GpuMeasurements {
 
@@ -39,6 +41,11 @@ public final class GpuMeasurements {
 	private final Map<String, Gpu> gpus = new TreeMap<>();
 
 	private final Map<String, String> gpuOfPod = new HashMap<>();
+
+	/** When each pod was last listed on a GPU. */
+	private final Map<String, Instant> podSeen = new HashMap<>();
+
+	private final Duration forgetAfter;
 
 	private final Map<String, Double> unplacedAttributed = new TreeMap<>();
 
@@ -54,6 +61,7 @@ public final class GpuMeasurements {
 		this.maxGap = maxGap;
 		this.historyStep = historyStep;
 		this.historyBuckets = (int) Math.max(1, history.toMillis() / historyStep.toMillis());
+		this.forgetAfter = history;
 	}
 
 	/**
@@ -62,9 +70,11 @@ public final class GpuMeasurements {
 	 * @param now the time now
 	 * @param endpoints the endpoints, for each GPU's slots and slots in flight
 	 * @param nodeOfExporter the node each exporter reports (its pod's node)
+	 * @return the GPUs ({@code node/gpu}) forgotten in this round: not read for longer
+	 * than the history
 	 */
-	public synchronized void observe(List<DcgmReadings.GpuReading> readings, Instant now, List<Endpoint> endpoints,
-			Map<String, String> nodeOfExporter) {
+	public synchronized List<String> observe(List<DcgmReadings.GpuReading> readings, Instant now,
+			List<Endpoint> endpoints, Map<String, String> nodeOfExporter) {
 		if (this.since == null) {
 			this.since = now;
 		}
@@ -75,13 +85,20 @@ public final class GpuMeasurements {
 			if (sample == null) {
 				continue;
 			}
+			Instant at = now.minus(reading.age());
+			if (at.isBefore(now.minus(this.forgetAfter))) {
+				// A reading older than the history: its GPU is forgotten, not revived.
+				continue;
+			}
 			String node = nodeOfExporter.getOrDefault(reading.exporter(), sample.hostname());
 			String key = node + "/" + sample.gpu();
 			Gpu gpu = this.gpus.computeIfAbsent(key, (k) -> new Gpu(node, sample.gpu(), this.historyBuckets));
 			gpu.last = reading;
 			gpu.pods = sample.pods();
-			sample.pods().forEach((pod) -> this.gpuOfPod.put(pod, key));
-			Instant at = now.minus(reading.age());
+			sample.pods().forEach((pod) -> {
+				this.gpuOfPod.put(pod, key);
+				this.podSeen.put(pod, now);
+			});
 			if (gpu.lastAt != null && at.isAfter(gpu.lastAt)) {
 				Duration gap = Duration.between(gpu.lastAt, at);
 				double seconds = gap.toNanos() / 1e9;
@@ -109,6 +126,29 @@ public final class GpuMeasurements {
 						(slots > 0) ? (double) inFlight / slots : Double.NaN, this.historyStep);
 			}
 		}
+		return forget(now);
+	}
+
+	private List<String> forget(Instant now) {
+		Instant horizon = now.minus(this.forgetAfter);
+		List<String> forgotten = new ArrayList<>();
+		this.gpus.entrySet().removeIf((entry) -> {
+			Instant lastAt = entry.getValue().lastAt;
+			boolean gone = lastAt == null || lastAt.isBefore(horizon);
+			if (gone) {
+				forgotten.add(entry.getKey());
+			}
+			return gone;
+		});
+		this.podSeen.entrySet().removeIf((entry) -> {
+			boolean gone = entry.getValue().isBefore(horizon)
+					|| !this.gpus.containsKey(this.gpuOfPod.get(entry.getKey()));
+			if (gone) {
+				this.gpuOfPod.remove(entry.getKey());
+			}
+			return gone;
+		});
+		return forgotten;
 	}
 
 	/**

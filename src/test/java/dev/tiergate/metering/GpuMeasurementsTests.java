@@ -128,4 +128,60 @@ class GpuMeasurementsTests {
 		assertThat(this.measurements.history(T0.plusSeconds(7200)).get(0).points()).isEmpty();
 	}
 
+	@Test
+	void aGpuNotReadForLongerThanTheHistoryIsForgottenWithItsPodsAndAnOldReadingDoesNotReviveIt() {
+		scrape(T0, 100, 0.5, 0, 0);
+		assertThat(this.measurements.report(T0, STALE).nodes()).extracting(GpuMeasurements.NodeFigures::node)
+			.containsExactly("n1");
+		// Node n1 is scaled away; another node's exporter goes on being read. n1's last
+		// reading is still held by the readings, ever older.
+		Instant later = T0.plus(Duration.ofMinutes(61));
+		String n2 = "DCGM_FI_DEV_GPU_UTIL{gpu=\"0\",UUID=\"GPU-c\",modelName=\"NVIDIA L4\",Hostname=\"n2\","
+				+ "namespace=\"inference\",pod=\"c\",container=\"vllm\"} 50\n";
+		this.readings.scraped("gpu-operator/dcgm-n2", n2, later);
+		List<String> forgotten = this.measurements.observe(this.readings.readings(later, STALE), later, List.of(),
+				Map.of("gpu-operator/dcgm-n1", "n1", "gpu-operator/dcgm-n2", "n2"));
+
+		assertThat(forgotten).containsExactlyInAnyOrder("n1/0", "n1/1");
+		GpuMeasurements.Report report = this.measurements.report(later, STALE);
+		assertThat(report.nodes()).extracting(GpuMeasurements.NodeFigures::node).containsExactly("n2");
+		assertThat(this.measurements.history(later)).extracting(GpuMeasurements.History::node).containsExactly("n2");
+		// A pod of the forgotten GPU is no longer placed on it: its time is the node's,
+		// unplaced.
+		this.measurements.attributed(attribution(Map.of("inference/a", 0.5)), Map.of("inference/a", "n1"));
+		assertThat(this.measurements.report(later, STALE).nodes()).filteredOn((node) -> node.node().equals("n1"))
+			.singleElement()
+			.satisfies((node) -> {
+				assertThat(node.gpus()).isEmpty();
+				assertThat(node.unplacedBusySeconds()).isCloseTo(0.5, within(1e-9));
+			});
+		// The next round still holds n1's old reading: it does not bring n1's GPUs back.
+		Instant next = later.plusSeconds(10);
+		assertThat(this.measurements.observe(this.readings.readings(next, STALE), next, List.of(),
+				Map.of("gpu-operator/dcgm-n1", "n1", "gpu-operator/dcgm-n2", "n2")))
+			.isEmpty();
+		assertThat(this.measurements.report(next, STALE).nodes().stream().flatMap((node) -> node.gpus().stream()))
+			.extracting(GpuMeasurements.GpuFigures::node)
+			.containsExactly("n2");
+	}
+
+	@Test
+	void aPodNoGpuHasListedForAnHourIsForgotten() {
+		scrape(T0, 100, 0.5, 0, 0);
+		// The same GPU, an hour later, without pods a and b (they ended).
+		Instant later = T0.plus(Duration.ofMinutes(61));
+		String gpu0 = "DCGM_FI_DEV_GPU_UTIL{gpu=\"0\",UUID=\"GPU-a\",modelName=\"NVIDIA A100-SXM4-80GB\","
+				+ "Hostname=\"n1\"} 10\n";
+		for (Instant at = T0.plusSeconds(30); !at.isAfter(later); at = at.plusSeconds(30)) {
+			this.readings.scraped("gpu-operator/dcgm-n1", gpu0, at);
+			this.measurements.observe(this.readings.readings(at, STALE), at, List.of(),
+					Map.of("gpu-operator/dcgm-n1", "n1"));
+		}
+		this.measurements.attributed(attribution(Map.of("inference/a", 0.5)), Map.of("inference/a", "n1"));
+		GpuMeasurements.NodeFigures node = this.measurements.report(later, STALE).nodes().get(0);
+		assertThat(node.gpus()).extracting(GpuMeasurements.GpuFigures::gpu).containsExactly("0");
+		assertThat(node.gpus().get(0).attributedBusySeconds()).isZero();
+		assertThat(node.unplacedBusySeconds()).isCloseTo(0.5, within(1e-9));
+	}
+
 }
