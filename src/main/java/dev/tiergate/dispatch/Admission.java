@@ -43,6 +43,9 @@ public final class Admission implements AutoCloseable {
 	/** The lease last granted, set by the pool under its lock. */
 	volatile Running current;
 
+	/** Runs on {@link #abandon()} while the request is served off the fleet. */
+	private volatile Runnable onAbandon;
+
 	private boolean closed;
 
 	Admission(DispatchRuntime.PoolRuntime pool, Ticket ticket) {
@@ -154,6 +157,23 @@ public final class Admission implements AutoCloseable {
 		Running lease = this.current;
 		if (lease != null) {
 			lease.abandon();
+		}
+		Runnable action = this.onAbandon;
+		if (action != null) {
+			action.run();
+		}
+	}
+
+	/**
+	 * What to do when the client goes while the request is served off the fleet (a hosted
+	 * call after {@link #stepOut()}): abort that call. Runs at once if the client has
+	 * already gone.
+	 * @param action the action, or {@code null} to remove it once that call has ended
+	 */
+	public void onAbandon(Runnable action) {
+		this.onAbandon = action;
+		if (action != null && this.abandoned) {
+			action.run();
 		}
 	}
 

@@ -111,7 +111,7 @@ public final class HostedSpill {
 		}
 		// Out of the fleet's queue: a slot granted meanwhile is given back.
 		admission.stepOut();
-		Attempt attempt = new Attempt(plan, reserved);
+		Attempt attempt = new Attempt(plan, reserved, admission);
 		try {
 			return send(attempt, request, sink, headers);
 		}
@@ -130,6 +130,7 @@ public final class HostedSpill {
 			return null;
 		}
 		finally {
+			admission.onAbandon(null);
 			attempt.settle();
 		}
 	}
@@ -139,11 +140,19 @@ public final class HostedSpill {
 		Spillover.Plan plan = attempt.plan;
 		CompletableFuture<HttpResponse<InputStream>> call = this.spillover.client()
 			.post(plan.upstream(), request.path(), request.body(), request.stream(), request.requestId());
+		// A client that leaves aborts the call: nobody would read the answer it pays for.
+		attempt.admission.onAbandon(() -> {
+			call.cancel(true);
+			attempt.closeBody();
+		});
 		HttpResponse<InputStream> answer;
 		try {
 			answer = call.get();
 		}
 		catch (ExecutionException | CancellationException ex) {
+			if (attempt.admission.abandoned()) {
+				throw fail(attempt, "client_gone");
+			}
 			boolean timeout = ex.getCause() instanceof HttpTimeoutException;
 			logger.warn("Hosted upstream for model {} did not answer: {}", plan.model(),
 					(ex.getCause() != null) ? ex.getCause().getClass().getName() : ex.getClass().getName());
@@ -154,6 +163,10 @@ public final class HostedSpill {
 			throw ex;
 		}
 		int status = answer.statusCode();
+		attempt.body = answer.body();
+		if (attempt.admission.abandoned()) {
+			attempt.closeBody();
+		}
 		try (InputStream body = new IdleTimeoutInputStream(answer.body(), this.watchdog,
 				plan.upstream().idleTimeout())) {
 			if (status == 429) {
@@ -192,7 +205,7 @@ public final class HostedSpill {
 			all = in.readAllBytes();
 		}
 		catch (IOException ex) {
-			throw fail(attempt, "hosted_timeout");
+			throw fail(attempt, attempt.admission.abandoned() ? "client_gone" : "hosted_timeout");
 		}
 		if (status < 300) {
 			attempt.usage = usageOf(all);
@@ -217,7 +230,7 @@ public final class HostedSpill {
 			n = in.read(buffer);
 		}
 		catch (IOException ex) {
-			throw fail(attempt, "hosted_timeout");
+			throw fail(attempt, attempt.admission.abandoned() ? "client_gone" : "hosted_timeout");
 		}
 		OutputStream out;
 		try {
@@ -242,6 +255,9 @@ public final class HostedSpill {
 				n = in.read(buffer);
 			}
 			catch (IOException ex) {
+				if (attempt.admission.abandoned()) {
+					return ExchangeOutcome.CLIENT_GONE;
+				}
 				logger.warn("Hosted upstream for model {} failed mid-stream", attempt.plan.model());
 				try {
 					out.write(HOSTED_FAILED_EVENT);
@@ -345,9 +361,27 @@ public final class HostedSpill {
 
 		long[] usage;
 
-		Attempt(Spillover.Plan plan, SpillBudget.Reserved reserved) {
+		final Admission admission;
+
+		/** The hosted answer's body, once it has begun; closed when the client goes. */
+		volatile InputStream body;
+
+		Attempt(Spillover.Plan plan, SpillBudget.Reserved reserved, Admission admission) {
 			this.plan = plan;
 			this.reserved = reserved;
+			this.admission = admission;
+		}
+
+		void closeBody() {
+			InputStream in = this.body;
+			if (in != null) {
+				try {
+					in.close();
+				}
+				catch (IOException ex) {
+					// closing is all that was asked
+				}
+			}
 		}
 
 		/**

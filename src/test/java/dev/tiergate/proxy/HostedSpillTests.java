@@ -41,6 +41,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import tools.jackson.databind.json.JsonMapper;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Tests for {@link HostedSpill}: a saturated fleet's request served by the simulated
@@ -155,6 +156,40 @@ class HostedSpillTests {
 		assertThat(sink.flushes).isGreaterThan(1);
 		assertThat(this.hosted.received().get(0).path("stream_options").path("include_usage").asBoolean()).isTrue();
 		assertThat(spillover.budget().tenantSpend("acme")).isLessThan(plan.maxCost() + 1e-6).isGreaterThan(0);
+	}
+
+	@Test
+	void aClientThatLeavesAbortsTheHostedCallAndPaysNothing() throws Exception {
+		this.hosted.hang(Duration.ofSeconds(5));
+		Spillover spillover = spillover(10, Duration.ofSeconds(10));
+		Spillover.Plan plan = spillover.plan("m", Tier.P0, "acme", 100, 8).orElseThrow();
+		Duration took;
+		try (Admission waiting = this.runtime.admit("m", Tier.P0, "acme", 1, 108)) {
+			// What the client probe does when it finds the connection closed.
+			Thread.ofVirtual().start(() -> {
+				try {
+					Thread.sleep(300);
+				}
+				catch (InterruptedException ex) {
+					return;
+				}
+				waiting.abandon();
+			});
+			long started = System.nanoTime();
+			ExchangeResult result = hostedSpill(spillover).forward(plan, waiting, request(false), new Sink(),
+					(name, value) -> {
+					});
+			took = Duration.ofNanos(System.nanoTime() - started);
+			assertThat(result).isNull();
+			assertThatThrownBy(waiting::awaitSlot).isInstanceOf(Admission.Abandoned.class);
+		}
+		// Not the 5 s the hosted API takes, and nothing charged for an answer nobody
+		// reads.
+		assertThat(took).isLessThan(Duration.ofSeconds(3));
+		assertThat(this.hosted.received()).hasSize(1);
+		assertThat(spillover.budget().tenantSpend("acme")).isZero();
+		assertThat(this.meters.get("tiergate.spill.requests").tag("outcome", "client_gone").counter().count()).isOne();
+		assertThat(this.meters.find("tiergate.spill.requests").tag("outcome", "served").counter()).isNull();
 	}
 
 	@Test
