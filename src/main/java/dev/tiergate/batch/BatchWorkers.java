@@ -492,6 +492,9 @@ public class BatchWorkers implements SmartLifecycle {
 			}
 			if (outcome.status() >= 200 && outcome.status() < 300) {
 				long[] usage = usage(outcome.body());
+				if (outcome.hosted()) {
+					permit.servedByHosted();
+				}
 				if (usage != null) {
 					permit.complete(usage[0], usage[1]);
 				}

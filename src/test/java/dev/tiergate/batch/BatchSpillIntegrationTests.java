@@ -117,6 +117,14 @@ class BatchSpillIntegrationTests extends BatchTestSupport {
 			assertThat(received.size() - hostedBefore).as("the opted-in tenant's 3 items, no other").isEqualTo(3);
 			received.subList(hostedBefore, received.size())
 				.forEach((body) -> assertThat(body.get("model").asString()).isEqualTo("hosted-qwen"));
+			// The tenant's usage says which of its requests a hosted upstream served.
+			await().atMost(Duration.ofSeconds(5))
+				.untilAsserted(() -> assertThat(json
+					.readTree(get("/api/v1/tenants/" + opted.id() + "/usage", "Bearer " + EmbeddedDefaults.CI_TOKEN)
+						.body())
+					.path("totals")
+					.path("hosted_requests")
+					.asLong()).isEqualTo(3));
 
 			JsonNode waiting = json.readTree(get("/v1/batches/" + plainBatch, "Bearer " + plain.key()).body());
 			assertThat(waiting.get("status").asString()).isEqualTo("in_progress");
