@@ -52,7 +52,7 @@ public class DcgmScraping implements SmartLifecycle {
 
 	private final MeterRegistry meters;
 
-	private final Set<String> gauged = ConcurrentHashMap.newKeySet();
+	private final Set<String> gaugedNodes = ConcurrentHashMap.newKeySet();
 
 	/** Each GPU's gauges, removed with the GPU when it is forgotten. */
 	private final Map<String, List<Gauge>> gaugesOfGpu = new ConcurrentHashMap<>();
@@ -112,7 +112,7 @@ public class DcgmScraping implements SmartLifecycle {
 
 	private void gauges(Instant now) {
 		for (GpuMeasurements.NodeFigures node : this.measurements.report(now, this.properties.staleAfter()).nodes()) {
-			if (this.gauged.add("node:" + node.node())) {
+			if (this.gaugedNodes.add(node.node())) {
 				Gauge
 					.builder("tiergate.gpu.unattributed.seconds", this.measurements, (m) -> m.unattributed(node.node()))
 					.description("Measured busy GPU-seconds (DCGM) minus those attributed to leases, since this "
@@ -123,7 +123,7 @@ public class DcgmScraping implements SmartLifecycle {
 			}
 			for (GpuMeasurements.GpuFigures gpu : node.gpus()) {
 				String key = gpu.node() + "/" + gpu.gpu();
-				if (this.gauged.add(key)) {
+				if (!this.gaugesOfGpu.containsKey(key)) {
 					List<Gauge> gauges = new ArrayList<>();
 					this.gaugesOfGpu.put(key, gauges);
 					gauges.add(Gauge
@@ -169,7 +169,6 @@ public class DcgmScraping implements SmartLifecycle {
 		if (gauges != null) {
 			gauges.forEach(this.meters::remove);
 		}
-		this.gauged.remove(gpu);
 	}
 
 	@Override

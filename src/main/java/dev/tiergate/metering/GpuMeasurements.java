@@ -40,10 +40,8 @@ public final class GpuMeasurements {
 
 	private final Map<String, Gpu> gpus = new TreeMap<>();
 
-	private final Map<String, String> gpuOfPod = new HashMap<>();
-
-	/** When each pod was last listed on a GPU. */
-	private final Map<String, Instant> podSeen = new HashMap<>();
+	/** Each pod's GPU ({@code node/gpu}) and when a GPU last listed it. */
+	private final Map<String, PodPlace> gpuOfPod = new HashMap<>();
 
 	private final Duration forgetAfter;
 
@@ -96,8 +94,7 @@ public final class GpuMeasurements {
 			gpu.last = reading;
 			gpu.pods = sample.pods();
 			sample.pods().forEach((pod) -> {
-				this.gpuOfPod.put(pod, key);
-				this.podSeen.put(pod, now);
+				this.gpuOfPod.put(pod, new PodPlace(key, now));
 			});
 			if (gpu.lastAt != null && at.isAfter(gpu.lastAt)) {
 				Duration gap = Duration.between(gpu.lastAt, at);
@@ -140,14 +137,8 @@ public final class GpuMeasurements {
 			}
 			return gone;
 		});
-		this.podSeen.entrySet().removeIf((entry) -> {
-			boolean gone = entry.getValue().isBefore(horizon)
-					|| !this.gpus.containsKey(this.gpuOfPod.get(entry.getKey()));
-			if (gone) {
-				this.gpuOfPod.remove(entry.getKey());
-			}
-			return gone;
-		});
+		this.gpuOfPod.values()
+			.removeIf((place) -> place.seen().isBefore(horizon) || !this.gpus.containsKey(place.gpu()));
 		return forgotten;
 	}
 
@@ -158,8 +149,8 @@ public final class GpuMeasurements {
 	 */
 	public synchronized void attributed(GpuAttribution.Attribution attribution, Map<String, String> nodeOfEndpoint) {
 		attribution.endpointBusySeconds().forEach((endpoint, seconds) -> {
-			String gpuKey = this.gpuOfPod.get(endpoint);
-			Gpu gpu = (gpuKey != null) ? this.gpus.get(gpuKey) : null;
+			PodPlace place = this.gpuOfPod.get(endpoint);
+			Gpu gpu = (place != null) ? this.gpus.get(place.gpu()) : null;
 			if (gpu != null) {
 				gpu.attributedSeconds += seconds;
 			}
@@ -493,6 +484,9 @@ public final class GpuMeasurements {
 	 */
 	public record Point(Instant at, double utilization, double engineActive, double slotOccupancy) {
 
+	}
+
+	private record PodPlace(String gpu, Instant seen) {
 	}
 
 }
