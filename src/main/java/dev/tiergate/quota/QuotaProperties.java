@@ -36,6 +36,10 @@ import jakarta.validation.constraints.NotNull;
  * @param journalCapacity most settlements (ends of requests) journaled in a replica's
  * memory while Redis is unavailable, replayed once when it answers again; past it the
  * oldest are dropped
+ * @param settlementBatch most ends of requests settled in one Redis call: a request hands
+ * its settlement to a settling thread and answers without waiting for Redis, and that
+ * thread applies what ended meanwhile together, one call per tenant; {@code 0} settles
+ * each request on its own thread before it answers
  */
 @Validated
 @ConfigurationProperties("tiergate.quota")
@@ -43,7 +47,8 @@ public record QuotaProperties(@DefaultValue("30s") @NotNull Duration leaseTtl,
 		@DefaultValue("1s") @NotNull Duration keyCacheTtl, @DefaultValue("3") @Min(1) @Max(1000) int failureThreshold,
 		@DefaultValue("1s") @NotNull Duration openFor, @DefaultValue("5s") @NotNull Duration halfOpenTimeout,
 		@DefaultValue("1s") @NotNull Duration retryAfter, @DefaultValue Map<Tier, OutagePolicy> outagePolicy,
-		@DefaultValue("100000") @Min(1) int journalCapacity) {
+		@DefaultValue("100000") @Min(1) int journalCapacity,
+		@DefaultValue("256") @Min(0) @Max(10_000) int settlementBatch) {
 
 	public QuotaProperties {
 		Map<Tier, OutagePolicy> policies = new EnumMap<>(Tier.class);
@@ -62,7 +67,7 @@ public record QuotaProperties(@DefaultValue("30s") @NotNull Duration leaseTtl,
 	 */
 	public static QuotaProperties defaults() {
 		return new QuotaProperties(Duration.ofSeconds(30), Duration.ofSeconds(1), 3, Duration.ofSeconds(1),
-				Duration.ofSeconds(5), Duration.ofSeconds(1), Map.of(), 100_000);
+				Duration.ofSeconds(5), Duration.ofSeconds(1), Map.of(), 100_000, 256);
 	}
 
 	/**

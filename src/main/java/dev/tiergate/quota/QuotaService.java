@@ -29,6 +29,7 @@ import org.springframework.data.redis.core.script.RedisScript;
 
 import dev.tiergate.tier.Tier;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /**
@@ -37,7 +38,9 @@ import io.micrometer.core.instrument.MeterRegistry;
  * which reloads it, on {@code NOSCRIPT}) checks the sliding minute of requests and
  * tokens, the concurrency leases and the monthly budget on Redis's own clock, and records
  * the request only if all pass. When the request ends its token reservation is reconciled
- * with the real usage and its lease released; while it runs, the lease is renewed.
+ * with the real usage and its lease released, off the request's thread and together with
+ * the other requests that ended meanwhile ({@link SettlementBatcher}); while it runs, the
+ * lease is renewed.
  * <p>
  * When Redis fails, a circuit breaker stops calls to it, and each tier follows its outage
  * policy: fail open to the {@link LocalLimiter} (P0 by default) or fail closed with
@@ -58,7 +61,10 @@ public class QuotaService implements AutoCloseable {
 	@SuppressWarnings("rawtypes")
 	private static final RedisScript<List> ADMIT = withCalendar("admit.lua", List.class);
 
-	private static final RedisScript<Long> RECONCILE = withCalendar("reconcile.lua", Long.class);
+	private static final RedisScript<Long> SETTLE = withCalendar("settle.lua", Long.class);
+
+	/** Longest a reader waits for this replica's settlements handed over before it. */
+	private static final Duration FLUSH_TIMEOUT = Duration.ofSeconds(1);
 
 	private static final RedisScript<Long> RENEW = RedisScript.of(new ClassPathResource("dev/tiergate/quota/renew.lua"),
 			Long.class);
@@ -95,6 +101,14 @@ public class QuotaService implements AutoCloseable {
 
 	private final ScheduledExecutorService renewal;
 
+	/**
+	 * Settles off the request's thread; {@code null} when requests settle on their own.
+	 */
+	private final SettlementBatcher settlements;
+
+	/** How many request ends the settling thread applies at once. */
+	private final DistributionSummary settlementBatches;
+
 	QuotaService(StringRedisTemplate redis, QuotaProperties properties, Clock clock, MeterRegistry meters,
 			QuotaBackendCircuit circuit) {
 		this.redis = redis;
@@ -104,6 +118,11 @@ public class QuotaService implements AutoCloseable {
 		this.circuit = circuit;
 		this.local = new LocalLimiter(clock);
 		this.journal = new SettlementJournal(properties.journalCapacity(), meters);
+		this.settlementBatches = DistributionSummary.builder("tiergate.quota.settlement.batch")
+			.description("Request ends settled together by the settling thread (one Redis call per tenant among them)")
+			.register(meters);
+		this.settlements = (properties.settlementBatch() > 0)
+				? new SettlementBatcher(properties.settlementBatch(), this::settleAll) : null;
 		this.renewal = Executors
 			.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("quota-lease-renewal").factory());
 		long every = Math.max(10, properties.leaseTtl().toMillis() / 3);
@@ -244,12 +263,11 @@ public class QuotaService implements AutoCloseable {
 		String requestId = UUID.randomUUID().toString();
 		QuotaDecision decision;
 		try {
-			List<?> result = this.redis.execute(ADMIT, keys(tenant.id(), true).subList(0, 5), requestId,
-					Long.toString(reserve), "-1", "-1", "-1", limit(tenant.limits().monthlyTokenBudget()),
-					Long.toString(this.properties.leaseTtl().toMillis()), Long.toString(WINDOW_MS));
-			boolean admitted = ((Number) result.get(0)).longValue() == 1;
-			decision = new QuotaDecision(admitted, admitted ? null : (String) result.get(1),
-					admitted ? null : Duration.ofMillis(((Number) result.get(2)).longValue()), -1, -1, month(result));
+			boolean settling = settling(tenant);
+			decision = admitBatchInRedis(tenant, requestId, reserve);
+			if (settling && refundMayAdmit(decision)) {
+				decision = admitBatchInRedis(tenant, requestId, reserve);
+			}
 		}
 		catch (RuntimeException ex) {
 			count(tier, "unavailable", "none");
@@ -265,6 +283,40 @@ public class QuotaService implements AutoCloseable {
 				Map.of(), decision.month());
 		this.running.put(requestId, permit);
 		return permit;
+	}
+
+	private QuotaDecision admitBatchInRedis(Tenant tenant, String requestId, long reserve) {
+		List<?> result = this.redis.execute(ADMIT, keys(tenant.id(), true).subList(0, 5), requestId,
+				Long.toString(reserve), "-1", "-1", "-1", limit(tenant.limits().monthlyTokenBudget()),
+				Long.toString(this.properties.leaseTtl().toMillis()), Long.toString(WINDOW_MS));
+		boolean admitted = ((Number) result.get(0)).longValue() == 1;
+		return new QuotaDecision(admitted, admitted ? null : (String) result.get(1),
+				admitted ? null : Duration.ofMillis(((Number) result.get(2)).longValue()), -1, -1, month(result));
+	}
+
+	/**
+	 * Whether this replica has handed over settlements of the tenant that Redis may not
+	 * have applied yet. Asked before admission: asked after a refusal, it could miss one
+	 * applied in between, after the admission script read the lease it holds.
+	 */
+	private boolean settling(Tenant tenant) {
+		return this.settlements != null && this.settlements.pending(tenant.id());
+	}
+
+	/**
+	 * Whether a refused admission may pass once this replica's settlements of the tenant
+	 * are applied (they release leases and refund tokens), after waiting for them. So a
+	 * client that sends its next request as soon as the last one answered is not refused
+	 * for a lease this replica had not released yet.
+	 */
+	private boolean refundMayAdmit(QuotaDecision decision) {
+		if (decision.admitted()) {
+			return false;
+		}
+		return switch (decision.limit()) {
+			case "max_concurrent", "tokens_per_minute", "monthly_token_budget" -> this.settlements.flush(FLUSH_TIMEOUT);
+			default -> false;
+		};
 	}
 
 	/**
@@ -289,7 +341,11 @@ public class QuotaService implements AutoCloseable {
 		boolean local = false;
 		if (this.circuit.allow()) {
 			try {
+				boolean settling = settling(tenant);
 				decision = admitInRedis(tenant, requestId, reserve);
+				if (settling && refundMayAdmit(decision)) {
+					decision = admitInRedis(tenant, requestId, reserve);
+				}
 				this.circuit.success();
 			}
 			catch (RuntimeException ex) {
@@ -425,6 +481,9 @@ public class QuotaService implements AutoCloseable {
 		SettlementJournal.Settlement settlement = new SettlementJournal.Settlement(permit.tenant().id(), permit.batch(),
 				permit.requestId(), promptTokens, completionTokens, permit.tier().name(),
 				permit.model().replace('|', '_'), record, permit.reserved(), permit.month(), permit.hosted());
+		if (this.settlements != null && this.settlements.submit(settlement)) {
+			return;
+		}
 		if (!this.circuit.allow()) {
 			logger.debug("Quota store unavailable: settlement of {} journaled", permit.requestId());
 			this.journal.add(settlement);
@@ -447,14 +506,95 @@ public class QuotaService implements AutoCloseable {
 	}
 
 	/**
+	 * Applies the settlements handed to the {@link SettlementBatcher}: one call per
+	 * tenant (a Redis Cluster keeps a tenant's keys in one slot, never several tenants'),
+	 * in the order they ended. What Redis does not confirm is journaled; a call Redis
+	 * refuses is retried one settlement at a time, so that one bad settlement costs only
+	 * itself.
+	 */
+	private void settleAll(List<SettlementJournal.Settlement> ended) {
+		this.settlementBatches.record(ended.size());
+		Map<String, List<SettlementJournal.Settlement>> byKeys = new LinkedHashMap<>();
+		for (SettlementJournal.Settlement settlement : ended) {
+			byKeys
+				.computeIfAbsent(settlement.tenantId() + (settlement.batch() ? "|batch" : ""), (k) -> new ArrayList<>())
+				.add(settlement);
+		}
+		for (List<SettlementJournal.Settlement> group : byKeys.values()) {
+			if (!this.circuit.allow()) {
+				group.forEach(this.journal::add);
+				continue;
+			}
+			try {
+				settle(group);
+				this.circuit.success();
+			}
+			catch (RuntimeException ex) {
+				this.circuit.failure(ex);
+				if (QuotaBackendCircuit.storeFailure(ex)) {
+					// Some may have been applied and the answer lost: the script settles
+					// once.
+					group.forEach(this.journal::add);
+				}
+				else {
+					group.forEach(this::settleAlone);
+				}
+			}
+		}
+	}
+
+	private void settleAlone(SettlementJournal.Settlement settlement) {
+		try {
+			settle(settlement);
+		}
+		catch (RuntimeException ex) {
+			if (QuotaBackendCircuit.storeFailure(ex)) {
+				this.journal.add(settlement);
+			}
+			else {
+				logger.warn("Settlement of {} refused: {}", settlement.requestId(), ex.toString());
+			}
+		}
+	}
+
+	/**
 	 * Applies one settlement in Redis, exactly once however often it is called.
 	 */
 	void settle(SettlementJournal.Settlement settlement) {
-		this.redis.execute(RECONCILE, keys(settlement.tenantId(), settlement.batch()), settlement.requestId(),
-				Long.toString(settlement.promptTokens()), Long.toString(settlement.completionTokens()),
-				settlement.tier(), settlement.model(), settlement.record() ? "1" : "0",
-				Long.toString(settlement.reserved()), (settlement.month() != null) ? settlement.month() : "",
-				Long.toString(settledMemoryMillis()), settlement.hosted() ? "1" : "0");
+		settle(List.of(settlement));
+	}
+
+	/**
+	 * Applies settlements of one tenant (and kind, online or batch) in one call, each
+	 * exactly once however often it is called.
+	 */
+	private void settle(List<SettlementJournal.Settlement> group) {
+		SettlementJournal.Settlement first = group.get(0);
+		Object[] args = new Object[1 + 9 * group.size()];
+		args[0] = Long.toString(settledMemoryMillis());
+		int i = 1;
+		for (SettlementJournal.Settlement settlement : group) {
+			args[i++] = settlement.requestId();
+			args[i++] = Long.toString(settlement.promptTokens());
+			args[i++] = Long.toString(settlement.completionTokens());
+			args[i++] = settlement.tier();
+			args[i++] = settlement.model();
+			args[i++] = settlement.record() ? "1" : "0";
+			args[i++] = Long.toString(settlement.reserved());
+			args[i++] = (settlement.month() != null) ? settlement.month() : "";
+			args[i++] = settlement.hosted() ? "1" : "0";
+		}
+		this.redis.execute(SETTLE, keys(first.tenantId(), first.batch()), args);
+	}
+
+	/**
+	 * Waits (briefly) for the settlements this replica has handed over so far, so that
+	 * what is read next includes them.
+	 */
+	private void flushSettlements() {
+		if (this.settlements != null) {
+			this.settlements.flush(FLUSH_TIMEOUT);
+		}
 	}
 
 	/**
@@ -505,6 +645,7 @@ public class QuotaService implements AutoCloseable {
 	 * @return the count
 	 */
 	int journaled() {
+		flushSettlements();
 		return this.journal.size();
 	}
 
@@ -549,6 +690,7 @@ public class QuotaService implements AutoCloseable {
 	 * @return its counters, on Redis's clock
 	 */
 	public QuotaStatus status(String tenantId) {
+		flushSettlements();
 		List<?> result = this.redis.execute(STATUS, keys(tenantId).subList(0, 5), Long.toString(WINDOW_MS),
 				YearMonth.now(this.clock).toString());
 		return new QuotaStatus(((Number) result.get(0)).longValue(), ((Number) result.get(1)).longValue(),
@@ -566,6 +708,7 @@ public class QuotaService implements AutoCloseable {
 		if (!tenantId.matches(Tenant.ID_PATTERN)) {
 			return List.of();
 		}
+		flushSettlements();
 		Map<String, long[]> rows = new HashMap<>();
 		Map<String, double[]> gpu = new HashMap<>();
 		this.redis.opsForHash().entries(key(tenantId, "usage:" + month)).forEach((field, value) -> {
@@ -648,6 +791,9 @@ public class QuotaService implements AutoCloseable {
 
 	@Override
 	public void close() {
+		if (this.settlements != null) {
+			this.settlements.close();
+		}
 		this.renewal.shutdownNow();
 	}
 

@@ -1,4 +1,4 @@
--- Prepended to admit.lua and reconcile.lua: the UTC calendar date of a Unix time in seconds
+-- Prepended to admit.lua and settle.lua: the UTC calendar date of a Unix time in seconds
 -- (civil_from_days, H. Hinnant), so both scripts count months the same way.
 -- Returns year, month, day of month, days in that month, and days since the epoch.
 local function civil(nowS)

@@ -56,8 +56,12 @@ class QuotaServiceTests {
 	}
 
 	private QuotaService service(Duration leaseTtl, Duration openFor) {
+		return service(leaseTtl, openFor, 256);
+	}
+
+	private QuotaService service(Duration leaseTtl, Duration openFor, int settlementBatch) {
 		QuotaProperties properties = new QuotaProperties(leaseTtl, Duration.ofSeconds(1), 3, Duration.ofSeconds(1),
-				Duration.ofSeconds(5), Duration.ofSeconds(1), Map.of(), 100_000);
+				Duration.ofSeconds(5), Duration.ofSeconds(1), Map.of(), 100_000, settlementBatch);
 		this.circuit = new QuotaBackendCircuit(3, openFor, Clock.systemUTC(), this.meters);
 		QuotaService service = new QuotaService(redis, properties, Clock.systemUTC(), this.meters, this.circuit);
 		this.services.add(service);
@@ -108,7 +112,87 @@ class QuotaServiceTests {
 
 	@Test
 	void tokenReservationIsReconciledToTheExactRealUsage() {
+		reconcilesToTheExactRealUsage(service(Duration.ofSeconds(30)));
+	}
+
+	@Test
+	void settledOnTheRequestsThreadTheReservationIsReconciledAlike() {
+		reconcilesToTheExactRealUsage(service(Duration.ofSeconds(30), Duration.ofSeconds(1), 0));
+	}
+
+	@Test
+	void aClientsNextRequestRightAfterTheAnswerIsAdmittedUnderAConcurrencyOfOne() {
 		QuotaService service = service(Duration.ofSeconds(30));
+		Tenant tenant = tenant(new Limits(null, null, 1L, null));
+		for (int i = 0; i < 300; i++) {
+			service.admit(tenant, Tier.P1, "m", 1, 1L).complete(1, 1);
+		}
+		assertThat(service.status(this.id).inFlight()).isZero();
+		assertThat(service.usage(this.id, java.time.YearMonth.now(Clock.systemUTC()))).singleElement()
+			.satisfies((usage) -> assertThat(usage.requests()).isEqualTo(300));
+	}
+
+	@Test
+	void sixteenThreadsOfTwoTenantsSettleEveryRequestExactlyOnce() throws Exception {
+		QuotaService service = service(Duration.ofSeconds(30));
+		String otherId = this.id + "-b";
+		Tenant[] tenants = { tenant(new Limits(null, null, null, 100_000_000L)), new Tenant(otherId, "Quota test B",
+				EnumSet.allOf(Tier.class), Tier.P1, 1, new Limits(null, null, null, 100_000_000L)) };
+		java.util.Random seeds = new java.util.Random(1130L);
+		long[][] spent = new long[16][];
+		ExecutorService threads = Executors.newFixedThreadPool(16);
+		CountDownLatch start = new CountDownLatch(1);
+		List<Future<?>> done = new ArrayList<>();
+		for (int t = 0; t < 16; t++) {
+			java.util.Random random = new java.util.Random(seeds.nextLong());
+			long[] mine = new long[6];
+			spent[t] = mine;
+			done.add(threads.submit(() -> {
+				start.await();
+				for (int i = 0; i < 150; i++) {
+					int which = random.nextInt(2);
+					QuotaPermit permit = service.admit(tenants[which], Tier.P1, "m", 50, 200L);
+					int prompt = random.nextInt(60);
+					int completion = random.nextInt(200);
+					permit.complete(prompt, completion);
+					mine[which * 3] += 1;
+					mine[which * 3 + 1] += prompt;
+					mine[which * 3 + 2] += completion;
+				}
+				return null;
+			}));
+		}
+		start.countDown();
+		for (Future<?> f : done) {
+			f.get();
+		}
+		threads.shutdown();
+		for (int which = 0; which < 2; which++) {
+			long requests = 0;
+			long prompt = 0;
+			long completion = 0;
+			for (long[] mine : spent) {
+				requests += mine[which * 3];
+				prompt += mine[which * 3 + 1];
+				completion += mine[which * 3 + 2];
+			}
+			String tenantId = tenants[which].id();
+			QuotaStatus status = service.status(tenantId);
+			assertThat(status.inFlight()).isZero();
+			assertThat(status.monthTokens()).isEqualTo(prompt + completion);
+			long expectedRequests = requests;
+			long expectedPrompt = prompt;
+			long expectedCompletion = completion;
+			assertThat(service.usage(tenantId, java.time.YearMonth.now(Clock.systemUTC()))).singleElement()
+				.satisfies((usage) -> {
+					assertThat(usage.requests()).isEqualTo(expectedRequests);
+					assertThat(usage.promptTokens()).isEqualTo(expectedPrompt);
+					assertThat(usage.completionTokens()).isEqualTo(expectedCompletion);
+				});
+		}
+	}
+
+	private void reconcilesToTheExactRealUsage(QuotaService service) {
 		Tenant tenant = tenant(new Limits(null, 1000L, null, 100_000L));
 		QuotaPermit first = service.admit(tenant, Tier.P1, "m", 100, 400L);
 		QuotaPermit second = service.admit(tenant, Tier.P1, "m", 50, 300L);

@@ -1,0 +1,67 @@
+-- End of requests of one tenant: correct each one's token reservation to the real usage (refund or charge the
+-- difference), release its concurrency lease, and add it to the tenant's usage. Several requests in one call, so that
+-- a replica settles what ended in the last round trip together. Exactly once: a second call for the same request does
+-- nothing, also when the first one's answer was lost (a settlement journaled during an outage and replayed).
+--
+-- KEYS[1..5] as in admit.lua; KEYS[6] prefix of the monthly usage hashes, "tg:quota:{tenant}:usage:";
+-- KEYS[7] settled  zset  requestId -> until when (ms) its settlement is remembered
+-- ARGV[1]: rememberMs (how long a settlement is remembered); then 9 values per request: requestId, promptTokens,
+--       completionTokens, tier, model, record (1 = add to usage, 0 = refund only), reservedTokens and month (from the
+--       replica, used when the lease expired while Redis was away and the in-flight record with them is gone; '' for
+--       none), hosted (1 = served by a hosted upstream: counted as such in the usage too)
+-- Returns how many requests were settled (those unknown or settled already are not counted).
+
+local t = redis.call('TIME')
+local nowS = tonumber(t[1])
+local nowMs = nowS * 1000 + math.floor(tonumber(t[2]) / 1000)
+local remember = nowMs + tonumber(ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', nowMs)
+local y, m, d = civil(nowS)
+-- Same hash tag as KEYS[6], so the key lives in the tenant's slot in a Redis Cluster.
+local usage = KEYS[6] .. string.format('%04d-%02d', y, m)
+local today = string.format('%04d-%02d-%02d', y, m, d) .. '|'
+
+local function settle(id, prompt, completion, tier, model, record, reservedArg, monthArg, hosted)
+  if redis.call('ZSCORE', KEYS[7], id) then
+    return 0
+  end
+  local reserved, month
+  local inflight = redis.call('HGET', KEYS[4], id)
+  if inflight then
+    local sep = string.find(inflight, '|', 1, true)
+    reserved = tonumber(string.sub(inflight, 1, sep - 1))
+    month = string.sub(inflight, sep + 1)
+  elseif monthArg ~= '' then
+    -- Its lease expired while Redis was away, which freed the concurrency; the charge is still to correct.
+    reserved = tonumber(reservedArg)
+    month = monthArg
+  else
+    return 0
+  end
+  local delta = prompt + completion - reserved
+  if redis.call('ZSCORE', KEYS[1], id) then
+    redis.call('HINCRBY', KEYS[2], id, delta)
+    redis.call('HINCRBY', KEYS[2], '_sum', delta)
+  end
+  redis.call('HINCRBY', KEYS[5], month, delta)
+  redis.call('ZREM', KEYS[3], id)
+  redis.call('HDEL', KEYS[4], id)
+  redis.call('ZADD', KEYS[7], remember, id)
+  if record == '1' then
+    local field = today .. tier .. '|' .. model .. '|'
+    redis.call('HINCRBY', usage, field .. 'requests', 1)
+    redis.call('HINCRBY', usage, field .. 'prompt', prompt)
+    redis.call('HINCRBY', usage, field .. 'completion', completion)
+    if hosted == '1' then
+      redis.call('HINCRBY', usage, field .. 'hosted', 1)
+    end
+  end
+  return 1
+end
+
+local settled = 0
+for i = 2, #ARGV, 9 do
+  settled = settled + settle(ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), ARGV[i + 3], ARGV[i + 4],
+    ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], ARGV[i + 8])
+end
+return settled

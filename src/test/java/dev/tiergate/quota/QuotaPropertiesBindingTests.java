@@ -1,0 +1,49 @@
+package dev.tiergate.quota;
+
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.context.properties.bind.BindException;
+import org.springframework.boot.context.properties.bind.Bindable;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.bind.validation.BindValidationException;
+import org.springframework.boot.context.properties.bind.validation.ValidationBindHandler;
+import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
+import org.springframework.validation.beanvalidation.LocalValidatorFactoryBean;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Tests for binding {@link QuotaProperties} as the application does, with its bean
+ * validation: the settling defaults and the values refused at start.
+ */
+class QuotaPropertiesBindingTests {
+
+	private static QuotaProperties bind(Map<String, String> properties) {
+		try (LocalValidatorFactoryBean validator = new LocalValidatorFactoryBean()) {
+			validator.afterPropertiesSet();
+			return new Binder(new MapConfigurationPropertySource(properties)).bindOrCreate("tiergate.quota",
+					Bindable.of(QuotaProperties.class), new ValidationBindHandler(validator));
+		}
+	}
+
+	@Test
+	void requestsSettleOffTheirThreadsByDefaultAndInlineWithZero() {
+		assertThat(bind(Map.of()).settlementBatch()).isEqualTo(256);
+		assertThat(QuotaProperties.defaults().settlementBatch()).isEqualTo(256);
+		assertThat(bind(Map.of("tiergate.quota.settlement-batch", "0")).settlementBatch()).isZero();
+	}
+
+	@Test
+	void refusesASettlementBatchOutOfRangeNamingIt() {
+		for (String value : new String[] { "-1", "10001" }) {
+			assertThatThrownBy(() -> bind(Map.of("tiergate.quota.settlement-batch", value)))
+				.isInstanceOf(BindException.class)
+				.cause()
+				.isInstanceOf(BindValidationException.class)
+				.hasMessageContaining("settlementBatch");
+		}
+	}
+
+}
