@@ -57,7 +57,9 @@ class OperationsIntegrationTests extends FleetIntegrationTestSupport {
 		assertThat(metrics).contains("tiergate_proxy_requests_total{")
 			.containsPattern("http_server_requests_seconds_count\\{[^}]*uri=\"/api/v1/tiers\"")
 			.doesNotContainPattern("http_server_requests_seconds_count\\{[^}]*uri=\"/v1/")
-			.doesNotContain("lettuce_");
+			.doesNotContain("lettuce_")
+			.doesNotContain("logback_events")
+			.contains("tiergate_quota_settlement_batch_count");
 	}
 
 	@Test

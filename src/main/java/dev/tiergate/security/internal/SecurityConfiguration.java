@@ -87,12 +87,19 @@ class SecurityConfiguration {
 	@Bean
 	@Order(1)
 	SecurityFilterChain tenantApiSecurity(HttpSecurity http, TenantStore tenants) throws Exception {
+		// Every request here carries a key or is refused by the key filter, and nothing
+		// here
+		// reads the servlet API's user: no anonymous user, no request wrapper, no logout
+		// URL (each was work on every request of the front door).
 		return http.securityMatcher("/v1/**")
 			.addFilterBefore(new TenantKeyAuthenticationFilter(tenants), AnonymousAuthenticationFilter.class)
 			.authorizeHttpRequests((requests) -> requests.anyRequest().hasRole("TENANT"))
 			.csrf((csrf) -> csrf.disable())
 			.sessionManagement((session) -> session.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
 			.requestCache((cache) -> cache.disable())
+			.anonymous((anonymous) -> anonymous.disable())
+			.servletApi((servletApi) -> servletApi.disable())
+			.logout((logout) -> logout.disable())
 			.build();
 	}
 
