@@ -6,6 +6,8 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.boot.tomcat.TomcatConnectorCustomizer;
+import org.springframework.boot.tomcat.TomcatWebServerFactory;
+import org.springframework.boot.web.server.WebServerFactoryCustomizer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.util.unit.DataSize;
@@ -17,15 +19,22 @@ import jakarta.validation.constraints.NotNull;
  * The size of the buffers Tomcat keeps for each open connection, which a replica holding
  * thousands of streams pays once per stream: the socket's read and write buffers
  * (Tomcat's {@code socket.appReadBufSize} and {@code socket.appWriteBufSize}, 8 KB each
- * by default). A streamed token is an event of about 200 bytes and a completion request a
- * few kilobytes, so smaller buffers cost little speed and save memory per connection
- * (docs/benchmarks.md, "where a stream's memory goes"). Bodies larger than the buffer are
- * read and written in several steps, as before.
+ * by default) and the response's buffer (8 KB of bytes and 16 KB of characters by
+ * default; sized through {@link SizedBuffersHttp11NioProtocol}). A streamed token is an
+ * event of about 200 bytes and a completion request a few kilobytes, so smaller buffers
+ * cost little speed and save memory per connection (docs/benchmarks.md, "where a stream's
+ * memory goes"). Bodies larger than the buffer are read and written in several steps, as
+ * before.
  */
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnClass(name = "org.apache.catalina.startup.Tomcat")
 @EnableConfigurationProperties(ConnectionBuffers.Properties.class)
 class ConnectionBuffers {
+
+	@Bean
+	WebServerFactoryCustomizer<TomcatWebServerFactory> sizedBuffersProtocol() {
+		return (factory) -> factory.setProtocol(SizedBuffersHttp11NioProtocol.class.getName());
+	}
 
 	@Bean
 	TomcatConnectorCustomizer connectionBuffersCustomizer(Properties properties) {
@@ -35,6 +44,9 @@ class ConnectionBuffers {
 	static void apply(Connector connector, Properties properties) {
 		connector.setProperty("socket.appReadBufSize", Long.toString(properties.socketReadBuffer().toBytes()));
 		connector.setProperty("socket.appWriteBufSize", Long.toString(properties.socketWriteBuffer().toBytes()));
+		if (connector.getProtocolHandler() instanceof SizedBuffersHttp11NioProtocol protocol) {
+			protocol.setDesiredBufferSize((int) properties.responseBuffer().toBytes());
+		}
 	}
 
 	/**
@@ -42,15 +54,19 @@ class ConnectionBuffers {
 	 *
 	 * @param socketReadBuffer bytes read from a connection at a time
 	 * @param socketWriteBuffer bytes gathered before a write to a connection
+	 * @param responseBuffer bytes (and characters) a response buffers before it is
+	 * written, and committed
 	 */
 	@Validated
 	@ConfigurationProperties("tiergate.server")
 	record Properties(@DefaultValue("4KB") @NotNull DataSize socketReadBuffer,
-			@DefaultValue("4KB") @NotNull DataSize socketWriteBuffer) {
+			@DefaultValue("4KB") @NotNull DataSize socketWriteBuffer,
+			@DefaultValue("4KB") @NotNull DataSize responseBuffer) {
 
 		Properties {
 			check("tiergate.server.socket-read-buffer", socketReadBuffer);
 			check("tiergate.server.socket-write-buffer", socketWriteBuffer);
+			check("tiergate.server.response-buffer", responseBuffer);
 		}
 
 		private static void check(String name, DataSize size) {

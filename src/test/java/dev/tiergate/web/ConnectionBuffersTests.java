@@ -42,6 +42,7 @@ class ConnectionBuffersTests {
 		ConnectionBuffers.Properties properties = bind(Map.of());
 		assertThat(properties.socketReadBuffer()).isEqualTo(DataSize.ofKilobytes(4));
 		assertThat(properties.socketWriteBuffer()).isEqualTo(DataSize.ofKilobytes(4));
+		assertThat(properties.responseBuffer()).isEqualTo(DataSize.ofKilobytes(4));
 	}
 
 	@Test
@@ -52,13 +53,16 @@ class ConnectionBuffersTests {
 			.hasMessageContaining("tiergate.server.socket-read-buffer must be between 1KB and 1MB");
 		assertThatThrownBy(() -> bind(Map.of("tiergate.server.socket-write-buffer", "2MB"))).rootCause()
 			.hasMessageContaining("tiergate.server.socket-write-buffer must be between 1KB and 1MB");
+		assertThatThrownBy(() -> bind(Map.of("tiergate.server.response-buffer", "0B"))).rootCause()
+			.hasMessageContaining("tiergate.server.response-buffer must be between 1KB and 1MB");
 	}
 
 	@Test
 	void aTomcatWithOneKilobyteBuffersMovesLargeBodiesWhole() throws Exception {
-		ConnectionBuffers.Properties properties = bind(
-				Map.of("tiergate.server.socket-read-buffer", "1KB", "tiergate.server.socket-write-buffer", "1KB"));
+		ConnectionBuffers.Properties properties = bind(Map.of("tiergate.server.socket-read-buffer", "1KB",
+				"tiergate.server.socket-write-buffer", "1KB", "tiergate.server.response-buffer", "1KB"));
 		TomcatServletWebServerFactory factory = new TomcatServletWebServerFactory(0);
+		new ConnectionBuffers().sizedBuffersProtocol().customize(factory);
 		factory.addConnectorCustomizers((connector) -> ConnectionBuffers.apply(connector, properties));
 		factory.addInitializers((context) -> context.addServlet("echo", new Echo()).addMapping("/echo"));
 		TomcatWebServer server = (TomcatWebServer) factory.getWebServer();
@@ -67,6 +71,8 @@ class ConnectionBuffersTests {
 			Connector connector = server.getTomcat().getConnector();
 			assertThat(connector.getProperty("socket.appReadBufSize")).hasToString("1024");
 			assertThat(connector.getProperty("socket.appWriteBufSize")).hasToString("1024");
+			assertThat(connector.getProtocolHandler()).isInstanceOf(SizedBuffersHttp11NioProtocol.class);
+			assertThat(connector.getProtocolHandler().getDesiredBufferSize()).isEqualTo(1024);
 			byte[] body = new byte[200_000];
 			Arrays.fill(body, (byte) 'x');
 			try (HttpClient client = HttpClient.newHttpClient()) {
@@ -75,8 +81,10 @@ class ConnectionBuffersTests {
 						.POST(HttpRequest.BodyPublishers.ofByteArray(body))
 						.build(), HttpResponse.BodyHandlers.ofByteArray());
 				assertThat(answer.statusCode()).isEqualTo(200);
-				assertThat(answer.body()).hasSize(200_000 + 7);
-				assertThat(new String(answer.body(), 0, 7, StandardCharsets.US_ASCII)).isEqualTo("200000\n");
+				assertThat(answer.body()).hasSize(5 + 7 + 200_000);
+				assertThat(new String(answer.body(), 0, 12, StandardCharsets.US_ASCII))
+					.as("the response's buffer, then the body's length")
+					.isEqualTo("1024\n200000\n");
 			}
 		}
 		finally {
@@ -84,14 +92,17 @@ class ConnectionBuffersTests {
 		}
 	}
 
-	/** Answers the body's length on a line, then the body. */
+	/**
+	 * Answers its response buffer's size and the body's length on lines, then the body.
+	 */
 	static final class Echo extends HttpServlet {
 
 		@Override
 		protected void doPost(HttpServletRequest request, HttpServletResponse response) throws IOException {
 			byte[] body = request.getInputStream().readAllBytes();
 			response.setContentType("application/octet-stream");
-			response.getOutputStream().write((body.length + "\n").getBytes(StandardCharsets.US_ASCII));
+			response.getOutputStream()
+				.write((response.getBufferSize() + "\n" + body.length + "\n").getBytes(StandardCharsets.US_ASCII));
 			response.getOutputStream().write(body);
 		}
 

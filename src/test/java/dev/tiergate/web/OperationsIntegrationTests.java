@@ -45,6 +45,7 @@ class OperationsIntegrationTests extends FleetIntegrationTestSupport {
 		Connector connector = ((TomcatWebServer) context.getWebServer()).getTomcat().getConnector();
 		assertThat(connector.getProperty("socket.appReadBufSize")).hasToString("4096");
 		assertThat(connector.getProperty("socket.appWriteBufSize")).hasToString("4096");
+		assertThat(connector.getProtocolHandler().getDesiredBufferSize()).isEqualTo(4096);
 	}
 
 	@Test
