@@ -406,7 +406,7 @@ final class PooledHttp1Client implements UpstreamClient {
 				else {
 					body = new Body(connection, -1, false, true);
 				}
-				return new Answer(status, contentType, body);
+				return new Answer(status, contentType, body, chunked ? -1 : contentLength);
 			}
 		}
 

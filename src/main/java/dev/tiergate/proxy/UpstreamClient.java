@@ -53,8 +53,15 @@ interface UpstreamClient extends AutoCloseable {
 	 * @param status the HTTP status
 	 * @param contentType its {@code Content-Type}, or {@code null}
 	 * @param body the body, to be closed by the caller
+	 * @param contentLength the body's {@code Content-Length}, or {@code -1} when it has
+	 * none (chunked, or until the connection closes)
 	 */
-	record Answer(int status, String contentType, InputStream body) {
+	record Answer(int status, String contentType, InputStream body, long contentLength) {
+
+		Answer(int status, String contentType, InputStream body) {
+			this(status, contentType, body, -1);
+		}
+
 	}
 
 	/** The call was cancelled. */
@@ -111,7 +118,8 @@ interface UpstreamClient extends AutoCloseable {
 					try {
 						HttpResponse<InputStream> response = call.get();
 						return new Answer(response.statusCode(),
-								response.headers().firstValue("Content-Type").orElse(null), response.body());
+								response.headers().firstValue("Content-Type").orElse(null), response.body(),
+								response.headers().firstValueAsLong("Content-Length").orElse(-1));
 					}
 					catch (CancellationException ex) {
 						throw new CallCancelledException();

@@ -158,7 +158,7 @@ public class UpstreamExchange {
 		InputStream in = body;
 		try {
 			outcome = contentType.startsWith("text/event-stream") ? copyStream(attempt, in, status, contentType)
-					: copyWhole(attempt, in, status, contentType);
+					: copyWhole(attempt, in, status, contentType, answer.contentLength());
 		}
 		finally {
 			// Closing the body also aborts the call when the receiver left mid-answer.
@@ -200,10 +200,11 @@ public class UpstreamExchange {
 				"The inference endpoint could not be reached.", Duration.ofSeconds(1));
 	}
 
-	private ExchangeOutcome copyWhole(Attempt attempt, InputStream in, int status, String contentType) {
+	private ExchangeOutcome copyWhole(Attempt attempt, InputStream in, int status, String contentType,
+			long contentLength) {
 		byte[] all;
 		try {
-			all = in.readAllBytes();
+			all = RequestBodies.readWhole(in, contentLength);
 		}
 		catch (IOException ex) {
 			if (attempt.running.abandoned()) {

@@ -133,6 +133,7 @@ class PooledHttp1ClientTests {
 		UpstreamClient.Answer answer = this.client.post(uri("/echo"), body, false, "req-1").execute();
 		assertThat(answer.status()).isEqualTo(200);
 		assertThat(answer.contentType()).isEqualTo("application/json");
+		assertThat(answer.contentLength()).as("read into one array of this size").isEqualTo(body.length);
 		assertThat(read(answer)).isEqualTo("{\"model\":\"m\",\"messages\":[]}");
 	}
 
@@ -154,6 +155,7 @@ class PooledHttp1ClientTests {
 		this.release = new CountDownLatch(1);
 		UpstreamClient.Answer answer = this.client.post(uri("/stream"), "{}".getBytes(), true, "s").execute();
 		assertThat(answer.contentType()).isEqualTo("text/event-stream");
+		assertThat(answer.contentLength()).as("chunked: no length").isEqualTo(-1);
 		InputStream in = answer.body();
 		byte[] buffer = new byte[8192];
 		int n = in.read(buffer);
