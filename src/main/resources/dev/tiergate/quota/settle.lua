@@ -64,4 +64,8 @@ for i = 2, #ARGV, 9 do
   settled = settled + settle(ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), ARGV[i + 3], ARGV[i + 4],
     ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], ARGV[i + 8])
 end
+if settled > 0 then
+  -- What is remembered goes with the last of it: a tenant that stops sending leaves no set behind.
+  redis.call('PEXPIREAT', KEYS[7], remember)
+end
 return settled

@@ -133,6 +133,17 @@ class QuotaServiceTests {
 	}
 
 	@Test
+	void whatIsRememberedOfSettlementsExpiresWithTheLastOfThem() {
+		QuotaService service = service(Duration.ofSeconds(30));
+		Tenant tenant = tenant(new Limits(null, null, null, null));
+		service.admit(tenant, Tier.P1, "m", 1, 1L).complete(1, 1);
+		service.status(this.id);
+		Long ttl = redis.getExpire(QuotaService.key(this.id, "settled"), java.util.concurrent.TimeUnit.MILLISECONDS);
+		assertThat(ttl).as("remembered for a minute (twice the lease's life at least), then gone")
+			.isBetween(1L, 60_000L);
+	}
+
+	@Test
 	void sixteenThreadsOfTwoTenantsSettleEveryRequestExactlyOnce() throws Exception {
 		QuotaService service = service(Duration.ofSeconds(30));
 		String otherId = this.id + "-b";
