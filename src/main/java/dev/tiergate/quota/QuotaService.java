@@ -484,25 +484,7 @@ public class QuotaService implements AutoCloseable {
 		if (this.settlements != null && this.settlements.submit(settlement)) {
 			return;
 		}
-		if (!this.circuit.allow()) {
-			logger.debug("Quota store unavailable: settlement of {} journaled", permit.requestId());
-			this.journal.add(settlement);
-			return;
-		}
-		try {
-			settle(settlement);
-			this.circuit.success();
-		}
-		catch (RuntimeException ex) {
-			this.circuit.failure(ex);
-			if (QuotaBackendCircuit.storeFailure(ex)) {
-				// It may have been applied and its answer lost: the script settles once.
-				this.journal.add(settlement);
-			}
-			else {
-				logger.warn("Settlement of {} refused: {}", permit.requestId(), ex.toString());
-			}
-		}
+		settleGroup(List.of(settlement));
 	}
 
 	/**
@@ -520,25 +502,31 @@ public class QuotaService implements AutoCloseable {
 				.computeIfAbsent(settlement.tenantId() + (settlement.batch() ? "|batch" : ""), (k) -> new ArrayList<>())
 				.add(settlement);
 		}
-		for (List<SettlementJournal.Settlement> group : byKeys.values()) {
-			if (!this.circuit.allow()) {
+		byKeys.values().forEach(this::settleGroup);
+	}
+
+	/**
+	 * Applies settlements of one tenant (and kind) in one call, or journals them when the
+	 * circuit is open or Redis does not confirm them.
+	 */
+	private void settleGroup(List<SettlementJournal.Settlement> group) {
+		if (!this.circuit.allow()) {
+			group.forEach(this.journal::add);
+			return;
+		}
+		try {
+			settle(group);
+			this.circuit.success();
+		}
+		catch (RuntimeException ex) {
+			this.circuit.failure(ex);
+			if (QuotaBackendCircuit.storeFailure(ex)) {
+				// Some may have been applied and the answer lost: the script settles
+				// once.
 				group.forEach(this.journal::add);
-				continue;
 			}
-			try {
-				settle(group);
-				this.circuit.success();
-			}
-			catch (RuntimeException ex) {
-				this.circuit.failure(ex);
-				if (QuotaBackendCircuit.storeFailure(ex)) {
-					// Some may have been applied and the answer lost: the script settles
-					// once.
-					group.forEach(this.journal::add);
-				}
-				else {
-					group.forEach(this::settleAlone);
-				}
+			else {
+				group.forEach(this::settleAlone);
 			}
 		}
 	}
