@@ -48,11 +48,19 @@ class OperationsIntegrationTests extends FleetIntegrationTestSupport {
 		assertThat(connector.getProtocolHandler().getDesiredBufferSize()).isEqualTo(4096);
 	}
 
-	@Test
-	void openAiRequestsAreTimedByTheProxyAndOtherRequestsByHttpServerRequests() throws Exception {
-		await().atMost(Duration.ofSeconds(20))
+	/**
+	 * Waits until a small chat completion is answered 200 (the fleet may still be
+	 * starting).
+	 */
+	private void answerOneCompletion(Duration atMost) {
+		await().atMost(atMost)
 			.until(() -> post("/v1/chat/completions", EmbeddedDefaults.ACME_KEY, chat(SimulatedGpuFleet.LLAMA, 2))
 				.statusCode() == 200);
+	}
+
+	@Test
+	void openAiRequestsAreTimedByTheProxyAndOtherRequestsByHttpServerRequests() throws Exception {
+		answerOneCompletion(Duration.ofSeconds(20));
 		assertThat(get("/api/v1/tiers", "Bearer " + EmbeddedDefaults.CI_TOKEN).statusCode()).isEqualTo(200);
 		String metrics = management("/actuator/prometheus").body();
 		assertThat(metrics).contains("tiergate_proxy_requests_total{")
@@ -83,9 +91,7 @@ class OperationsIntegrationTests extends FleetIntegrationTestSupport {
 
 	@Test
 	void prometheusShowsTiergateMetricsAfterTraffic() throws Exception {
-		await().atMost(Duration.ofSeconds(10))
-			.until(() -> post("/v1/chat/completions", EmbeddedDefaults.ACME_KEY, chat(SimulatedGpuFleet.LLAMA, 2))
-				.statusCode() == 200);
+		answerOneCompletion(Duration.ofSeconds(10));
 		String metrics = management("/actuator/prometheus").body();
 		assertThat(metrics).contains("tiergate_proxy_requests_total{")
 			.contains("tiergate_dispatch_queue_wait_seconds")
