@@ -40,9 +40,16 @@ final class RequestBodies {
 	}
 
 	/**
+	 * Most bytes allocated up front for a declared length: an upstream's
+	 * {@code Content-Length} is not checked against any limit, and a broken or hostile
+	 * pod could declare gigabytes; a longer body grows as its bytes arrive.
+	 */
+	static final int PREALLOCATED_MAX = 1 << 20;
+
+	/**
 	 * Reads a body to its end: into one array of the declared length when there is one
-	 * (no chunk buffers, no copy: most bodies here are a few hundred bytes), else in
-	 * chunks.
+	 * and it is at most {@link #PREALLOCATED_MAX} (no chunk buffers, no copy: most bodies
+	 * here are a few hundred bytes), else in chunks.
 	 * @param in the body
 	 * @param declared its {@code Content-Length}, or {@code -1}
 	 * @return the bytes
@@ -50,12 +57,20 @@ final class RequestBodies {
 	 * @throws IOException when reading fails
 	 */
 	static byte[] readWhole(InputStream in, long declared) throws IOException {
-		if (declared < 0 || declared > Integer.MAX_VALUE - 8) {
+		if (declared < 0) {
 			return in.readAllBytes();
 		}
-		byte[] bytes = new byte[(int) declared];
-		int n = in.readNBytes(bytes, 0, bytes.length);
-		if (n < bytes.length) {
+		byte[] bytes;
+		int n;
+		if (declared <= PREALLOCATED_MAX) {
+			bytes = new byte[(int) declared];
+			n = in.readNBytes(bytes, 0, bytes.length);
+		}
+		else {
+			bytes = in.readAllBytes();
+			n = bytes.length;
+		}
+		if (n < declared) {
 			throw new EOFException("The body ended after " + n + " of its " + declared + " bytes");
 		}
 		return bytes;

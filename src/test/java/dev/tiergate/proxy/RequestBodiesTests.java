@@ -46,6 +46,17 @@ class RequestBodiesTests {
 	}
 
 	@Test
+	void aDeclaredLengthBeyondTheUpFrontAllocationIsReadAsItArrivesAndStillChecked() throws Exception {
+		assertThatThrownBy(() -> RequestBodies.readWhole(trickling(new byte[30]), 5_000_000_000L))
+			.as("no 5 GB array for a header's word")
+			.isInstanceOf(EOFException.class)
+			.hasMessage("The body ended after 30 of its 5000000000 bytes");
+		byte[] body = new byte[RequestBodies.PREALLOCATED_MAX + 10];
+		Arrays.fill(body, (byte) 'c');
+		assertThat(RequestBodies.readWhole(new ByteArrayInputStream(body), body.length)).isEqualTo(body);
+	}
+
+	@Test
 	void withoutALengthTheBodyIsReadToItsEnd() throws Exception {
 		byte[] body = new byte[70_000];
 		Arrays.fill(body, (byte) 'b');
