@@ -5,6 +5,7 @@ import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -122,7 +123,7 @@ public final class PrometheusHistory {
 		}
 		catch (TimeoutException ex) {
 			calls.forEach((call) -> call.cancel(true));
-			return new Failed("Prometheus did not answer within " + this.timeout.toMillis() + " ms");
+			return notInTime();
 		}
 		catch (InterruptedException ex) {
 			calls.forEach((call) -> call.cancel(true));
@@ -132,6 +133,10 @@ public final class PrometheusHistory {
 		catch (ExecutionException ex) {
 			calls.forEach((call) -> call.cancel(true));
 			Throwable cause = (ex.getCause() != null) ? ex.getCause() : ex;
+			if (cause instanceof HttpTimeoutException) {
+				// the request's own timeout, the same length, fired first
+				return notInTime();
+			}
 			String message = cause.getMessage();
 			return new Failed(shorten("Prometheus unreachable: " + cause.getClass().getSimpleName()
 					+ ((message != null) ? " " + message : "")));
@@ -148,6 +153,10 @@ public final class PrometheusHistory {
 		catch (InvalidAnswerException ex) {
 			return new Failed(shorten(ex.getMessage()));
 		}
+	}
+
+	private Failed notInTime() {
+		return new Failed("Prometheus did not answer within " + this.timeout.toMillis() + " ms");
 	}
 
 	private HttpRequest request(String query, long startMillis, long endMillis) {
