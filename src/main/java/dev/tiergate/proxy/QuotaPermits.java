@@ -79,9 +79,7 @@ class QuotaPermits extends OncePerRequestFilter {
 
 	@Override
 	protected boolean shouldNotFilter(HttpServletRequest request) {
-		String path = request.getRequestURI();
-		return !path.equals("/v1/chat/completions") && !path.equals("/v1/completions")
-				&& !path.equals("/v1/embeddings");
+		return !Completions.PATHS.contains(request.getRequestURI());
 	}
 
 	@Override

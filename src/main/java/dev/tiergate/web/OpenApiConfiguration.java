@@ -6,6 +6,8 @@ import java.util.Map;
 import io.swagger.v3.oas.models.Components;
 import io.swagger.v3.oas.models.OpenAPI;
 import io.swagger.v3.oas.models.Operation;
+import io.swagger.v3.oas.models.PathItem;
+import io.swagger.v3.oas.models.Paths;
 import io.swagger.v3.oas.models.info.Info;
 import io.swagger.v3.oas.models.media.ArraySchema;
 import io.swagger.v3.oas.models.media.BooleanSchema;
@@ -17,12 +19,15 @@ import io.swagger.v3.oas.models.media.Schema;
 import io.swagger.v3.oas.models.media.StringSchema;
 import io.swagger.v3.oas.models.parameters.RequestBody;
 import io.swagger.v3.oas.models.responses.ApiResponse;
+import io.swagger.v3.oas.models.responses.ApiResponses;
 import io.swagger.v3.oas.models.security.SecurityRequirement;
 import io.swagger.v3.oas.models.security.SecurityScheme;
 import org.springdoc.core.customizers.OpenApiCustomizer;
 
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+
+import dev.tiergate.proxy.Completions;
 
 /**
  * The OpenAPI document at {@code /v3/api-docs} (springdoc): who may call what, the error
@@ -71,8 +76,9 @@ class OpenApiConfiguration {
 			components.addSchemas("ChatCompletionRequest", completionSchema(true));
 			components.addSchemas("CompletionRequest", completionSchema(false));
 			if (openApi.getPaths() == null) {
-				return;
+				openApi.paths(new Paths());
 			}
+			completions(openApi.getPaths());
 			openApi.getPaths().forEach((path, item) -> item.readOperationsMap().forEach((method, operation) -> {
 				if (path.startsWith("/api/")) {
 					operation.addSecurityItem(new SecurityRequirement().addList("operatorBasic"))
@@ -94,6 +100,30 @@ class OpenApiConfiguration {
 				}
 			}));
 		};
+	}
+
+	/**
+	 * The completions, which a servlet of their own serves ({@link CompletionsServlet}),
+	 * so springdoc, which reads MVC's mappings, does not see them.
+	 */
+	private static void completions(Paths paths) {
+		for (String path : Completions.PATHS) {
+			String what = switch (path) {
+				case "/v1/chat/completions" -> "Chat completion";
+				case "/v1/completions" -> "Text completion";
+				default -> "Embeddings";
+			};
+			ApiResponses responses = new ApiResponses().addApiResponse("200", new ApiResponse()
+				.description(what + " from an inference endpoint: its JSON, or server-sent events when the request "
+						+ "sets stream")
+				.content(new Content().addMediaType("application/json", new MediaType().schema(new ObjectSchema()))
+					.addMediaType("text/event-stream", new MediaType().schema(new StringSchema()))));
+			Operation post = new Operation().operationId(path.substring(4).replace("/", "-"))
+				.summary(what + " (OpenAI-compatible), queued by tier")
+				.tags(List.of("completions"))
+				.responses(responses);
+			paths.addPathItem(path, new PathItem().post(post));
+		}
 	}
 
 	private static void addError(Operation operation, String status, String text, String mediaType, String schema) {

@@ -4,18 +4,15 @@ import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 
-import java.util.Optional;
-
 import org.slf4j.MDC;
-import org.springframework.security.core.annotation.AuthenticationPrincipal;
-import org.springframework.web.bind.annotation.PostMapping;
-import org.springframework.web.bind.annotation.RestController;
+import org.springframework.stereotype.Component;
 
 import dev.tiergate.dispatch.Admission;
 import dev.tiergate.dispatch.DispatchRuntime;
-import dev.tiergate.problem.OpenAiApi;
 import dev.tiergate.quota.QuotaPermit;
 import dev.tiergate.quota.QuotaService;
 import dev.tiergate.quota.Tenant;
@@ -34,15 +31,19 @@ import tools.jackson.databind.node.ObjectNode;
  * {@code POST /v1/chat/completions}, {@code POST /v1/completions} and
  * {@code POST /v1/embeddings}, one path for all three: authenticate (done by the security
  * filter), validate, pick the tier, check the quota, wait for a slot from the dispatcher,
- * and let the {@link UpstreamExchange} forward the request and pass the answer back. An
+ * and let the {@link UpstreamExchange} forward the request and pass the answer back. A
+ * plain servlet calls it ({@code web.CompletionsServlet}), not Spring MVC: the front door
+ * is the hot path, and MVC's handler lookup, argument resolution and reflective call were
+ * 8% of its CPU samples (docs/benchmarks.md). Failures are thrown as
+ * {@link OpenAiException} (or any other exception), and the servlet answers them in
+ * OpenAI's error shape as the {@code /v1} API's other endpoints are answered. An
  * embeddings request must carry an {@code input}, is never streamed and reserves no
  * completion tokens. A request whose slot is taken away before it has sent anything waits
  * for another one, transparently; one whose endpoint fails before anything reached the
  * client is retried once on another endpoint.
  */
-@RestController
-@OpenAiApi
-class CompletionsApiController {
+@Component
+public class Completions {
 
 	private final DispatchRuntime dispatcher;
 
@@ -66,7 +67,7 @@ class CompletionsApiController {
 
 	private final Spillover spillover;
 
-	CompletionsApiController(DispatchRuntime dispatcher, EndpointRegistry registry, UpstreamExchange exchange,
+	Completions(DispatchRuntime dispatcher, EndpointRegistry registry, UpstreamExchange exchange,
 			ProxyProperties properties, JsonMapper json, MeterRegistry meters, QuotaService quota,
 			BalancingPolicies policies, ClientProbes probes, Clock clock, Spillover spillover, HostedSpill hosted) {
 		this.spillover = spillover;
@@ -84,11 +85,21 @@ class CompletionsApiController {
 
 	static final String EMBEDDINGS = "/v1/embeddings";
 
+	/** The paths served here, all {@code POST}. */
+	public static final List<String> PATHS = List.of("/v1/chat/completions", "/v1/completions", EMBEDDINGS);
+
 	/** The status logged for a request whose client left before its answer (nginx's). */
 	static final int CLIENT_CLOSED_REQUEST = 499;
 
-	@PostMapping({ "/v1/chat/completions", "/v1/completions", EMBEDDINGS })
-	void complete(HttpServletRequest request, HttpServletResponse response, @AuthenticationPrincipal Tenant tenant)
+	/**
+	 * Serves one request.
+	 * @param request the request, on one of {@link #PATHS}
+	 * @param response its response
+	 * @param tenant the tenant its key authenticated
+	 * @throws IOException when the client's connection fails
+	 * @throws InterruptedException when the serving thread is interrupted
+	 */
+	public void complete(HttpServletRequest request, HttpServletResponse response, Tenant tenant)
 			throws IOException, InterruptedException {
 		long started = System.nanoTime();
 		Instant arrived = this.clock.instant();

@@ -1,0 +1,136 @@
+package dev.tiergate.web;
+
+import java.io.IOException;
+import java.util.Set;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.web.servlet.ServletRegistrationBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.MediaType;
+import org.springframework.security.core.Authentication;
+import org.springframework.security.core.context.SecurityContextHolder;
+import org.springframework.web.HttpRequestMethodNotSupportedException;
+import org.springframework.web.filter.ServerHttpObservationFilter;
+
+import dev.tiergate.problem.OpenAiErrorBody;
+import dev.tiergate.proxy.Completions;
+import dev.tiergate.proxy.OpenAiException;
+import dev.tiergate.quota.Tenant;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The OpenAI API's completions ({@link Completions#PATHS}) as a servlet of their own,
+ * beside Spring MVC's {@code DispatcherServlet}: the container maps the exact paths here,
+ * so the front door's hot path skips MVC's handler lookup, argument resolution and
+ * reflective call (8% of its CPU samples at the maximum rate, docs/benchmarks.md). The
+ * filters (security, quota settlement, metrics) run as before. Failures are answered as
+ * {@link OpenAiErrorsAdvice} answers the other {@code /v1} endpoints: OpenAI's error JSON
+ * from {@link Failure}, never a stack trace; a method other than {@code POST} is a 405
+ * with {@code Allow: POST}.
+ */
+final class CompletionsServlet extends HttpServlet {
+
+	private static final long serialVersionUID = 1L;
+
+	private static final Logger logger = LoggerFactory.getLogger(CompletionsServlet.class);
+
+	private static final Set<String> ALLOWED = Set.of("POST");
+
+	private final transient Handler completions;
+
+	private final transient JsonMapper json;
+
+	CompletionsServlet(Handler completions, JsonMapper json) {
+		this.completions = completions;
+		this.json = json;
+	}
+
+	@Override
+	protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
+		try {
+			if (!"POST".equals(request.getMethod())) {
+				throw new HttpRequestMethodNotSupportedException(request.getMethod(), ALLOWED);
+			}
+			// The pattern MVC would have matched, for http_server_requests' uri tag.
+			ServerHttpObservationFilter.findObservationContext(request)
+				.ifPresent((context) -> context.setPathPattern(request.getRequestURI()));
+			this.completions.complete(request, response, tenant());
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			fail(request, response, ex);
+		}
+		catch (Exception ex) {
+			fail(request, response, ex);
+		}
+	}
+
+	/**
+	 * The tenant the security chain authenticated; the chain lets no request without one
+	 * through, so its absence is answered as a missing key rather than trusted.
+	 */
+	private static Tenant tenant() {
+		Authentication authentication = SecurityContextHolder.getContext().getAuthentication();
+		if (authentication != null && authentication.getPrincipal() instanceof Tenant tenant) {
+			return tenant;
+		}
+		throw new OpenAiException(401, "invalid_request_error", "missing_api_key",
+				"You didn't provide an API key. Send it as 'Authorization: Bearer <key>'.");
+	}
+
+	private void fail(HttpServletRequest request, HttpServletResponse response, Exception ex) throws IOException {
+		if (response.isCommitted()) {
+			// Part of the answer is out: nothing can be added to it (a client that left
+			// is no failure of ours).
+			if (ex instanceof IOException) {
+				logger.debug("Client connection failed while serving {}: {}", request.getRequestURI(), ex.toString());
+			}
+			else {
+				Failure.of(ex, request.getRequestURI());
+			}
+			return;
+		}
+		Failure failure = Failure.of(ex, request.getRequestURI());
+		response.resetBuffer();
+		response.setStatus(failure.status());
+		HttpHeaders headers = failure.headers();
+		headers.forEach((name, values) -> values.forEach((value) -> response.addHeader(name, value)));
+		response.setContentType(MediaType.APPLICATION_JSON_VALUE);
+		response.setCharacterEncoding("UTF-8");
+		this.json.writeValue(response.getOutputStream(), OpenAiErrorsAdvice.body(failure));
+	}
+
+	/** What serves one authenticated request: {@link Completions#complete}. */
+	@FunctionalInterface
+	interface Handler {
+
+		void complete(HttpServletRequest request, HttpServletResponse response, Tenant tenant)
+				throws IOException, InterruptedException;
+
+	}
+
+	/**
+	 * Registers the servlet on the completions' paths.
+	 */
+	@Configuration(proxyBeanMethods = false)
+	static class Registration {
+
+		@Bean
+		ServletRegistrationBean<CompletionsServlet> completionsServlet(Completions completions, JsonMapper json) {
+			ServletRegistrationBean<CompletionsServlet> registration = new ServletRegistrationBean<>(
+					new CompletionsServlet(completions::complete, json), Completions.PATHS.toArray(String[]::new));
+			registration.setName("completions");
+			registration.setAsyncSupported(true);
+			registration.setLoadOnStartup(1);
+			return registration;
+		}
+
+	}
+
+}
