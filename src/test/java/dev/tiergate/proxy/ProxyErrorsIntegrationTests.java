@@ -33,9 +33,16 @@ class ProxyErrorsIntegrationTests extends FleetIntegrationTestSupport {
 
 	@Test
 	void missingKeyIs401() throws Exception {
-		assertOpenAiError(post("/v1/chat/completions", null, chat(SimulatedGpuFleet.LLAMA, 1)), 401, "missing_api_key");
+		HttpResponse<String> refused = post("/v1/chat/completions", null, chat(SimulatedGpuFleet.LLAMA, 1));
+		assertOpenAiError(refused, 401, "missing_api_key");
+		assertThat(refused.headers().firstValue("X-Content-Type-Options")).contains("nosniff");
 		assertOpenAiError(get("/v1/models", null), 401, "missing_api_key");
 		assertOpenAiError(get("/v1/models", "Basic YWRtaW46YWRtaW4="), 401, "missing_api_key");
+		// the key filter is the chain's one gate: no path under /v1 gets past it without
+		// a key
+		assertOpenAiError(get("/v1/embeddingz", null), 401, "missing_api_key");
+		assertOpenAiError(post("/v1/batches/x/cancel", null, "{}"), 401, "missing_api_key");
+		assertOpenAiError(post("/v1/embeddings", "tg-wrong", "{}"), 401, "invalid_api_key");
 	}
 
 	@Test

@@ -65,6 +65,11 @@ class ProxyIntegrationTests extends FleetIntegrationTestSupport {
 		assertThat(response.headers().firstValue("x-tiergate-endpoint"))
 			.hasValueSatisfying((endpoint) -> assertThat(endpoint).startsWith(SimulatedGpuFleet.NAMESPACE + "/llama-"));
 		assertThat(response.headers().firstValue("x-tiergate-queue-ms")).isPresent();
+		// the /v1 chain's security headers
+		assertThat(response.headers().firstValue("X-Content-Type-Options")).contains("nosniff");
+		assertThat(response.headers().firstValue("X-Frame-Options")).contains("DENY");
+		assertThat(response.headers().firstValue("Cache-Control"))
+			.hasValueSatisfying((cache) -> assertThat(cache).contains("no-store"));
 	}
 
 	@Test

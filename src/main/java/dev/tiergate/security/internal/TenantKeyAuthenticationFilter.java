@@ -11,6 +11,7 @@ import org.springframework.dao.DataAccessException;
 import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
 import org.springframework.security.core.GrantedAuthority;
 import org.springframework.security.core.authority.SimpleGrantedAuthority;
+import org.springframework.security.core.context.SecurityContext;
 import org.springframework.security.core.context.SecurityContextHolder;
 import org.springframework.web.filter.OncePerRequestFilter;
 
@@ -23,8 +24,10 @@ import jakarta.servlet.http.HttpServletResponse;
 
 /**
  * Authenticates {@code /v1/**} callers by tenant API key
- * ({@code Authorization: Bearer tg-...}). The principal of the resulting authentication
- * is the {@link Tenant}.
+ * ({@code Authorization: Bearer tg-...}), and is the {@code /v1} chain's one gate: a
+ * request without a valid key is answered 401 (503 when the tenant store is down) and
+ * goes no further, whatever its path. The principal of the resulting authentication is
+ * the {@link Tenant}; the security context lives for the request only.
  */
 class TenantKeyAuthenticationFilter extends OncePerRequestFilter {
 
@@ -66,12 +69,16 @@ class TenantKeyAuthenticationFilter extends OncePerRequestFilter {
 			return;
 		}
 		var authentication = new TenantAuthentication(tenant.get());
-		SecurityContextHolder.getContext().setAuthentication(authentication);
+		SecurityContext context = SecurityContextHolder.createEmptyContext();
+		context.setAuthentication(authentication);
+		SecurityContextHolder.setContext(context);
 		MDC.put("tenant", tenant.get().id());
 		try {
 			chain.doFilter(request, response);
 		}
 		finally {
+			// The chain has no security-context holder filter: the context ends here.
+			SecurityContextHolder.clearContext();
 			MDC.remove("tenant");
 		}
 	}
