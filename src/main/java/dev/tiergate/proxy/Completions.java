@@ -6,7 +6,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import java.util.UUID;
 
 import org.slf4j.MDC;
 import org.springframework.stereotype.Component;
@@ -16,6 +15,7 @@ import dev.tiergate.dispatch.DispatchRuntime;
 import dev.tiergate.quota.QuotaPermit;
 import dev.tiergate.quota.QuotaService;
 import dev.tiergate.quota.Tenant;
+import dev.tiergate.replica.RequestIds;
 import dev.tiergate.requestlog.RequestRecord;
 import dev.tiergate.routing.BalancingPolicies;
 import dev.tiergate.routing.EndpointRegistry;
@@ -136,7 +136,7 @@ public class Completions {
 		rewritten |= body.remove("priority") != null;
 		// The caller's bytes go upstream unchanged unless the gateway changed a field.
 		ExchangeRequest upstream = new ExchangeRequest(request.getRequestURI(),
-				rewritten ? this.json.writeValueAsBytes(body) : raw, stream, UUID.randomUUID().toString(), tier);
+				rewritten ? this.json.writeValueAsBytes(body) : raw, stream, RequestIds.next(), tier);
 		MDC.put("requestId", upstream.requestId());
 		long affinityKey = this.policies.usesAffinity(model)
 				? this.policies.affinityKey(request.getHeader(this.policies.affinityHeader()),

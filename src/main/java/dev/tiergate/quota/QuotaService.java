@@ -13,7 +13,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -27,6 +26,7 @@ import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.data.redis.core.script.DefaultRedisScript;
 import org.springframework.data.redis.core.script.RedisScript;
 
+import dev.tiergate.replica.RequestIds;
 import dev.tiergate.tier.Tier;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -260,7 +260,7 @@ public class QuotaService implements AutoCloseable {
 	public QuotaPermit admitBatch(Tenant tenant, Tier tier, String model, long promptTokens, long maxTokens) {
 		long prompt = Math.max(0, promptTokens);
 		long reserve = prompt + Math.max(0, maxTokens);
-		String requestId = UUID.randomUUID().toString();
+		String requestId = RequestIds.next();
 		QuotaDecision decision;
 		try {
 			boolean settling = settling(tenant);
@@ -336,7 +336,7 @@ public class QuotaService implements AutoCloseable {
 	public QuotaPermit admit(Tenant tenant, Tier tier, String model, long promptTokens, long maxTokens) {
 		long prompt = promptTokens;
 		long reserve = reservation(promptTokens, maxTokens);
-		String requestId = UUID.randomUUID().toString();
+		String requestId = RequestIds.next();
 		QuotaDecision decision = null;
 		boolean local = false;
 		if (this.circuit.allow()) {
