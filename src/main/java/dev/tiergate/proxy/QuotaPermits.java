@@ -1,8 +1,8 @@
 package dev.tiergate.proxy;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.stereotype.Component;
@@ -18,9 +18,6 @@ import jakarta.servlet.WriteListener;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.HttpServletResponseWrapper;
-import tools.jackson.core.JacksonException;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Ends each completion request's {@link QuotaPermit} when its response ends, whatever
@@ -45,8 +42,6 @@ class QuotaPermits extends OncePerRequestFilter {
 
 	/** Longest SSE line inspected. */
 	private static final int MAX_LINE = 256 * 1024;
-
-	private static final JsonMapper json = JsonMapper.builder().build();
 
 	private final RequestLog log;
 
@@ -112,7 +107,7 @@ class QuotaPermits extends OncePerRequestFilter {
 				if (served) {
 					this.log.append(
 							record.completed(capture.getStatus(), (usage != null) ? usage[0] : record.promptTokens(),
-									(usage != null) ? usage[1] : capture.tokenEvents));
+									(usage != null) ? usage[1] : capture.tokenEvents()));
 				}
 			}
 		}
@@ -123,7 +118,20 @@ class QuotaPermits extends OncePerRequestFilter {
 	 */
 	static final class UsageCapture extends HttpServletResponseWrapper {
 
-		private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+		private static final byte[] DATA = ascii("data:");
+
+		private static final byte[] USAGE = ascii("\"usage\"");
+
+		private static final byte[] CONTENT = ascii("\"content\":\"");
+
+		private static final byte[] NO_CONTENT = ascii("\"content\":\"\"");
+
+		private static final byte[] TEXT = ascii("\"text\":\"");
+
+		private static final byte[] NO_TEXT = ascii("\"text\":\"\"");
+
+		/** The JSON answer, or the SSE line, so far. */
+		private final Buffer buffer = new Buffer();
 
 		private long written;
 
@@ -189,38 +197,53 @@ class QuotaPermits extends OncePerRequestFilter {
 		private void observe(byte[] b, int off, int len) {
 			this.written += len;
 			if (!eventStream()) {
-				if (this.buffer.size() + len > MAX_JSON) {
+				if (this.buffer.length + len > MAX_JSON) {
 					this.overflow = true;
 				}
 				if (!this.overflow) {
-					this.buffer.write(b, off, len);
+					this.buffer.append(b, off, len);
 				}
 				return;
 			}
+			int start = off;
 			for (int i = off; i < off + len; i++) {
 				if (b[i] == '\n') {
+					keep(b, start, i);
 					line();
+					start = i + 1;
 				}
-				else if (this.buffer.size() < MAX_LINE) {
-					this.buffer.write(b[i]);
-				}
+			}
+			keep(b, start, off + len);
+		}
+
+		/** Keeps a line's bytes up to {@link #MAX_LINE}; the rest is not inspected. */
+		private void keep(byte[] b, int from, int to) {
+			int room = MAX_LINE - this.buffer.length;
+			if (room > 0 && to > from) {
+				this.buffer.append(b, from, Math.min(to - from, room));
 			}
 		}
 
+		/**
+		 * Inspects the line just ended: its usage, if it has one, and whether it carried
+		 * text. The patterns are ASCII, which UTF-8 bytes contain exactly where the
+		 * decoded text does.
+		 */
 		private void line() {
-			String line = this.buffer.toString(StandardCharsets.UTF_8);
-			this.buffer.reset();
-			if (!line.startsWith("data:")) {
+			byte[] line = this.buffer.bytes;
+			int length = this.buffer.length;
+			this.buffer.length = 0;
+			if (!Arrays.equals(line, 0, Math.min(length, DATA.length), DATA, 0, DATA.length)) {
 				return;
 			}
-			if (line.contains("\"usage\"")) {
-				long[] usage = usageOf(line.substring(5).strip());
+			if (indexOf(line, length, USAGE) >= 0) {
+				long[] usage = UsageJson.ofEventData(line, DATA.length, length);
 				if (usage != null) {
 					this.streamUsage = usage;
 				}
 			}
-			if ((line.contains("\"content\":\"") && !line.contains("\"content\":\"\""))
-					|| (line.contains("\"text\":\"") && !line.contains("\"text\":\"\""))) {
+			if ((indexOf(line, length, CONTENT) >= 0 && indexOf(line, length, NO_CONTENT) < 0)
+					|| (indexOf(line, length, TEXT) >= 0 && indexOf(line, length, NO_TEXT) < 0)) {
 				this.tokenEvents++;
 			}
 		}
@@ -229,21 +252,46 @@ class QuotaPermits extends OncePerRequestFilter {
 			if (eventStream()) {
 				return this.streamUsage;
 			}
-			return this.overflow ? null : usageOf(this.buffer.toString(StandardCharsets.UTF_8));
+			return this.overflow ? null : UsageJson.ofAnswer(this.buffer.bytes, this.buffer.length);
 		}
 
-		private static long[] usageOf(String text) {
-			try {
-				JsonNode usage = json.readTree(text).path("usage");
-				if (usage.path("prompt_tokens").isIntegralNumber()) {
-					return new long[] { usage.path("prompt_tokens").asLong(),
-							usage.path("completion_tokens").asLong(0) };
+		long tokenEvents() {
+			return this.tokenEvents;
+		}
+
+		private static int indexOf(byte[] bytes, int length, byte[] pattern) {
+			byte first = pattern[0];
+			for (int i = 0; i <= length - pattern.length; i++) {
+				if (bytes[i] == first && Arrays.equals(bytes, i, i + pattern.length, pattern, 0, pattern.length)) {
+					return i;
 				}
 			}
-			catch (JacksonException ex) {
-				// not JSON: no usage
+			return -1;
+		}
+
+		private static byte[] ascii(String text) {
+			return text.getBytes(StandardCharsets.US_ASCII);
+		}
+
+	}
+
+	/**
+	 * A growing array of bytes, read in place; unsynchronized, unlike
+	 * {@code ByteArrayOutputStream}, as one request's response is written by one thread
+	 * at a time.
+	 */
+	private static final class Buffer {
+
+		private byte[] bytes = new byte[256];
+
+		private int length;
+
+		void append(byte[] b, int off, int len) {
+			if (this.length + len > this.bytes.length) {
+				this.bytes = Arrays.copyOf(this.bytes, Math.max(this.bytes.length * 2, this.length + len));
 			}
-			return null;
+			System.arraycopy(b, off, this.bytes, this.length, len);
+			this.length += len;
 		}
 
 	}
