@@ -7,7 +7,8 @@
 # Options (environment): RATE (200) SECS (30) WARM (40) TAG (run) TG_OPTS (extra JVM options of Tiergate, e.g.
 # -Dtiergate.proxy.upstream-client=jdk) BENCH_NO_BUILD=1 (skip the build) JFR_PERIOD (10ms: JFR's "profile"
 # setting; 1ms gives ten times the execution samples, for attributing a few percent) CONC (a closed loop of CONC
-# workers, i.e. the maximum rate, instead of the open loop at RATE)
+# workers, i.e. the maximum rate, instead of the open loop at RATE) HISTOGRAM=1 (Tiergate's live objects, jcmd
+# GC.class_histogram, half-way through the measured run: its 40 largest classes beside the recording, -histogram.txt)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
@@ -56,6 +57,9 @@ mkdir -p bench/results
 c0=$(cpu)
 s0=$(sys)
 r0=$(redis_cpu)
+if [ "${HISTOGRAM:-0}" = 1 ]; then
+	( sleep $((SECS / 2 + 2)); "$JAVA_HOME/bin/jcmd" "$tg" GC.class_histogram 2>&1 | head -43 >"${jfr%.jfr}-histogram.txt" ) &
+fi
 "$java" -Xmx512m -cp "$cp" dev.tiergate.bench.LoadGenerator --url http://127.0.0.1:18080/v1/chat/completions \
 	--key "$key" --model "$model" $load --seconds "$SECS" --warmup 2 --out "$work/run.json" >/dev/null
 c1=$(cpu)

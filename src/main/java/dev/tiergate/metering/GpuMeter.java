@@ -12,6 +12,7 @@ import dev.tiergate.cluster.GpuNode;
 import dev.tiergate.dispatch.Lease;
 import dev.tiergate.dispatch.LeaseListener;
 import dev.tiergate.routing.Endpoint;
+import dev.tiergate.tier.Tier;
 
 /**
  * The live runtime's lease starts and ends, attributed as GPU-seconds. The runtime's
@@ -58,12 +59,14 @@ public class GpuMeter implements LeaseListener {
 	@Override
 	public void leaseStarted(Lease lease, long epochNanos) {
 		Endpoint endpoint = (Endpoint) lease.endpointAttachment();
-		this.events.add(new Event(lease, endpoint, epochNanos, true));
+		this.events.add(new Event(new LeaseKey(endpoint, lease.id()), lease.ticket().tenant(), lease.ticket().tier(),
+				epochNanos, true));
 	}
 
 	@Override
 	public void leaseEnded(Lease lease, long epochNanos) {
-		this.events.add(new Event(lease, null, epochNanos, false));
+		this.events.add(new Event(new LeaseKey((Endpoint) lease.endpointAttachment(), lease.id()), null, null,
+				epochNanos, false));
 	}
 
 	/**
@@ -89,23 +92,36 @@ public class GpuMeter implements LeaseListener {
 		}
 		Event event;
 		while ((event = this.events.poll()) != null) {
-			Lease lease = event.lease();
 			if (event.start()) {
-				Endpoint endpoint = event.endpoint();
+				Endpoint endpoint = event.lease().endpoint();
 				double share = (double) endpoint.slices() / replicas.getOrDefault(endpoint.node(), 1);
-				this.attribution.started(lease, endpoint.key(), endpoint.node(), share,
-						hourly.getOrDefault(endpoint.node(), 0.0), lease.ticket().tenant(), lease.ticket().tier(),
-						endpoint.model(), event.epochNanos());
+				this.attribution.started(event.lease(), endpoint.key(), endpoint.node(), share,
+						hourly.getOrDefault(endpoint.node(), 0.0), event.tenant(), event.tier(), endpoint.model(),
+						event.epochNanos());
 			}
 			else {
-				this.attribution.ended(lease, event.epochNanos());
+				this.attribution.ended(event.lease(), event.epochNanos());
 			}
 		}
 		Instant now = this.clock.instant();
 		return this.attribution.drain(now.getEpochSecond() * 1_000_000_000L + now.getNano());
 	}
 
-	private record Event(Lease lease, Endpoint endpoint, long epochNanos, boolean start) {
+	/**
+	 * A lease start or end as the drain needs it, and nothing more: an event waits for
+	 * the next drain (15 s by default), and one that held the lease held its ticket, its
+	 * admission and the request's thread, which every young collection then copied (20-30
+	 * MB at the front door's maximum rate, docs/benchmarks.md).
+	 */
+	private record Event(LeaseKey lease, String tenant, Tier tier, long epochNanos, boolean start) {
+
+	}
+
+	/**
+	 * A lease's identity: its id is unique within its pool, and an endpoint belongs to
+	 * one pool.
+	 */
+	private record LeaseKey(Endpoint endpoint, long id) {
 
 	}
 

@@ -1,5 +1,6 @@
 package dev.tiergate.metering;
 
+import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -67,6 +68,27 @@ class GpuMeterTests {
 		assertThat(drained.gpuSeconds().get(new GpuUsageKey("acme", Tier.P0, "m", DAY))).isCloseTo(3.5, within(1e-9));
 		assertThat(drained.gpuSeconds().get(new GpuUsageKey("beta", Tier.P2, "m", DAY))).isCloseTo(2.5, within(1e-9));
 		assertThat(drained.nodeBusySeconds().get("node-1")).isCloseTo(6.0, within(1e-9));
+	}
+
+	@Test
+	void anEndedLeaseWaitingForTheDrainHoldsNeitherItsRequestNorItsTicket() throws Exception {
+		WeakReference<Admission> ended = endOneLease();
+		for (int i = 0; i < 50 && ended.get() != null; i++) {
+			System.gc();
+			Thread.sleep(10);
+		}
+		assertThat(ended.get()).as("the admission of a lease whose events wait for the drain").isNull();
+		this.clock.advance(Duration.ofSeconds(10));
+		assertThat(this.meter.drain().gpuSeconds())
+			.containsExactly(Map.entry(new GpuUsageKey("acme", Tier.P1, "m", DAY), 1.5));
+	}
+
+	private WeakReference<Admission> endOneLease() throws Exception {
+		Admission acme = this.runtime.admit("m", Tier.P1, "acme", 1, 10);
+		acme.awaitSlot();
+		this.clock.advance(Duration.ofSeconds(3));
+		acme.close();
+		return new WeakReference<>(acme);
 	}
 
 	@Test
