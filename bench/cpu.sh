@@ -9,6 +9,8 @@
 # setting; 1ms gives ten times the execution samples, for attributing a few percent) CONC (a closed loop of CONC
 # workers, i.e. the maximum rate, instead of the open loop at RATE) HISTOGRAM=1 (Tiergate's live objects, jcmd
 # GC.class_histogram, half-way through the measured run: its 40 largest classes beside the recording, -histogram.txt)
+# THREADS=1 (each of Tiergate's threads' CPU time and context switches over the measured run, per request, summed
+# by thread name with numbers dropped: which threads a request wakes, beside the recording, -threads.txt)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
@@ -54,6 +56,15 @@ mkdir -p bench/results
 "$JAVA_HOME/bin/jfr" configure --input profile "jdk.ExecutionSample#period=${JFR_PERIOD:-10ms}" \
 	--output "$work/cpu.jfc" >/dev/null
 "$JAVA_HOME/bin/jcmd" "$tg" JFR.start name=cpu settings="$work/cpu.jfc" filename="$(pwd)/$jfr" >/dev/null
+# threads_snapshot: "name cpu_ticks context_switches" per thread of Tiergate
+threads_snapshot() {
+	for t in /proc/"$tg"/task/*; do
+		{ read -r name <"$t/comm"; awk -v n="$name" '{print n, $14 + $15}' "$t/stat"
+			awk '/^voluntary_ctxt_switches|^nonvoluntary_ctxt_switches/{s += $2} END{print s}' "$t/status"; } 2>/dev/null |
+			paste -d' ' - -
+	done | sed 's/[0-9][0-9]*\([^ ]* [0-9]* [0-9]*\)$/N\1/; s/-[0-9][0-9]*/-N/g'
+}
+[ "${THREADS:-0}" = 1 ] && threads_snapshot >"$work/threads0.txt"
 c0=$(cpu)
 s0=$(sys)
 r0=$(redis_cpu)
@@ -65,8 +76,28 @@ fi
 c1=$(cpu)
 s1=$(sys)
 r1=$(redis_cpu)
+[ "${THREADS:-0}" = 1 ] && threads_snapshot >"$work/threads1.txt"
 "$JAVA_HOME/bin/jcmd" "$tg" JFR.stop name=cpu >/dev/null
 n=$(python3 -c "import json; print(json.load(open('$work/run.json'))['answeredWithWarmup'])")
+if [ "${THREADS:-0}" = 1 ]; then
+	python3 - "$work/threads0.txt" "$work/threads1.txt" "$n" "$(getconf CLK_TCK)" >"${jfr%.jfr}-threads.txt" <<'PYT'
+import sys, collections
+def load(path):
+    sums = collections.defaultdict(lambda: [0, 0])
+    for line in open(path):
+        parts = line.rsplit(None, 2)
+        if len(parts) == 3:
+            sums[parts[0]][0] += int(parts[1]); sums[parts[0]][1] += int(parts[2])
+    return sums
+a, b, n, tck = load(sys.argv[1]), load(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+rows = [(name, (b[name][0] - a.get(name, [0, 0])[0]) * 1000.0 / tck / n, (b[name][1] - a.get(name, [0, 0])[1]) / n) for name in b]
+print("%-40s %14s %18s" % ("thread (numbers dropped)", "cpu ms/request", "switches/request"))
+for name, cpu, sw in sorted(rows, key=lambda r: -r[2]):
+    if cpu > 0.001 or sw > 0.01:
+        print("%-40s %14.3f %18.2f" % (name, cpu, sw))
+print("%-40s %14.3f %18.2f" % ("total", sum(r[1] for r in rows), sum(r[2] for r in rows)))
+PYT
+fi
 ok=$(python3 -c "import json; r = json.load(open('$work/run.json')); print(r['ok'], r['errors'], r['latencyMs']['p50'], r['latencyMs']['p99'], r['throughput'])")
 ticks=$(getconf CLK_TCK)
 echo "tag=$TAG load=${load// /=} answered=$n ok/errors/p50ms/p99ms/per_s=$ok load=$(cut -d' ' -f1-3 /proc/loadavg)" \

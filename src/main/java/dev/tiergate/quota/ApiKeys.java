@@ -13,6 +13,8 @@ import java.util.HexFormat;
  */
 public final class ApiKeys {
 
+	private static final MessageDigest SHA_256 = newSha256();
+
 	private static final SecureRandom random = new SecureRandom();
 
 	private ApiKeys() {
@@ -35,9 +37,27 @@ public final class ApiKeys {
 	 * @return its SHA-256 as lower-case hex
 	 */
 	public static String hash(String key) {
+		return HexFormat.of().formatHex(sha256().digest(key.getBytes(StandardCharsets.UTF_8)));
+	}
+
+	/**
+	 * A fresh SHA-256 digest, cloned from a prototype: every front-door request hashes
+	 * its key, and {@code MessageDigest.getInstance} looked the algorithm up among the
+	 * security providers each time (2% of the front door's CPU samples,
+	 * docs/benchmarks.md).
+	 */
+	private static MessageDigest sha256() {
 		try {
-			MessageDigest digest = MessageDigest.getInstance("SHA-256");
-			return HexFormat.of().formatHex(digest.digest(key.getBytes(StandardCharsets.UTF_8)));
+			return (MessageDigest) SHA_256.clone();
+		}
+		catch (CloneNotSupportedException ex) {
+			return newSha256();
+		}
+	}
+
+	private static MessageDigest newSha256() {
+		try {
+			return MessageDigest.getInstance("SHA-256");
 		}
 		catch (NoSuchAlgorithmException ex) {
 			throw new IllegalStateException(ex);
