@@ -133,7 +133,7 @@ record Failure(int status, String code, String openAiType, String message, Strin
 		return null;
 	}
 
-	private static String codeFor(int status) {
+	static String codeFor(int status) {
 		return switch (status) {
 			case 404 -> "not_found";
 			case 405 -> "method_not_allowed";

@@ -1,7 +1,10 @@
 package dev.tiergate.proxy;
 
+import java.io.OutputStream;
+import java.net.Socket;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 
 import org.junit.jupiter.api.Test;
 
@@ -147,6 +150,28 @@ class ProxyErrorsIntegrationTests extends FleetIntegrationTestSupport {
 			.POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(huge)))
 			.build();
 		assertOpenAiError(http.send(request, HttpResponse.BodyHandlers.ofString()), 413, "request_too_large");
+	}
+
+	@Test
+	void aBodyShorterThanItsContentLengthIs400OpenAiShaped() throws Exception {
+		try (Socket socket = new Socket("127.0.0.1", this.port)) {
+			socket.setSoTimeout(10_000);
+			OutputStream out = socket.getOutputStream();
+			out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+					+ EmbeddedDefaults.ACME_KEY + "\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+					+ "{\"model\":\"llama")
+				.getBytes(StandardCharsets.US_ASCII));
+			out.flush();
+			socket.shutdownOutput();
+			String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+			assertThat(answer).startsWith("HTTP/1.1 400");
+			String body = answer.substring(answer.indexOf("{"), answer.lastIndexOf("}") + 1);
+			JsonNode error = json.readTree(body).get("error");
+			assertThat(error).as(answer).isNotNull();
+			assertThat(error.get("code").asString()).isEqualTo("invalid_request");
+			assertThat(error.get("type").asString()).isEqualTo("invalid_request_error");
+			assertThat(error.get("message").asString()).contains("Content-Length");
+		}
 	}
 
 	@Test
