@@ -92,6 +92,7 @@ final class CompletionsServlet extends HttpServlet {
 				logger.debug("Client connection failed while serving {}: {}", request.getRequestURI(), ex.toString());
 			}
 			else {
+				// only for its log: Failure logs what the caller can no longer be told
 				Failure.of(ex, request.getRequestURI());
 			}
 			return;
