@@ -1,26 +1,22 @@
 package dev.tiergate.proxy;
 
 import java.time.Duration;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Probes the connections of online requests at a fixed interval while they wait for a
  * slot and while their answer is computed, and calls the request's action (abandon it)
- * when its client has gone. One daemon thread; a probe is one non-blocking read.
+ * when its client has gone. The probes run on the proxy's {@link Sweeper}; a probe is one
+ * non-blocking read, the first one interval after the request began watching.
  */
-final class ClientProbes implements AutoCloseable {
-
-	private final ScheduledThreadPoolExecutor executor;
+final class ClientProbes {
 
 	private final long intervalNanos;
 
-	ClientProbes(Duration interval) {
+	private final Sweeper sweeper;
+
+	ClientProbes(Duration interval, Sweeper sweeper) {
 		this.intervalNanos = interval.toNanos();
-		this.executor = new ScheduledThreadPoolExecutor(1,
-				Thread.ofPlatform().daemon().name("client-probes").factory());
-		this.executor.setRemoveOnCancelPolicy(true);
+		this.sweeper = sweeper;
 	}
 
 	/**
@@ -30,61 +26,58 @@ final class ClientProbes implements AutoCloseable {
 	 * @return the probe; close it before anything more is written to the client
 	 */
 	Probe watch(ClientConnection connection, Runnable gone) {
-		Probe probe = new Probe(connection, gone);
-		probe.future = this.executor.scheduleWithFixedDelay(probe, this.intervalNanos, this.intervalNanos,
-				TimeUnit.NANOSECONDS);
+		Probe probe = new Probe(connection, gone, this.sweeper, System.nanoTime() + this.intervalNanos,
+				this.intervalNanos);
+		this.sweeper.add(probe);
 		return probe;
 	}
 
-	@Override
-	public void close() {
-		this.executor.shutdownNow();
-	}
-
 	/** One request's probe. */
-	static final class Probe implements Runnable, AutoCloseable {
+	static final class Probe implements Sweeper.Entry, AutoCloseable {
 
 		private final ClientConnection connection;
 
 		private final Runnable gone;
 
-		private volatile ScheduledFuture<?> future;
+		private final Sweeper sweeper;
 
-		private volatile boolean fired;
+		private final long intervalNanos;
 
-		Probe(ClientConnection connection, Runnable gone) {
+		/** When the next probe is due; only the sweeping thread reads and writes it. */
+		private long due;
+
+		/**
+		 * Whether the client was found gone (only the sweeping thread reads and writes
+		 * it).
+		 */
+		private boolean fired;
+
+		Probe(ClientConnection connection, Runnable gone, Sweeper sweeper, long firstDue, long intervalNanos) {
 			this.connection = connection;
 			this.gone = gone;
+			this.sweeper = sweeper;
+			this.due = firstDue;
+			this.intervalNanos = intervalNanos;
 		}
 
 		@Override
-		public void run() {
-			if (this.fired || !this.connection.gone()) {
+		public void check(long nowNanos) {
+			if (this.fired || nowNanos - this.due < 0) {
+				return;
+			}
+			this.due = nowNanos + this.intervalNanos;
+			if (!this.connection.gone()) {
 				return;
 			}
 			this.fired = true;
-			ScheduledFuture<?> future = this.future;
-			if (future != null) {
-				future.cancel(false);
-			}
+			this.sweeper.remove(this);
 			this.gone.run();
-		}
-
-		/**
-		 * Whether the client was found gone.
-		 * @return {@code true} once the action ran
-		 */
-		boolean fired() {
-			return this.fired;
 		}
 
 		@Override
 		public void close() {
-			ScheduledFuture<?> future = this.future;
-			if (future != null) {
-				future.cancel(false);
-			}
-			// Waits for a probe in progress; none starts after this.
+			this.sweeper.remove(this);
+			// Waits for a probe in progress; none finds the client gone after this.
 			this.connection.answering();
 		}
 

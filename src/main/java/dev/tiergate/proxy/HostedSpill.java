@@ -10,8 +10,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,21 +55,13 @@ public final class HostedSpill {
 
 	private final int bufferSize;
 
-	private final ScheduledExecutorService watchdog;
+	private final Sweeper sweeper;
 
-	HostedSpill(Spillover spillover, JsonMapper json, ProxyProperties properties) {
+	HostedSpill(Spillover spillover, JsonMapper json, ProxyProperties properties, Sweeper sweeper) {
 		this.spillover = spillover;
 		this.json = json;
 		this.bufferSize = (int) properties.streamBufferSize().toBytes();
-		ScheduledThreadPoolExecutor watchdog = new ScheduledThreadPoolExecutor(1,
-				Thread.ofPlatform().daemon().name("hosted-idle-watchdog").factory());
-		watchdog.setRemoveOnCancelPolicy(true);
-		this.watchdog = watchdog;
-	}
-
-	/** Stops the idle watchdog (called when the context closes). */
-	void close() {
-		this.watchdog.shutdownNow();
+		this.sweeper = sweeper;
 	}
 
 	/**
@@ -167,7 +157,7 @@ public final class HostedSpill {
 		if (attempt.admission.abandoned()) {
 			attempt.closeBody();
 		}
-		try (InputStream body = new IdleTimeoutInputStream(answer.body(), this.watchdog,
+		try (InputStream body = IdleTimeoutInputStream.watch(answer.body(), this.sweeper,
 				plan.upstream().idleTimeout())) {
 			if (status == 429) {
 				drain(body);

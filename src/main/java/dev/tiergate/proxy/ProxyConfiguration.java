@@ -4,8 +4,6 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.http.server.observation.ServerRequestObservationContext;
 
-import dev.tiergate.dispatch.DispatchRuntime;
-import dev.tiergate.routing.EndpointHealth;
 import dev.tiergate.spill.Spillover;
 import io.micrometer.observation.ObservationPredicate;
 import tools.jackson.databind.json.JsonMapper;
@@ -40,20 +38,23 @@ class ProxyConfiguration {
 				|| request.getCarrier() == null || !request.getCarrier().getRequestURI().startsWith("/v1/");
 	}
 
-	@Bean
-	ClientProbes clientProbes(ProxyProperties properties) {
-		return new ClientProbes(properties.clientProbeInterval());
-	}
-
-	@Bean
-	UpstreamExchange upstreamExchange(UpstreamClient upstream, DispatchRuntime dispatcher, EndpointHealth health,
-			JsonMapper json, ProxyProperties properties) {
-		return new UpstreamExchange(upstream, dispatcher, health, json, properties);
-	}
-
+	/**
+	 * The one thread that checks the proxy's timeouts (answers' idle timeouts, client
+	 * probes).
+	 */
 	@Bean(destroyMethod = "close")
-	HostedSpill hostedSpill(Spillover spillover, JsonMapper json, ProxyProperties properties) {
-		return new HostedSpill(spillover, json, properties);
+	Sweeper proxySweeper(ProxyProperties properties) {
+		return new Sweeper("proxy-sweeper", Sweeper.tickFor(properties.clientProbeInterval()));
+	}
+
+	@Bean
+	ClientProbes clientProbes(ProxyProperties properties, Sweeper sweeper) {
+		return new ClientProbes(properties.clientProbeInterval(), sweeper);
+	}
+
+	@Bean
+	HostedSpill hostedSpill(Spillover spillover, JsonMapper json, ProxyProperties properties, Sweeper sweeper) {
+		return new HostedSpill(spillover, json, properties, sweeper);
 	}
 
 }

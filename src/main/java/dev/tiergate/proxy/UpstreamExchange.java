@@ -9,12 +9,11 @@ import java.time.Duration;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
 
 import dev.tiergate.dispatch.Admission;
 import dev.tiergate.dispatch.DispatchRuntime;
@@ -35,6 +34,7 @@ import tools.jackson.databind.node.ObjectNode;
  * be retried elsewhere; after, the stream ends with an {@code upstream_error} event.
  * Every outcome is reported to passive health.
  */
+@Component
 public class UpstreamExchange {
 
 	private static final Logger logger = LoggerFactory.getLogger(UpstreamExchange.class);
@@ -58,12 +58,12 @@ public class UpstreamExchange {
 
 	private final Duration idleTimeout;
 
-	private final ScheduledExecutorService watchdog;
+	private final Sweeper sweeper;
 
 	private final ProxyProperties properties;
 
 	UpstreamExchange(UpstreamClient upstream, DispatchRuntime dispatcher, EndpointHealth health, JsonMapper json,
-			ProxyProperties properties) {
+			ProxyProperties properties, Sweeper sweeper) {
 		this.upstream = upstream;
 		this.dispatcher = dispatcher;
 		this.health = health;
@@ -71,15 +71,7 @@ public class UpstreamExchange {
 		this.bufferSize = (int) properties.streamBufferSize().toBytes();
 		this.idleTimeout = properties.upstreamIdleTimeout();
 		this.properties = properties;
-		ScheduledThreadPoolExecutor watchdog = new ScheduledThreadPoolExecutor(1,
-				Thread.ofPlatform().daemon().name("upstream-idle-watchdog").factory());
-		watchdog.setRemoveOnCancelPolicy(true);
-		this.watchdog = watchdog;
-	}
-
-	/** Stops the idle watchdog (called when the context closes). */
-	public void close() {
-		this.watchdog.shutdownNow();
+		this.sweeper = sweeper;
 	}
 
 	private static byte[] event(String message, String type, String code) {
@@ -132,7 +124,7 @@ public class UpstreamExchange {
 			this.health.record(endpoint, EndpointHealth.Outcome.CONNECT_ERROR, ex.toString());
 			return failedBeforeAnswer(attempt, "Upstream call failed before any byte", ex.toString());
 		}
-		InputStream body = new IdleTimeoutInputStream(answer.body(), this.watchdog, this.idleTimeout);
+		InputStream body = IdleTimeoutInputStream.watch(answer.body(), this.sweeper, this.idleTimeout);
 		bodyStream.set(body);
 		attempt.firstByteAt = System.nanoTime();
 		int status = answer.status();

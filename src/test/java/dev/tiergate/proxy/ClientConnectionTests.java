@@ -10,7 +10,9 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import org.apache.catalina.Context;
 import org.apache.catalina.startup.Tomcat;
@@ -38,6 +40,10 @@ class ClientConnectionTests {
 
 	private volatile Duration watchFor = Duration.ofSeconds(5);
 
+	private final Sweeper sweeper = new Sweeper("client-connection-tests", Duration.ofMillis(20));
+
+	private final ClientProbes probes = new ClientProbes(Duration.ofMillis(100), this.sweeper);
+
 	@BeforeEach
 	void start() throws Exception {
 		this.tomcat.setPort(0);
@@ -51,14 +57,20 @@ class ClientConnectionTests {
 				byte[] body = request.getInputStream().readAllBytes();
 				ClientConnection client = ClientConnection.watch(request);
 				try {
-					long end = System.nanoTime() + ClientConnectionTests.this.watchFor.toNanos();
-					boolean gone = false;
-					while (!gone && System.nanoTime() < end) {
-						sleep(100);
-						gone = client.gone();
+					CompletableFuture<Boolean> verdict = ClientConnectionTests.this.verdict;
+					try (ClientProbes.Probe probe = ClientConnectionTests.this.probes.watch(client,
+							() -> verdict.complete(true))) {
+						try {
+							verdict.get(ClientConnectionTests.this.watchFor.toMillis(), TimeUnit.MILLISECONDS);
+						}
+						catch (TimeoutException ex) {
+							verdict.complete(false);
+						}
+						catch (InterruptedException | ExecutionException ex) {
+							throw new IllegalStateException(ex);
+						}
 					}
-					ClientConnectionTests.this.verdict.complete(gone);
-					client.answering();
+					assertThat(ClientConnectionTests.this.sweeper.size()).as("a closed probe is not checked").isZero();
 					assertThat(client.gone()).as("not probed once answering").isFalse();
 					response.setContentType("application/json");
 					response.setContentLength(body.length);
@@ -79,6 +91,7 @@ class ClientConnectionTests {
 	void stop() throws Exception {
 		this.tomcat.stop();
 		this.tomcat.destroy();
+		this.sweeper.close();
 	}
 
 	private int port() {

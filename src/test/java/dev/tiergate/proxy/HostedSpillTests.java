@@ -71,6 +71,8 @@ class HostedSpillTests {
 
 	private final JsonMapper json = JsonMapper.builder().build();
 
+	private final Sweeper sweeper = new Sweeper("hosted-spill-tests", Duration.ofMillis(10));
+
 	private SimulatedHostedApi hosted;
 
 	private Admission holder;
@@ -87,6 +89,7 @@ class HostedSpillTests {
 	void stop() {
 		this.holder.close();
 		this.hosted.close();
+		this.sweeper.close();
 		this.redis
 			.delete(this.redis.keys("tg:spill:{spend}:" + YearMonth.from(this.now.atZone(ZoneOffset.UTC)) + ":*"));
 	}
@@ -103,7 +106,8 @@ class HostedSpillTests {
 		return new HostedSpill(spillover, this.json,
 				new ProxyProperties(null, null, null, null, null, 256,
 						org.springframework.util.unit.DataSize.ofKilobytes(8), null, 32768, null, true,
-						ProxyProperties.UpstreamClientKind.POOLED, java.time.Duration.ofSeconds(4), 256, false));
+						ProxyProperties.UpstreamClientKind.POOLED, java.time.Duration.ofSeconds(4), 256, false),
+				this.sweeper);
 	}
 
 	private static ExchangeRequest request(boolean stream) {
