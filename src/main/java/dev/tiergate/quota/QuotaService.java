@@ -25,6 +25,7 @@ import org.springframework.data.redis.core.RedisCallback;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.data.redis.core.script.DefaultRedisScript;
 import org.springframework.data.redis.core.script.RedisScript;
+import org.springframework.data.redis.core.script.ScriptExecutor;
 
 import dev.tiergate.replica.RequestIds;
 import dev.tiergate.tier.Tier;
@@ -99,6 +100,9 @@ public class QuotaService implements AutoCloseable {
 
 	private final SettlementJournal journal;
 
+	/** Runs the scripts on the template's connection without a proxy per call. */
+	private final ScriptExecutor<String> scripts;
+
 	private final ScheduledExecutorService renewal;
 
 	/**
@@ -112,6 +116,7 @@ public class QuotaService implements AutoCloseable {
 	QuotaService(StringRedisTemplate redis, QuotaProperties properties, Clock clock, MeterRegistry meters,
 			QuotaBackendCircuit circuit) {
 		this.redis = redis;
+		this.scripts = new UnproxiedScriptExecutor<>(redis);
 		this.properties = properties;
 		this.clock = clock;
 		this.meters = meters;
@@ -209,7 +214,7 @@ public class QuotaService implements AutoCloseable {
 	 */
 	public void reserveEnqueued(Tenant tenant, String batchId, long tokens) {
 		Long limit = tenant.limits().enqueuedTokens();
-		List<?> result = this.redis.execute(RESERVE_ENQUEUED, List.of(key(tenant.id(), "enqueued")), batchId,
+		List<?> result = this.scripts.execute(RESERVE_ENQUEUED, List.of(key(tenant.id(), "enqueued")), batchId,
 				Long.toString(tokens), limit(limit));
 		if (((Number) result.get(0)).longValue() == 1) {
 			return;
@@ -230,7 +235,7 @@ public class QuotaService implements AutoCloseable {
 	 * @param batchId the batch
 	 */
 	public void releaseEnqueued(String tenantId, String batchId) {
-		this.redis.execute(RELEASE_ENQUEUED, List.of(key(tenantId, "enqueued")), batchId);
+		this.scripts.execute(RELEASE_ENQUEUED, List.of(key(tenantId, "enqueued")), batchId);
 	}
 
 	/**
@@ -286,7 +291,7 @@ public class QuotaService implements AutoCloseable {
 	}
 
 	private QuotaDecision admitBatchInRedis(Tenant tenant, String requestId, long reserve) {
-		List<?> result = this.redis.execute(ADMIT, keys(tenant.id(), true).subList(0, 5), requestId,
+		List<?> result = this.scripts.execute(ADMIT, keys(tenant.id(), true).subList(0, 5), requestId,
 				Long.toString(reserve), "-1", "-1", "-1", limit(tenant.limits().monthlyTokenBudget()),
 				Long.toString(this.properties.leaseTtl().toMillis()), Long.toString(WINDOW_MS));
 		boolean admitted = ((Number) result.get(0)).longValue() == 1;
@@ -404,7 +409,7 @@ public class QuotaService implements AutoCloseable {
 
 	private QuotaDecision admitInRedis(Tenant tenant, String requestId, long reserve) {
 		Limits limits = tenant.limits();
-		List<?> result = this.redis.execute(ADMIT, keys(tenant.id()).subList(0, 5), requestId, Long.toString(reserve),
+		List<?> result = this.scripts.execute(ADMIT, keys(tenant.id()).subList(0, 5), requestId, Long.toString(reserve),
 				limit(limits.requestsPerMinute()), limit(limits.tokensPerMinute()), limit(limits.maxConcurrent()),
 				limit(limits.monthlyTokenBudget()), Long.toString(this.properties.leaseTtl().toMillis()),
 				Long.toString(WINDOW_MS));
@@ -572,7 +577,7 @@ public class QuotaService implements AutoCloseable {
 			args[i++] = (settlement.month() != null) ? settlement.month() : "";
 			args[i++] = settlement.hosted() ? "1" : "0";
 		}
-		this.redis.execute(SETTLE, keys(first.tenantId(), first.batch()), args);
+		this.scripts.execute(SETTLE, keys(first.tenantId(), first.batch()), args);
 	}
 
 	/**
@@ -655,7 +660,7 @@ public class QuotaService implements AutoCloseable {
 				List<String> args = new ArrayList<>(ids.size() + 1);
 				args.add(Long.toString(this.properties.leaseTtl().toMillis()));
 				args.addAll(ids);
-				this.redis.execute(RENEW, leaseKeys, args.toArray());
+				this.scripts.execute(RENEW, leaseKeys, args.toArray());
 			});
 			this.circuit.success();
 		}
@@ -679,7 +684,7 @@ public class QuotaService implements AutoCloseable {
 	 */
 	public QuotaStatus status(String tenantId) {
 		flushSettlements();
-		List<?> result = this.redis.execute(STATUS, keys(tenantId).subList(0, 5), Long.toString(WINDOW_MS),
+		List<?> result = this.scripts.execute(STATUS, keys(tenantId).subList(0, 5), Long.toString(WINDOW_MS),
 				YearMonth.now(this.clock).toString());
 		return new QuotaStatus(((Number) result.get(0)).longValue(), ((Number) result.get(1)).longValue(),
 				((Number) result.get(2)).longValue(), ((Number) result.get(3)).longValue());
