@@ -5,10 +5,11 @@ package dev.tiergate;
  * default is one per processor; Tiergate leaves one processor to the platform threads
  * that every request also wakes (Tomcat's poller, Lettuce's event loop, the quota's
  * settling thread, the JDK's I/O poller, the garbage collector). On two processors one
- * carrier took 13-20% less CPU per request at 500 requests per second and 18% less at the
- * maximum rate, answering 21-26% more requests per second (docs/benchmarks.md): two
- * carriers kept waking each other for work that one of them had already taken. A
- * {@code -Djdk.virtualThreadScheduler.parallelism} given on the command line is kept.
+ * carrier took at least 8% less CPU per request than two in every alternated pair at 500
+ * and 1,000 requests per second, where two carriers kept waking each other for work that
+ * one of them had already taken; at the maximum rate the pairs split
+ * (docs/benchmarks.md). A {@code -Djdk.virtualThreadScheduler.parallelism} given on the
+ * command line is kept.
  * <p>
  * The JDK reads the property once, when the first virtual thread is created: call
  * {@link #leaveOneProcessor()} first thing in {@code main}.
