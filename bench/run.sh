@@ -196,10 +196,12 @@ for target in $targets; do
 	"$java" -Xmx512m -cp "$cp" dev.tiergate.bench.LoadGenerator --url "$(url_of "$target")" --key "$key" \
 		--model "$model" --concurrency 20 --seconds "$warmup" --warmup 0 --out "$work/warmup.json" >/dev/null
 	load single "$target" --concurrency 1
+	# The closed-loop maximum before the open-loop rates: a rate beyond a target's maximum leaves a backlog (queued
+	# requests, a grown heap) that the next run would inherit; a closed loop leaves at most its workers' requests.
+	load max "$target" --concurrency "$maxc"
 	for rate in $rates; do
 		load "rate-$rate" "$target" --rate "$rate"
 	done
-	load max "$target" --concurrency "$maxc"
 done
 
 if [ -n "$streams" ]; then
