@@ -22,7 +22,6 @@ public class TiergateApplication {
 			// The simulator needs no Spring context, Redis or cluster: start it at once.
 			System.exit(SimulateCommand.run(Arrays.copyOfRange(args, 1, args.length), System.out, System.err));
 		}
-		VirtualThreadCarriers.leaveOneProcessor();
 		SpringApplication.run(TiergateApplication.class, args);
 	}
 

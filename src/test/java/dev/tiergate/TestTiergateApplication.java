@@ -29,8 +29,6 @@ public class TestTiergateApplication {
 	private static final Logger logger = LoggerFactory.getLogger(TestTiergateApplication.class);
 
 	public static void main(String[] args) {
-		// Before the simulated fleet starts the first virtual thread.
-		VirtualThreadCarriers.leaveOneProcessor();
 		String external = System.getenv("TIERGATE_FLEET_API_SERVER");
 		if (external != null && !external.isBlank()) {
 			run(external, args);
