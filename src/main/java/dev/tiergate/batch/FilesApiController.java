@@ -93,6 +93,10 @@ class FilesApiController {
 				}
 				lines.accept(buffer, 0, n);
 				upload.write(buffer, 0, n);
+				// Validating lines is computation, and virtual threads are not preempted:
+				// let the requests waiting for this carrier run between 64 KB pieces (the
+				// chunk written to Redis, where the thread would block, is 1 MB).
+				Thread.yield();
 			}
 			InputLines.Result result = lines.finish();
 			if (!result.valid()) {
