@@ -65,6 +65,24 @@ public record ProxyProperties(@DefaultValue("1MB") @NotNull DataSize maxRequestS
 		@DefaultValue("4s") @NotNull Duration upstreamPoolIdleTimeout,
 		@DefaultValue("256") @Positive int upstreamPoolMaxIdle, @DefaultValue("false") boolean observeRequests) {
 
+	public ProxyProperties {
+		positive("upstream-connect-timeout", upstreamConnectTimeout);
+		positive("upstream-timeout", upstreamTimeout);
+		positive("upstream-idle-timeout", upstreamIdleTimeout);
+		positive("client-probe-interval", clientProbeInterval);
+	}
+
+	/**
+	 * Refuses at start a duration that cannot work: a zero or negative idle timeout would
+	 * end every answer at the proxy sweeper's next tick, a zero or negative probe
+	 * interval would probe every connection at each tick.
+	 */
+	private static void positive(String name, Duration value) {
+		if (value != null && (value.isZero() || value.isNegative())) {
+			throw new IllegalArgumentException("tiergate.proxy." + name + " must be positive (was " + value + ")");
+		}
+	}
+
 	/** The HTTP clients that can call inference endpoints. */
 	public enum UpstreamClientKind {
 
