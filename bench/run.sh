@@ -8,7 +8,7 @@
 #      coordinated omission, or closed loop for the maximum rate and one request at a time.
 # Writes bench/results/<date>.md and .json. Options (environment):
 #   BENCH_SECONDS (20) measured seconds per run   BENCH_WARMUP (30) warm-up seconds per target before its runs
-#   BENCH_RATES ("500 1000 2000")                 BENCH_MAX_CONCURRENCY (50) workers of the maximum-rate run
+#   BENCH_RATES ("500 1000 2000"; "" skips them)  BENCH_MAX_CONCURRENCY (50) workers of the maximum-rate run
 #   BENCH_TARGETS ("direct nginx tiergate")       BENCH_NO_BUILD=1 skip the build
 #   BENCH_STREAMS ("1000 10000") concurrent streams of the streaming scenario ("" skips it)
 #   BENCH_STREAM_SECONDS (20) measured seconds per streaming run
@@ -32,7 +32,7 @@ export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 java="$JAVA_HOME/bin/java"
 seconds=${BENCH_SECONDS:-20}
 warmup=${BENCH_WARMUP:-30}
-rates=${BENCH_RATES:-"500 1000 2000"}
+rates=${BENCH_RATES-"500 1000 2000"}
 maxc=${BENCH_MAX_CONCURRENCY:-50}
 targets=${BENCH_TARGETS:-"direct nginx tiergate"}
 streams=${BENCH_STREAMS-"1000 10000"}
@@ -267,8 +267,12 @@ if [ "$jmh" = 1 ]; then
 fi
 
 python3 - "$results" "bench/results/$stamp" "$stamp" "$seconds" "$warmup" "$work" <<'PY'
-import json, sys, os
+import json, sys, os, shlex, subprocess
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+def revision():
+    git = lambda *a: subprocess.run(["git", *a], capture_output=True, text=True).stdout.strip()
+    head = git("rev-parse", "--short", "HEAD") or "an unknown commit"
+    return "commit " + head + (" with uncommitted changes" if git("status", "--porcelain", "--untracked-files=no") else "")
 base, stamp, seconds, warmup, work = sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
 json.dump({"date": stamp, "seconds": float(seconds), "warmup": float(warmup), "runs": rows}, open(base + ".json", "w"), indent=1)
 by = {(r["target"], r["scenario"]): r for r in rows}
@@ -276,8 +280,10 @@ def lat(r, k):
     v = r["result"]["latencyMs"]
     return v[k] if v else float("nan")
 out = ["# Front-door benchmark, " + stamp, "",
-       "Command: `bench/run.sh` (%ss measured per run after %ss warm-up per target; fleet, Tiergate, nginx and the load"
-       " generator in separate processes). Latency from the intended send time (coordinated omission corrected)." % (seconds, warmup), "",
+       "Command: `%sbench/run.sh` (%ss measured per run after %ss warm-up per target; fleet, Tiergate, nginx and the load"
+       " generator in separate processes), on %s. Latency from the intended send time (coordinated omission corrected)."
+       % ("".join("%s=%s " % (k, shlex.quote(v)) for k, v in sorted(os.environ.items()) if k.startswith("BENCH_")),
+          seconds, warmup, revision()), "",
        "| scenario | target | throughput/s | errors | p50 ms | p99 ms | p99.9 ms | added p50 | added p99 | added p99.9 | idle CPU % | Tiergate RSS MiB | Redis calls/request |",
        "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
 stream_rows = [r for r in rows if r["scenario"].startswith("streams-")]
