@@ -5,6 +5,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,8 +30,9 @@ import dev.tiergate.routing.EndpointRegistry;
  * gauges {@code tiergate.gpu.utilization{node,gpu}}, {@code tiergate.gpu.engine.active},
  * {@code tiergate.gpu.slots} and {@code tiergate.gpu.slots.inflight} (the series the
  * overview's chart reads from Prometheus, {@link PrometheusHistory}) and
- * {@code tiergate.gpu.unattributed.seconds{node}} as GPUs and nodes appear.
- * {@link #runOnce()} lets tests drive it.
+ * {@code tiergate.gpu.unattributed.seconds{node}} as GPUs and nodes appear, and removes
+ * them when a GPU is forgotten (not read for longer than the history) and when a node no
+ * longer appears in the report. {@link #runOnce()} lets tests drive it.
  */
 public class DcgmScraping implements SmartLifecycle {
 
@@ -52,7 +54,8 @@ public class DcgmScraping implements SmartLifecycle {
 
 	private final MeterRegistry meters;
 
-	private final Set<String> gaugedNodes = ConcurrentHashMap.newKeySet();
+	/** Each node's gauge, removed when the node no longer appears in the report. */
+	private final Map<String, Gauge> gaugeOfNode = new ConcurrentHashMap<>();
 
 	/** Each GPU's gauges, removed with the GPU when it is forgotten. */
 	private final Map<String, List<Gauge>> gaugesOfGpu = new ConcurrentHashMap<>();
@@ -111,16 +114,18 @@ public class DcgmScraping implements SmartLifecycle {
 	}
 
 	private void gauges(Instant now) {
-		for (GpuMeasurements.NodeFigures node : this.measurements.report(now, this.properties.staleAfter()).nodes()) {
-			if (this.gaugedNodes.add(node.node())) {
-				Gauge
-					.builder("tiergate.gpu.unattributed.seconds", this.measurements, (m) -> m.unattributed(node.node()))
-					.description("Measured busy GPU-seconds (DCGM) minus those attributed to leases, since this "
-							+ "replica's first scrape")
-					.baseUnit("seconds")
-					.tag("node", node.node())
-					.register(this.meters);
-			}
+		List<GpuMeasurements.NodeFigures> nodes = this.measurements.report(now, this.properties.staleAfter()).nodes();
+		Set<String> reported = new HashSet<>();
+		for (GpuMeasurements.NodeFigures node : nodes) {
+			reported.add(node.node());
+			this.gaugeOfNode.computeIfAbsent(node.node(),
+					(name) -> Gauge
+						.builder("tiergate.gpu.unattributed.seconds", this.measurements, (m) -> m.unattributed(name))
+						.description("Measured busy GPU-seconds (DCGM) minus those attributed to leases, since this "
+								+ "replica's first scrape")
+						.baseUnit("seconds")
+						.tag("node", name)
+						.register(this.meters));
 			for (GpuMeasurements.GpuFigures gpu : node.gpus()) {
 				String key = gpu.node() + "/" + gpu.gpu();
 				if (!this.gaugesOfGpu.containsKey(key)) {
@@ -162,6 +167,15 @@ public class DcgmScraping implements SmartLifecycle {
 				}
 			}
 		}
+		// A node gone with all its GPUs (nodes come and go with a cluster's autoscaler)
+		// takes its series with it.
+		this.gaugeOfNode.entrySet().removeIf((entry) -> {
+			boolean gone = !reported.contains(entry.getKey());
+			if (gone) {
+				this.meters.remove(entry.getValue());
+			}
+			return gone;
+		});
 	}
 
 	private void removeGauges(String gpu) {
