@@ -1,7 +1,6 @@
 package dev.tiergate.metering;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -23,10 +22,8 @@ class DcgmReadingsTests {
 
 	private static final Duration STALE_AFTER = Duration.ofSeconds(30);
 
-	private static String recorded() throws IOException {
-		try (InputStream in = DcgmReadingsTests.class.getResourceAsStream("dcgm-exporter.txt")) {
-			return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-		}
+	private static String recorded() {
+		return new String(RecordedDcgmExposition.bytes(), StandardCharsets.UTF_8);
 	}
 
 	@Test

@@ -1,8 +1,6 @@
 package dev.tiergate.metering;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -42,19 +40,9 @@ class DcgmScraperTests {
 			Duration.ofMillis(500));
 
 	DcgmScraperTests() throws IOException {
-		byte[] recorded;
-		try (InputStream in = DcgmScraperTests.class.getResourceAsStream("dcgm-exporter.txt")) {
-			recorded = in.readAllBytes();
-		}
 		this.server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
 		this.server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
-		this.server.createContext("/good/metrics", (exchange) -> {
-			exchange.getResponseHeaders().add("Content-Type", "text/plain; version=0.0.4");
-			exchange.sendResponseHeaders(200, recorded.length);
-			try (OutputStream out = exchange.getResponseBody()) {
-				out.write(recorded);
-			}
-		});
+		RecordedDcgmExposition.serve(this.server, "/good/metrics");
 		this.server.createContext("/failing/metrics", (exchange) -> {
 			exchange.sendResponseHeaders(503, -1);
 			exchange.close();

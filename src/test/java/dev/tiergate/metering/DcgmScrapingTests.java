@@ -1,8 +1,6 @@
 package dev.tiergate.metering;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;
@@ -47,19 +45,9 @@ class DcgmScrapingTests {
 	private final DcgmScraping scraping;
 
 	DcgmScrapingTests() throws IOException {
-		byte[] recorded;
-		try (InputStream in = DcgmScrapingTests.class.getResourceAsStream("dcgm-exporter.txt")) {
-			recorded = in.readAllBytes();
-		}
 		this.server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
 		this.server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
-		this.server.createContext("/metrics", (exchange) -> {
-			exchange.getResponseHeaders().add("Content-Type", "text/plain; version=0.0.4");
-			exchange.sendResponseHeaders(200, recorded.length);
-			try (OutputStream out = exchange.getResponseBody()) {
-				out.write(recorded);
-			}
-		});
+		RecordedDcgmExposition.serve(this.server, "/metrics");
 		this.server.start();
 		MeteringProperties.Dcgm properties = new MeteringProperties.Dcgm(Duration.ofSeconds(15), Duration.ofSeconds(2),
 				Duration.ofMinutes(1), Duration.ofMinutes(1), HISTORY, Duration.ofSeconds(30));
