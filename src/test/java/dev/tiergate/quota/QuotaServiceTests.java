@@ -313,6 +313,8 @@ class QuotaServiceTests {
 			.untilAsserted(() -> {
 				survivor.admit(tenant, Tier.P1, "m", 1, 1L).complete(1, 1);
 			});
+		// The request ends on the settling thread: a read waits for what was handed over.
+		assertThat(survivor.status(this.id).inFlight()).isZero();
 		assertThat(redis.opsForHash().size(QuotaService.key(this.id, "inflight"))).isZero();
 	}
 
