@@ -277,6 +277,8 @@ class QuotaServiceTests {
 		assertThat(snapshot()).isEqualTo(before);
 		holder.complete(10, 90);
 		service.admit(tenant, Tier.P1, "m", 10, 10L).complete(10, 10);
+		service.status(this.id); // waits for the two settlements, which change the
+									// counters
 		Map<String, String> full = snapshot();
 		assertThatThrownBy(() -> service.admit(tenant, Tier.P1, "m", 1, 1L)).isInstanceOfSatisfying(
 				QuotaException.Exceeded.class, (ex) -> assertThat(ex.limit()).isEqualTo("requests_per_minute"));
