@@ -5,11 +5,8 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.context.properties.bind.BindException;
-import org.springframework.boot.context.properties.bind.Bindable;
-import org.springframework.boot.context.properties.bind.Binder;
-import org.springframework.boot.context.properties.bind.validation.ValidationBindHandler;
-import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
-import org.springframework.validation.beanvalidation.LocalValidatorFactoryBean;
+
+import dev.tiergate.ValidatedBinding;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -22,11 +19,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class ProxyPropertiesBindingTests {
 
 	private static ProxyProperties bind(Map<String, String> properties) {
-		try (LocalValidatorFactoryBean validator = new LocalValidatorFactoryBean()) {
-			validator.afterPropertiesSet();
-			return new Binder(new MapConfigurationPropertySource(properties)).bindOrCreate("tiergate.proxy",
-					Bindable.of(ProxyProperties.class), new ValidationBindHandler(validator));
-		}
+		return ValidatedBinding.bind("tiergate.proxy", ProxyProperties.class, properties);
 	}
 
 	@Test

@@ -4,12 +4,9 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.context.properties.bind.BindException;
-import org.springframework.boot.context.properties.bind.Bindable;
-import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.bind.validation.BindValidationException;
-import org.springframework.boot.context.properties.bind.validation.ValidationBindHandler;
-import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
-import org.springframework.validation.beanvalidation.LocalValidatorFactoryBean;
+
+import dev.tiergate.ValidatedBinding;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -21,11 +18,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class QuotaPropertiesBindingTests {
 
 	private static QuotaProperties bind(Map<String, String> properties) {
-		try (LocalValidatorFactoryBean validator = new LocalValidatorFactoryBean()) {
-			validator.afterPropertiesSet();
-			return new Binder(new MapConfigurationPropertySource(properties)).bindOrCreate("tiergate.quota",
-					Bindable.of(QuotaProperties.class), new ValidationBindHandler(validator));
-		}
+		return ValidatedBinding.bind("tiergate.quota", QuotaProperties.class, properties);
 	}
 
 	@Test
