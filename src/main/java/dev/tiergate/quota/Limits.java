@@ -62,6 +62,17 @@ public record Limits(Long requestsPerMinute, Long tokensPerMinute, Long maxConcu
 	}
 
 	/**
+	 * Whether an online request's admission has a limit to check: requests or tokens per
+	 * minute, concurrency or a monthly budget ({@code enqueuedTokens} is checked when a
+	 * batch is created, not per request).
+	 * @return {@code true} when one of them is set
+	 */
+	public boolean checkedOnAdmission() {
+		return this.requestsPerMinute != null || this.tokensPerMinute != null || this.maxConcurrent != null
+				|| this.monthlyTokenBudget != null;
+	}
+
+	/**
 	 * Whether any limit is set.
 	 * @return {@code true} when at least one limit applies
 	 */

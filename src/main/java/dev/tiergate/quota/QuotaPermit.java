@@ -96,7 +96,9 @@ public final class QuotaPermit implements AutoCloseable {
 	}
 
 	/**
-	 * The month (UTC, Redis's clock) the reservation was charged to.
+	 * The month (UTC, Redis's clock) the reservation was charged to; for an admission
+	 * recorded after the answer (a tenant without limits), the replica's month, used only
+	 * if Redis has lost the request's in-flight record when it ends.
 	 * @return {@code YYYY-MM}, or {@code null} when unknown
 	 */
 	String month() {

@@ -7,6 +7,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.time.YearMonth;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -34,14 +35,19 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /**
- * Enforces tenants' limits on the admission path, in one Redis round trip per request: an
- * atomic Lua script (called by SHA; Spring's script executor falls back to {@code EVAL},
- * which reloads it, on {@code NOSCRIPT}) checks the sliding minute of requests and
- * tokens, the concurrency leases and the monthly budget on Redis's own clock, and records
- * the request only if all pass. When the request ends its token reservation is reconciled
- * with the real usage and its lease released, off the request's thread and together with
- * the other requests that ended meanwhile ({@link SettlementBatcher}); while it runs, the
- * lease is renewed.
+ * Enforces tenants' limits on the admission path, in one Redis round trip per request of
+ * a tenant with limits: an atomic Lua script (called by SHA; Spring's script executor
+ * falls back to {@code EVAL}, which reloads it, on {@code NOSCRIPT}) checks the sliding
+ * minute of requests and tokens, the concurrency leases and the monthly budget on Redis's
+ * own clock, and records the request only if all pass. When the request ends its token
+ * reservation is reconciled with the real usage and its lease released, off the request's
+ * thread and together with the other requests that ended meanwhile
+ * ({@link SettlementBatcher}); while it runs, the lease is renewed.
+ * <p>
+ * A tenant with no limit to check is admitted without a round trip: nothing in Redis
+ * could refuse it. Its admission (the lease, the reservation charged to the month) is
+ * handed to the settling thread with its end, and applied in order before it, a round
+ * trip after the answer, so the tenant's live counters and usage stay what they would be.
  * <p>
  * When Redis fails, a circuit breaker stops calls to it, and each tier follows its outage
  * policy: fail open to the {@link LocalLimiter} (P0 by default) or fail closed with
@@ -60,9 +66,9 @@ public class QuotaService implements AutoCloseable {
 	static final long MAX_RESERVATION = (1L << 53) - 1;
 
 	@SuppressWarnings("rawtypes")
-	private static final RedisScript<List> ADMIT = withCalendar("admit.lua", List.class);
+	private static final RedisScript<List> ADMIT = withPrelude("admit.lua", List.class);
 
-	private static final RedisScript<Long> SETTLE = withCalendar("settle.lua", Long.class);
+	private static final RedisScript<Long> SETTLE = withPrelude("settle.lua", Long.class);
 
 	/** Longest a reader waits for this replica's settlements handed over before it. */
 	private static final Duration FLUSH_TIMEOUT = Duration.ofSeconds(1);
@@ -86,6 +92,9 @@ public class QuotaService implements AutoCloseable {
 	private final QuotaProperties properties;
 
 	private final Clock clock;
+
+	/** The clock in UTC, for the month of an admission recorded after the answer. */
+	private final Clock utc;
 
 	private final MeterRegistry meters;
 
@@ -119,6 +128,7 @@ public class QuotaService implements AutoCloseable {
 		this.scripts = new UnproxiedScriptExecutor<>(redis);
 		this.properties = properties;
 		this.clock = clock;
+		this.utc = clock.withZone(ZoneOffset.UTC);
 		this.meters = meters;
 		this.circuit = circuit;
 		this.local = new LocalLimiter(clock);
@@ -136,16 +146,16 @@ public class QuotaService implements AutoCloseable {
 
 	@SuppressWarnings("rawtypes")
 	/**
-	 * A script with {@code calendar.lua} prepended, so every script that counts months
-	 * counts them the same way.
+	 * A script with {@code prelude.lua} prepended, so every script that counts months or
+	 * drops expired leases does it the same way.
 	 */
-	private static <T> RedisScript<T> withCalendar(String name, Class<T> result) {
+	private static <T> RedisScript<T> withPrelude(String name, Class<T> result) {
 		try {
-			String calendar = new ClassPathResource("dev/tiergate/quota/calendar.lua")
+			String prelude = new ClassPathResource("dev/tiergate/quota/prelude.lua")
 				.getContentAsString(StandardCharsets.UTF_8);
 			String script = new ClassPathResource("dev/tiergate/quota/" + name)
 				.getContentAsString(StandardCharsets.UTF_8);
-			return new DefaultRedisScript<>(calendar + script, result);
+			return new DefaultRedisScript<>(prelude + script, result);
 		}
 		catch (IOException ex) {
 			throw new UncheckedIOException("Quota script " + name + " is missing from the classpath", ex);
@@ -266,6 +276,9 @@ public class QuotaService implements AutoCloseable {
 		long prompt = Math.max(0, promptTokens);
 		long reserve = prompt + Math.max(0, maxTokens);
 		String requestId = RequestIds.next();
+		if (tenant.limits().monthlyTokenBudget() == null && recordsAfterTheAnswer()) {
+			return admitUnchecked(tenant, tier, model, requestId, prompt, reserve, true);
+		}
 		QuotaDecision decision;
 		try {
 			boolean settling = settling(tenant);
@@ -342,6 +355,9 @@ public class QuotaService implements AutoCloseable {
 		long prompt = promptTokens;
 		long reserve = reservation(promptTokens, maxTokens);
 		String requestId = RequestIds.next();
+		if (!tenant.limits().checkedOnAdmission() && recordsAfterTheAnswer()) {
+			return admitUnchecked(tenant, tier, model, requestId, prompt, reserve, false);
+		}
 		QuotaDecision decision = null;
 		boolean local = false;
 		if (this.circuit.allow()) {
@@ -377,6 +393,36 @@ public class QuotaService implements AutoCloseable {
 		if (!local) {
 			this.running.put(requestId, permit);
 		}
+		return permit;
+	}
+
+	/**
+	 * Whether an admission with nothing to check can be recorded after the answer: there
+	 * is a settling thread to hand it to, and Redis answers (otherwise the outage policy
+	 * decides, as for any admission).
+	 */
+	private boolean recordsAfterTheAnswer() {
+		return this.settlements != null && this.circuit.state() == QuotaBackendCircuit.State.CLOSED;
+	}
+
+	/**
+	 * Admits a request that no limit can refuse without a round trip to Redis, and hands
+	 * its admission to the settling thread, which records it before the request's end
+	 * (both exactly once).
+	 */
+	private QuotaPermit admitUnchecked(Tenant tenant, Tier tier, String model, String requestId, long prompt,
+			long reserve, boolean batch) {
+		// The month is the replica's; the script charges Redis's, and this one is used
+		// only if the in-flight record is gone when the request ends.
+		QuotaPermit permit = new QuotaPermit(this, tenant, tier, model, requestId, prompt, reserve, false, batch,
+				Map.of(), YearMonth.now(this.utc).toString());
+		this.running.put(requestId, permit);
+		SettlementJournal.Settlement admission = SettlementJournal.Settlement.admission(tenant.id(), batch, requestId,
+				reserve);
+		if (!this.settlements.submit(admission)) {
+			settleGroup(List.of(admission));
+		}
+		count(tier, "admitted", "none");
 		return permit;
 	}
 
@@ -512,10 +558,15 @@ public class QuotaService implements AutoCloseable {
 
 	/**
 	 * Applies settlements of one tenant (and kind) in one call, or journals them when the
-	 * circuit is open or Redis does not confirm them.
+	 * circuit is open or Redis does not confirm them. Nothing passes what is journaled: a
+	 * request's end must not reach Redis before its admission, which may be in the
+	 * journal.
 	 */
 	private void settleGroup(List<SettlementJournal.Settlement> group) {
-		if (!this.circuit.allow()) {
+		if (this.journal.size() > 0) {
+			replayJournal();
+		}
+		if (this.journal.size() > 0 || !this.circuit.allow()) {
 			group.forEach(this.journal::add);
 			return;
 		}
@@ -563,10 +614,12 @@ public class QuotaService implements AutoCloseable {
 	 */
 	private void settle(List<SettlementJournal.Settlement> group) {
 		SettlementJournal.Settlement first = group.get(0);
-		Object[] args = new Object[1 + 9 * group.size()];
+		Object[] args = new Object[2 + 10 * group.size()];
 		args[0] = Long.toString(settledMemoryMillis());
-		int i = 1;
+		args[1] = Long.toString(this.properties.leaseTtl().toMillis());
+		int i = 2;
 		for (SettlementJournal.Settlement settlement : group) {
+			args[i++] = settlement.admission() ? "a" : "s";
 			args[i++] = settlement.requestId();
 			args[i++] = Long.toString(settlement.promptTokens());
 			args[i++] = Long.toString(settlement.completionTokens());

@@ -13,11 +13,12 @@ import io.micrometer.core.instrument.MeterRegistry;
 
 /**
  * The settlements (reconciliations) of requests that ended while the quota store could
- * not be reached, kept in this replica's memory in the order they happened and replayed
- * when it answers again. Each is removed only once Redis has confirmed it; the settlement
- * script remembers what it settled, so a replay whose answer was lost is not applied
- * twice. Bounded: past {@code capacity} the oldest is dropped (and counted); a replica
- * that stops loses its journal, as it loses its leases, which then expire.
+ * not be reached, and the admissions recorded after the answer of tenants without limits,
+ * kept in this replica's memory in the order they happened and replayed when it answers
+ * again. Each is removed only once Redis has confirmed it; the settlement script
+ * remembers what it settled, so a replay whose answer was lost is not applied twice.
+ * Bounded: past {@code capacity} the oldest is dropped (and counted); a replica that
+ * stops loses its journal, as it loses its leases, which then expire.
  */
 final class SettlementJournal {
 
@@ -126,9 +127,35 @@ final class SettlementJournal {
 	 * @param month the month (UTC, {@code YYYY-MM}, Redis's clock) it was charged to, or
 	 * {@code null} when unknown
 	 * @param hosted whether a hosted upstream served it (recorded as a hosted request)
+	 * @param admission whether this is not a request's end but its admission, recorded
+	 * after the answer because its tenant has no limit to check (only {@code tenantId},
+	 * {@code batch}, {@code requestId} and {@code reserved} are used)
 	 */
 	record Settlement(String tenantId, boolean batch, String requestId, long promptTokens, long completionTokens,
-			String tier, String model, boolean record, long reserved, String month, boolean hosted) {
+			String tier, String model, boolean record, long reserved, String month, boolean hosted, boolean admission) {
+
+		/**
+		 * A request's end.
+		 */
+		Settlement(String tenantId, boolean batch, String requestId, long promptTokens, long completionTokens,
+				String tier, String model, boolean record, long reserved, String month, boolean hosted) {
+			this(tenantId, batch, requestId, promptTokens, completionTokens, tier, model, record, reserved, month,
+					hosted, false);
+		}
+
+		/**
+		 * The admission of a request whose tenant has no limit to check: its lease and
+		 * the charge of its reservation to the month.
+		 * @param tenantId the tenant
+		 * @param batch whether it is a batch item
+		 * @param requestId the request's id in Redis
+		 * @param reserved tokens reserved
+		 * @return the entry
+		 */
+		static Settlement admission(String tenantId, boolean batch, String requestId, long reserved) {
+			return new Settlement(tenantId, batch, requestId, 0, 0, "", "", false, reserved, null, false, true);
+		}
+
 	}
 
 }

@@ -30,12 +30,6 @@ local y, m, d, dim, days = civil(nowS)
 local month = string.format('%04d-%02d', y, m)
 local untilNextMonthMs = ((days + dim - d + 1) * 86400 - nowS) * 1000
 
-local function hdelAll(key, fields)
-  for i = 1, #fields, 1000 do
-    redis.call('HDEL', key, unpack(fields, i, math.min(i + 999, #fields)))
-  end
-end
-
 -- Housekeeping (changes no live count): drop window entries older than a minute, and expired leases.
 local windowed = rpm >= 0 or tpm >= 0
 local count, used = 0, 0
@@ -54,11 +48,7 @@ if windowed then
   count = redis.call('ZCARD', KEYS[1])
   used = tonumber(redis.call('HGET', KEYS[2], '_sum') or '0')
 end
-local dead = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', nowMs)
-if #dead > 0 then
-  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', nowMs)
-  hdelAll(KEYS[4], dead)
-end
+dropExpiredLeases(KEYS[3], KEYS[4], nowMs)
 local inFlight = redis.call('ZCARD', KEYS[3])
 local spent = tonumber(redis.call('HGET', KEYS[5], month) or '0')
 

@@ -1,22 +1,30 @@
--- End of requests of one tenant: correct each one's token reservation to the real usage (refund or charge the
--- difference), release its concurrency lease, and add it to the tenant's usage. Several requests in one call, so that
--- a replica settles what ended in the last round trip together. Exactly once: a second call for the same request does
--- nothing, also when the first one's answer was lost (a settlement journaled during an outage and replayed).
+-- What this replica hands over after the answer, for requests of one tenant, in the order it happened: their ends
+-- (settlements) and, for tenants with no limit to check on admission, their admissions (recorded here instead of
+-- before the request, since nothing can refuse them). Several requests in one call, so that a replica applies what
+-- happened in the last round trip together.
+-- A settlement corrects a request's token reservation to the real usage (refund or charge the difference), releases
+-- its concurrency lease, and adds it to the tenant's usage. A recorded admission takes the lease and charges the
+-- reservation to the month, as admit.lua does for an admission that passed. Each exactly once: a second call for the
+-- same request does nothing, also when the first one's answer was lost (journaled during an outage and replayed), and
+-- an admission arriving after its settlement is ignored.
 --
 -- KEYS[1..5] as in admit.lua; KEYS[6] prefix of the monthly usage hashes, "tg:quota:{tenant}:usage:";
 -- KEYS[7] settled  zset  requestId -> until when (ms) its settlement is remembered
--- ARGV[1]: rememberMs (how long a settlement is remembered); then 9 values per request: requestId, promptTokens,
---       completionTokens, tier, model, record (1 = add to usage, 0 = refund only), reservedTokens and month (from the
---       replica, used when the lease expired while Redis was away and the in-flight record with them is gone; '' for
---       none), hosted (1 = served by a hosted upstream: counted as such in the usage too)
--- Returns how many requests were settled (those unknown or settled already are not counted).
+-- ARGV[1]: rememberMs (how long a settlement is remembered); ARGV[2]: leaseTtlMs (of recorded admissions); then 10
+--       values per entry: kind ('s' settlement, 'a' admission), requestId, promptTokens, completionTokens, tier, model,
+--       record (1 = add to usage, 0 = refund only), reservedTokens and month (from the replica, used when the lease
+--       expired while Redis was away and the in-flight record with them is gone; '' for none), hosted (1 = served by a
+--       hosted upstream: counted as such in the usage too). An admission uses requestId and reservedTokens only.
+-- Returns how many entries were applied (those unknown or applied already are not counted).
 
 local t = redis.call('TIME')
 local nowS = tonumber(t[1])
 local nowMs = nowS * 1000 + math.floor(tonumber(t[2]) / 1000)
 local remember = nowMs + tonumber(ARGV[1])
+local leaseTtl = tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', nowMs)
 local y, m, d = civil(nowS)
+local thisMonth = string.format('%04d-%02d', y, m)
 -- Same hash tag as KEYS[6], so the key lives in the tenant's slot in a Redis Cluster.
 local usage = KEYS[6] .. string.format('%04d-%02d', y, m)
 local today = string.format('%04d-%02d-%02d', y, m, d) .. '|'
@@ -59,13 +67,37 @@ local function settle(id, prompt, completion, tier, model, record, reservedArg, 
   return 1
 end
 
-local settled = 0
-for i = 2, #ARGV, 9 do
-  settled = settled + settle(ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), ARGV[i + 3], ARGV[i + 4],
-    ARGV[i + 5], ARGV[i + 6], ARGV[i + 7], ARGV[i + 8])
+local swept = false
+local function admit(id, reserved)
+  if redis.call('ZSCORE', KEYS[7], id) or redis.call('HEXISTS', KEYS[4], id) == 1 then
+    return 0
+  end
+  if not swept then
+    -- The housekeeping admit.lua does for the admissions it checks.
+    dropExpiredLeases(KEYS[3], KEYS[4], nowMs)
+    swept = true
+  end
+  redis.call('ZADD', KEYS[3], nowMs + leaseTtl, id)
+  redis.call('HSET', KEYS[4], id, reserved .. '|' .. thisMonth)
+  redis.call('PEXPIRE', KEYS[3], leaseTtl * 2)
+  redis.call('PEXPIRE', KEYS[4], leaseTtl * 2)
+  redis.call('HINCRBY', KEYS[5], thisMonth, reserved)
+  return 1
+end
+
+local settled, applied = 0, 0
+for i = 3, #ARGV, 10 do
+  if ARGV[i] == 'a' then
+    applied = applied + admit(ARGV[i + 1], tonumber(ARGV[i + 7]))
+  else
+    local one = settle(ARGV[i + 1], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3]), ARGV[i + 4], ARGV[i + 5],
+      ARGV[i + 6], ARGV[i + 7], ARGV[i + 8], ARGV[i + 9])
+    settled = settled + one
+    applied = applied + one
+  end
 end
 if settled > 0 then
   -- What is remembered goes with the last of it: a tenant that stops sending leaves no set behind.
   redis.call('PEXPIREAT', KEYS[7], remember)
 end
-return settled
+return applied

@@ -19,12 +19,16 @@ import java.util.concurrent.atomic.AtomicInteger;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 import org.springframework.data.redis.core.RedisCallback;
 import org.springframework.data.redis.core.StringRedisTemplate;
 
 import dev.tiergate.tier.Tier;
 
 import dev.tiergate.LocalRedis;
+import dev.tiergate.RedisProcess;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -318,6 +322,86 @@ class QuotaServiceTests {
 		// The request ends on the settling thread: a read waits for what was handed over.
 		assertThat(survivor.status(this.id).inFlight()).isZero();
 		assertThat(redis.opsForHash().size(QuotaService.key(this.id, "inflight"))).isZero();
+	}
+
+	@Test
+	void aTenantWithoutLimitsIsCountedAsBeforeOnlyAfterTheAnswerAndExactlyOnce() {
+		QuotaService service = service(Duration.ofMillis(600));
+		Tenant tenant = tenant(Limits.NONE);
+		QuotaPermit served = service.admit(tenant, Tier.P1, "m", 100, 400L);
+		QuotaPermit unserved = service.admit(tenant, Tier.P1, "m", 50, 300L);
+		assertThat(served.headers()).isEmpty();
+		QuotaStatus running = service.status(this.id);
+		assertThat(running.inFlight()).isEqualTo(2);
+		assertThat(running.monthTokens()).isEqualTo(500 + 350);
+		assertThat(running.requestsLastMinute()).as("no window without a per-minute limit").isZero();
+		// The leases are renewed like any other: they outlive their first expiry.
+		await().pollDelay(Duration.ofMillis(1500)).until(() -> true);
+		assertThat(service.status(this.id).inFlight()).isEqualTo(2);
+		served.complete(98, 17);
+		unserved.close();
+		QuotaStatus ended = service.status(this.id);
+		assertThat(ended.inFlight()).isZero();
+		assertThat(ended.monthTokens()).isEqualTo(98 + 17);
+		// Replays whose answers were lost, of the admission and of the end, change
+		// nothing.
+		service.settle(SettlementJournal.Settlement.admission(this.id, false, served.requestId(), 500));
+		service.settle(new SettlementJournal.Settlement(this.id, false, served.requestId(), 98, 17, "P1", "m", true,
+				500, served.month(), false));
+		assertThat(service.status(this.id).monthTokens()).isEqualTo(98 + 17);
+		assertThat(service.status(this.id).inFlight()).isZero();
+		assertThat(service.usage(this.id, java.time.YearMonth.now(Clock.systemUTC()))).singleElement()
+			.satisfies((usage) -> {
+				assertThat(usage.requests()).isEqualTo(1);
+				assertThat(usage.promptTokens()).isEqualTo(98);
+				assertThat(usage.completionTokens()).isEqualTo(17);
+			});
+		assertThat(redis.opsForHash().size(QuotaService.key(this.id, "inflight"))).isZero();
+	}
+
+	@Test
+	void aTenantWithoutLimitsIsAdmittedWhileRedisIsFrozenAndCountedOnceItAnswers() throws Exception {
+		RedisProcess own = new RedisProcess();
+		own.start();
+		LettuceConnectionFactory connections = new LettuceConnectionFactory(
+				new RedisStandaloneConfiguration("127.0.0.1", own.port),
+				LettuceClientConfiguration.builder().commandTimeout(Duration.ofMillis(300)).build());
+		connections.afterPropertiesSet();
+		connections.start();
+		try {
+			StringRedisTemplate frozen = new StringRedisTemplate(connections);
+			// Leases of 30 s: no renewal (nor its replay of the journal) within the test.
+			QuotaProperties properties = new QuotaProperties(Duration.ofSeconds(30), Duration.ofSeconds(1), 3,
+					Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(1), Map.of(), 100_000, 256);
+			QuotaBackendCircuit circuit = new QuotaBackendCircuit(3, Duration.ofSeconds(1), Clock.systemUTC(),
+					this.meters);
+			QuotaService service = new QuotaService(frozen, properties, Clock.systemUTC(), this.meters, circuit);
+			this.services.add(service);
+			service.status(this.id); // connected
+			own.signal("STOP");
+			// P1 fails closed while Redis is away, but nothing about this tenant needs
+			// Redis before the answer.
+			QuotaPermit permit = service.admit(tenant(Limits.NONE), Tier.P1, "m", 10, 100L);
+			assertThat(permit.local()).isFalse();
+			assertThat(service.journaled()).as("its admission, not confirmed").isEqualTo(1);
+			assertThatThrownBy(() -> service.admit(tenant(new Limits(100L, null, null, null)), Tier.P1, "m", 1, 1L))
+				.isInstanceOf(QuotaException.Unavailable.class);
+			assertThat(circuit.state()).isEqualTo(QuotaBackendCircuit.State.CLOSED);
+			own.signal("CONT");
+			// Redis answers again, and the end reaches it before the journal's next
+			// replay: it must not pass the admission.
+			permit.complete(10, 20);
+			assertThat(service.journaled()).isZero();
+			QuotaStatus status = service.status(this.id);
+			assertThat(status.inFlight()).isZero();
+			assertThat(status.monthTokens()).as("the admission applied before the end").isEqualTo(30);
+			assertThat(service.usage(this.id, java.time.YearMonth.now(Clock.systemUTC()))).singleElement()
+				.satisfies((usage) -> assertThat(usage.requests()).isEqualTo(1));
+		}
+		finally {
+			connections.destroy();
+			own.kill();
+		}
 	}
 
 	@Test
