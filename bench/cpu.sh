@@ -11,6 +11,8 @@
 # GC.class_histogram, half-way through the measured run: its 40 largest classes beside the recording, -histogram.txt)
 # THREADS=1 (each of Tiergate's threads' CPU time and context switches over the measured run, per request, summed
 # by thread name with numbers dropped: which threads a request wakes, beside the recording, -threads.txt)
+# LIMITS (the tenant's limits as JSON; default none, admitted without a Redis round trip; e.g.
+# '{"monthlyTokenBudget":1000000000000}' runs the admission script per request)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
@@ -39,7 +41,7 @@ for _ in $(seq 1 1500); do curl -fsS -o /dev/null http://127.0.0.1:18080/readyz 
 tenant=cpu-$(date +%s)
 auth=(-H 'Authorization: Bearer tgo-demo-ci' -H 'X-Requested-With: bench')
 curl -fsS -o /dev/null "${auth[@]}" -H 'Content-Type: application/json' http://127.0.0.1:18080/api/v1/tenants \
-	-d "{\"id\":\"$tenant\",\"allowedTiers\":[\"P0\",\"P1\",\"P2\"],\"defaultTier\":\"P0\",\"weight\":1}"
+	-d "{\"id\":\"$tenant\",\"allowedTiers\":[\"P0\",\"P1\",\"P2\"],\"defaultTier\":\"P0\",\"weight\":1${LIMITS:+,\"limits\":$LIMITS}}"
 key=$(curl -fsS -X POST "${auth[@]}" "http://127.0.0.1:18080/api/v1/tenants/$tenant/keys" |
 	sed -n 's/.*"key":"\([^"]*\)".*/\1/p')
 "$java" -Xmx512m -cp "$cp" dev.tiergate.bench.LoadGenerator --url http://127.0.0.1:18080/v1/chat/completions \

@@ -20,6 +20,8 @@
 #   BENCH_HISTOGRAM=1 a heap histogram of Tiergate (jcmd GC.class_histogram: its 60 largest classes and the total)
 #   half-way through each streaming run, saved beside the results   BENCH_CONTAINER (tomcat) Tiergate's servlet container: tomcat or jetty (Maven
 #   profile "jetty"), for comparing memory per connection
+#   BENCH_TENANT_LIMITS the benchmark tenant's limits as JSON (default none, which Tiergate admits without a Redis
+#   round trip; e.g. '{"monthlyTokenBudget":1000000000000}' makes every request run the admission script)
 # The streaming scenario runs after the others, against a second fleet of its own (dev.tiergate.bench.StreamFleetProcess:
 # 40 paced servers x 256 slots, registered as vLLM pods in a Kubernetes API stand-in) and a Tiergate restarted on it.
 # and `bench/run.sh --jmh` also runs the scheduler and quota JMH benchmarks.
@@ -40,6 +42,7 @@ loadgen_xmx=${BENCH_LOADGEN_XMX:-2g}
 stream_seconds=${BENCH_STREAM_SECONDS:-20}
 stream_tokens=${BENCH_STREAM_TOKENS:-100}
 stream_rate=${BENCH_STREAM_RATE:-50}
+tenant_limits=${BENCH_TENANT_LIMITS:-}
 # Every held stream is a socket at the load generator, two at Tiergate or nginx and one at the server.
 ulimit -n 1048576 2>/dev/null || ulimit -n 65536 2>/dev/null || true
 jmh=0
@@ -125,12 +128,12 @@ start_tiergate() {
 }
 start_tiergate "$api_server"
 
-log "creating the benchmark tenant (no limits)"
+log "creating the benchmark tenant (limits: ${tenant_limits:-none})"
 tenant="bench-$stamp"
 tenant=$(echo "$tenant" | tr 'A-Z' 'a-z')
 curl -fsS -o /dev/null -H 'Authorization: Bearer tgo-demo-ci' -H 'Content-Type: application/json' \
 	-H 'X-Requested-With: bench' http://127.0.0.1:18080/api/v1/tenants \
-	-d "{\"id\":\"$tenant\",\"displayName\":\"Benchmark\",\"allowedTiers\":[\"P0\",\"P1\",\"P2\"],\"defaultTier\":\"P0\",\"weight\":1}"
+	-d "{\"id\":\"$tenant\",\"displayName\":\"Benchmark\",\"allowedTiers\":[\"P0\",\"P1\",\"P2\"],\"defaultTier\":\"P0\",\"weight\":1${tenant_limits:+,\"limits\":$tenant_limits}}"
 key=$(curl -fsS -X POST -H 'Authorization: Bearer tgo-demo-ci' -H 'Content-Type: application/json' \
 	-H 'X-Requested-With: bench' "http://127.0.0.1:18080/api/v1/tenants/$tenant/keys" |
 	sed -n 's/.*"key":"\([^"]*\)".*/\1/p')
