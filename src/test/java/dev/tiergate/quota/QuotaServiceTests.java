@@ -326,7 +326,7 @@ class QuotaServiceTests {
 
 	@Test
 	void aTenantWithoutLimitsIsCountedAsBeforeOnlyAfterTheAnswerAndExactlyOnce() {
-		QuotaService service = service(Duration.ofMillis(600));
+		QuotaService service = service(Duration.ofSeconds(1));
 		Tenant tenant = tenant(Limits.NONE);
 		QuotaPermit served = service.admit(tenant, Tier.P1, "m", 100, 400L);
 		QuotaPermit unserved = service.admit(tenant, Tier.P1, "m", 50, 300L);
@@ -336,7 +336,7 @@ class QuotaServiceTests {
 		assertThat(running.monthTokens()).isEqualTo(500 + 350);
 		assertThat(running.requestsLastMinute()).as("no window without a per-minute limit").isZero();
 		// The leases are renewed like any other: they outlive their first expiry.
-		await().pollDelay(Duration.ofMillis(1500)).until(() -> true);
+		await().pollDelay(Duration.ofMillis(2500)).until(() -> true);
 		assertThat(service.status(this.id).inFlight()).isEqualTo(2);
 		served.complete(98, 17);
 		unserved.close();
