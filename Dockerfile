@@ -33,8 +33,4 @@ USER 10001:10001
 # 8080: dashboard, REST and OpenAI-compatible APIs, /livez and /readyz. 8081: Actuator (metrics).
 EXPOSE 8080 8081
 
-# G1 with a 20 ms pause goal (a smaller young generation: shorter pauses) and no class unloading in the remark pause
-# (where it took 23-36 ms with nothing to unload): the front door's p99 at 1,000 req/s was lower in three alternated
-# pairs of three (docs/benchmarks.md, "Result, 2026-11-30 19:00 UTC onwards"); bench/run.sh and bench/cpu.sh start
-# Tiergate with the same two options.
-ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "-XX:MaxGCPauseMillis=20", "-XX:-ClassUnloadingWithConcurrentMark", "--enable-native-access=ALL-UNNAMED", "org.springframework.boot.loader.launch.JarLauncher"]
+ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "--enable-native-access=ALL-UNNAMED", "org.springframework.boot.loader.launch.JarLauncher"]

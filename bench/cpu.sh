@@ -32,9 +32,7 @@ pids+=($!)
 for _ in $(seq 1 3000); do [ -f "$work/fleet.properties" ] && break; sleep 0.1; done
 api=$(sed -n 's/^apiServer=//p' "$work/fleet.properties")
 model=$(sed -n 's/^model=//p' "$work/fleet.properties")
-# The image's collector options (Dockerfile), so that what is measured is what ships.
-TIERGATE_FLEET_API_SERVER="$api" "$java" -Xms512m -Xmx1g -XX:MaxGCPauseMillis=20 -XX:-ClassUnloadingWithConcurrentMark \
-	${TG_OPTS:-} -cp "$cp" dev.tiergate.TestTiergateApplication \
+TIERGATE_FLEET_API_SERVER="$api" "$java" -Xms512m -Xmx1g ${TG_OPTS:-} -cp "$cp" dev.tiergate.TestTiergateApplication \
 	--server.port=18080 --management.server.port=18081 --spring.data.redis.database=13 \
 	--spring.data.redis.connect-timeout=5s --spring.data.redis.timeout=5s --logging.level.root=WARN >"$work/tg.log" 2>&1 &
 tg=$!

@@ -110,10 +110,8 @@ start_tiergate() {
 	local api=$1
 	shift
 	log "starting Tiergate (its own JVM, full JIT) against $api"
-	# The image's collector options (Dockerfile), so that what is measured is what ships.
 	# shellcheck disable=SC2086
-	TIERGATE_FLEET_API_SERVER="$api" "$java" -Xms512m -Xmx1g -XX:MaxGCPauseMillis=20 \
-		-XX:-ClassUnloadingWithConcurrentMark ${BENCH_TG_OPTS:-} -cp "$tg_cp" \
+	TIERGATE_FLEET_API_SERVER="$api" "$java" -Xms512m -Xmx1g ${BENCH_TG_OPTS:-} -cp "$tg_cp" \
 		dev.tiergate.TestTiergateApplication \
 		--server.port=18080 --management.server.port=18081 --spring.data.redis.database=13 \
 		--spring.data.redis.connect-timeout=5s --spring.data.redis.timeout=5s --logging.level.root=WARN "$@" \
