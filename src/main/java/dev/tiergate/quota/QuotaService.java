@@ -146,8 +146,8 @@ public class QuotaService implements AutoCloseable {
 
 	@SuppressWarnings("rawtypes")
 	/**
-	 * A script with {@code prelude.lua} prepended, so every script that counts months or
-	 * drops expired leases does it the same way.
+	 * A script with {@code prelude.lua} prepended, so every script that counts months,
+	 * takes leases or drops expired ones does it the same way.
 	 */
 	private static <T> RedisScript<T> withPrelude(String name, Class<T> result) {
 		try {

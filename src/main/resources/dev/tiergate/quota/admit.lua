@@ -94,11 +94,7 @@ if windowed then
   redis.call('PEXPIRE', KEYS[1], windowMs + 1000)
   redis.call('PEXPIRE', KEYS[2], windowMs + 1000)
 end
-redis.call('ZADD', KEYS[3], nowMs + leaseTtl, id)
-redis.call('HSET', KEYS[4], id, tokens .. '|' .. month)
-redis.call('PEXPIRE', KEYS[3], leaseTtl * 2)
-redis.call('PEXPIRE', KEYS[4], leaseTtl * 2)
-redis.call('HINCRBY', KEYS[5], month, tokens)
+takeLease(KEYS[3], KEYS[4], KEYS[5], id, tokens, month, nowMs, leaseTtl)
 local rpmLeft = (rpm >= 0) and (rpm - count - 1) or -1
 local tpmLeft = (tpm >= 0) and (tpm - used - tokens) or -1
 return { 1, '', 0, rpmLeft, tpmLeft, month, inFlight + 1, spent + tokens }

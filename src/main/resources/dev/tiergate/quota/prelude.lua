@@ -1,4 +1,4 @@
--- Prepended to admit.lua and settle.lua, so that both count months and drop expired leases the same way.
+-- Prepended to admit.lua and settle.lua, so that both count months, take leases and drop expired ones the same way.
 
 -- The UTC calendar date of a Unix time in seconds (civil_from_days, H. Hinnant).
 -- Returns year, month, day of month, days in that month, and days since the epoch.
@@ -35,4 +35,14 @@ local function dropExpiredLeases(leases, inflight, nowMs)
     redis.call('ZREMRANGEBYSCORE', leases, '-inf', nowMs)
     hdelAll(inflight, dead)
   end
+end
+
+-- Records an admitted request: its lease (zset requestId -> expiry ms), its in-flight record ("reserved|month", what
+-- its settlement corrects) and the reservation charged to the month's budget hash.
+local function takeLease(leases, inflight, budget, id, tokens, month, nowMs, leaseTtl)
+  redis.call('ZADD', leases, nowMs + leaseTtl, id)
+  redis.call('HSET', inflight, id, tokens .. '|' .. month)
+  redis.call('PEXPIRE', leases, leaseTtl * 2)
+  redis.call('PEXPIRE', inflight, leaseTtl * 2)
+  redis.call('HINCRBY', budget, month, tokens)
 end

@@ -77,11 +77,7 @@ local function admit(id, reserved)
     dropExpiredLeases(KEYS[3], KEYS[4], nowMs)
     swept = true
   end
-  redis.call('ZADD', KEYS[3], nowMs + leaseTtl, id)
-  redis.call('HSET', KEYS[4], id, reserved .. '|' .. thisMonth)
-  redis.call('PEXPIRE', KEYS[3], leaseTtl * 2)
-  redis.call('PEXPIRE', KEYS[4], leaseTtl * 2)
-  redis.call('HINCRBY', KEYS[5], thisMonth, reserved)
+  takeLease(KEYS[3], KEYS[4], KEYS[5], id, reserved, thisMonth, nowMs, leaseTtl)
   return 1
 end
 
