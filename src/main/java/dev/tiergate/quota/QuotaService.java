@@ -134,7 +134,9 @@ public class QuotaService implements AutoCloseable {
 		this.local = new LocalLimiter(clock);
 		this.journal = new SettlementJournal(properties.journalCapacity(), meters);
 		this.settlementBatches = DistributionSummary.builder("tiergate.quota.settlement.batch")
-			.description("Request ends settled together by the settling thread (one Redis call per tenant among them)")
+			.description(
+					"Request ends, and admissions of tenants without limits, applied together by the settling thread "
+							+ "(one Redis call per tenant among them)")
 			.register(meters);
 		this.settlements = (properties.settlementBatch() > 0)
 				? new SettlementBatcher(properties.settlementBatch(), this::settleAll) : null;

@@ -36,7 +36,8 @@ final class SettlementJournal {
 
 	SettlementJournal(int capacity, MeterRegistry meters) {
 		this.capacity = capacity;
-		this.journaled = counter(meters, "journaled", "Settlements journaled while the quota store was unavailable");
+		this.journaled = counter(meters, "journaled",
+				"Settlements (and admissions recorded after the answer) journaled while the quota store was unavailable");
 		this.replayed = counter(meters, "replayed", "Journaled settlements applied once the quota store answered");
 		this.dropped = counter(meters, "dropped", "Journaled settlements lost: journal full, or refused by Redis");
 		Gauge.builder("tiergate.quota.journal.size", this, SettlementJournal::size)

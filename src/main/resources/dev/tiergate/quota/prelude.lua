@@ -19,7 +19,6 @@ local function civil(nowS)
   return y, m, d, dim, days
 end
 
-
 -- HDEL of many fields, in slices that stay within Lua's limit on unpacked values.
 local function hdelAll(key, fields)
   for i = 1, #fields, 1000 do
