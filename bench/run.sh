@@ -20,6 +20,9 @@
 #   BENCH_HISTOGRAM=1 a heap histogram of Tiergate (jcmd GC.class_histogram: its 60 largest classes and the total)
 #   half-way through each streaming run, saved beside the results   BENCH_CONTAINER (tomcat) Tiergate's servlet container: tomcat or jetty (Maven
 #   profile "jetty"), for comparing memory per connection
+#   BENCH_PIN=1 Tiergate and nginx on CPU 1, the fleet and the load generators on CPU 0 (taskset), so that what the
+#   gateway costs the machine's other work (a fleet descheduled, a GC thread waiting for a core) is kept apart from
+#   what it adds to a request; each JVM then sizes itself for one processor
 #   BENCH_TENANT_LIMITS the benchmark tenant's limits as JSON (default none, which Tiergate admits without a Redis
 #   round trip; e.g. '{"monthlyTokenBudget":1000000000000}' makes every request run the admission script)
 # The streaming scenario runs after the others, against a second fleet of its own (dev.tiergate.bench.StreamFleetProcess:
@@ -43,6 +46,11 @@ stream_seconds=${BENCH_STREAM_SECONDS:-20}
 stream_tokens=${BENCH_STREAM_TOKENS:-100}
 stream_rate=${BENCH_STREAM_RATE:-50}
 tenant_limits=${BENCH_TENANT_LIMITS:-}
+# BENCH_PIN=1: the gateway under test (Tiergate, nginx) on one core, everything else on the other
+pin_gw=() pin_env=()
+if [ "${BENCH_PIN:-0}" = 1 ]; then
+	pin_gw=(taskset -c 1) pin_env=(taskset -c 0)
+fi
 # Every held stream is a socket at the load generator, two at Tiergate or nginx and one at the server.
 ulimit -n 1048576 2>/dev/null || ulimit -n 65536 2>/dev/null || true
 jmh=0
@@ -91,7 +99,7 @@ if ! redis_up; then
 fi
 
 log "starting the simulated fleet (its own JVM)"
-"$java" -Xmx1g -cp "$cp" dev.tiergate.bench.FleetProcess 0.0001 "$work/fleet.properties" >"$work/fleet.log" 2>&1 &
+"${pin_env[@]}" "$java" -Xmx1g -cp "$cp" dev.tiergate.bench.FleetProcess 0.0001 "$work/fleet.properties" >"$work/fleet.log" 2>&1 &
 pids+=($!)
 fleet_pid=$!
 for _ in $(seq 1 600); do
@@ -111,7 +119,7 @@ start_tiergate() {
 	shift
 	log "starting Tiergate (its own JVM, full JIT) against $api"
 	# shellcheck disable=SC2086
-	TIERGATE_FLEET_API_SERVER="$api" "$java" -Xms512m -Xmx1g ${BENCH_TG_OPTS:-} -cp "$tg_cp" \
+	TIERGATE_FLEET_API_SERVER="$api" "${pin_gw[@]}" "$java" -Xms512m -Xmx1g ${BENCH_TG_OPTS:-} -cp "$tg_cp" \
 		dev.tiergate.TestTiergateApplication \
 		--server.port=18080 --management.server.port=18081 --spring.data.redis.database=13 \
 		--spring.data.redis.connect-timeout=5s --spring.data.redis.timeout=5s --logging.level.root=WARN "$@" \
@@ -154,7 +162,7 @@ start_nginx() {
 		echo "  server { listen 127.0.0.1:$listen; location / { proxy_pass http://pods; proxy_http_version 1.1;"
 		echo "    proxy_set_header Connection \"\"; proxy_buffering off; proxy_read_timeout 300s; } } }"
 	} >"$conf"
-	"$nginx_bin" -c "$conf"
+	"${pin_gw[@]}" "$nginx_bin" -c "$conf"
 }
 log "starting nginx (least_conn over the same 20 pods)"
 start_nginx 18090 ${ports//,/ }
@@ -168,7 +176,9 @@ url_of() {
 }
 
 redis_calls() { redis-cli info commandstats | awk -F'[:=,]' '/^cmdstat_/{n += $3} END{print n + 0}'; }
-cpu_sample() { awk '/^cpu /{print $2+$3+$4+$5+$6+$7+$8, $5+$6}' /proc/stat; }
+# cpu_sample: all cores' jiffies and idle jiffies, then core 1's (the gateway's core under BENCH_PIN=1)
+cpu_sample() { awk '/^cpu /{a = $2+$3+$4+$5+$6+$7+$8; b = $5+$6} /^cpu1 /{c = $2+$3+$4+$5+$6+$7+$8; d = $5+$6}
+	END{print a, b, c + 0, d + 0}' /proc/stat; }
 rss_kib() { awk '/VmRSS/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
 # load NAME TARGET ARGS...: one measured run; prints its JSON with idle CPU and Tiergate's memory added.
@@ -180,23 +190,25 @@ load() {
 	local out="$work/$target-$name.json"
 	local r0
 	r0=$(redis_calls)
-	read -r t0 i0 < <(cpu_sample)
-	"$java" -Xmx"$loadgen_xmx" -cp "$cp" dev.tiergate.bench.LoadGenerator --url "$(url_of "$target")" --key "$key" \
+	read -r t0 i0 g0 gi0 < <(cpu_sample)
+	"${pin_env[@]}" "$java" -Xmx"$loadgen_xmx" -cp "$cp" dev.tiergate.bench.LoadGenerator --url "$(url_of "$target")" --key "$key" \
 		--model "$model" --seconds "$seconds" --warmup 2 --out "$out" "$@" >/dev/null
-	read -r t1 i1 < <(cpu_sample)
+	read -r t1 i1 g1 gi1 < <(cpu_sample)
 	local r1
 	r1=$(redis_calls)
 	local idle
 	idle=$(awk -v a="$((t1 - t0))" -v b="$((i1 - i0))" 'BEGIN{printf "%.1f", (a > 0) ? 100 * b / a : 0}')
-	printf '{"scenario":"%s","target":"%s","idleCpuPct":%s,"tiergateRssMiB":%d,"redisCalls":%d,"result":%s}\n' \
-		"$name" "$target" "$idle" "$(($(rss_kib "$tiergate_pid") / 1024))" "$((r1 - r0))" "$(cat "$out")" >>"$results"
+	local gw_idle
+	gw_idle=$(awk -v a="$((g1 - g0))" -v b="$((gi1 - gi0))" 'BEGIN{printf "%.1f", (a > 0) ? 100 * b / a : 0}')
+	printf '{"scenario":"%s","target":"%s","idleCpuPct":%s,"core1IdlePct":%s,"pinned":%s,"tiergateRssMiB":%d,"redisCalls":%d,"result":%s}\n' \
+		"$name" "$target" "$idle" "$gw_idle" "$([ ${#pin_gw[@]} -gt 0 ] && echo true || echo false)" "$(($(rss_kib "$tiergate_pid") / 1024))" "$((r1 - r0))" "$(cat "$out")" >>"$results"
 	log "$target $name: $(cat "$out" | head -c 300)"
 }
 
 for target in $targets; do
 	[ "${BENCH_SKIP_REQUESTS:-0}" = 1 ] && break
 	log "warming up $target for ${warmup}s"
-	"$java" -Xmx512m -cp "$cp" dev.tiergate.bench.LoadGenerator --url "$(url_of "$target")" --key "$key" \
+	"${pin_env[@]}" "$java" -Xmx512m -cp "$cp" dev.tiergate.bench.LoadGenerator --url "$(url_of "$target")" --key "$key" \
 		--model "$model" --concurrency 20 --seconds "$warmup" --warmup 0 --out "$work/warmup.json" >/dev/null
 	load single "$target" --concurrency 1
 	# The closed-loop maximum before the open-loop rates: a rate beyond a target's maximum leaves a backlog (queued
@@ -214,7 +226,7 @@ if [ -n "$streams" ]; then
 	kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
 	sleep 1
 	log "starting the paced stream fleet (its own JVM): 40 servers x 256 slots, $stream_tokens tokens at $stream_rate/s"
-	"$java" -Xmx2g -cp "$cp" dev.tiergate.bench.StreamFleetProcess 40 256 "$stream_tokens" "$stream_rate" \
+	"${pin_env[@]}" "$java" -Xmx2g -cp "$cp" dev.tiergate.bench.StreamFleetProcess 40 256 "$stream_tokens" "$stream_rate" \
 		"$work/streams.properties" >"$work/stream-fleet.log" 2>&1 &
 	pids+=($!)
 	for _ in $(seq 1 600); do [ -f "$work/streams.properties" ] && break; sleep 0.1; done
@@ -232,7 +244,7 @@ if [ -n "$streams" ]; then
 	done
 	for target in $targets; do
 		log "warming up $target (streams) for 10s"
-		"$java" -Xmx512m -cp "$cp" dev.tiergate.bench.LoadGenerator --url "$(url_of "$target")" --key "$key" \
+		"${pin_env[@]}" "$java" -Xmx512m -cp "$cp" dev.tiergate.bench.LoadGenerator --url "$(url_of "$target")" --key "$key" \
 			--model "$model" --concurrency 200 --seconds 10 --warmup 0 --stream --max-tokens "$stream_tokens" \
 			--out "$work/warmup.json" >/dev/null
 		for c in $streams; do
@@ -296,9 +308,10 @@ for r in rows:
     add = lambda k: ("%.2f" % (lat(r, k) - lat(d, k))) if d and r["target"] != "direct" else "—"
     res = r["result"]
     calls = ("%.2f" % (r["redisCalls"] / res["answeredWithWarmup"])) if r["target"] == "tiergate" and res["answeredWithWarmup"] else "—"
-    out.append("| %s | %s | %.0f | %d | %.2f | %.2f | %.2f | %s | %s | %s | %.1f | %d | %s |" % (
+    idle = "%.1f" % r["idleCpuPct"] + (" (gateway's core %.1f)" % r["core1IdlePct"] if r.get("pinned") else "")
+    out.append("| %s | %s | %.0f | %d | %.2f | %.2f | %.2f | %s | %s | %s | %s | %d | %s |" % (
         r["scenario"], r["target"], res["throughput"], res["errors"], lat(r, "p50"), lat(r, "p99"), lat(r, "p999"),
-        add("p50"), add("p99"), add("p999"), r["idleCpuPct"], r["tiergateRssMiB"], calls))
+        add("p50"), add("p99"), add("p999"), idle, r["tiergateRssMiB"], calls))
 mx = {t: by[(t, "max")]["result"]["throughput"] for t in ("nginx", "tiergate") if (t, "max") in by}
 if len(mx) == 2 and mx["nginx"] > 0:
     out += ["", "Maximum rate: Tiergate %.0f/s, nginx %.0f/s: **%.2f x nginx** (goal 0.5 x)." % (mx["tiergate"], mx["nginx"], mx["tiergate"] / mx["nginx"])]
