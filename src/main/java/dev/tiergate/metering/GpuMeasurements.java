@@ -26,9 +26,11 @@ import dev.tiergate.routing.Endpoint;
  * <p>
  * The last hour of utilization and slot occupancy per GPU is kept in a ring of
  * {@code historyStep} buckets. A GPU whose last reading is older than that hour (its node
- * was scaled away) is forgotten, and so is a pod no GPU has listed for an hour, so that
- * what is kept follows the cluster as it is rather than every GPU and pod name ever seen.
- * Thread-safe: the scraping and the flushing threads write, views read.
+ * was scaled away) is forgotten, and so is a pod no GPU has listed for an hour, and a
+ * node's time attributed to pods on no known GPU once nothing was added to it for an hour
+ * and the node has no GPU left, so that what is kept follows the cluster as it is rather
+ * than every GPU, pod and node name ever seen. Thread-safe: the scraping and the flushing
+ * threads write, views read.
  */
 public final class GpuMeasurements {
 
@@ -45,7 +47,8 @@ public final class GpuMeasurements {
 
 	private final Duration forgetAfter;
 
-	private final Map<String, Double> unplacedAttributed = new TreeMap<>();
+	/** Per node, time attributed to pods on no known GPU. */
+	private final Map<String, Unplaced> unplacedAttributed = new TreeMap<>();
 
 	private Instant since;
 
@@ -139,6 +142,14 @@ public final class GpuMeasurements {
 		});
 		this.gpuOfPod.values()
 			.removeIf((place) -> place.seen().isBefore(horizon) || !this.gpus.containsKey(place.gpu()));
+		this.unplacedAttributed.entrySet().removeIf((entry) -> {
+			Unplaced unplaced = entry.getValue();
+			if (unplaced.added || unplaced.seen == null) {
+				unplaced.seen = now;
+				unplaced.added = false;
+			}
+			return unplaced.seen.isBefore(horizon) && !hasGpu(entry.getKey());
+		});
 		return forgotten;
 	}
 
@@ -155,7 +166,10 @@ public final class GpuMeasurements {
 				gpu.attributedSeconds += seconds;
 			}
 			else {
-				this.unplacedAttributed.merge(nodeOfEndpoint.getOrDefault(endpoint, ""), seconds, Double::sum);
+				Unplaced unplaced = this.unplacedAttributed.computeIfAbsent(nodeOfEndpoint.getOrDefault(endpoint, ""),
+						(node) -> new Unplaced());
+				unplaced.seconds += seconds;
+				unplaced.added = true;
 			}
 		});
 	}
@@ -185,7 +199,7 @@ public final class GpuMeasurements {
 			gpus.sort(java.util.Comparator.comparing(GpuFigures::gpu,
 					java.util.Comparator.comparingInt(GpuMeasurements::index).thenComparing((g) -> g)));
 			double measured = gpus.stream().mapToDouble(GpuFigures::measuredBusySeconds).sum();
-			double unplaced = this.unplacedAttributed.getOrDefault(node, 0.0);
+			double unplaced = unplacedSeconds(node);
 			double attributed = gpus.stream().mapToDouble(GpuFigures::attributedBusySeconds).sum() + unplaced;
 			int slots = gpus.stream().mapToInt(GpuFigures::slots).sum();
 			int inFlight = gpus.stream().mapToInt(GpuFigures::inFlight).sum();
@@ -294,7 +308,7 @@ public final class GpuMeasurements {
 	 */
 	public synchronized double unattributed(String node) {
 		double measured = 0;
-		double attributed = this.unplacedAttributed.getOrDefault(node, 0.0);
+		double attributed = unplacedSeconds(node);
 		for (Gpu gpu : this.gpus.values()) {
 			if (gpu.node.equals(node)) {
 				measured += gpu.measuredSeconds;
@@ -487,6 +501,34 @@ public final class GpuMeasurements {
 	}
 
 	private record PodPlace(String gpu, Instant seen) {
+	}
+
+	private double unplacedSeconds(String node) {
+		Unplaced unplaced = this.unplacedAttributed.get(node);
+		return (unplaced != null) ? unplaced.seconds : 0;
+	}
+
+	private boolean hasGpu(String node) {
+		for (Gpu gpu : this.gpus.values()) {
+			if (gpu.node.equals(node)) {
+				return true;
+			}
+		}
+		return false;
+	}
+
+	/**
+	 * A node's time attributed to pods on no known GPU; {@code seen} is the scrape round
+	 * after the last addition (guarded by the measurements' lock).
+	 */
+	private static final class Unplaced {
+
+		private double seconds;
+
+		private boolean added;
+
+		private Instant seen;
+
 	}
 
 }

@@ -184,4 +184,42 @@ class GpuMeasurementsTests {
 		assertThat(node.unplacedBusySeconds()).isCloseTo(0.5, within(1e-9));
 	}
 
+	@Test
+	void aNodesUnplacedTimeIsForgottenAnHourAfterItsLastAttributionWhenTheNodeHasNoGpu() {
+		// n1 has GPUs; n9 and n8 (scaled away, their pods never placed on a known GPU)
+		// have none.
+		scrape(T0, 100, 0.5, 0, 0);
+		this.measurements.attributed(attribution(Map.of("inference/x", 0.5, "inference/a", 0.25)),
+				Map.of("inference/x", "n9", "inference/a", "n1"));
+		this.measurements.attributed(attribution(Map.of("inference/y", 0.75)), Map.of("inference/y", "n8"));
+		Instant at = T0;
+		for (int round = 1; round <= 122; round++) {
+			at = T0.plusSeconds(30L * round);
+			if (round == 60) {
+				// n8 is attributed again half an hour in: its hour starts over.
+				this.measurements.attributed(attribution(Map.of("inference/y", 0.25)), Map.of("inference/y", "n8"));
+			}
+			scrape(at, 100, 0.5, 0, 0);
+			if (round == 119) {
+				// Just under an hour after n9's last attribution, it is still reported.
+				assertThat(this.measurements.report(at, STALE).nodes()).extracting(GpuMeasurements.NodeFigures::node)
+					.containsExactly("n1", "n8", "n9");
+			}
+		}
+		GpuMeasurements.Report report = this.measurements.report(at, STALE);
+		assertThat(report.nodes()).extracting(GpuMeasurements.NodeFigures::node).containsExactly("n1", "n8");
+		assertThat(report.nodes().get(1).unplacedBusySeconds()).isCloseTo(1.0, within(1e-9));
+		assertThat(this.measurements.unattributed("n9")).isZero();
+		// n1 keeps its own unplaced time as long as it has a GPU, whatever its age.
+		this.measurements.attributed(attribution(Map.of("inference/z", 0.125)), Map.of("inference/z", "n1"));
+		for (int round = 1; round <= 130; round++) {
+			at = at.plusSeconds(30);
+			scrape(at, 100, 0.5, 0, 0);
+		}
+		assertThat(this.measurements.report(at, STALE).nodes()).singleElement().satisfies((node) -> {
+			assertThat(node.node()).isEqualTo("n1");
+			assertThat(node.unplacedBusySeconds()).isCloseTo(0.125, within(1e-9));
+		});
+	}
+
 }
