@@ -139,7 +139,8 @@ public class QuotaService implements AutoCloseable {
 							+ "(one Redis call per tenant among them)")
 			.register(meters);
 		this.settlements = (properties.settlementBatch() > 0)
-				? new SettlementBatcher(properties.settlementBatch(), this::settleAll) : null;
+				? new SettlementBatcher(properties.settlementBatch(), properties.settlementLinger(), this::settleAll)
+				: null;
 		this.renewal = Executors
 			.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("quota-lease-renewal").factory());
 		long every = Math.max(10, properties.leaseTtl().toMillis() / 3);

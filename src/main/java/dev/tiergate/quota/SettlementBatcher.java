@@ -17,19 +17,22 @@ import org.slf4j.LoggerFactory;
 /**
  * Takes the settlements (ends of requests) off the request's thread: a request hands its
  * settlement over and answers at once, and one thread applies what has been handed over
- * in as few Redis calls as there are tenants among it. No timer: while a call is out, the
- * next settlements gather, so the batches grow with the load (one settlement each when it
- * is light, dozens at the maximum rate) and none waits longer than one round trip for the
- * previous call. The thread sleeps while there is nothing to settle and is woken only
- * then, so a busy replica does not wake it per request.
+ * in as few Redis calls as there are tenants among it. While a call is out, the next
+ * settlements gather, so the batches grow with the load (dozens at the maximum rate).
+ * When the thread was idle, the first settlement to wake it waits up to {@code linger}
+ * for company before it is applied (cut short by a full batch, {@link #flush} or
+ * {@link #close}), so that under light traffic the thread, Redis's client and Redis are
+ * woken once per linger rather than once per request. The thread sleeps while there is
+ * nothing to settle and is woken only then, so a busy replica does not wake it per
+ * request.
  * <p>
  * What a settlement changes in Redis (the lease released, the reservation corrected, the
  * usage) is visible a round trip after the answer rather than before it. Readers that
  * must see this replica's own settlements ({@link QuotaService#status},
  * {@link QuotaService#usage}, an admission refused on a limit a settlement frees) call
  * {@link #flush} first. A replica that stops settles what it holds ({@link #close}); one
- * that crashes loses at most the last round trip's settlements, as it loses its leases,
- * which then expire.
+ * that crashes loses at most the last linger's and round trip's settlements, as it loses
+ * its leases, which then expire.
  */
 final class SettlementBatcher implements AutoCloseable {
 
@@ -57,14 +60,25 @@ final class SettlementBatcher implements AutoCloseable {
 
 	private volatile boolean closed;
 
+	/** Whether the thread is waiting out the linger (a full batch wakes it). */
+	private volatile boolean lingering;
+
+	/** Set by {@link #flush}: the settlement lingering now is wanted at once. */
+	private volatile boolean hurry;
+
+	private final long lingerNanos;
+
 	/**
 	 * Starts the settling thread.
 	 * @param maxBatch most settlements taken for one round of calls
+	 * @param linger how long the first settlement after an idle moment waits for others
+	 * ({@code 0}: not at all)
 	 * @param apply applies settlements in Redis, journaling what Redis does not confirm;
 	 * never throws
 	 */
-	SettlementBatcher(int maxBatch, Consumer<List<SettlementJournal.Settlement>> apply) {
+	SettlementBatcher(int maxBatch, Duration linger, Consumer<List<SettlementJournal.Settlement>> apply) {
 		this.maxBatch = maxBatch;
+		this.lingerNanos = linger.toNanos();
 		this.apply = apply;
 		this.thread = Thread.ofPlatform().daemon().name("quota-settlement").start(this::run);
 	}
@@ -82,7 +96,7 @@ final class SettlementBatcher implements AutoCloseable {
 		tenantPending.incrementAndGet();
 		this.submitted.incrementAndGet();
 		this.queue.offer(settlement);
-		if (this.sleeping) {
+		if (this.sleeping || (this.lingering && this.submitted.get() - this.done.get() >= this.maxBatch)) {
 			LockSupport.unpark(this.thread);
 		}
 		if (this.closed && this.queue.remove(settlement)) {
@@ -113,6 +127,10 @@ final class SettlementBatcher implements AutoCloseable {
 	boolean flush(Duration timeout) {
 		long target = this.submitted.get();
 		long deadline = System.nanoTime() + timeout.toNanos();
+		if (this.done.get() < target) {
+			this.hurry = true;
+			LockSupport.unpark(this.thread);
+		}
 		while (this.done.get() < target) {
 			if (System.nanoTime() - deadline >= 0 || !this.thread.isAlive()) {
 				return this.done.get() >= target;
@@ -124,9 +142,14 @@ final class SettlementBatcher implements AutoCloseable {
 
 	private void run() {
 		List<SettlementJournal.Settlement> batch = new ArrayList<>(this.maxBatch);
+		boolean idle = true;
 		while (!this.closed || !this.queue.isEmpty()) {
+			if (idle && !this.queue.isEmpty()) {
+				linger();
+			}
 			SettlementJournal.Settlement next = this.queue.poll();
 			if (next == null) {
+				idle = true;
 				this.sleeping = true;
 				if (this.queue.isEmpty() && !this.closed) {
 					LockSupport.park(this);
@@ -134,6 +157,7 @@ final class SettlementBatcher implements AutoCloseable {
 				this.sleeping = false;
 				continue;
 			}
+			idle = false;
 			batch.add(next);
 			while (batch.size() < this.maxBatch && (next = this.queue.poll()) != null) {
 				batch.add(next);
@@ -141,6 +165,25 @@ final class SettlementBatcher implements AutoCloseable {
 			applyAll(batch);
 			batch.clear();
 		}
+	}
+
+	/**
+	 * Waits up to the linger for more settlements to join the first, unless a batch is
+	 * full, a reader flushes or the batcher closes. Meanwhile a submission wakes the
+	 * thread only when it fills a batch.
+	 */
+	private void linger() {
+		long until = System.nanoTime() + this.lingerNanos;
+		this.lingering = true;
+		while (!this.closed && !this.hurry && this.submitted.get() - this.done.get() < this.maxBatch) {
+			long left = until - System.nanoTime();
+			if (left <= 0) {
+				break;
+			}
+			LockSupport.parkNanos(this, left);
+		}
+		this.lingering = false;
+		this.hurry = false;
 	}
 
 	private void applyAll(List<SettlementJournal.Settlement> batch) {

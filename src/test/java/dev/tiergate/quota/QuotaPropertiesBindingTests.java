@@ -39,4 +39,21 @@ class QuotaPropertiesBindingTests {
 		}
 	}
 
+	@Test
+	void theFirstSettlementAfterAnIdleMomentLingersFiveMillisecondsByDefault() {
+		assertThat(bind(Map.of()).settlementLinger()).isEqualTo(java.time.Duration.ofMillis(5));
+		assertThat(QuotaProperties.defaults().settlementLinger()).isEqualTo(java.time.Duration.ofMillis(5));
+		assertThat(bind(Map.of("tiergate.quota.settlement-linger", "0")).settlementLinger()).isZero();
+	}
+
+	@Test
+	void refusesASettlementLingerOutOfRangeNamingIt() {
+		for (String value : new String[] { "-1ms", "2s" }) {
+			assertThatThrownBy(() -> bind(Map.of("tiergate.quota.settlement-linger", value)))
+				.isInstanceOf(BindException.class)
+				.rootCause()
+				.hasMessageStartingWith("tiergate.quota.settlement-linger must be between 0 and 1s, not ");
+		}
+	}
+
 }

@@ -65,7 +65,7 @@ class QuotaServiceTests {
 
 	private QuotaService service(Duration leaseTtl, Duration openFor, int settlementBatch) {
 		QuotaProperties properties = new QuotaProperties(leaseTtl, Duration.ofSeconds(1), 3, Duration.ofSeconds(1),
-				Duration.ofSeconds(5), Duration.ofSeconds(1), Map.of(), 100_000, settlementBatch);
+				Duration.ofSeconds(5), Duration.ofSeconds(1), Map.of(), 100_000, settlementBatch, Duration.ofMillis(5));
 		this.circuit = new QuotaBackendCircuit(3, openFor, Clock.systemUTC(), this.meters);
 		QuotaService service = new QuotaService(redis, properties, Clock.systemUTC(), this.meters, this.circuit);
 		this.services.add(service);
@@ -372,7 +372,8 @@ class QuotaServiceTests {
 			StringRedisTemplate frozen = new StringRedisTemplate(connections);
 			// Leases of 30 s: no renewal (nor its replay of the journal) within the test.
 			QuotaProperties properties = new QuotaProperties(Duration.ofSeconds(30), Duration.ofSeconds(1), 3,
-					Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(1), Map.of(), 100_000, 256);
+					Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(1), Map.of(), 100_000, 256,
+					Duration.ofMillis(5));
 			QuotaBackendCircuit circuit = new QuotaBackendCircuit(3, Duration.ofSeconds(1), Clock.systemUTC(),
 					this.meters);
 			QuotaService service = new QuotaService(frozen, properties, Clock.systemUTC(), this.meters, circuit);

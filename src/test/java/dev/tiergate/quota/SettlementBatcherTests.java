@@ -35,7 +35,12 @@ class SettlementBatcherTests {
 
 	private SettlementBatcher batcher(int maxBatch,
 			java.util.function.Consumer<List<SettlementJournal.Settlement>> apply) {
-		SettlementBatcher batcher = new SettlementBatcher(maxBatch, apply);
+		return batcher(maxBatch, Duration.ZERO, apply);
+	}
+
+	private SettlementBatcher batcher(int maxBatch, Duration linger,
+			java.util.function.Consumer<List<SettlementJournal.Settlement>> apply) {
+		SettlementBatcher batcher = new SettlementBatcher(maxBatch, linger, apply);
 		this.batchers.add(batcher);
 		return batcher;
 	}
@@ -67,6 +72,45 @@ class SettlementBatcherTests {
 		assertThat(calls).extracting(List::size).containsExactly(1, 64, 36);
 		assertThat(calls.stream().flatMap(List::stream).toList()).as("in the order they ended")
 			.isEqualTo(java.util.stream.IntStream.rangeClosed(0, 100).mapToObj((i) -> "r" + i).toList());
+	}
+
+	@Test
+	void afterAnIdleMomentTheFirstSettlementWaitsTheLingerForOthers() throws Exception {
+		List<List<String>> calls = new CopyOnWriteArrayList<>();
+		// A linger far longer than the test: only a full batch, a flush or closing ends
+		// it.
+		SettlementBatcher batcher = batcher(4, Duration.ofMinutes(5),
+				(batch) -> calls.add(batch.stream().map(SettlementJournal.Settlement::requestId).toList()));
+		for (int i = 1; i <= 3; i++) {
+			batcher.submit(settlement("t", "r" + i));
+		}
+		Thread.sleep(300);
+		assertThat(calls).as("lingering").isEmpty();
+		assertThat(batcher.pending("t")).isTrue();
+		// The fourth fills the batch: applied together, without waiting out the linger.
+		batcher.submit(settlement("t", "r4"));
+		org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> calls.size() == 1);
+		assertThat(calls.get(0)).containsExactly("r1", "r2", "r3", "r4");
+		// A reader's flush cuts the next linger short.
+		batcher.submit(settlement("t", "r5"));
+		assertThat(batcher.flush(Duration.ofSeconds(5))).isTrue();
+		assertThat(calls).containsExactly(List.of("r1", "r2", "r3", "r4"), List.of("r5"));
+		// And so does closing, which settles what lingers.
+		batcher.submit(settlement("t", "r6"));
+		batcher.close();
+		assertThat(calls).last().isEqualTo(List.of("r6"));
+	}
+
+	@Test
+	void settlementsThatEndWithinTheLingerShareOneCall() throws Exception {
+		List<List<String>> calls = new CopyOnWriteArrayList<>();
+		SettlementBatcher batcher = batcher(256, Duration.ofMillis(300),
+				(batch) -> calls.add(batch.stream().map(SettlementJournal.Settlement::requestId).toList()));
+		for (int i = 1; i <= 5; i++) {
+			batcher.submit(settlement("t", "r" + i));
+		}
+		org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> !calls.isEmpty());
+		assertThat(calls).containsExactly(List.of("r1", "r2", "r3", "r4", "r5"));
 	}
 
 	@Test

@@ -23,7 +23,8 @@ public final class TestingQuota {
 	 */
 	public static QuotaService service(StringRedisTemplate redis) {
 		QuotaProperties properties = new QuotaProperties(Duration.ofSeconds(30), Duration.ofSeconds(1), 3,
-				Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(1), Map.of(), 100_000, 256);
+				Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(1), Map.of(), 100_000, 256,
+				Duration.ofMillis(5));
 		return new QuotaService(redis, properties, Clock.systemUTC(), new SimpleMeterRegistry(),
 				new QuotaBackendCircuit(3, Duration.ofSeconds(1), Clock.systemUTC(), new SimpleMeterRegistry()));
 	}
