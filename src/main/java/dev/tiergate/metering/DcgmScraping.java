@@ -21,6 +21,7 @@ import org.springframework.context.SmartLifecycle;
 import dev.tiergate.cluster.GpuExporter;
 import dev.tiergate.cluster.GpuExporters;
 import dev.tiergate.routing.EndpointRegistry;
+import dev.tiergate.routing.RoundLoop;
 
 /**
  * The DCGM exporters scraped off the request path: every
@@ -62,7 +63,7 @@ public class DcgmScraping implements SmartLifecycle {
 
 	private volatile Map<String, String> nodeOfExporter = Map.of();
 
-	private volatile Thread loop;
+	private final RoundLoop rounds;
 
 	/**
 	 * Scraping.
@@ -84,6 +85,7 @@ public class DcgmScraping implements SmartLifecycle {
 		this.clock = clock;
 		this.meters = meters;
 		this.scraper = new DcgmScraper(this::targets, readings, clock, properties.timeout());
+		this.rounds = new RoundLoop("dcgm-scraping", properties.scrapeInterval(), this::runOnce, logger);
 	}
 
 	private Map<String, URI> targets() {
@@ -186,40 +188,18 @@ public class DcgmScraping implements SmartLifecycle {
 	}
 
 	@Override
-	public synchronized void start() {
-		if (this.loop != null) {
-			return;
-		}
-		this.loop = Thread.ofVirtual().name("dcgm-scraping").start(() -> {
-			while (!Thread.currentThread().isInterrupted()) {
-				try {
-					runOnce();
-				}
-				catch (RuntimeException ex) {
-					logger.warn("DCGM scrape round failed: {}", ex.toString());
-				}
-				try {
-					Thread.sleep(this.properties.scrapeInterval());
-				}
-				catch (InterruptedException ex) {
-					return;
-				}
-			}
-		});
+	public void start() {
+		this.rounds.start();
 	}
 
 	@Override
-	public synchronized void stop() {
-		Thread thread = this.loop;
-		this.loop = null;
-		if (thread != null) {
-			thread.interrupt();
-		}
+	public void stop() {
+		this.rounds.stop();
 	}
 
 	@Override
 	public boolean isRunning() {
-		return this.loop != null;
+		return this.rounds.isRunning();
 	}
 
 }

@@ -41,7 +41,7 @@ public class RoutingMaintenance implements SmartLifecycle {
 
 	private static final JsonMapper json = JsonMapper.builder().build();
 
-	private volatile Thread loop;
+	private final RoundLoop rounds;
 
 	public RoutingMaintenance(EndpointRegistry registry, EndpointHealth health, RoutingProperties properties,
 			Clock clock) {
@@ -55,6 +55,7 @@ public class RoutingMaintenance implements SmartLifecycle {
 			.followRedirects(HttpClient.Redirect.NEVER)
 			.executor(Executors.newVirtualThreadPerTaskExecutor())
 			.build();
+		this.rounds = new RoundLoop("routing-maintenance", properties.scrape().interval(), this::runOnce, logger);
 	}
 
 	/**
@@ -143,40 +144,18 @@ public class RoutingMaintenance implements SmartLifecycle {
 	}
 
 	@Override
-	public synchronized void start() {
-		if (this.loop != null) {
-			return;
-		}
-		this.loop = Thread.ofVirtual().name("routing-maintenance").start(() -> {
-			while (!Thread.currentThread().isInterrupted()) {
-				try {
-					runOnce();
-				}
-				catch (RuntimeException ex) {
-					logger.warn("Routing maintenance round failed: {}", ex.toString());
-				}
-				try {
-					Thread.sleep(this.properties.scrape().interval());
-				}
-				catch (InterruptedException ex) {
-					return;
-				}
-			}
-		});
+	public void start() {
+		this.rounds.start();
 	}
 
 	@Override
-	public synchronized void stop() {
-		Thread thread = this.loop;
-		this.loop = null;
-		if (thread != null) {
-			thread.interrupt();
-		}
+	public void stop() {
+		this.rounds.stop();
 	}
 
 	@Override
 	public boolean isRunning() {
-		return this.loop != null;
+		return this.rounds.isRunning();
 	}
 
 }
