@@ -425,7 +425,7 @@ public class QuotaService implements AutoCloseable {
 		if (!this.settlements.submit(admission)) {
 			settleGroup(List.of(admission));
 		}
-		count(tier, "admitted", "none");
+		count(tier, "admitted_unchecked", "none");
 		return permit;
 	}
 

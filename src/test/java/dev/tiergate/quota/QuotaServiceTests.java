@@ -331,6 +331,11 @@ class QuotaServiceTests {
 		QuotaPermit served = service.admit(tenant, Tier.P1, "m", 100, 400L);
 		QuotaPermit unserved = service.admit(tenant, Tier.P1, "m", 50, 300L);
 		assertThat(served.headers()).isEmpty();
+		assertThat(this.meters.get("tiergate.quota.decisions")
+			.tags("tier", "P1", "decision", "admitted_unchecked", "limit", "none")
+			.counter()
+			.count()).as("told apart from admissions the script checked").isEqualTo(2);
+		assertThat(this.meters.find("tiergate.quota.decisions").tags("decision", "admitted").counter()).isNull();
 		QuotaStatus running = service.status(this.id);
 		assertThat(running.inFlight()).isEqualTo(2);
 		assertThat(running.monthTokens()).isEqualTo(500 + 350);
