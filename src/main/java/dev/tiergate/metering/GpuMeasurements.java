@@ -144,7 +144,7 @@ public final class GpuMeasurements {
 			.removeIf((place) -> place.seen().isBefore(horizon) || !this.gpus.containsKey(place.gpu()));
 		this.unplacedAttributed.entrySet().removeIf((entry) -> {
 			Unplaced unplaced = entry.getValue();
-			if (unplaced.added || unplaced.seen == null) {
+			if (unplaced.added) {
 				unplaced.seen = now;
 				unplaced.added = false;
 			}
@@ -519,7 +519,8 @@ public final class GpuMeasurements {
 
 	/**
 	 * A node's time attributed to pods on no known GPU; {@code seen} is the scrape round
-	 * after the last addition (guarded by the measurements' lock).
+	 * after the last addition, set by the first round after the entry is made (an entry
+	 * is made by an addition); guarded by the measurements' lock.
 	 */
 	private static final class Unplaced {
 
