@@ -49,7 +49,8 @@ import jakarta.validation.constraints.Positive;
  * @param upstreamPoolMaxIdle most idle connections kept per endpoint
  * @param observeRequests whether Spring MVC's {@code http.server.requests} observation
  * (http_server_requests, server spans) covers the OpenAI API too (off: the proxy's own
- * tiergate_proxy_* series count and time those requests)
+ * tiergate_proxy_* series count and time those requests; on, the completions leave the
+ * filter lane that passes the observation's filter by)
  */
 @Validated
 @ConfigurationProperties("tiergate.proxy")

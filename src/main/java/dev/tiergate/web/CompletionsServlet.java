@@ -1,24 +1,32 @@
 package dev.tiergate.web;
 
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Qualifier;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
 import org.springframework.boot.web.servlet.ServletRegistrationBean;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.Ordered;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.security.core.Authentication;
 import org.springframework.security.core.context.SecurityContextHolder;
+import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.web.HttpRequestMethodNotSupportedException;
 import org.springframework.web.filter.ServerHttpObservationFilter;
 
 import dev.tiergate.problem.OpenAiErrorBody;
 import dev.tiergate.proxy.Completions;
 import dev.tiergate.proxy.OpenAiException;
+import dev.tiergate.proxy.ProxyProperties;
 import dev.tiergate.quota.Tenant;
+import jakarta.servlet.Filter;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -28,11 +36,12 @@ import tools.jackson.databind.json.JsonMapper;
  * The OpenAI API's completions ({@link Completions#PATHS}) as a servlet of their own,
  * beside Spring MVC's {@code DispatcherServlet}: the container maps the exact paths here,
  * so the front door's hot path skips MVC's handler lookup, argument resolution and
- * reflective call (8% of its CPU samples at the maximum rate, docs/benchmarks.md). The
- * filters (security, quota settlement, metrics) run as before. Failures are answered as
- * {@link OpenAiErrorsAdvice} answers the other {@code /v1} endpoints: OpenAI's error JSON
- * from {@link Failure}, never a stack trace; a method other than {@code POST} is a 405
- * with {@code Allow: POST}.
+ * reflective call (8% of its CPU samples at the maximum rate, docs/benchmarks.md). A
+ * {@code POST} reaches it through {@link CompletionsLane}, the {@code /v1} security
+ * chain's filters and the quota settlement without the rest of the filters. Failures are
+ * answered as {@link OpenAiErrorsAdvice} answers the other {@code /v1} endpoints:
+ * OpenAI's error JSON from {@link Failure}, never a stack trace; a method other than
+ * {@code POST} is a 405 with {@code Allow: POST}.
  */
 final class CompletionsServlet extends HttpServlet {
 
@@ -129,6 +138,32 @@ final class CompletionsServlet extends HttpServlet {
 			registration.setName("completions");
 			registration.setAsyncSupported(true);
 			registration.setLoadOnStartup(1);
+			return registration;
+		}
+
+		/**
+		 * The completions' lane through the filters ({@link CompletionsLane}): before
+		 * every other filter, the draining replica's {@code Connection: close}, the
+		 * {@code /v1} security chain's filters and the quota settlement, then this
+		 * servlet. Off while {@code tiergate.proxy.observe-requests} asks for the
+		 * {@code http.server.requests} observation, whose filter it would pass by.
+		 */
+		@Bean
+		FilterRegistrationBean<CompletionsLane> completionsLane(
+				ServletRegistrationBean<CompletionsServlet> completionsServlet,
+				@Qualifier("tenantApiSecurity") SecurityFilterChain tenantApi, ClosingConnections closing,
+				@Qualifier("quotaPermits") Filter quotaPermits, ProxyProperties proxy) {
+			List<Filter> filters = new ArrayList<>();
+			filters.add(closing);
+			filters.addAll(tenantApi.getFilters());
+			filters.add(quotaPermits);
+			FilterRegistrationBean<CompletionsLane> registration = new FilterRegistrationBean<>(
+					new CompletionsLane(Set.copyOf(Completions.PATHS), filters, completionsServlet.getServlet()));
+			registration.setName("completionsLane");
+			registration.setUrlPatterns(Completions.PATHS);
+			registration.setAsyncSupported(true);
+			registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
+			registration.setEnabled(!proxy.observeRequests());
 			return registration;
 		}
 

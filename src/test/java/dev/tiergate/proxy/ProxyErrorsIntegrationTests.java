@@ -7,10 +7,12 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 
 import dev.tiergate.EmbeddedDefaults;
 import dev.tiergate.FleetIntegrationTestSupport;
 import dev.tiergate.fleet.SimulatedGpuFleet;
+import jakarta.servlet.ServletContext;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -21,6 +23,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * with a message that says what is wrong.
  */
 class ProxyErrorsIntegrationTests extends FleetIntegrationTestSupport {
+
+	@Autowired
+	private ServletContext servletContext;
 
 	private static final JsonMapper json = JsonMapper.builder().build();
 
@@ -46,6 +51,25 @@ class ProxyErrorsIntegrationTests extends FleetIntegrationTestSupport {
 		assertOpenAiError(get("/v1/embeddingz", null), 401, "missing_api_key");
 		assertOpenAiError(post("/v1/batches/x/cancel", null, "{}"), 401, "missing_api_key");
 		assertOpenAiError(post("/v1/embeddings", "tg-wrong", "{}"), 401, "invalid_api_key");
+	}
+
+	@Test
+	void completionsTakeTheirLaneAndAnotherSpellingTakesTheWholeChainStillBehindTheKey() throws Exception {
+		// the lane is in the container, on the three paths, before the other filters
+		assertThat(this.servletContext.getFilterRegistration("completionsLane").getUrlPatternMappings())
+			.containsExactlyInAnyOrderElementsOf(Completions.PATHS);
+		// an encoded letter maps to the same servlet but not to the lane: the full chain,
+		// whose key filter refuses it, and serves it with a key
+		String encoded = "/v1/chat/%63ompletions";
+		assertOpenAiError(post(encoded, null, chat(SimulatedGpuFleet.LLAMA, 1)), 401, "missing_api_key");
+		assertOpenAiError(post(encoded, "tg-wrong", chat(SimulatedGpuFleet.LLAMA, 1)), 401, "invalid_api_key");
+		HttpResponse<String> served = post(encoded, EmbeddedDefaults.ACME_KEY, chat(SimulatedGpuFleet.LLAMA, 1));
+		assertThat(served.statusCode()).as(served.body()).isEqualTo(200);
+		assertThat(served.headers().firstValue("X-Content-Type-Options")).contains("nosniff");
+		// a doubled slash is the firewall's to refuse, as before
+		assertThat(
+				post("/v1//chat/completions", EmbeddedDefaults.ACME_KEY, chat(SimulatedGpuFleet.LLAMA, 1)).statusCode())
+			.isEqualTo(400);
 	}
 
 	@Test
