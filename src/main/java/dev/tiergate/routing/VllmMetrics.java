@@ -1,5 +1,7 @@
 package dev.tiergate.routing;
 
+import java.util.Set;
+
 /**
  * Reads the gauges the balancing needs from vLLM's Prometheus text exposition:
  * {@code vllm:num_requests_waiting} and {@code vllm:num_requests_running} (summed over
@@ -7,6 +9,9 @@ package dev.tiergate.routing;
  * {@code vllm:kv_cache_usage_perc} (the highest value).
  */
 final class VllmMetrics {
+
+	private static final Set<String> WANTED = Set.of("vllm:num_requests_waiting", "vllm:num_requests_running",
+			"vllm:gpu_cache_usage_perc", "vllm:kv_cache_usage_perc");
 
 	private VllmMetrics() {
 	}
@@ -33,17 +38,17 @@ final class VllmMetrics {
 				nameEnd++;
 			}
 			String name = line.substring(0, nameEnd);
-			if (!name.startsWith("vllm:")) {
+			if (!WANTED.contains(name)) {
+				// most of a vLLM exposition: histograms' buckets and other series
 				continue;
 			}
 			int valueStart = nameEnd;
 			if (valueStart < line.length() && line.charAt(valueStart) == '{') {
 				valueStart = endOfLabels(line, valueStart);
 			}
-			String[] rest = line.substring(valueStart).trim().split("\\s+");
 			double value;
 			try {
-				value = Double.parseDouble(rest[0]);
+				value = Double.parseDouble(firstWord(line, valueStart));
 			}
 			catch (NumberFormatException ex) {
 				continue;
@@ -69,6 +74,23 @@ final class VllmMetrics {
 			throw new IllegalArgumentException("no vllm:num_requests_waiting or vllm:num_requests_running");
 		}
 		return new EndpointMetrics(waiting, running, cache, nowNanos, inFlight);
+	}
+
+	/**
+	 * The sample's value: the first word after the name and labels (a timestamp may
+	 * follow), without a regular expression (a scrape is every endpoint's whole
+	 * exposition, every few seconds).
+	 */
+	private static String firstWord(String line, int from) {
+		int start = from;
+		while (start < line.length() && line.charAt(start) <= ' ') {
+			start++;
+		}
+		int end = start;
+		while (end < line.length() && line.charAt(end) > ' ') {
+			end++;
+		}
+		return line.substring(start, end);
 	}
 
 	/**

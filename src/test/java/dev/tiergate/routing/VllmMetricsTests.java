@@ -42,6 +42,19 @@ class VllmMetricsTests {
 	}
 
 	@Test
+	void readsValuesAfterTabsAndBeforeCarriageReturnsAndSkipsWhatIsNotANumberOrNotAWantedSeries() {
+		EndpointMetrics metrics = VllmMetrics.parse(
+				"vllm:num_requests_running{engine=\"0\"}\t4\t1730540000000\r\n"
+						+ "vllm:num_requests_running{engine=\"1\"}   NaN\r\n" + "vllm:num_requests_waiting  2.5\r\n"
+						+ "vllm:num_requests_waiting{engine=\"1\"} two\n" + "vllm:num_requests_waiting_total 100\n"
+						+ "vllm:time_to_first_token_seconds_bucket{le=\"0.1\"} 7\n" + "vllm:gpu_cache_usage_perc\n",
+				0, 0);
+		assertThat(metrics.running()).isEqualTo(4.0);
+		assertThat(metrics.waiting()).isEqualTo(2.5);
+		assertThat(metrics.kvCacheUsage()).isZero();
+	}
+
+	@Test
 	void aPageWithoutVllmQueueGaugesIsAFailedScrape() {
 		assertThatIllegalArgumentException().isThrownBy(() -> VllmMetrics.parse("up 1\n", 0, 0));
 	}
