@@ -153,6 +153,10 @@ final class CompletionsServlet extends HttpServlet {
 				ServletRegistrationBean<CompletionsServlet> completionsServlet,
 				@Qualifier("tenantApiSecurity") SecurityFilterChain tenantApi, ClosingConnections closing,
 				@Qualifier("quotaPermits") Filter quotaPermits, ProxyProperties proxy) {
+			if (tenantApi.getFilters().isEmpty()) {
+				throw new IllegalStateException(
+						"The /v1 security chain has no filters; the completions need its key filter");
+			}
 			List<Filter> filters = new ArrayList<>();
 			filters.add(closing);
 			filters.addAll(tenantApi.getFilters());
