@@ -18,7 +18,7 @@ import jakarta.servlet.http.HttpServletRequest;
  * request URI is exactly one of the completions' paths runs the {@code /v1} security
  * chain's own filters (the security headers and the tenant key filter, the one gate),
  * then the filters the answer needs (the quota settlement), then the completions servlet,
- * and nothing else. What it leaves out was a fifth of the front door's CPU samples at the
+ * and nothing else. What it leaves out was 12% of the front door's CPU samples at the
  * maximum rate (docs/benchmarks.md) and does nothing for such a request: Spring Boot's
  * character-encoding, form-content, request-context and path-parsing filters (the body is
  * read as bytes, no form, no MVC), the {@code http.server.requests} observation (off for
