@@ -96,7 +96,9 @@ class SecurityConfiguration {
 	 * session is ever made), no security-context holder filter and no anonymous user,
 	 * servlet-API wrapper or logout URL: each was work on every request (the chain's
 	 * filters were 13% of the front door's CPU samples, docs/benchmarks.md). Its matcher
-	 * is asked first (it is the cheapest and the busiest).
+	 * is asked first (it is the cheapest and the busiest). The completions run this
+	 * chain's filters without the filter chain proxy, through {@code web.CompletionsLane}
+	 * (the bean's name is how it finds them): a filter added here guards them too.
 	 */
 	@Bean
 	@Order(0)
