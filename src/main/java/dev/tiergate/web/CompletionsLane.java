@@ -1,6 +1,7 @@
 package dev.tiergate.web;
 
 import java.io.IOException;
+import java.util.Collection;
 import java.util.List;
 import java.util.Set;
 
@@ -43,7 +44,7 @@ final class CompletionsLane implements Filter {
 	 * @param filters the filters each request passes, in order
 	 * @param servlet the servlet that answers
 	 */
-	CompletionsLane(Set<String> paths, List<Filter> filters, Servlet servlet) {
+	CompletionsLane(Collection<String> paths, List<Filter> filters, Servlet servlet) {
 		this.paths = Set.copyOf(paths);
 		this.filters = filters.toArray(Filter[]::new);
 		this.servlet = servlet;

@@ -162,7 +162,7 @@ final class CompletionsServlet extends HttpServlet {
 			filters.addAll(tenantApi.getFilters());
 			filters.add(quotaPermits);
 			FilterRegistrationBean<CompletionsLane> registration = new FilterRegistrationBean<>(
-					new CompletionsLane(Set.copyOf(Completions.PATHS), filters, completionsServlet.getServlet()));
+					new CompletionsLane(Completions.PATHS, filters, completionsServlet.getServlet()));
 			registration.setName("completionsLane");
 			registration.setUrlPatterns(Completions.PATHS);
 			registration.setAsyncSupported(true);
