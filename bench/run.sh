@@ -7,7 +7,9 @@
 #   4. the load generator (dev.tiergate.bench.LoadGenerator), open loop at a constant rate, latency corrected for
 #      coordinated omission, or closed loop for the maximum rate and one request at a time.
 # Writes bench/results/<date>.md and .json. Options (environment):
-#   BENCH_SECONDS (20) measured seconds per run   BENCH_WARMUP (30) warm-up seconds per target before its runs
+#   BENCH_SECONDS (20) measured seconds per run   BENCH_WARMUP (30) least warm-up seconds per target before its runs;
+#   the warm-up goes on, 10 s at a time, while the JIT compilers of the JVMs serving the target (the fleet; Tiergate
+#   for tiergate) used more than BENCH_JIT_QUIET (5) percent of a core in the last 10 s, up to BENCH_WARMUP_MAX (300)
 #   BENCH_RATES ("500 1000 2000"; "" skips them)  BENCH_MAX_CONCURRENCY (50) workers of the maximum-rate run
 #   BENCH_TARGETS ("direct nginx tiergate")       BENCH_NO_BUILD=1 skip the build
 #   BENCH_STREAMS ("1000 10000") concurrent streams of the streaming scenario ("" skips it)
@@ -37,6 +39,8 @@ export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 java="$JAVA_HOME/bin/java"
 seconds=${BENCH_SECONDS:-20}
 warmup=${BENCH_WARMUP:-30}
+warmup_max=${BENCH_WARMUP_MAX:-300}
+jit_quiet=${BENCH_JIT_QUIET:-5}
 rates=${BENCH_RATES-"500 1000 2000"}
 maxc=${BENCH_MAX_CONCURRENCY:-50}
 targets=${BENCH_TARGETS:-"direct nginx tiergate"}
@@ -175,7 +179,27 @@ url_of() {
 	esac
 }
 
-redis_calls() { redis-cli info commandstats | awk -F'[:=,]' '/^cmdstat_/{n += $3} END{print n + 0}'; }
+# Redis's commands (those run inside scripts included: INFO counts them too) and its script calls (EVAL, EVALSHA,
+# FCALL: each one round trip of the gateway's, or part of a pipelined one)
+redis_calls() { redis-cli info commandstats | awk -F'[:=,]' '/^cmdstat_/{n += $3}
+	/^cmdstat_(eval|evalsha|eval_ro|evalsha_ro|fcall|fcall_ro):/{s += $3} END{print n + 0, s + 0}'; }
+# jit_ms PID...: CPU milliseconds the JIT compiler threads of these JVMs have used so far
+tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
+jit_ms() {
+	local pid task comm total=0
+	for pid in "$@"; do
+		for task in /proc/"$pid"/task/*; do
+			comm=$(cat "$task/comm" 2>/dev/null) || continue
+			case $comm in
+				C1\ Compiler* | C2\ Compiler*)
+					total=$((total + $(awk '{print $14 + $15}' "$task/stat" 2>/dev/null || echo 0))) ;;
+			esac
+		done
+	done
+	echo $((total * 1000 / tck))
+}
+# jvms_of TARGET: the JVMs whose compilers a run against TARGET waits for (the load generators start afresh per run)
+jvms_of() { if [ "$1" = tiergate ]; then echo "$fleet_pid $tiergate_pid"; else echo "$fleet_pid"; fi; }
 # cpu_sample: all cores' jiffies and idle jiffies, then core 1's (the gateway's core under BENCH_PIN=1)
 cpu_sample() { awk '/^cpu /{a = $2+$3+$4+$5+$6+$7+$8; b = $5+$6} /^cpu1 /{c = $2+$3+$4+$5+$6+$7+$8; d = $5+$6}
 	END{print a, b, c + 0, d + 0}' /proc/stat; }
@@ -188,28 +212,51 @@ load() {
 	local name=$1 target=$2
 	shift 2
 	local out="$work/$target-$name.json"
-	local r0
-	r0=$(redis_calls)
+	local r0 s0 j0 jt0
+	read -r r0 s0 < <(redis_calls)
+	j0=$(jit_ms "$fleet_pid") jt0=$(jit_ms "$tiergate_pid")
 	read -r t0 i0 g0 gi0 < <(cpu_sample)
 	"${pin_env[@]}" "$java" -Xmx"$loadgen_xmx" -cp "$cp" dev.tiergate.bench.LoadGenerator --url "$(url_of "$target")" --key "$key" \
 		--model "$model" --seconds "$seconds" --warmup 2 --out "$out" "$@" >/dev/null
 	read -r t1 i1 g1 gi1 < <(cpu_sample)
-	local r1
-	r1=$(redis_calls)
+	local r1 s1 j1 jt1
+	j1=$(jit_ms "$fleet_pid") jt1=$(jit_ms "$tiergate_pid")
+	read -r r1 s1 < <(redis_calls)
 	local idle
 	idle=$(awk -v a="$((t1 - t0))" -v b="$((i1 - i0))" 'BEGIN{printf "%.1f", (a > 0) ? 100 * b / a : 0}')
 	local gw_idle
 	gw_idle=$(awk -v a="$((g1 - g0))" -v b="$((gi1 - gi0))" 'BEGIN{printf "%.1f", (a > 0) ? 100 * b / a : 0}')
-	printf '{"scenario":"%s","target":"%s","idleCpuPct":%s,"core1IdlePct":%s,"pinned":%s,"tiergateRssMiB":%d,"redisCalls":%d,"result":%s}\n' \
-		"$name" "$target" "$idle" "$gw_idle" "$([ ${#pin_gw[@]} -gt 0 ] && echo true || echo false)" "$(($(rss_kib "$tiergate_pid") / 1024))" "$((r1 - r0))" "$(cat "$out")" >>"$results"
+	printf '{"scenario":"%s","target":"%s","idleCpuPct":%s,"core1IdlePct":%s,"pinned":%s,"tiergateRssMiB":%d,"redisCalls":%d,"redisScriptCalls":%d,"fleetJitMs":%d,"tiergateJitMs":%d,"warmupSeconds":%d,"result":%s}\n' \
+		"$name" "$target" "$idle" "$gw_idle" "$([ ${#pin_gw[@]} -gt 0 ] && echo true || echo false)" "$(($(rss_kib "$tiergate_pid") / 1024))" "$((r1 - r0))" "$((s1 - s0))" "$((j1 - j0))" "$((jt1 - jt0))" "${warmed:-0}" "$(cat "$out")" >>"$results"
 	log "$target $name: $(cat "$out" | head -c 300)"
+}
+
+# warm SECONDS: closed-loop load of 20 workers against $target, counted in $warmed
+warm() {
+	"${pin_env[@]}" "$java" -Xmx512m -cp "$cp" dev.tiergate.bench.LoadGenerator --url "$(url_of "$target")" --key "$key" \
+		--model "$model" --concurrency 20 --seconds "$1" --warmup 0 --out "$work/warmup.json" >/dev/null
+	warmed=$((warmed + $1))
 }
 
 for target in $targets; do
 	[ "${BENCH_SKIP_REQUESTS:-0}" = 1 ] && break
-	log "warming up $target for ${warmup}s"
-	"${pin_env[@]}" "$java" -Xmx512m -cp "$cp" dev.tiergate.bench.LoadGenerator --url "$(url_of "$target")" --key "$key" \
-		--model "$model" --concurrency 20 --seconds "$warmup" --warmup 0 --out "$work/warmup.json" >/dev/null
+	# At least $warmup seconds, then 10 s more at a time while the compilers are still busy: on a slow machine C2 was
+	# still compiling after 30 s, and a measured run that shares the cores with it measures the JIT.
+	log "warming up $target (at least ${warmup}s, until its JVMs' compilers are quiet)"
+	warmed=0
+	[ "$warmup" -gt 10 ] && warm $((warmup - 10))
+	while :; do
+		# the compilers' share of one core over the next 10 s of load
+		jb=$(jit_ms $(jvms_of "$target"))
+		warm 10
+		jit_pct=$((($(jit_ms $(jvms_of "$target")) - jb) / 100))
+		[ "$jit_pct" -lt "$jit_quiet" ] && break
+		if [ "$warmed" -ge "$warmup_max" ]; then
+			log "$target: the compilers still used ${jit_pct}% of a core after ${warmed}s (BENCH_WARMUP_MAX)"
+			break
+		fi
+	done
+	log "$target warmed up in ${warmed}s (compilers at ${jit_pct}% of a core at the end)"
 	load single "$target" --concurrency 1
 	# The closed-loop maximum before the open-loop rates: a rate beyond a target's maximum leaves a backlog (queued
 	# requests, a grown heap) that the next run would inherit; a closed loop leaves at most its workers' requests.
@@ -244,6 +291,7 @@ if [ -n "$streams" ]; then
 	done
 	for target in $targets; do
 		log "warming up $target (streams) for 10s"
+		warmed=10
 		"${pin_env[@]}" "$java" -Xmx512m -cp "$cp" dev.tiergate.bench.LoadGenerator --url "$(url_of "$target")" --key "$key" \
 			--model "$model" --concurrency 200 --seconds 10 --warmup 0 --stream --max-tokens "$stream_tokens" \
 			--out "$work/warmup.json" >/dev/null
@@ -299,19 +347,28 @@ out = ["# Front-door benchmark, " + stamp, "",
        " generator in separate processes), on %s. Latency from the intended send time (coordinated omission corrected)."
        % ("".join("%s=%s " % (k, shlex.quote(v)) for k, v in sorted(os.environ.items()) if k.startswith("BENCH_")),
           seconds, warmup, revision()), "",
-       "| scenario | target | throughput/s | errors | p50 ms | p99 ms | p99.9 ms | added p50 | added p99 | added p99.9 | idle CPU % | Tiergate RSS MiB | Redis calls/request |",
-       "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+       "Warm-up: at least %ss per target, then 10 s more at a time until the JIT compilers of the JVMs serving it (the fleet;"
+       " Tiergate too for tiergate) used under %s%% of a core (BENCH_JIT_QUIET), at most %ss (BENCH_WARMUP_MAX); the table"
+       " gives the seconds each target took, and the compilers' share of a core during each run (fleet / Tiergate). Redis:"
+       " commands per answered request, those run inside scripts included, and in brackets the script calls (EVAL, EVALSHA),"
+       " each one or part of one round trip." % (warmup, os.environ.get("BENCH_JIT_QUIET", "5"), os.environ.get("BENCH_WARMUP_MAX", "300")), "",
+       "| scenario | target | throughput/s | errors | p50 ms | p99 ms | p99.9 ms | added p50 | added p99 | added p99.9 | idle CPU % | Tiergate RSS MiB | Redis commands (script calls)/request | warm-up s | JIT % of a core |",
+       "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
 stream_rows = [r for r in rows if r["scenario"].startswith("streams-")]
 rows = [r for r in rows if not r["scenario"].startswith("streams-")]
 for r in rows:
     d = by.get(("direct", r["scenario"]))
     add = lambda k: ("%.2f" % (lat(r, k) - lat(d, k))) if d and r["target"] != "direct" else "—"
     res = r["result"]
-    calls = ("%.2f" % (r["redisCalls"] / res["answeredWithWarmup"])) if r["target"] == "tiergate" and res["answeredWithWarmup"] else "—"
+    answered = res["answeredWithWarmup"]
+    calls = ("%.2f (%.2f)" % (r["redisCalls"] / answered, r.get("redisScriptCalls", 0) / answered)) if r["target"] == "tiergate" and answered else "—"
     idle = "%.1f" % r["idleCpuPct"] + (" (gateway's core %.1f)" % r["core1IdlePct"] if r.get("pinned") else "")
-    out.append("| %s | %s | %.0f | %d | %.2f | %.2f | %.2f | %s | %s | %s | %s | %d | %s |" % (
+    # the run's seconds and its load generator's 2 s of warm-up
+    jit = lambda k: "%.1f" % (r.get(k, 0) / ((float(seconds) + 2) * 10))
+    out.append("| %s | %s | %.0f | %d | %.2f | %.2f | %.2f | %s | %s | %s | %s | %d | %s | %s | %s |" % (
         r["scenario"], r["target"], res["throughput"], res["errors"], lat(r, "p50"), lat(r, "p99"), lat(r, "p999"),
-        add("p50"), add("p99"), add("p999"), idle, r["tiergateRssMiB"], calls))
+        add("p50"), add("p99"), add("p999"), idle, r["tiergateRssMiB"], calls, r.get("warmupSeconds", "—"),
+        jit("fleetJitMs") + " / " + (jit("tiergateJitMs") if r["target"] == "tiergate" else "—")))
 mx = {t: by[(t, "max")]["result"]["throughput"] for t in ("nginx", "tiergate") if (t, "max") in by}
 if len(mx) == 2 and mx["nginx"] > 0:
     out += ["", "Maximum rate: Tiergate %.0f/s, nginx %.0f/s: **%.2f x nginx** (goal 0.5 x)." % (mx["tiergate"], mx["nginx"], mx["tiergate"] / mx["nginx"])]
