@@ -4,7 +4,8 @@
 # loop at a constant rate. CPU time is Tiergate's process (utime + stime from /proc/<pid>/stat) over the measured run,
 # divided by the requests answered in it (its own warm-up seconds included), so it holds up better than throughput
 # when other work shares the cores. Prints one line and writes the recording to bench/results/cpu-<tag>-<date>.jfr.
-# Options (environment): RATE (200) SECS (30) WARM (40) TAG (run) TG_OPTS (extra JVM options of Tiergate, e.g.
+# Options (environment): RATE (200) SECS (30) WARM (40: least warm-up seconds; it goes on 10 s at a time while the
+# JIT compilers of Tiergate and the fleet used BENCH_JIT_QUIET (5) percent of a core, up to BENCH_WARMUP_MAX (300)) TAG (run) TG_OPTS (extra JVM options of Tiergate, e.g.
 # -Dtiergate.proxy.upstream-client=jdk) BENCH_NO_BUILD=1 (skip the build) JFR_PERIOD (10ms: JFR's "profile"
 # setting; 1ms gives ten times the execution samples, for attributing a few percent) CONC (a closed loop of CONC
 # workers, i.e. the maximum rate, instead of the open loop at RATE) HISTOGRAM=1 (Tiergate's live objects, jcmd
@@ -44,8 +45,15 @@ curl -fsS -o /dev/null "${auth[@]}" -H 'Content-Type: application/json' http://1
 	-d "{\"id\":\"$tenant\",\"allowedTiers\":[\"P0\",\"P1\",\"P2\"],\"defaultTier\":\"P0\",\"weight\":1${LIMITS:+,\"limits\":$LIMITS}}"
 key=$(curl -fsS -X POST "${auth[@]}" "http://127.0.0.1:18080/api/v1/tenants/$tenant/keys" |
 	sed -n 's/.*"key":"\([^"]*\)".*/\1/p')
-"$java" -Xmx512m -cp "$cp" dev.tiergate.bench.LoadGenerator --url http://127.0.0.1:18080/v1/chat/completions \
-	--key "$key" --model "$model" --concurrency 20 --seconds "$WARM" --warmup 0 --out "$work/warmup.json" >/dev/null
+. bench/jit.sh
+fleet=${pids[0]}
+warm() {
+	"$java" -Xmx512m -cp "$cp" dev.tiergate.bench.LoadGenerator --url http://127.0.0.1:18080/v1/chat/completions \
+		--key "$key" --model "$model" --concurrency 20 --seconds "$1" --warmup 0 --out "$work/warmup.json" >/dev/null
+	warmed=$((warmed + $1))
+}
+warm_until_quiet "$WARM" "${BENCH_WARMUP_MAX:-300}" "${BENCH_JIT_QUIET:-5}" warm "$fleet" "$tg" || true
+j0=$(jit_ms "$tg")
 cpu() { awk '{print $14 + $15}' "/proc/$tg/stat"; }
 sys() { awk '{print $15}' "/proc/$tg/stat"; }
 # Redis's CPU seconds (user + system), which the request path spends in the admission and settlement scripts
@@ -77,6 +85,7 @@ fi
 	--key "$key" --model "$model" $load --seconds "$SECS" --warmup 2 --out "$work/run.json" >/dev/null
 c1=$(cpu)
 s1=$(sys)
+j1=$(jit_ms "$tg")
 r1=$(redis_cpu)
 [ "${THREADS:-0}" = 1 ] && threads_snapshot >"$work/threads1.txt"
 "$JAVA_HOME/bin/jcmd" "$tg" JFR.stop name=cpu >/dev/null
@@ -105,4 +114,5 @@ ticks=$(getconf CLK_TCK)
 echo "tag=$TAG load=${load// /=} answered=$n ok/errors/p50ms/p99ms/per_s=$ok load=$(cut -d' ' -f1-3 /proc/loadavg)" \
 	"tiergate_cpu_ms_per_request=$(awk -v c=$((c1 - c0)) -v n="$n" -v t="$ticks" 'BEGIN{printf "%.3f", c * 1000 / t / n}')" \
 	"of_which_kernel=$(awk -v c=$((s1 - s0)) -v n="$n" -v t="$ticks" 'BEGIN{printf "%.3f", c * 1000 / t / n}')" \
-	"redis_cpu_ms_per_request=$(awk -v a="$r0" -v b="$r1" -v n="$n" 'BEGIN{printf "%.3f", (b - a) * 1000 / n}') jfr=$jfr"
+	"redis_cpu_ms_per_request=$(awk -v a="$r0" -v b="$r1" -v n="$n" 'BEGIN{printf "%.3f", (b - a) * 1000 / n}')" \
+	"jit_ms_per_request=$(awk -v c=$((j1 - j0)) -v n="$n" 'BEGIN{printf "%.3f", c / n}') warmed_s=$warmed jfr=$jfr"

@@ -183,21 +183,7 @@ url_of() {
 # FCALL: each one round trip of the gateway's, or part of a pipelined one)
 redis_calls() { redis-cli info commandstats | awk -F'[:=,]' '/^cmdstat_/{n += $3}
 	/^cmdstat_(eval|evalsha|eval_ro|evalsha_ro|fcall|fcall_ro):/{s += $3} END{print n + 0, s + 0}'; }
-# jit_ms PID...: CPU milliseconds the JIT compiler threads of these JVMs have used so far
-tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
-jit_ms() {
-	local pid task comm total=0
-	for pid in "$@"; do
-		for task in /proc/"$pid"/task/*; do
-			comm=$(cat "$task/comm" 2>/dev/null) || continue
-			case $comm in
-				C1\ Compiler* | C2\ Compiler*)
-					total=$((total + $(awk '{print $14 + $15}' "$task/stat" 2>/dev/null || echo 0))) ;;
-			esac
-		done
-	done
-	echo $((total * 1000 / tck))
-}
+. bench/jit.sh
 # jvms_of TARGET: the JVMs whose compilers a run against TARGET waits for (the load generators start afresh per run)
 jvms_of() { if [ "$1" = tiergate ]; then echo "$fleet_pid $tiergate_pid"; else echo "$fleet_pid"; fi; }
 # cpu_sample: all cores' jiffies and idle jiffies, then core 1's (the gateway's core under BENCH_PIN=1)
@@ -243,19 +229,9 @@ for target in $targets; do
 	# At least $warmup seconds, then 10 s more at a time while the compilers are still busy: on a slow machine C2 was
 	# still compiling after 30 s, and a measured run that shares the cores with it measures the JIT.
 	log "warming up $target (at least ${warmup}s, until its JVMs' compilers are quiet)"
-	warmed=0
-	[ "$warmup" -gt 10 ] && warm $((warmup - 10))
-	while :; do
-		# the compilers' share of one core over the next 10 s of load
-		jb=$(jit_ms $(jvms_of "$target"))
-		warm 10
-		jit_pct=$((($(jit_ms $(jvms_of "$target")) - jb) / 100))
-		[ "$jit_pct" -lt "$jit_quiet" ] && break
-		if [ "$warmed" -ge "$warmup_max" ]; then
-			log "$target: the compilers still used ${jit_pct}% of a core after ${warmed}s (BENCH_WARMUP_MAX)"
-			break
-		fi
-	done
+	if ! warm_until_quiet "$warmup" "$warmup_max" "$jit_quiet" warm $(jvms_of "$target"); then
+		log "$target: the compilers still used ${jit_pct}% of a core after ${warmed}s (BENCH_WARMUP_MAX)"
+	fi
 	log "$target warmed up in ${warmed}s (compilers at ${jit_pct}% of a core at the end)"
 	load single "$target" --concurrency 1
 	# The closed-loop maximum before the open-loop rates: a rate beyond a target's maximum leaves a backlog (queued
@@ -343,7 +319,7 @@ def lat(r, k):
     v = r["result"]["latencyMs"]
     return v[k] if v else float("nan")
 out = ["# Front-door benchmark, " + stamp, "",
-       "Command: `%sbench/run.sh` (%ss measured per run after %ss warm-up per target; fleet, Tiergate, nginx and the load"
+       "Command: `%sbench/run.sh` (%ss measured per run after at least %ss of warm-up per target; fleet, Tiergate, nginx and the load"
        " generator in separate processes), on %s. Latency from the intended send time (coordinated omission corrected)."
        % ("".join("%s=%s " % (k, shlex.quote(v)) for k, v in sorted(os.environ.items()) if k.startswith("BENCH_")),
           seconds, warmup, revision()), "",
