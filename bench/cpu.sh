@@ -4,16 +4,16 @@
 # loop at a constant rate. CPU time is Tiergate's process (utime + stime from /proc/<pid>/stat) over the measured run,
 # divided by the requests answered in it (its own warm-up seconds included), so it holds up better than throughput
 # when other work shares the cores. Prints one line and writes the recording to bench/results/cpu-<tag>-<date>.jfr.
-# Options (environment): RATE (200) SECS (30) WARM (40: least warm-up seconds; it goes on 10 s at a time while the
-# JIT compilers of Tiergate and the fleet used BENCH_JIT_QUIET (5) percent of a core, up to BENCH_WARMUP_MAX (300)) TAG (run) TG_OPTS (extra JVM options of Tiergate, e.g.
-# -Dtiergate.proxy.upstream-client=jdk) BENCH_NO_BUILD=1 (skip the build) JFR_PERIOD (10ms: JFR's "profile"
-# setting; 1ms gives ten times the execution samples, for attributing a few percent) CONC (a closed loop of CONC
-# workers, i.e. the maximum rate, instead of the open loop at RATE) HISTOGRAM=1 (Tiergate's live objects, jcmd
-# GC.class_histogram, half-way through the measured run: its 40 largest classes beside the recording, -histogram.txt)
-# THREADS=1 (each of Tiergate's threads' CPU time and context switches over the measured run, per request, summed
-# by thread name with numbers dropped: which threads a request wakes, beside the recording, -threads.txt)
-# LIMITS (the tenant's limits as JSON; default none, admitted without a Redis round trip; e.g.
-# '{"monthlyTokenBudget":1000000000000}' runs the admission script per request)
+# Options (environment): RATE (200) SECS (30) WARM (40: least warm-up seconds; it goes on 10 s at a time while the JIT
+# compilers of Tiergate and the fleet used BENCH_JIT_QUIET (5) percent of a core, up to BENCH_WARMUP_MAX (300)) TAG
+# (run) TG_OPTS (extra JVM options of Tiergate, e.g. -Dtiergate.proxy.upstream-client=jdk) BENCH_NO_BUILD=1 (skip the
+# build) JFR_PERIOD (10ms: JFR's "profile" setting; 1ms gives ten times the execution samples, for attributing a few
+# percent) CONC (a closed loop of CONC workers, i.e. the maximum rate, instead of the open loop at RATE) HISTOGRAM=1
+# (Tiergate's live objects, jcmd GC.class_histogram, half-way through the measured run: its 40 largest classes beside
+# the recording, -histogram.txt) THREADS=1 (each of Tiergate's threads' CPU time and context switches over the
+# measured run, per request, summed by thread name with numbers dropped: which threads a request wakes, beside the
+# recording, -threads.txt) LIMITS (the tenant's limits as JSON; default none, admitted without a Redis round trip;
+# e.g. '{"monthlyTokenBudget":1000000000000}' runs the admission script per request)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
