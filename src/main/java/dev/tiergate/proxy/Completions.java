@@ -160,7 +160,7 @@ public class Completions {
 			if (result.outcome() == ExchangeOutcome.DONE && result.firstByteAt() != 0) {
 				this.metrics.firstByte(model, tier, Duration.ofNanos(result.firstByteAt() - started));
 			}
-			this.metrics.count(model, tier, result.outcome().name().toLowerCase());
+			this.metrics.count(model, tier, result.outcome());
 			long ended = System.nanoTime();
 			this.metrics.duration(model, tier, stream, Duration.ofNanos(ended - started));
 			if (result.outcome() == ExchangeOutcome.DONE) {

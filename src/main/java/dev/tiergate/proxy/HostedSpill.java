@@ -179,7 +179,7 @@ public final class HostedSpill {
 					: copyWhole(attempt, body, status, contentType, sink);
 			this.spillover.metrics()
 				.request(plan.model(), plan.tier(), (outcome == ExchangeOutcome.DONE)
-						? ((status < 300) ? "served" : "hosted_bad_request") : outcome.name().toLowerCase());
+						? ((status < 300) ? "served" : "hosted_bad_request") : ProxyMetrics.tag(outcome));
 			return new ExchangeResult(outcome, status, firstByteAt);
 		}
 		catch (IOException ex) {
