@@ -4,8 +4,6 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicReferenceArray;
-import java.util.function.IntFunction;
 
 import dev.tiergate.tier.Tier;
 import io.micrometer.core.instrument.Counter;
@@ -14,36 +12,31 @@ import io.micrometer.core.instrument.Timer;
 
 /**
  * The proxy's meters, looked up once per tag combination rather than built on every
- * request: one map lookup by the model's name per call, then arrays by tier and by
- * outcome (three maps keyed by records, one per meter, were 2.3% of the front door's
- * samples at the maximum rate, mostly the records' hashing and equality,
- * docs/benchmarks.md).
+ * request.
  */
 class ProxyMetrics {
 
-	private static final Tier[] TIERS = Tier.values();
-
-	private static final ExchangeOutcome[] OUTCOMES = ExchangeOutcome.values();
-
-	/**
-	 * The {@code outcome} tag of each {@link ExchangeOutcome}: its name in lower case.
-	 */
-	private static final String[] OUTCOME_TAGS = new String[OUTCOMES.length];
+	/** The {@code outcome} tag of each {@link ExchangeOutcome}, by ordinal. */
+	private static final String[] OUTCOME_TAGS = new String[ExchangeOutcome.values().length];
 
 	static {
-		for (ExchangeOutcome outcome : OUTCOMES) {
+		for (ExchangeOutcome outcome : ExchangeOutcome.values()) {
 			OUTCOME_TAGS[outcome.ordinal()] = tag(outcome);
 		}
 	}
+
+	private final MeterRegistry meters;
+
+	private final Map<CounterKey, Counter> requests = new ConcurrentHashMap<>();
+
+	private final Map<TimerKey, Timer> durations = new ConcurrentHashMap<>();
+
+	private final Map<FirstByteKey, Timer> firstBytes = new ConcurrentHashMap<>();
 
 	/** Buckets of the time to first byte, around the tiers' latency objectives. */
 	private static final Duration[] FIRST_BYTE_BUCKETS = { Duration.ofMillis(50), Duration.ofMillis(100),
 			Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(2),
 			Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(60) };
-
-	private final MeterRegistry meters;
-
-	private final Map<String, ModelMeters> models = new ConcurrentHashMap<>();
 
 	ProxyMetrics(MeterRegistry meters) {
 		this.meters = meters;
@@ -52,7 +45,7 @@ class ProxyMetrics {
 	/**
 	 * The {@code outcome} tag of an exchange's outcome.
 	 * @param outcome the outcome
-	 * @return its name in lower case
+	 * @return its name in lower case, whatever the default locale
 	 */
 	static String tag(ExchangeOutcome outcome) {
 		return outcome.name().toLowerCase(Locale.ROOT);
@@ -60,7 +53,7 @@ class ProxyMetrics {
 
 	/** Counts a request that ended with an exchange's outcome. */
 	void count(String model, Tier tier, ExchangeOutcome outcome) {
-		of(model).ended.get(tier.ordinal() * OUTCOMES.length + outcome.ordinal()).increment();
+		count(model, tier, OUTCOME_TAGS[outcome.ordinal()]);
 	}
 
 	/**
@@ -68,16 +61,27 @@ class ProxyMetrics {
 	 * model).
 	 */
 	void count(String model, Tier tier, String outcome) {
-		ModelMeters meters = of(model);
-		Slots<Counter> byTier = meters.other.get(outcome);
-		if (byTier == null) {
-			byTier = meters.other.computeIfAbsent(outcome, (name) -> meters.counters(name));
-		}
-		byTier.get(tier.ordinal()).increment();
+		this.requests
+			.computeIfAbsent(new CounterKey(model, tier, outcome),
+					(key) -> Counter.builder("tiergate.proxy.requests")
+						.description("Requests by how they ended")
+						.tag("model", key.model())
+						.tag("priority", key.tier().name())
+						.tag("outcome", key.outcome())
+						.register(this.meters))
+			.increment();
 	}
 
 	void duration(String model, Tier tier, boolean stream, Duration duration) {
-		of(model).durations.get(tier.ordinal() * 2 + (stream ? 1 : 0)).record(duration);
+		this.durations
+			.computeIfAbsent(new TimerKey(model, tier, stream),
+					(key) -> Timer.builder("tiergate.proxy.duration")
+						.description("Time from request arrival to the end of the response")
+						.tag("model", key.model())
+						.tag("priority", key.tier().name())
+						.tag("stream", Boolean.toString(key.stream()))
+						.register(this.meters))
+			.record(duration);
 	}
 
 	/**
@@ -86,90 +90,24 @@ class ProxyMetrics {
 	 * streams.
 	 */
 	void firstByte(String model, Tier tier, Duration timeToFirstByte) {
-		of(model).firstBytes.get(tier.ordinal()).record(timeToFirstByte);
-	}
-
-	private ModelMeters of(String model) {
-		ModelMeters found = this.models.get(model);
-		return (found != null) ? found : this.models.computeIfAbsent(model, ModelMeters::new);
-	}
-
-	/**
-	 * Meters registered on first use. Two threads may both register one; the registry
-	 * gives both the same meter.
-	 */
-	private static final class Slots<M> {
-
-		private final AtomicReferenceArray<M> meters;
-
-		private final IntFunction<M> register;
-
-		Slots(int size, IntFunction<M> register) {
-			this.meters = new AtomicReferenceArray<>(size);
-			this.register = register;
-		}
-
-		M get(int index) {
-			M meter = this.meters.get(index);
-			if (meter == null) {
-				meter = this.register.apply(index);
-				this.meters.set(index, meter);
-			}
-			return meter;
-		}
-
-	}
-
-	/** One model's meters. */
-	private final class ModelMeters {
-
-		private final String model;
-
-		/** By tier, then outcome. */
-		private final Slots<Counter> ended;
-
-		/** By tier, then not streamed or streamed. */
-		private final Slots<Timer> durations;
-
-		/** By tier. */
-		private final Slots<Timer> firstBytes;
-
-		/** By outcome tag, then tier. */
-		private final Map<String, Slots<Counter>> other = new ConcurrentHashMap<>();
-
-		ModelMeters(String model) {
-			this.model = model;
-			this.ended = new Slots<>(TIERS.length * OUTCOMES.length,
-					(index) -> counter(TIERS[index / OUTCOMES.length], OUTCOME_TAGS[index % OUTCOMES.length]));
-			this.durations = new Slots<>(TIERS.length * 2,
-					(index) -> Timer.builder("tiergate.proxy.duration")
-						.description("Time from request arrival to the end of the response")
-						.tag("model", model)
-						.tag("priority", TIERS[index / 2].name())
-						.tag("stream", Boolean.toString(index % 2 == 1))
-						.register(ProxyMetrics.this.meters));
-			this.firstBytes = new Slots<>(TIERS.length,
-					(index) -> Timer.builder("tiergate.proxy.first.byte")
+		this.firstBytes
+			.computeIfAbsent(new FirstByteKey(model, tier),
+					(key) -> Timer.builder("tiergate.proxy.first.byte")
 						.description("Time from request arrival to the first byte of the answer (TTFT when streaming)")
-						.tag("model", model)
-						.tag("priority", TIERS[index].name())
+						.tag("model", key.model())
+						.tag("priority", key.tier().name())
 						.serviceLevelObjectives(FIRST_BYTE_BUCKETS)
-						.register(ProxyMetrics.this.meters));
-		}
+						.register(this.meters))
+			.record(timeToFirstByte);
+	}
 
-		Slots<Counter> counters(String outcome) {
-			return new Slots<>(TIERS.length, (index) -> counter(TIERS[index], outcome));
-		}
+	private record FirstByteKey(String model, Tier tier) {
+	}
 
-		private Counter counter(Tier tier, String outcome) {
-			return Counter.builder("tiergate.proxy.requests")
-				.description("Requests by how they ended")
-				.tag("model", this.model)
-				.tag("priority", tier.name())
-				.tag("outcome", outcome)
-				.register(ProxyMetrics.this.meters);
-		}
+	private record CounterKey(String model, Tier tier, String outcome) {
+	}
 
+	private record TimerKey(String model, Tier tier, boolean stream) {
 	}
 
 }
