@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 import org.springframework.stereotype.Controller;
@@ -74,13 +75,14 @@ class QueuesPageController {
 				PoolSnapshot.TierState state = snapshot.tiers().get(tier);
 				int own = state.inFlight() - state.borrowed();
 				double width = 100.0 * own / capacity;
-				segments.add(new Segment(tier.name().toLowerCase(), x, width, tier + ": " + own + " running"));
+				segments
+					.add(new Segment(tier.name().toLowerCase(Locale.ROOT), x, width, tier + ": " + own + " running"));
 				x += width;
 			}
 			for (Tier tier : Tier.values()) {
 				PoolSnapshot.TierState state = snapshot.tiers().get(tier);
 				double width = 100.0 * state.borrowed() / capacity;
-				segments.add(new Segment(tier.name().toLowerCase() + " borrowed", x, width,
+				segments.add(new Segment(tier.name().toLowerCase(Locale.ROOT) + " borrowed", x, width,
 						tier + ": " + state.borrowed() + " borrowed"));
 				x += width;
 			}

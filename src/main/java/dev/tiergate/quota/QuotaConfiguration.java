@@ -3,6 +3,7 @@ package dev.tiergate.quota;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 import org.springframework.boot.data.redis.autoconfigure.ClientResourcesBuilderCustomizer;
@@ -73,7 +74,7 @@ class QuotaConfiguration {
 			QuotaBackendCircuit.State state = circuit.state();
 			return Health.up()
 				.withDetail("mode", (state == QuotaBackendCircuit.State.CLOSED) ? "redis" : "fallback")
-				.withDetail("circuit", state.name().toLowerCase())
+				.withDetail("circuit", state.name().toLowerCase(Locale.ROOT))
 				.withDetail("outagePolicy", properties.outagePolicy())
 				.build();
 		};

@@ -1,6 +1,7 @@
 package dev.tiergate.spill;
 
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -64,8 +65,8 @@ class SpillApiController {
 		Map<String, Object> tiers = new LinkedHashMap<>();
 		for (dev.tiergate.tier.Tier tier : dev.tiergate.tier.Tier.values()) {
 			SpillProperties.TierSpill policy = this.properties.tier(tier);
-			tiers.put(tier.name(), Map.of("spill", policy.spill().name().toLowerCase().replace('_', '-'), "spillAfter",
-					policy.spillAfter().toString()));
+			tiers.put(tier.name(), Map.of("spill", policy.spill().name().toLowerCase(Locale.ROOT).replace('_', '-'),
+					"spillAfter", policy.spillAfter().toString()));
 		}
 		result.put("tiers", tiers);
 		return result;

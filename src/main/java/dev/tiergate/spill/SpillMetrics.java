@@ -1,5 +1,7 @@
 package dev.tiergate.spill;
 
+import java.util.Locale;
+
 import dev.tiergate.tier.Tier;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -25,7 +27,7 @@ public class SpillMetrics {
 		for (SpillBudget.Scope scope : SpillBudget.Scope.values()) {
 			this.capRefusals[scope.ordinal()] = Counter.builder("tiergate.spill.cap.refusals")
 				.description("Spills refused because a monthly spend cap was reached, by the cap's scope")
-				.tag("scope", scope.name().toLowerCase())
+				.tag("scope", scope.name().toLowerCase(Locale.ROOT))
 				.register(meters);
 		}
 	}

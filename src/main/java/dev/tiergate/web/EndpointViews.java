@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.EnumMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 import org.springframework.stereotype.Component;
@@ -39,7 +40,7 @@ class EndpointViews {
 		DRAINING;
 
 		String value() {
-			return name().toLowerCase();
+			return name().toLowerCase(Locale.ROOT);
 		}
 
 	}
@@ -85,7 +86,7 @@ class EndpointViews {
 							endpoint.freshMetrics(nowNanos, staleAfter) == null, endpoint.scrapeError())
 					: null;
 			return new View(endpoint, state, byTier, byTier.values().stream().mapToInt(Integer::intValue).sum(),
-					this.policies.policyOf(endpoint.model()).name().toLowerCase().replace('_', '-'), scrape,
+					this.policies.policyOf(endpoint.model()).name().toLowerCase(Locale.ROOT).replace('_', '-'), scrape,
 					instant(endpoint.ejectedUntilNanos(), state == State.EJECTED),
 					instant(endpoint.lastErrorAtNanos(), endpoint.lastError() != null));
 		}).toList();

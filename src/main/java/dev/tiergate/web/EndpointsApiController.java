@@ -3,6 +3,7 @@ package dev.tiergate.web;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 import org.springframework.web.bind.annotation.GetMapping;
@@ -71,7 +72,7 @@ class EndpointsApiController {
 		}
 		json.put("inFlightByTier", byTier);
 		Map<String, Object> health = new LinkedHashMap<>();
-		health.put("state", view.endpoint().health().name().toLowerCase());
+		health.put("state", view.endpoint().health().name().toLowerCase(Locale.ROOT));
 		health.put("consecutiveFailures", view.endpoint().consecutiveFailures());
 		health.put("ejections", view.endpoint().ejections());
 		health.put("ejectedUntil", view.ejectedUntil());
