@@ -67,10 +67,14 @@ public class Completions {
 
 	private final Spillover spillover;
 
+	private final OpenRequests open;
+
 	Completions(DispatchRuntime dispatcher, EndpointRegistry registry, UpstreamExchange exchange,
 			ProxyProperties properties, JsonMapper json, MeterRegistry meters, QuotaService quota,
-			BalancingPolicies policies, ClientProbes probes, Clock clock, Spillover spillover, HostedSpill hosted) {
+			BalancingPolicies policies, ClientProbes probes, Clock clock, Spillover spillover, HostedSpill hosted,
+			OpenRequests open) {
 		this.spillover = spillover;
+		this.open = open;
 		this.dispatcher = dispatcher;
 		this.registry = registry;
 		this.properties = properties;
@@ -124,61 +128,79 @@ public class Completions {
 			throw new OpenAiException(404, "invalid_request_error", "model_not_found",
 					"The model '" + model + "' does not exist");
 		}
-		long promptTokens = TokenEstimates.promptTokens(body);
-		long maxTokens = embeddings ? 0 : TokenEstimates.maxTokens(body, this.properties.defaultMaxTokens(),
-				this.properties.contextLength(model, this.registry.maxModelLen(model)));
-		// The quota is checked before queueing (429/503 on refusal); QuotaPermits settles
-		// it when the response ends.
-		QuotaPermit permit = this.quota.admit(tenant, tier, model, promptTokens, maxTokens);
-		QuotaPermits.attach(request, response, permit);
-		// The engine's priority follows the tier (UpstreamExchange adds it where the
-		// engine takes it); a caller may not set it.
-		rewritten |= body.remove("priority") != null;
-		// The caller's bytes go upstream unchanged unless the gateway changed a field.
-		ExchangeRequest upstream = new ExchangeRequest(request.getRequestURI(),
-				rewritten ? this.json.writeValueAsBytes(body) : raw, stream, RequestIds.next(), tier);
-		MDC.put("requestId", upstream.requestId());
-		long affinityKey = this.policies.usesAffinity(model)
-				? this.policies.affinityKey(request.getHeader(this.policies.affinityHeader()),
-						RequestBodies.promptPrefix(body, this.policies.prefixLength()))
-				: 0;
-		// From here the client's connection is probed: one that leaves while queued gives
-		// up its place, one that leaves while its answer is computed aborts the upstream
-		// call.
-		ClientConnection client = ClientConnection.watch(request);
-		Optional<Spillover.Plan> spill = this.spillover.plan(model, tier, tenant.id(), promptTokens, maxTokens);
-		try (Admission admission = this.dispatcher.admit(model, tier, tenant.id(), tenant.weight(),
-				Math.addExact(promptTokens, maxTokens), affinityKey);
-				ClientProbes.Probe probe = this.probes.watch(client, admission::abandon)) {
-			Attempts.Served served = this.attempts.run(admission, upstream, model,
-					new ServletAnswerSink(response, client::answering), spill.orElse(null));
-			ExchangeResult result = served.result();
-			if (result.outcome() == ExchangeOutcome.CLIENT_GONE && !response.isCommitted()) {
-				// Nobody reads it; for the access log (nginx's "client closed request").
-				response.setStatus(CLIENT_CLOSED_REQUEST);
+		// Each open request holds its connection's buffers until it ends: a replica full
+		// of
+		// them refuses more at once rather than run out of heap (OpenRequests).
+		if (!this.open.tryOpen(tier)) {
+			this.metrics.count(model, tier, "replica_full");
+			throw this.open.refusal(tier);
+		}
+		try {
+			long promptTokens = TokenEstimates.promptTokens(body);
+			long maxTokens = embeddings ? 0 : TokenEstimates.maxTokens(body, this.properties.defaultMaxTokens(),
+					this.properties.contextLength(model, this.registry.maxModelLen(model)));
+			// The quota is checked before queueing (429/503 on refusal); QuotaPermits
+			// settles
+			// it when the response ends.
+			QuotaPermit permit = this.quota.admit(tenant, tier, model, promptTokens, maxTokens);
+			QuotaPermits.attach(request, response, permit);
+			// The engine's priority follows the tier (UpstreamExchange adds it where the
+			// engine takes it); a caller may not set it.
+			rewritten |= body.remove("priority") != null;
+			// The caller's bytes go upstream unchanged unless the gateway changed a
+			// field.
+			ExchangeRequest upstream = new ExchangeRequest(request.getRequestURI(),
+					rewritten ? this.json.writeValueAsBytes(body) : raw, stream, RequestIds.next(), tier);
+			MDC.put("requestId", upstream.requestId());
+			long affinityKey = this.policies.usesAffinity(model)
+					? this.policies.affinityKey(request.getHeader(this.policies.affinityHeader()),
+							RequestBodies.promptPrefix(body, this.policies.prefixLength()))
+					: 0;
+			// From here the client's connection is probed: one that leaves while queued
+			// gives
+			// up its place, one that leaves while its answer is computed aborts the
+			// upstream
+			// call.
+			ClientConnection client = ClientConnection.watch(request);
+			Optional<Spillover.Plan> spill = this.spillover.plan(model, tier, tenant.id(), promptTokens, maxTokens);
+			try (Admission admission = this.dispatcher.admit(model, tier, tenant.id(), tenant.weight(),
+					Math.addExact(promptTokens, maxTokens), affinityKey);
+					ClientProbes.Probe probe = this.probes.watch(client, admission::abandon)) {
+				Attempts.Served served = this.attempts.run(admission, upstream, model,
+						new ServletAnswerSink(response, client::answering), spill.orElse(null));
+				ExchangeResult result = served.result();
+				if (result.outcome() == ExchangeOutcome.CLIENT_GONE && !response.isCommitted()) {
+					// Nobody reads it; for the access log (nginx's "client closed
+					// request").
+					response.setStatus(CLIENT_CLOSED_REQUEST);
+				}
+				if (result.outcome() == ExchangeOutcome.DONE && result.firstByteAt() != 0) {
+					this.metrics.firstByte(model, tier, Duration.ofNanos(result.firstByteAt() - started));
+				}
+				this.metrics.count(model, tier, result.outcome());
+				long ended = System.nanoTime();
+				this.metrics.duration(model, tier, stream, Duration.ofNanos(ended - started));
+				if (result.outcome() == ExchangeOutcome.DONE) {
+					// QuotaPermits, which settles the quota, completes the record with
+					// the
+					// real usage and the status and appends it to the request log.
+					long firstByte = (result.firstByteAt() != 0) ? result.firstByteAt() : ended;
+					QuotaPermits.attachRecord(request,
+							new RequestRecord(arrived, tenant.id(), tier, model, api(request.getRequestURI()), stream,
+									result.status(), promptTokens, 0, served.queuedNanos() / 1e6,
+									(firstByte - started) / 1e6, (ended - started) / 1e6,
+									RequestRecord.HOSTED.equals(response.getHeader(HostedSpill.SERVED_BY))
+											? RequestRecord.HOSTED : RequestRecord.FLEET));
+				}
 			}
-			if (result.outcome() == ExchangeOutcome.DONE && result.firstByteAt() != 0) {
-				this.metrics.firstByte(model, tier, Duration.ofNanos(result.firstByteAt() - started));
-			}
-			this.metrics.count(model, tier, result.outcome());
-			long ended = System.nanoTime();
-			this.metrics.duration(model, tier, stream, Duration.ofNanos(ended - started));
-			if (result.outcome() == ExchangeOutcome.DONE) {
-				// QuotaPermits, which settles the quota, completes the record with the
-				// real usage and the status and appends it to the request log.
-				long firstByte = (result.firstByteAt() != 0) ? result.firstByteAt() : ended;
-				QuotaPermits.attachRecord(request,
-						new RequestRecord(arrived, tenant.id(), tier, model, api(request.getRequestURI()), stream,
-								result.status(), promptTokens, 0, served.queuedNanos() / 1e6,
-								(firstByte - started) / 1e6, (ended - started) / 1e6,
-								RequestRecord.HOSTED.equals(response.getHeader(HostedSpill.SERVED_BY))
-										? RequestRecord.HOSTED : RequestRecord.FLEET));
+			finally {
+				MDC.remove("endpoint");
+				MDC.remove("requestId");
+				client.complete();
 			}
 		}
 		finally {
-			MDC.remove("endpoint");
-			MDC.remove("requestId");
-			client.complete();
+			this.open.close();
 		}
 	}
 

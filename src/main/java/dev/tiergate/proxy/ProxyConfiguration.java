@@ -4,7 +4,11 @@ import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.http.server.observation.ServerRequestObservationContext;
 
+import dev.tiergate.dispatch.DispatchProperties;
 import dev.tiergate.spill.Spillover;
+import dev.tiergate.tier.Tiers;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.observation.ObservationPredicate;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -45,6 +49,26 @@ class ProxyConfiguration {
 	@Bean(destroyMethod = "close")
 	Sweeper proxySweeper(ProxyProperties properties) {
 		return new Sweeper("proxy-sweeper", Sweeper.tickFor(properties.clientProbeInterval()));
+	}
+
+	/**
+	 * The open requests of this replica, limited by
+	 * {@code tiergate.proxy.max-open-requests} (by default from the heap) and divided by
+	 * the tiers' reserved shares, which it follows when they change.
+	 */
+	@Bean
+	OpenRequests openRequests(ProxyProperties properties, Tiers tiers, DispatchProperties dispatch,
+			MeterRegistry meters) {
+		OpenRequests open = new OpenRequests(properties.openRequestLimit(Runtime.getRuntime().maxMemory()), tiers.all(),
+				dispatch.retryAfter());
+		tiers.onChange(open::tiersChanged);
+		Gauge.builder("tiergate.proxy.open.requests", open, OpenRequests::open)
+			.description("Front-door requests open on this replica, streams included")
+			.register(meters);
+		Gauge.builder("tiergate.proxy.open.requests.limit", open, OpenRequests::limit)
+			.description("The most front-door requests this replica holds open (tiergate.proxy.max-open-requests)")
+			.register(meters);
+		return open;
 	}
 
 	@Bean

@@ -9,6 +9,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;
 import org.springframework.validation.annotation.Validated;
 
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
 import jakarta.validation.constraints.Positive;
 
@@ -51,6 +53,11 @@ import jakarta.validation.constraints.Positive;
  * (http_server_requests, server spans) covers the OpenAI API too (off: the proxy's own
  * tiergate_proxy_* series count and time those requests; on, the completions leave the
  * filter lane that passes the observation's filter by)
+ * @param maxOpenRequests the most front-door requests this replica holds open at once,
+ * streams included, all tiers together; beyond it a request gets 503 {@code replica_full}
+ * at once, and each tier is kept out of the shares reserved for the tiers above it
+ * ({@link OpenRequests}). 0 (the default) derives it from the heap: what the heap holds
+ * beyond 256 MB at 192 KB per request, at least 64 (4,096 for a 1 GB heap)
  */
 @Validated
 @ConfigurationProperties("tiergate.proxy")
@@ -64,7 +71,8 @@ public record ProxyProperties(@DefaultValue("1MB") @NotNull DataSize maxRequestS
 		@DefaultValue("1s") @NotNull Duration clientProbeInterval, @DefaultValue("true") boolean priorityFromPods,
 		@DefaultValue("pooled") @NotNull UpstreamClientKind upstreamClient,
 		@DefaultValue("4s") @NotNull Duration upstreamPoolIdleTimeout,
-		@DefaultValue("256") @Positive int upstreamPoolMaxIdle, @DefaultValue("false") boolean observeRequests) {
+		@DefaultValue("256") @Positive int upstreamPoolMaxIdle, @DefaultValue("false") boolean observeRequests,
+		@DefaultValue("0") @Min(0) @Max(10_000_000) int maxOpenRequests) {
 
 	public ProxyProperties {
 		positive("upstream-connect-timeout", upstreamConnectTimeout);
@@ -82,6 +90,15 @@ public record ProxyProperties(@DefaultValue("1MB") @NotNull DataSize maxRequestS
 		if (value != null && (value.isZero() || value.isNegative())) {
 			throw new IllegalArgumentException("tiergate.proxy." + name + " must be positive (was " + value + ")");
 		}
+	}
+
+	/**
+	 * The most front-door requests open at once on this replica.
+	 * @param maxHeap the heap's maximum size in bytes, for the default
+	 * @return {@code max-open-requests}, or the default for the heap when it is 0
+	 */
+	public int openRequestLimit(long maxHeap) {
+		return (this.maxOpenRequests > 0) ? this.maxOpenRequests : OpenRequests.defaultLimit(maxHeap);
 	}
 
 	/** The HTTP clients that can call inference endpoints. */

@@ -37,7 +37,9 @@ import org.HdrHistogram.Recorder;
  * With {@code --stream}, the body asks for server-sent events and the time to the first
  * byte is recorded as well, and the number of streams held open (first byte arrived, end
  * not yet) is sampled every 100 ms; {@code --timeout S} (60) bounds a request until its
- * headers. Writes one JSON object of results to {@code --out}.
+ * headers. A closed-loop streaming worker turned away with a {@code Retry-After} (429,
+ * 503) waits that long before its next request, as OpenAI's client libraries do, instead
+ * of asking again at once. Writes one JSON object of results to {@code --out}.
  */
 public final class LoadGenerator {
 
@@ -155,13 +157,17 @@ public final class LoadGenerator {
 		long end = System.nanoTime() + (long) (seconds * 1e9);
 		if (this.options.containsKey("concurrency")) {
 			int workers = Integer.parseInt(this.options.get("concurrency"));
+			boolean backOff = this.options.containsKey("stream");
 			AtomicLong started = new AtomicLong();
 			List<Thread> threads = new ArrayList<>();
 			for (int w = 0; w < workers; w++) {
 				threads.add(Thread.ofVirtual().start(() -> {
 					while (System.nanoTime() < end) {
 						started.incrementAndGet();
-						send(request, System.nanoTime());
+						long retryAfter = send(request, System.nanoTime());
+						if (backOff && retryAfter > 0) {
+							LockSupport.parkNanos(Math.min(retryAfter, end - System.nanoTime()));
+						}
 					}
 				}));
 			}
@@ -199,23 +205,34 @@ public final class LoadGenerator {
 		return i;
 	}
 
-	private void send(HttpRequest request, long intended) {
+	/**
+	 * Sends one request and reads its answer to the end.
+	 * @return the nanoseconds of its {@code Retry-After} when it was turned away with one
+	 * (429 or 503), else 0
+	 */
+	private long send(HttpRequest request, long intended) {
+		long retryAfter = 0;
 		try {
 			HttpResponse<java.io.InputStream> response = this.http.send(request,
 					HttpResponse.BodyHandlers.ofInputStream());
 			int status = response.statusCode();
+			if (status == 429 || status == 503) {
+				retryAfter = response.headers().firstValue("Retry-After").map(LoadGenerator::seconds).orElse(0L);
+			}
 			try (java.io.InputStream in = response.body()) {
 				byte[] buffer = new byte[8192];
 				int n = in.read(buffer);
 				long first = System.nanoTime();
-				this.open.incrementAndGet();
+				// Held: a stream's answer, not an error's.
+				int held = (status == 200) ? 1 : 0;
+				this.open.addAndGet(held);
 				try {
 					while (n >= 0) {
 						n = in.read(buffer);
 					}
 				}
 				finally {
-					this.open.decrementAndGet();
+					this.open.addAndGet(-held);
 				}
 				if (this.recording) {
 					this.firstByte.recordValue(Math.min(HIGHEST, first - intended));
@@ -235,6 +252,19 @@ public final class LoadGenerator {
 				this.statuses.computeIfAbsent(ex.getClass().getSimpleName(), (k) -> new LongAdder()).increment();
 				this.errors.increment();
 			}
+		}
+		return retryAfter;
+	}
+
+	/**
+	 * A {@code Retry-After} in seconds as nanoseconds; 0 for an HTTP date or nonsense.
+	 */
+	private static long seconds(String value) {
+		try {
+			return Duration.ofSeconds(Long.parseLong(value.strip())).toNanos();
+		}
+		catch (NumberFormatException ex) {
+			return 0;
 		}
 	}
 

@@ -106,7 +106,7 @@ class HostedSpillTests {
 		return new HostedSpill(spillover, this.json,
 				new ProxyProperties(null, null, null, null, null, 256,
 						org.springframework.util.unit.DataSize.ofKilobytes(8), null, 32768, null, true,
-						ProxyProperties.UpstreamClientKind.POOLED, java.time.Duration.ofSeconds(4), 256, false),
+						ProxyProperties.UpstreamClientKind.POOLED, java.time.Duration.ofSeconds(4), 256, false, 0),
 				this.sweeper);
 	}
 

@@ -5,6 +5,7 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.context.properties.bind.BindException;
+import org.springframework.boot.context.properties.bind.validation.BindValidationException;
 
 import dev.tiergate.ValidatedBinding;
 
@@ -43,6 +44,28 @@ class ProxyPropertiesBindingTests {
 							+ Duration.parse(value.equals("0s") ? "PT0S" : "PT-1S") + ")");
 			}
 		}
+	}
+
+	@Test
+	void theOpenRequestLimitComesFromTheHeapUnlessSet() {
+		long gigabyte = 1024L * 1024 * 1024;
+		assertThat(bind(Map.of()).maxOpenRequests()).isZero();
+		assertThat(bind(Map.of()).openRequestLimit(gigabyte)).isEqualTo(4096);
+		assertThat(bind(Map.of("tiergate.proxy.max-open-requests", "500")).openRequestLimit(gigabyte)).isEqualTo(500);
+	}
+
+	@Test
+	void refusesAnOpenRequestLimitOutOfRangeNamingIt() {
+		for (String value : new String[] { "-1", "10000001" }) {
+			assertThatThrownBy(() -> bind(Map.of("tiergate.proxy.max-open-requests", value))).as(value)
+				.isInstanceOf(BindException.class)
+				.cause()
+				.isInstanceOf(BindValidationException.class)
+				.hasMessageContaining("maxOpenRequests");
+		}
+		assertThatThrownBy(() -> bind(Map.of("tiergate.proxy.max-open-requests", "many")))
+			.isInstanceOf(BindException.class)
+			.hasMessageContaining("tiergate.proxy.max-open-requests");
 	}
 
 }
