@@ -128,9 +128,8 @@ public class Completions {
 			throw new OpenAiException(404, "invalid_request_error", "model_not_found",
 					"The model '" + model + "' does not exist");
 		}
-		// Each open request holds its connection's buffers until it ends: a replica full
-		// of
-		// them refuses more at once rather than run out of heap (OpenRequests).
+		// Each open request holds its connection's buffers until it ends: a full replica
+		// refuses more at once rather than run out of heap (OpenRequests).
 		if (!this.open.tryOpen(tier)) {
 			this.metrics.count(model, tier, "replica_full");
 			throw this.open.refusal(tier);

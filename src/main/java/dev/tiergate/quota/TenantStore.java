@@ -12,7 +12,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.stream.Collectors;
 
 import org.springframework.dao.DataAccessException;
@@ -83,6 +86,18 @@ public class TenantStore {
 	private final Map<String, Known> lastKnown = new ConcurrentHashMap<>();
 
 	private final long keyCacheTtlMillis;
+
+	/**
+	 * The reads from Redis of keys under way, by key hash: requests that find a key's
+	 * memory stale while it is read wait for that read instead of each reading it again.
+	 * When a burst of thousands of requests with one key found it stale, each had read it
+	 * (a {@code GET} and an {@code HGETALL}), and they queued for Redis's connection
+	 * while the memory stayed stale (docs/benchmarks.md, 10,000 streams).
+	 */
+	private final Map<String, CompletableFuture<Optional<Tenant>>> reading = new ConcurrentHashMap<>();
+
+	/** Keys read from Redis, for tests. */
+	private final LongAdder reads = new LongAdder();
 
 	public TenantStore(StringRedisTemplate redis, Clock clock) {
 		this(redis, clock, null, Duration.ZERO);
@@ -360,9 +375,42 @@ public class TenantStore {
 		if (fresh != null && this.clock.millis() - fresh.at() < this.keyCacheTtlMillis) {
 			return Optional.of(fresh.tenant());
 		}
+		CompletableFuture<Optional<Tenant>> mine = new CompletableFuture<>();
+		CompletableFuture<Optional<Tenant>> underWay = this.reading.putIfAbsent(hash, mine);
+		if (underWay != null) {
+			try {
+				return underWay.join();
+			}
+			catch (CompletionException ex) {
+				if (ex.getCause() instanceof Error error) {
+					throw error;
+				}
+				throw (ex.getCause() instanceof RuntimeException cause) ? cause : ex;
+			}
+		}
+		try {
+			Optional<Tenant> tenant = read(hash);
+			mine.complete(tenant);
+			return tenant;
+		}
+		catch (RuntimeException | Error ex) {
+			mine.completeExceptionally(ex);
+			throw ex;
+		}
+		finally {
+			this.reading.remove(hash, mine);
+		}
+	}
+
+	/**
+	 * Reads the tenant of a key hash from Redis, and remembers it; while Redis is
+	 * unavailable, answers from memory.
+	 */
+	private Optional<Tenant> read(String hash) {
 		if (this.circuit != null && !this.circuit.allow()) {
 			return remembered(hash, null);
 		}
+		this.reads.increment();
 		Optional<Tenant> tenant;
 		try {
 			String owner = this.redis.opsForValue().get(lookupKey(hash));
@@ -397,6 +445,11 @@ public class TenantStore {
 			this.lastKnown.remove(hash);
 		}
 		return tenant;
+	}
+
+	/** Keys read from Redis so far. */
+	long reads() {
+		return this.reads.sum();
 	}
 
 	private Optional<Tenant> remembered(String hash, DataAccessException cause) {

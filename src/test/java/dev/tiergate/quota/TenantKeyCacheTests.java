@@ -5,6 +5,15 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumSet;
 import java.util.UUID;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -17,6 +26,7 @@ import dev.tiergate.routing.MutableClock;
 import dev.tiergate.tier.Tier;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -97,6 +107,73 @@ class TenantKeyCacheTests {
 		assertThat(store.authenticate(key)).map(Tenant::weight).contains(1);
 		store.update(new Tenant(this.id, "Test", EnumSet.allOf(Tier.class), Tier.P0, 4));
 		assertThat(store.authenticate(key)).map(Tenant::weight).contains(4);
+	}
+
+	/**
+	 * A burst of requests with one key that find its memory stale read it from Redis
+	 * once, not once each: 32 threads released at once, twenty times over, each time
+	 * after the memory expired (a fixed clock otherwise, so a thread that comes after the
+	 * read finds the key fresh).
+	 */
+	@Test
+	void aBurstThatFindsAKeyStaleReadsItOnce() throws Exception {
+		TenantStore store = replica(Duration.ofSeconds(1));
+		store.save(new Tenant(this.id, "Test", EnumSet.allOf(Tier.class), Tier.P0, 1));
+		String key = store.createKey(this.id);
+		ExecutorService threads = Executors.newFixedThreadPool(32);
+		try {
+			for (int round = 0; round < 20; round++) {
+				this.clock.advance(Duration.ofSeconds(2));
+				long before = store.reads();
+				CyclicBarrier start = new CyclicBarrier(32);
+				List<Future<Optional<Tenant>>> answers = new ArrayList<>();
+				for (int t = 0; t < 32; t++) {
+					answers.add(threads.submit(() -> {
+						start.await();
+						return store.authenticate(key);
+					}));
+				}
+				for (Future<Optional<Tenant>> answer : answers) {
+					assertThat(answer.get(10, TimeUnit.SECONDS)).map(Tenant::id).contains(this.id);
+				}
+				assertThat(store.reads() - before).as("round %d", round).isEqualTo(1);
+			}
+		}
+		finally {
+			threads.shutdownNow();
+		}
+	}
+
+	/**
+	 * A read that fails (here a tenant record that is not one) fails every request that
+	 * waited for it, and leaves nothing behind: once the record is mended, the key works.
+	 */
+	@Test
+	void requestsWaitingForAReadThatFailsFailToo() throws Exception {
+		TenantStore store = replica(Duration.ofSeconds(1));
+		store.save(new Tenant(this.id, "Test", EnumSet.allOf(Tier.class), Tier.P0, 1));
+		String key = store.createKey(this.id);
+		redis.opsForHash().put(TenantStore.tenantKey(this.id), "weight", "heavy");
+		ExecutorService threads = Executors.newFixedThreadPool(16);
+		try {
+			CyclicBarrier start = new CyclicBarrier(16);
+			List<Future<Optional<Tenant>>> answers = new ArrayList<>();
+			for (int t = 0; t < 16; t++) {
+				answers.add(threads.submit(() -> {
+					start.await();
+					return store.authenticate(key);
+				}));
+			}
+			for (Future<Optional<Tenant>> answer : answers) {
+				assertThatThrownBy(() -> answer.get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+					.hasCauseInstanceOf(NumberFormatException.class);
+			}
+		}
+		finally {
+			threads.shutdownNow();
+		}
+		redis.opsForHash().put(TenantStore.tenantKey(this.id), "weight", "1");
+		assertThat(store.authenticate(key)).map(Tenant::id).contains(this.id);
 	}
 
 }
