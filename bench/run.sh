@@ -15,6 +15,8 @@
 #   BENCH_STREAMS ("1000 10000") concurrent streams of the streaming scenario ("" skips it)
 #   BENCH_STREAM_SECONDS (20) measured seconds per streaming run
 #   BENCH_STREAM_TOKENS (100) and BENCH_STREAM_RATE (50) tokens per stream and tokens/s of each
+#   (a stream worker turned away with Retry-After, 429 or 503, waits that long before asking again, as OpenAI's
+#   clients do)
 #   BENCH_SKIP_REQUESTS=1 only the streaming scenario   BENCH_LOADGEN_XMX (2g) heap of each load generator (10,000
 #   streams need more than 512m)
 #   BENCH_TG_OPTS extra JVM options of Tiergate (e.g. -Xmx768m)   BENCH_TG_ARGS extra application arguments of
