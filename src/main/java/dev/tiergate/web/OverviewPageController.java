@@ -10,6 +10,7 @@ import org.springframework.web.bind.annotation.GetMapping;
 
 import dev.tiergate.cluster.ClusterView;
 import dev.tiergate.cluster.GpuNode;
+import dev.tiergate.proxy.OpenRequests;
 import dev.tiergate.routing.Endpoint;
 import dev.tiergate.routing.EndpointRegistry;
 import dev.tiergate.spill.SpillBudget;
@@ -29,9 +30,12 @@ class OverviewPageController {
 
 	private final SpillBudget spill;
 
+	private final OpenRequests openRequests;
+
 	OverviewPageController(ClusterView cluster, EndpointRegistry registry, SliceInventoryService slices,
-			SpillBudget spill) {
+			SpillBudget spill, OpenRequests openRequests) {
 		this.spill = spill;
+		this.openRequests = openRequests;
 		this.cluster = cluster;
 		this.registry = registry;
 		this.slices = slices;
@@ -63,6 +67,7 @@ class OverviewPageController {
 		model.addAttribute("endpoints", endpoints);
 		model.addAttribute("pools", pools.values());
 		model.addAttribute("spill", spill());
+		model.addAttribute("openRequests", this.openRequests);
 		model.addAttribute("totals",
 				new Totals(nodes.size(), nodes.stream().mapToInt(GpuNode::gpus).sum(),
 						nodes.stream().mapToInt(GpuNode::sliceCapacity).sum(), endpoints.size(),

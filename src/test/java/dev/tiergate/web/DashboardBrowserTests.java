@@ -26,6 +26,9 @@ class DashboardBrowserTests extends FleetIntegrationTestSupport {
 
 	private WebDriver browser;
 
+	@org.springframework.beans.factory.annotation.Autowired
+	private dev.tiergate.proxy.OpenRequests openRequests;
+
 	@BeforeEach
 	void openBrowser() {
 		this.browser = HeadlessChromium.start();
@@ -54,6 +57,10 @@ class DashboardBrowserTests extends FleetIntegrationTestSupport {
 		assertThat(this.browser.findElement(By.id("total-nodes")).getText()).isEqualTo("2");
 		assertThat(this.browser.findElement(By.id("total-gpus")).getText()).isEqualTo("8");
 		assertThat(this.browser.findElement(By.id("total-slices")).getText()).isEqualTo("32");
+		// This replica's open front-door requests against its limit
+		// (tiergate.proxy.max-open-requests).
+		assertThat(this.browser.findElement(By.id("open-requests")).getText()).matches("\\d+ / \\d+")
+			.endsWith(" / " + this.openRequests.limit());
 		assertThat(this.browser.findElement(By.id("nodes")).getText()).contains("gpu-node-1")
 			.contains("NVIDIA-A100-SXM4-80GB")
 			.contains("mps");
