@@ -38,7 +38,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class PooledHttp1Client implements UpstreamClient {
 
-	private static final int BUFFER = 8192;
+	/**
+	 * Bytes read from a connection at a time; held by each open connection, so once per
+	 * open stream (an event is about 200 bytes; longer answers take more reads).
+	 */
+	private static final int BUFFER = 4096;
 
 	private static final int MAX_HEADER_BYTES = 64 * 1024;
 

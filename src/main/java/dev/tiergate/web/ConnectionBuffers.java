@@ -19,12 +19,13 @@ import jakarta.validation.constraints.NotNull;
  * The size of the buffers Tomcat keeps for each open connection, which a replica holding
  * thousands of streams pays once per stream: the socket's read and write buffers
  * (Tomcat's {@code socket.appReadBufSize} and {@code socket.appWriteBufSize}, 8 KB each
- * by default) and the response's buffer (8 KB of bytes and 16 KB of characters by
- * default; sized through {@link SizedBuffersHttp11NioProtocol}). A streamed token is an
- * event of about 200 bytes and a completion request a few kilobytes, so smaller buffers
- * cost little speed and save memory per connection (docs/benchmarks.md, "where a stream's
- * memory goes"). Bodies larger than the buffer are read and written in several steps, as
- * before.
+ * by default), the response's buffer (8 KB of bytes and 16 KB of characters by default),
+ * the request reader's characters (16 KB; both sized through
+ * {@link SizedBuffersHttp11NioProtocol}) and the chunked request's trailer buffer
+ * (Tomcat's {@code maxTrailerSize}, 8 KB). A streamed token is an event of about 200
+ * bytes and a completion request a few kilobytes, so smaller buffers cost little speed
+ * and save memory per connection (docs/benchmarks.md, "where a stream's memory goes").
+ * Bodies larger than the buffer are read and written in several steps, as before.
  */
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnClass(name = "org.apache.catalina.startup.Tomcat")
@@ -44,8 +45,10 @@ class ConnectionBuffers {
 	static void apply(Connector connector, Properties properties) {
 		connector.setProperty("socket.appReadBufSize", Long.toString(properties.socketReadBuffer().toBytes()));
 		connector.setProperty("socket.appWriteBufSize", Long.toString(properties.socketWriteBuffer().toBytes()));
+		connector.setProperty("maxTrailerSize", Long.toString(properties.maxRequestTrailerSize().toBytes()));
 		if (connector.getProtocolHandler() instanceof SizedBuffersHttp11NioProtocol protocol) {
 			protocol.setDesiredBufferSize((int) properties.responseBuffer().toBytes());
+			protocol.setReaderBufferChars(connector, (int) (properties.requestReaderBuffer().toBytes() / 2));
 		}
 	}
 
@@ -56,17 +59,26 @@ class ConnectionBuffers {
 	 * @param socketWriteBuffer bytes gathered before a write to a connection
 	 * @param responseBuffer bytes (and characters) a response buffers before it is
 	 * written, and committed
+	 * @param requestReaderBuffer bytes of characters a request's reader decodes at a time
+	 * (Tomcat allocates 16 KB per request, used only by {@code getReader()})
+	 * @param maxRequestTrailerSize the most bytes of trailing headers after a chunked
+	 * request body (Tomcat's {@code maxTrailerSize}, 8 KB by default, allocated per
+	 * connection); a request with more is refused
 	 */
 	@Validated
 	@ConfigurationProperties("tiergate.server")
 	record Properties(@DefaultValue("4KB") @NotNull DataSize socketReadBuffer,
 			@DefaultValue("4KB") @NotNull DataSize socketWriteBuffer,
-			@DefaultValue("4KB") @NotNull DataSize responseBuffer) {
+			@DefaultValue("4KB") @NotNull DataSize responseBuffer,
+			@DefaultValue("1KB") @NotNull DataSize requestReaderBuffer,
+			@DefaultValue("1KB") @NotNull DataSize maxRequestTrailerSize) {
 
 		Properties {
 			check("tiergate.server.socket-read-buffer", socketReadBuffer);
 			check("tiergate.server.socket-write-buffer", socketWriteBuffer);
 			check("tiergate.server.response-buffer", responseBuffer);
+			check("tiergate.server.request-reader-buffer", requestReaderBuffer);
+			check("tiergate.server.max-request-trailer-size", maxRequestTrailerSize);
 		}
 
 		private static void check(String name, DataSize size) {

@@ -30,8 +30,9 @@ class OpenAiErrorAttributes extends DefaultErrorAttributes {
 		}
 		int status = (attributes.get("status") instanceof Integer code) ? code : 500;
 		String message = switch (status) {
-			case 400 -> "The request could not be read: its body ended before the Content-Length it declared, or its "
-					+ "request line or headers are malformed.";
+			case 400 -> "The request could not be read: its body ended before the Content-Length it declared, its "
+					+ "request line or headers are malformed, or the trailing headers of its chunked body are malformed "
+					+ "or larger than tiergate.server.max-request-trailer-size.";
 			case 408 -> "The request's body did not arrive in time.";
 			default -> {
 				HttpStatus known = HttpStatus.resolve(status);

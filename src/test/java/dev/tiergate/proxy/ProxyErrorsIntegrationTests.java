@@ -1,5 +1,6 @@
 package dev.tiergate.proxy;
 
+import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.http.HttpRequest;
@@ -195,6 +196,33 @@ class ProxyErrorsIntegrationTests extends FleetIntegrationTestSupport {
 			assertThat(error.get("code").asString()).isEqualTo("invalid_request");
 			assertThat(error.get("type").asString()).isEqualTo("invalid_request_error");
 			assertThat(error.get("message").asString()).contains("Content-Length");
+		}
+	}
+
+	@Test
+	void trailingHeadersLargerThanTheLimitAre400AndSmallOnesAreServed() throws Exception {
+		String small = chunkedWithTrailer("x".repeat(500));
+		assertThat(small).as(small).startsWith("HTTP/1.1 200");
+		String large = chunkedWithTrailer("x".repeat(2_000));
+		assertThat(large).startsWith("HTTP/1.1 400");
+		JsonNode error = json.readTree(large.substring(large.indexOf("{"), large.lastIndexOf("}") + 1)).get("error");
+		assertThat(error.get("code").asString()).isEqualTo("invalid_request");
+		assertThat(error.get("message").asString()).contains("tiergate.server.max-request-trailer-size");
+	}
+
+	/** A chunked chat completion whose body ends with one trailing header. */
+	private String chunkedWithTrailer(String value) throws IOException {
+		String body = "{\"model\":\"" + SimulatedGpuFleet.LLAMA
+				+ "\",\"max_tokens\":2,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+		try (Socket socket = new Socket("127.0.0.1", this.port)) {
+			socket.setSoTimeout(20_000);
+			socket.getOutputStream()
+				.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+						+ EmbeddedDefaults.ACME_KEY + "\r\nContent-Type: application/json\r\n"
+						+ "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + Integer.toHexString(body.length())
+						+ "\r\n" + body + "\r\n0\r\nX-Note: " + value + "\r\n\r\n")
+					.getBytes(StandardCharsets.US_ASCII));
+			return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
 		}
 	}
 

@@ -1,6 +1,8 @@
 package dev.tiergate.web;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -43,6 +45,8 @@ class ConnectionBuffersTests {
 		assertThat(properties.socketReadBuffer()).isEqualTo(DataSize.ofKilobytes(4));
 		assertThat(properties.socketWriteBuffer()).isEqualTo(DataSize.ofKilobytes(4));
 		assertThat(properties.responseBuffer()).isEqualTo(DataSize.ofKilobytes(4));
+		assertThat(properties.requestReaderBuffer()).isEqualTo(DataSize.ofKilobytes(1));
+		assertThat(properties.maxRequestTrailerSize()).isEqualTo(DataSize.ofKilobytes(1));
 	}
 
 	@Test
@@ -55,18 +59,77 @@ class ConnectionBuffersTests {
 			.hasMessageContaining("tiergate.server.socket-write-buffer must be between 1KB and 1MB");
 		assertThatThrownBy(() -> bind(Map.of("tiergate.server.response-buffer", "0B"))).rootCause()
 			.hasMessageContaining("tiergate.server.response-buffer must be between 1KB and 1MB");
+		assertThatThrownBy(() -> bind(Map.of("tiergate.server.request-reader-buffer", "100B"))).rootCause()
+			.hasMessageContaining("tiergate.server.request-reader-buffer must be between 1KB and 1MB");
+		assertThatThrownBy(() -> bind(Map.of("tiergate.server.max-request-trailer-size", "1GB"))).rootCause()
+			.hasMessageContaining("tiergate.server.max-request-trailer-size must be between 1KB and 1MB");
+		assertThatThrownBy(() -> bind(Map.of("tiergate.server.max-request-trailer-size", "lots")))
+			.isInstanceOf(BindException.class)
+			.hasMessageContaining("tiergate.server.max-request-trailer-size");
+	}
+
+	@Test
+	void aReaderDecodesAWholeBodyThroughTheSmallBufferAndOversizedTrailersAreRefused() throws Exception {
+		TomcatWebServer server = start(bind(Map.of()));
+		try {
+			SizedBuffersHttp11NioProtocol protocol = (SizedBuffersHttp11NioProtocol) server.getTomcat()
+				.getConnector()
+				.getProtocolHandler();
+			assertThat(server.getTomcat().getConnector().getProperty("maxTrailerSize")).hasToString("1024");
+			// Characters of one, two, three and four bytes in UTF-8, so that sequences
+			// straddle every buffer boundary.
+			String text = "a\u00e9\u65e5\ud83d\ude80-".repeat(20_000);
+			try (HttpClient client = HttpClient.newHttpClient()) {
+				for (int i = 0; i < 3; i++) {
+					HttpResponse<String> answer = client
+						.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.getPort() + "/read"))
+							.header("Content-Type", "text/plain; charset=UTF-8")
+							.POST(HttpRequest.BodyPublishers.ofString(text, StandardCharsets.UTF_8))
+							.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+					assertThat(answer.statusCode()).isEqualTo(200);
+					assertThat(answer.body()).as("read through mark and reset, then to the end").isEqualTo(text);
+				}
+			}
+			assertThat(protocol.smallReaders()).as("request objects made with the small reader buffer")
+				.isBetween(1L, 3L);
+			assertThat(rawPost(server.getPort(), "x".repeat(800))).startsWith("HTTP/1.1 200");
+			assertThat(rawPost(server.getPort(), "x".repeat(2000))).startsWith("HTTP/1.1 400");
+		}
+		finally {
+			server.stop();
+		}
+	}
+
+	/** A chunked POST to /echo with one trailing header of the given value. */
+	private static String rawPost(int port, String trailer) throws IOException {
+		try (Socket socket = new Socket("127.0.0.1", port)) {
+			socket.setSoTimeout(10_000);
+			socket.getOutputStream()
+				.write(("POST /echo HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n"
+						+ "Connection: close\r\n\r\n5\r\nhello\r\n0\r\nX-Note: " + trailer + "\r\n\r\n")
+					.getBytes(StandardCharsets.US_ASCII));
+			return new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+		}
+	}
+
+	private static TomcatWebServer start(ConnectionBuffers.Properties properties) {
+		TomcatServletWebServerFactory factory = new TomcatServletWebServerFactory(0);
+		new ConnectionBuffers().sizedBuffersProtocol().customize(factory);
+		factory.addConnectorCustomizers((connector) -> ConnectionBuffers.apply(connector, properties));
+		factory.addInitializers((context) -> {
+			context.addServlet("echo", new Echo()).addMapping("/echo");
+			context.addServlet("read", new Read()).addMapping("/read");
+		});
+		TomcatWebServer server = (TomcatWebServer) factory.getWebServer();
+		server.start();
+		return server;
 	}
 
 	@Test
 	void aTomcatWithOneKilobyteBuffersMovesLargeBodiesWhole() throws Exception {
 		ConnectionBuffers.Properties properties = bind(Map.of("tiergate.server.socket-read-buffer", "1KB",
 				"tiergate.server.socket-write-buffer", "1KB", "tiergate.server.response-buffer", "1KB"));
-		TomcatServletWebServerFactory factory = new TomcatServletWebServerFactory(0);
-		new ConnectionBuffers().sizedBuffersProtocol().customize(factory);
-		factory.addConnectorCustomizers((connector) -> ConnectionBuffers.apply(connector, properties));
-		factory.addInitializers((context) -> context.addServlet("echo", new Echo()).addMapping("/echo"));
-		TomcatWebServer server = (TomcatWebServer) factory.getWebServer();
-		server.start();
+		TomcatWebServer server = start(properties);
 		try {
 			Connector connector = server.getTomcat().getConnector();
 			assertThat(connector.getProperty("socket.appReadBufSize")).hasToString("1024");
@@ -90,6 +153,35 @@ class ConnectionBuffersTests {
 		finally {
 			server.stop();
 		}
+	}
+
+	/**
+	 * Reads the body as characters through Tomcat's reader: two, then a mark, 30,000
+	 * more, a reset, and all to the end; answers the two and what followed the mark (the
+	 * whole body).
+	 */
+	static final class Read extends HttpServlet {
+
+		@Override
+		protected void doPost(HttpServletRequest request, HttpServletResponse response) throws IOException {
+			BufferedReader reader = request.getReader();
+			StringBuilder read = new StringBuilder();
+			read.append((char) reader.read()).append((char) reader.read());
+			reader.mark(40_000);
+			char[] skip = new char[30_000];
+			int n = 0;
+			while (n < skip.length) {
+				n += reader.read(skip, n, skip.length - n);
+			}
+			reader.reset();
+			char[] chunk = new char[777];
+			for (int r = reader.read(chunk); r >= 0; r = reader.read(chunk)) {
+				read.append(chunk, 0, r);
+			}
+			response.setContentType("text/plain; charset=UTF-8");
+			response.getWriter().write(read.toString());
+		}
+
 	}
 
 	/**

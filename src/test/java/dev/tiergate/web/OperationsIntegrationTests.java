@@ -41,11 +41,17 @@ class OperationsIntegrationTests extends FleetIntegrationTestSupport {
 	}
 
 	@Test
-	void theRunningTomcatHasTheSmallerConnectionBuffers(@Autowired ServletWebServerApplicationContext context) {
+	void theRunningTomcatHasTheSmallerConnectionBuffers(@Autowired ServletWebServerApplicationContext context)
+			throws Exception {
 		Connector connector = ((TomcatWebServer) context.getWebServer()).getTomcat().getConnector();
 		assertThat(connector.getProperty("socket.appReadBufSize")).hasToString("4096");
 		assertThat(connector.getProperty("socket.appWriteBufSize")).hasToString("4096");
 		assertThat(connector.getProtocolHandler().getDesiredBufferSize()).isEqualTo(4096);
+		assertThat(connector.getProperty("maxTrailerSize")).hasToString("1024");
+		assertThat(get("/livez", null).statusCode()).isEqualTo(200);
+		assertThat(((SizedBuffersHttp11NioProtocol) connector.getProtocolHandler()).smallReaders())
+			.as("requests made with the small reader buffer")
+			.isPositive();
 	}
 
 	/**
