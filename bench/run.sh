@@ -22,7 +22,10 @@
 #   BENCH_TG_OPTS extra JVM options of Tiergate (e.g. -Xmx768m)   BENCH_TG_ARGS extra application arguments of
 #   Tiergate (e.g. --tiergate.proxy.stream-buffer-size=8KB), for measuring one setting against its default
 #   BENCH_HISTOGRAM=1 a heap histogram of Tiergate (jcmd GC.class_histogram: its 60 largest classes and the total)
-#   half-way through each streaming run, saved beside the results   BENCH_CONTAINER (tomcat) Tiergate's servlet container: tomcat or jetty (Maven
+#   half-way through each streaming run, saved beside the results   BENCH_HEAP_ARRAYS=1 a heap dump of Tiergate
+#   (jcmd GC.heap_dump, live objects) 20 s into each streaming run (before the histogram), read by bench/heap-arrays.py
+#   into its byte and char arrays by length and holder, saved beside the results (the dump is deleted; it pauses
+#   Tiergate for seconds, so the run's latencies are not comparable)   BENCH_CONTAINER (tomcat) Tiergate's servlet container: tomcat or jetty (Maven
 #   profile "jetty"), for comparing memory per connection
 #   BENCH_PIN=1 Tiergate and nginx on CPU 1, the fleet and the load generators on CPU 0 (taskset), so that what the
 #   gateway costs the machine's other work (a fleet descheduled, a GC thread waiting for a core) is kept apart from
@@ -285,10 +288,25 @@ if [ -n "$streams" ]; then
 					>"$histogram.full" 2>&1; { head -63 "$histogram.full"; echo ...; tail -1 "$histogram.full"; } >"$histogram"
 					rm -f "$histogram.full" ) &
 			fi
+			dumper=
+			if [ "${BENCH_HEAP_ARRAYS:-0}" = 1 ] && [ "$target" = tiergate ]; then
+				( sleep 20; echo "$(($(rss_kib "$tiergate_pid") / 1024))" >"$work/heap.rss"
+					"$JAVA_HOME/bin/jcmd" "$tiergate_pid" GC.heap_dump "$work/heap.hprof" >/dev/null 2>&1 ) &
+				dumper=$!
+			fi
 			seconds=$stream_seconds load "streams-$c" "$target" --concurrency "$c" --stream --max-tokens "$stream_tokens" \
 				--timeout 120 --max-in-flight "$c"
 			kill "$sampler" 2>/dev/null || true
 			wait "$sampler" 2>/dev/null || true
+			if [ -n "$dumper" ]; then
+				wait "$dumper" || true
+				arrays="bench/results/streams-$c-arrays-$stamp.txt"
+				log "reading the heap dump into $arrays"
+				{ echo "# live heap 20 s into streams-$c (bench/heap-arrays.py on jcmd GC.heap_dump); Tiergate RSS" \
+					"before the dump $(cat "$work/heap.rss") MiB"; python3 bench/heap-arrays.py "$work/heap.hprof"; } \
+					>"$arrays" 2>&1 || true
+				rm -f "$work/heap.hprof"
+			fi
 			# replace the RSS at the end of the run by the peak during it
 			python3 - "$results" "$(($(cat "$peak") / 1024))" <<'PYR'
 import json, sys
