@@ -33,4 +33,4 @@ USER 10001:10001
 # 8080: dashboard, REST and OpenAI-compatible APIs, /livez and /readyz. 8081: Actuator (metrics).
 EXPOSE 8080 8081
 
-ENTRYPOINT ["java", "-XX:MaxRAMPercentage=75", "--enable-native-access=ALL-UNNAMED", "org.springframework.boot.loader.launch.JarLauncher"]
+ENTRYPOINT ["java", "-XX:MaxRAMPercentage=70", "--enable-native-access=ALL-UNNAMED", "org.springframework.boot.loader.launch.JarLauncher"]

@@ -10,12 +10,12 @@ import dev.tiergate.tier.TierDefinition;
 /**
  * The front door's open requests on this replica, and how many it may hold. Each open
  * request holds the servlet container's buffers for its connection, a virtual thread and
- * an upstream connection until its answer ends (about 130 KB with Tomcat, most of it for
- * the whole length of a stream: docs/benchmarks.md), so a replica asked for more streams
- * than its heap holds would otherwise collect garbage until it answers nothing, health
- * checks included. Beyond the limit a request is refused at once (503
- * {@code replica_full} with {@code Retry-After}), which a client or the load balancer
- * retries on another replica.
+ * an upstream connection until its answer ends (about 85 KB of live heap per stream with
+ * Tomcat, held for the whole length of the stream: docs/benchmarks.md), so a replica
+ * asked for more streams than its heap holds would otherwise collect garbage until it
+ * answers nothing, health checks included. Beyond the limit a request is refused at once
+ * (503 {@code replica_full} with {@code Retry-After}), which a client or the load
+ * balancer retries on another replica.
  * <p>
  * The tiers' reserved shares apply here as they do to GPU slots: a tier may not take the
  * shares reserved for the tiers above it, so that a flood of batch streams leaves P0 its
@@ -30,10 +30,11 @@ public final class OpenRequests {
 	static final long HEAP_BASELINE = 256L * 1024 * 1024;
 
 	/**
-	 * Heap assumed per open request, for the default limit: the ~130 KB measured per
-	 * stream with Tomcat, and room for the collector.
+	 * Heap assumed per open request, for the default limit: the ~81 KiB of live heap
+	 * measured per held stream with Tomcat (docs/benchmarks.md), and room for the
+	 * collector: at the limit, about half of the heap is live.
 	 */
-	static final long HEAP_PER_REQUEST = 192L * 1024;
+	static final long HEAP_PER_REQUEST = 128L * 1024;
 
 	/** The least default limit, whatever the heap. */
 	static final int MIN_DEFAULT_LIMIT = 64;

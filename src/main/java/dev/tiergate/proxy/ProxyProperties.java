@@ -57,7 +57,7 @@ import jakarta.validation.constraints.Positive;
  * streams included, all tiers together; beyond it a request gets 503 {@code replica_full}
  * at once, and each tier is kept out of the shares reserved for the tiers above it
  * ({@link OpenRequests}). 0 (the default) derives it from the heap: what the heap holds
- * beyond 256 MB at 192 KB per request, at least 64 (4,096 for a 1 GB heap)
+ * beyond 256 MB at 128 KB per request, at least 64 (6,144 for a 1 GB heap)
  */
 @Validated
 @ConfigurationProperties("tiergate.proxy")

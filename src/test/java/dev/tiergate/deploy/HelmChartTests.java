@@ -195,8 +195,8 @@ class HelmChartTests {
 
 	@Test
 	void requestsAndLimitsResourcesFromValues() {
-		assertThat(map(container(podSpec(render())), "resources"))
-			.isEqualTo(Map.of("requests", Map.of("cpu", "500m", "memory", "1Gi"), "limits", Map.of("memory", "1Gi")));
+		assertThat(map(container(podSpec(render())), "resources")).isEqualTo(
+				Map.of("requests", Map.of("cpu", "500m", "memory", "1536Mi"), "limits", Map.of("memory", "1536Mi")));
 	}
 
 	@Test

@@ -94,8 +94,9 @@ class OpenRequestsTests {
 
 	@Test
 	void theDefaultLimitIsWhatTheHeapHoldsBeyondItsBaseline() {
-		assertThat(OpenRequests.defaultLimit(1024L * 1024 * 1024)).isEqualTo(4096);
-		assertThat(OpenRequests.defaultLimit(4L * 1024 * 1024 * 1024)).isEqualTo(20_480);
+		assertThat(OpenRequests.defaultLimit(1024L * 1024 * 1024)).isEqualTo(6144);
+		assertThat(OpenRequests.defaultLimit(768L * 1024 * 1024)).isEqualTo(4096);
+		assertThat(OpenRequests.defaultLimit(4L * 1024 * 1024 * 1024)).isEqualTo(30_720);
 		assertThat(OpenRequests.defaultLimit(260L * 1024 * 1024)).isEqualTo(OpenRequests.MIN_DEFAULT_LIMIT);
 		assertThat(OpenRequests.defaultLimit(Long.MAX_VALUE)).isEqualTo(Integer.MAX_VALUE);
 		assertThatIllegalArgumentException().isThrownBy(() -> new OpenRequests(0, TierProperties.DEFAULTS, RETRY));
