@@ -234,7 +234,10 @@ public final class LoadGenerator {
 				finally {
 					this.open.addAndGet(-held);
 				}
-				if (this.recording) {
+				// Time to first byte of answers, not of refusals (a 503 replica_full
+				// comes at
+				// once and would make a full replica look fast).
+				if (this.recording && status == 200) {
 					this.firstByte.recordValue(Math.min(HIGHEST, first - intended));
 				}
 			}
