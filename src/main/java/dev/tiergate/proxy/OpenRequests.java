@@ -10,7 +10,7 @@ import dev.tiergate.tier.TierDefinition;
 /**
  * The front door's open requests on this replica, and how many it may hold. Each open
  * request holds the servlet container's buffers for its connection, a virtual thread and
- * an upstream connection until its answer ends (about 85 KB of live heap per stream with
+ * an upstream connection until its answer ends (about 81 KiB of live heap per stream with
  * Tomcat, held for the whole length of the stream: docs/benchmarks.md), so a replica
  * asked for more streams than its heap holds would otherwise collect garbage until it
  * answers nothing, health checks included. Beyond the limit a request is refused at once
