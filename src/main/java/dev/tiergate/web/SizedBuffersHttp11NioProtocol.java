@@ -40,9 +40,9 @@ public class SizedBuffersHttp11NioProtocol extends Http11NioProtocol {
 
 	private static final Logger logger = LoggerFactory.getLogger(SizedBuffersHttp11NioProtocol.class);
 
-	private static final Field REQUEST_INPUT_BUFFER = field(Request.class, "inputBuffer");
+	private static final Field REQUEST_INPUT_BUFFER = field(Request.class, "inputBuffer", InputBuffer.class);
 
-	private static final Field INPUT_BUFFER_CHARS = field(InputBuffer.class, "cb");
+	private static final Field INPUT_BUFFER_CHARS = field(InputBuffer.class, "cb", CharBuffer.class);
 
 	private volatile int desiredBufferSize = -1;
 
@@ -96,11 +96,11 @@ public class SizedBuffersHttp11NioProtocol extends Http11NioProtocol {
 		super.setAdapter((adapter instanceof CoyoteAdapter && canResize) ? new SmallReaderAdapter(adapter) : adapter);
 	}
 
-	private static Field field(Class<?> type, String name) {
+	private static Field field(Class<?> type, String name, Class<?> expected) {
 		try {
 			Field field = type.getDeclaredField(name);
 			field.setAccessible(true);
-			if (!(field.getType() == InputBuffer.class || field.getType() == CharBuffer.class)) {
+			if (field.getType() != expected) {
 				throw new NoSuchFieldException(name + " is a " + field.getType().getName());
 			}
 			return field;
