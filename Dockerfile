@@ -33,4 +33,10 @@ USER 10001:10001
 # 8080: dashboard, REST and OpenAI-compatible APIs, /livez and /readyz. 8081: Actuator (metrics).
 EXPOSE 8080 8081
 
-ENTRYPOINT ["java", "-XX:MaxRAMPercentage=70", "--enable-native-access=ALL-UNNAMED", "org.springframework.boot.loader.launch.JarLauncher"]
+# The heap at 70% of the container's memory limit (the JVM needs about 310 MiB besides it). G1 by name: with under
+# 1792 MiB of memory (the chart's default limit is 1536Mi) or under 2 processors the JVM picks the serial collector.
+# G1 starts a concurrent cycle when the old generation passes 45% of the heap (its static threshold): the adaptive
+# threshold fell to 2-6% of the heap at a steady 1,000 requests/s, a cycle every ~30 s, each with a 24-89 ms remark
+# pause mostly spent cleaning the code cache for class unloading (docs/benchmarks.md, "Result, 2026-12-02"). The same
+# flags as pom.xml's Jib image (ImageJvmFlagsTests).
+ENTRYPOINT ["java", "-XX:MaxRAMPercentage=70", "-XX:+UseG1GC", "-XX:-G1UseAdaptiveIHOP", "--enable-native-access=ALL-UNNAMED", "org.springframework.boot.loader.launch.JarLauncher"]

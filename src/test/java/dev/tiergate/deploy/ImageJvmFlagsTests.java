@@ -1,0 +1,78 @@
+package dev.tiergate.deploy;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.Test;
+import tools.jackson.databind.json.JsonMapper;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The image's JVM options: the same in the Dockerfile and in the Jib image of
+ * {@code pom.xml}, and accepted by the JDK that runs the tests (a misspelt {@code -XX}
+ * option stops the JVM from starting, which a container would only show at deploy time).
+ */
+class ImageJvmFlagsTests {
+
+	private static final Pattern ENTRYPOINT = Pattern.compile("(?m)^ENTRYPOINT (\\[.*])$");
+
+	private static final Pattern JVM_FLAG = Pattern.compile("<jvmFlag>([^<]+)</jvmFlag>");
+
+	@Test
+	void dockerfileAndJibStartTheJvmWithTheSameOptions() throws IOException {
+		assertThat(dockerfileJvmOptions()).isNotEmpty().isEqualTo(jibJvmFlags());
+	}
+
+	@Test
+	void theHeapFollowsTheContainerAndG1IsNamedWithAStaticThreshold() throws IOException {
+		assertThat(dockerfileJvmOptions()).contains("-XX:MaxRAMPercentage=70", "-XX:+UseG1GC",
+				"-XX:-G1UseAdaptiveIHOP");
+	}
+
+	@Test
+	void theRunningJdkAcceptsTheOptionsAndAppliesThem() throws Exception {
+		List<String> command = new ArrayList<>();
+		command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+		command.addAll(dockerfileJvmOptions());
+		command.add("-XX:+PrintFlagsFinal");
+		command.add("-version");
+		Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+		String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+		assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+		assertThat(process.exitValue()).as(output).isZero();
+		assertThat(output).containsPattern("bool UseG1GC\\s+= true\\s+\\{product} \\{command line}")
+			.containsPattern("bool G1UseAdaptiveIHOP\\s+= false\\s+\\{product} \\{command line}")
+			.containsPattern("double MaxRAMPercentage\\s+= 70\\.0+\\s+\\{product} \\{command line}")
+			.containsPattern("uint InitiatingHeapOccupancyPercent\\s+= 45\\s");
+	}
+
+	/**
+	 * The ENTRYPOINT's arguments between {@code java} and the main class.
+	 */
+	private static List<String> dockerfileJvmOptions() throws IOException {
+		Matcher matcher = ENTRYPOINT.matcher(Files.readString(Path.of("Dockerfile")));
+		assertThat(matcher.find()).as("an exec-form ENTRYPOINT in the Dockerfile").isTrue();
+		String[] entrypoint = JsonMapper.builder().build().readValue(matcher.group(1), String[].class);
+		assertThat(entrypoint[0]).isEqualTo("java");
+		assertThat(entrypoint[entrypoint.length - 1]).isEqualTo("org.springframework.boot.loader.launch.JarLauncher");
+		return List.of(entrypoint).subList(1, entrypoint.length - 1);
+	}
+
+	private static List<String> jibJvmFlags() throws IOException {
+		Matcher matcher = JVM_FLAG.matcher(Files.readString(Path.of("pom.xml")));
+		List<String> flags = new ArrayList<>();
+		while (matcher.find()) {
+			flags.add(matcher.group(1).strip());
+		}
+		return flags;
+	}
+
+}
