@@ -20,12 +20,13 @@ import jakarta.validation.constraints.NotNull;
  * thousands of streams pays once per stream: the socket's read and write buffers
  * (Tomcat's {@code socket.appReadBufSize} and {@code socket.appWriteBufSize}, 8 KB each
  * by default), the response's buffer (8 KB of bytes and 16 KB of characters by default),
- * the request reader's characters (16 KB; both sized through
- * {@link SizedBuffersHttp11NioProtocol}) and the chunked request's trailer buffer
- * (Tomcat's {@code maxTrailerSize}, 8 KB). A streamed token is an event of about 200
- * bytes and a completion request a few kilobytes, so smaller buffers cost little speed
- * and save memory per connection (docs/benchmarks.md, "where a stream's memory goes").
- * Bodies larger than the buffer are read and written in several steps, as before.
+ * the request reader's characters (16 KB) and the response writer's characters (twice the
+ * response buffer; these three sized through {@link SizedBuffersHttp11NioProtocol}) and
+ * the chunked request's trailer buffer (Tomcat's {@code maxTrailerSize}, 8 KB). A
+ * streamed token is an event of about 200 bytes and a completion request a few kilobytes,
+ * so smaller buffers cost little speed and save memory per connection
+ * (docs/benchmarks.md, "where a stream's memory goes"). Bodies larger than the buffer are
+ * read and written in several steps, as before.
  */
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnClass(name = "org.apache.catalina.startup.Tomcat")
@@ -49,6 +50,7 @@ class ConnectionBuffers {
 		if (connector.getProtocolHandler() instanceof SizedBuffersHttp11NioProtocol protocol) {
 			protocol.setDesiredBufferSize((int) properties.responseBuffer().toBytes());
 			protocol.setReaderBufferChars(connector, (int) (properties.requestReaderBuffer().toBytes() / 2));
+			protocol.setWriterBufferChars((int) (properties.responseWriterBuffer().toBytes() / 2));
 		}
 	}
 
@@ -61,6 +63,9 @@ class ConnectionBuffers {
 	 * written, and committed
 	 * @param requestReaderBuffer bytes of characters a request's reader decodes at a time
 	 * (Tomcat allocates 16 KB per request, used only by {@code getReader()})
+	 * @param responseWriterBuffer bytes of characters a response's writer encodes at a
+	 * time (Tomcat allocates as many characters as the response buffer has bytes, used
+	 * only by {@code getWriter()})
 	 * @param maxRequestTrailerSize the most bytes of trailing headers after a chunked
 	 * request body (Tomcat's {@code maxTrailerSize}, 8 KB by default, allocated per
 	 * connection); a request with more is refused
@@ -71,6 +76,7 @@ class ConnectionBuffers {
 			@DefaultValue("4KB") @NotNull DataSize socketWriteBuffer,
 			@DefaultValue("4KB") @NotNull DataSize responseBuffer,
 			@DefaultValue("1KB") @NotNull DataSize requestReaderBuffer,
+			@DefaultValue("1KB") @NotNull DataSize responseWriterBuffer,
 			@DefaultValue("1KB") @NotNull DataSize maxRequestTrailerSize) {
 
 		Properties {
@@ -78,6 +84,7 @@ class ConnectionBuffers {
 			check("tiergate.server.socket-write-buffer", socketWriteBuffer);
 			check("tiergate.server.response-buffer", responseBuffer);
 			check("tiergate.server.request-reader-buffer", requestReaderBuffer);
+			check("tiergate.server.response-writer-buffer", responseWriterBuffer);
 			check("tiergate.server.max-request-trailer-size", maxRequestTrailerSize);
 		}
 

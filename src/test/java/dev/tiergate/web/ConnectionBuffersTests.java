@@ -2,16 +2,23 @@ package dev.tiergate.web;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.lang.reflect.Field;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.CharBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 
 import org.apache.catalina.connector.Connector;
+import org.apache.catalina.connector.OutputBuffer;
+import org.apache.catalina.connector.Response;
+import org.apache.catalina.connector.ResponseFacade;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.context.properties.bind.BindException;
 import org.springframework.boot.context.properties.bind.Binder;
@@ -28,9 +35,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * Tests for {@link ConnectionBuffers}: the defaults, the sizes refused at start, and a
- * real Tomcat with 1 KB socket buffers that still reads a 200 KB body whole and writes a
- * 200 KB answer whole.
+ * Tests for {@link ConnectionBuffers}: the defaults, the sizes refused at start, a real
+ * Tomcat whose small reader and writer buffers decode and encode a 200 KB text whole, and
+ * one with 1 KB socket buffers that still reads a 200 KB body whole and writes a 200 KB
+ * answer whole.
  */
 class ConnectionBuffersTests {
 
@@ -46,6 +54,7 @@ class ConnectionBuffersTests {
 		assertThat(properties.socketWriteBuffer()).isEqualTo(DataSize.ofKilobytes(4));
 		assertThat(properties.responseBuffer()).isEqualTo(DataSize.ofKilobytes(4));
 		assertThat(properties.requestReaderBuffer()).isEqualTo(DataSize.ofKilobytes(1));
+		assertThat(properties.responseWriterBuffer()).isEqualTo(DataSize.ofKilobytes(1));
 		assertThat(properties.maxRequestTrailerSize()).isEqualTo(DataSize.ofKilobytes(1));
 	}
 
@@ -61,6 +70,8 @@ class ConnectionBuffersTests {
 			.hasMessageContaining("tiergate.server.response-buffer must be between 1KB and 1MB");
 		assertThatThrownBy(() -> bind(Map.of("tiergate.server.request-reader-buffer", "100B"))).rootCause()
 			.hasMessageContaining("tiergate.server.request-reader-buffer must be between 1KB and 1MB");
+		assertThatThrownBy(() -> bind(Map.of("tiergate.server.response-writer-buffer", "1023B"))).rootCause()
+			.hasMessageContaining("tiergate.server.response-writer-buffer must be between 1KB and 1MB");
 		assertThatThrownBy(() -> bind(Map.of("tiergate.server.max-request-trailer-size", "1GB"))).rootCause()
 			.hasMessageContaining("tiergate.server.max-request-trailer-size must be between 1KB and 1MB");
 		assertThatThrownBy(() -> bind(Map.of("tiergate.server.max-request-trailer-size", "lots")))
@@ -69,7 +80,7 @@ class ConnectionBuffersTests {
 	}
 
 	@Test
-	void aReaderDecodesAWholeBodyThroughTheSmallBufferAndOversizedTrailersAreRefused() throws Exception {
+	void aReaderAndAWriterMoveAWholeBodyThroughTheSmallBuffersAndOversizedTrailersAreRefused() throws Exception {
 		TomcatWebServer server = start(bind(Map.of()));
 		try {
 			SizedBuffersHttp11NioProtocol protocol = (SizedBuffersHttp11NioProtocol) server.getTomcat()
@@ -87,16 +98,41 @@ class ConnectionBuffersTests {
 							.POST(HttpRequest.BodyPublishers.ofString(text, StandardCharsets.UTF_8))
 							.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
 					assertThat(answer.statusCode()).isEqualTo(200);
-					assertThat(answer.body()).as("read through mark and reset, then to the end").isEqualTo(text);
+					assertThat(answer.body()).as("read through mark and reset, then to the end, and written back")
+						.isEqualTo(text);
 				}
 			}
 			assertThat(protocol.smallReaders()).as("request objects made with the small reader buffer")
 				.isBetween(1L, 3L);
+			assertThat(protocol.smallWriters()).as("response objects made with the small writer buffer")
+				.isEqualTo(protocol.smallReaders());
+			assertThat(Read.writerChars).as("the writer's characters of each response written").containsOnly(512);
 			assertThat(rawPost(server.getPort(), "x".repeat(800))).startsWith("HTTP/1.1 200");
 			assertThat(rawPost(server.getPort(), "x".repeat(2000))).startsWith("HTTP/1.1 400");
 		}
 		finally {
 			server.stop();
+		}
+	}
+
+	/**
+	 * The capacity of the writer's character buffer of the response object behind a
+	 * servlet's response (Tomcat's facade), read through the fields the protocol
+	 * replaces.
+	 */
+	static int writerChars(HttpServletResponse servletResponse) {
+		try {
+			Field facadeResponse = ResponseFacade.class.getDeclaredField("response");
+			facadeResponse.setAccessible(true);
+			Field outputBuffer = Response.class.getDeclaredField("outputBuffer");
+			outputBuffer.setAccessible(true);
+			Field chars = OutputBuffer.class.getDeclaredField("cb");
+			chars.setAccessible(true);
+			Object response = facadeResponse.get(servletResponse);
+			return ((CharBuffer) chars.get(outputBuffer.get(response))).capacity();
+		}
+		catch (ReflectiveOperationException ex) {
+			throw new IllegalStateException(ex);
 		}
 	}
 
@@ -162,6 +198,8 @@ class ConnectionBuffersTests {
 	 */
 	static final class Read extends HttpServlet {
 
+		static final Queue<Integer> writerChars = new ConcurrentLinkedQueue<>();
+
 		@Override
 		protected void doPost(HttpServletRequest request, HttpServletResponse response) throws IOException {
 			BufferedReader reader = request.getReader();
@@ -179,6 +217,7 @@ class ConnectionBuffersTests {
 				read.append(chunk, 0, r);
 			}
 			response.setContentType("text/plain; charset=UTF-8");
+			writerChars.add(writerChars(response));
 			response.getWriter().write(read.toString());
 		}
 
