@@ -235,7 +235,7 @@ public final class HostedSpill {
 		while (n >= 0) {
 			scan(attempt, line, buffer, n);
 			try {
-				stamp.write(buffer, n, out);
+				stamp.write(buffer, 0, n, out);
 				sink.flush();
 			}
 			catch (IOException ex) {

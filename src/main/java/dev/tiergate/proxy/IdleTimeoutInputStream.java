@@ -13,9 +13,12 @@ import java.time.Duration;
  * {@link Sweeper} finds a read that has waited for the idle timeout (within one tick) and
  * closes the stream, which aborts the exchange and wakes the read, and the read fails
  * with {@link IdleTimeoutException}. The time between reads, when the caller writes to
- * its client, does not count. Close the stream when done: that ends its checks.
+ * its client, does not count, nor does the time a borrower holds bytes lent
+ * ({@link LendingInput}, when the body lends). Close the stream when done: that ends its
+ * checks.
  */
-final class IdleTimeoutInputStream extends FilterInputStream implements Sweeper.Entry {
+final class IdleTimeoutInputStream extends FilterInputStream
+		implements Sweeper.Entry, LendingInput, LendingInput.Borrower {
 
 	private final Sweeper sweeper;
 
@@ -25,6 +28,12 @@ final class IdleTimeoutInputStream extends FilterInputStream implements Sweeper.
 	private volatile long readSince;
 
 	private volatile boolean expired;
+
+	/** The borrower of the lend in progress (one reader at a time). */
+	private Borrower borrower;
+
+	/** Whether the borrower of the lend in progress failed (its client, not the body). */
+	private boolean borrowerFailed;
 
 	private IdleTimeoutInputStream(InputStream in, Sweeper sweeper, Duration idle) {
 		super(in);
@@ -54,25 +63,97 @@ final class IdleTimeoutInputStream extends FilterInputStream implements Sweeper.
 
 	@Override
 	public int read(byte[] b, int off, int len) throws IOException {
-		long now = System.nanoTime();
-		// 0 means "not reading"; a clock reading of exactly 0 counts as 1 ns later.
-		this.readSince = (now != 0) ? now : 1;
+		startWaiting();
 		try {
 			int n = super.read(b, off, len);
-			if (this.expired) {
-				throw new IdleTimeoutException(this.idleNanos);
-			}
+			failIfExpired();
 			return n;
 		}
 		catch (IOException ex) {
-			if (this.expired && !(ex instanceof IdleTimeoutException)) {
-				throw new IdleTimeoutException(this.idleNanos);
-			}
-			throw ex;
+			throw translated(ex);
 		}
 		finally {
 			this.readSince = 0;
 		}
+	}
+
+	/**
+	 * Waits as a read does, under the same timeout.
+	 * @throws IllegalStateException if the watched body does not lend
+	 */
+	@Override
+	public boolean await() throws IOException {
+		startWaiting();
+		try {
+			boolean more = lending().await();
+			failIfExpired();
+			return more;
+		}
+		catch (IOException ex) {
+			throw translated(ex);
+		}
+		finally {
+			this.readSince = 0;
+		}
+	}
+
+	/**
+	 * Lends as the watched body does, under the same timeout, which stops while the
+	 * borrower holds the bytes; what the borrower throws passes through as it is.
+	 * @throws IllegalStateException if the watched body does not lend
+	 */
+	@Override
+	public int lendTo(Borrower borrower) throws IOException {
+		startWaiting();
+		this.borrower = borrower;
+		try {
+			return lending().lendTo(this);
+		}
+		catch (IOException ex) {
+			throw this.borrowerFailed ? ex : translated(ex);
+		}
+		finally {
+			this.readSince = 0;
+			this.borrower = null;
+			this.borrowerFailed = false;
+		}
+	}
+
+	/** The bytes arrived: the wait is over; hands them to the lend's borrower. */
+	@Override
+	public void take(byte[] bytes, int offset, int length) throws IOException {
+		this.readSince = 0;
+		failIfExpired();
+		try {
+			this.borrower.take(bytes, offset, length);
+		}
+		catch (IOException | RuntimeException ex) {
+			this.borrowerFailed = true;
+			throw ex;
+		}
+	}
+
+	private LendingInput lending() {
+		if (this.in instanceof LendingInput lending) {
+			return lending;
+		}
+		throw new IllegalStateException("the watched body does not lend its bytes");
+	}
+
+	private void startWaiting() {
+		long now = System.nanoTime();
+		// 0 means "not reading"; a clock reading of exactly 0 counts as 1 ns later.
+		this.readSince = (now != 0) ? now : 1;
+	}
+
+	private void failIfExpired() throws IdleTimeoutException {
+		if (this.expired) {
+			throw new IdleTimeoutException(this.idleNanos);
+		}
+	}
+
+	private IOException translated(IOException ex) {
+		return (this.expired && !(ex instanceof IdleTimeoutException)) ? new IdleTimeoutException(this.idleNanos) : ex;
 	}
 
 	@Override

@@ -421,7 +421,7 @@ final class PooledHttp1Client implements UpstreamClient {
 	 * Read to its end, its connection goes back to the pool (unless either side asked to
 	 * close); closed before, the connection is closed.
 	 */
-	private static final class Body extends InputStream {
+	private static final class Body extends InputStream implements LendingInput {
 
 		private final Connection connection;
 
@@ -461,35 +461,75 @@ final class PooledHttp1Client implements UpstreamClient {
 
 		@Override
 		public int read(byte[] into, int offset, int length) throws IOException {
+			if (length == 0) {
+				if (this.closed) {
+					throw new IOException("answer closed");
+				}
+				return this.ended ? -1 : 0;
+			}
+			if (!await()) {
+				return -1;
+			}
+			int n = Math.min(length, takeable());
+			System.arraycopy(this.connection.buffer, this.connection.position, into, offset, n);
+			this.connection.position += n;
+			taken(n);
+			return n;
+		}
+
+		@Override
+		public boolean await() throws IOException {
 			if (this.closed) {
 				throw new IOException("answer closed");
 			}
 			if (this.ended) {
-				return -1;
-			}
-			if (length == 0) {
-				return 0;
+				return false;
 			}
 			if (this.chunked && this.remaining == 0) {
 				this.remaining = nextChunk();
 				if (this.remaining == 0) {
 					trailers();
 					end();
-					return -1;
+					return false;
 				}
 			}
-			int max = (this.remaining < 0) ? length : (int) Math.min(length, this.remaining);
-			int n = this.connection.read(into, offset, max);
-			if (n < 0) {
+			if (this.connection.position == this.connection.limit && this.connection.fill() < 0) {
 				if (this.remaining < 0 && !this.chunked) {
 					// Delimited by the server closing the connection.
 					this.ended = true;
 					this.closed = true;
 					this.connection.close();
-					return -1;
+					return false;
 				}
 				throw new EOFException("connection closed in the middle of the answer");
 			}
+			return true;
+		}
+
+		@Override
+		public int lendTo(LendingInput.Borrower borrower) throws IOException {
+			if (!await()) {
+				return -1;
+			}
+			int n = takeable();
+			int from = this.connection.position;
+			this.connection.position += n;
+			// Lent before the bookkeeping, which may read on into the same buffer.
+			borrower.take(this.connection.buffer, from, n);
+			taken(n);
+			return n;
+		}
+
+		/** Bytes of the body in the connection's buffer. */
+		private int takeable() {
+			int buffered = this.connection.limit - this.connection.position;
+			return (this.remaining < 0) ? buffered : (int) Math.min(buffered, this.remaining);
+		}
+
+		/**
+		 * Counts bytes taken: past a chunk's end its CRLF, past a fixed length the end.
+		 */
+		private void taken(int n) throws IOException {
 			if (this.remaining > 0) {
 				this.remaining -= n;
 				if (this.remaining == 0) {
@@ -501,7 +541,6 @@ final class PooledHttp1Client implements UpstreamClient {
 					}
 				}
 			}
-			return n;
 		}
 
 		private long nextChunk() throws IOException {

@@ -32,7 +32,9 @@ import jakarta.validation.constraints.Positive;
  * @param defaultMaxTokens completion tokens assumed, for fair sharing and quotas, when a
  * request sets no limit
  * @param streamBufferSize the most bytes of a server-sent event stream read from the
- * endpoint and flushed to the client at once (default 4KB: held once per open stream)
+ * endpoint and flushed to the client at once through the {@code jdk} client or from the
+ * hosted API (default 4KB: held once per open stream); the {@code pooled} client lends
+ * each read from its connection's 4 KB buffer instead
  * @param maxModelLen context length per model, in tokens, overriding the
  * {@code max_model_len} the engines report on {@code GET /v1/models}; a request's
  * {@code max_tokens} or {@code max_completion_tokens} above it gets 400

@@ -1,9 +1,9 @@
 package dev.tiergate.proxy;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 import dev.tiergate.tier.Tier;
 
@@ -16,12 +16,39 @@ import dev.tiergate.tier.Tier;
  */
 final class ServiceTierStamp {
 
-	private final String field;
+	private static final byte[] PRIORITY = fieldOf(Tier.P0);
 
-	private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
+	private static final byte[] DEFAULT = fieldOf(Tier.P1);
+
+	private static final byte[] FLEX = fieldOf(Tier.P2);
+
+	private static final byte[] DATA_OBJECT = ascii("data: {");
+
+	private static final byte[] CHAT_CHUNK = ascii("\"object\":\"chat.completion.chunk\"");
+
+	private static final byte[] TEXT_COMPLETION = ascii("\"object\":\"text_completion\"");
+
+	private final byte[] field;
+
+	/** The start of an event not yet whole, kept until its end arrives. */
+	private byte[] pending;
+
+	private int pendingLength;
 
 	ServiceTierStamp(Tier tier) {
-		this.field = ",\"service_tier\":\"" + serviceTier(tier) + "\"";
+		this.field = switch (tier) {
+			case P0 -> PRIORITY;
+			case P1 -> DEFAULT;
+			case P2 -> FLEX;
+		};
+	}
+
+	private static byte[] fieldOf(Tier tier) {
+		return ascii(",\"service_tier\":\"" + serviceTier(tier) + "\"");
+	}
+
+	private static byte[] ascii(String text) {
+		return text.getBytes(StandardCharsets.US_ASCII);
 	}
 
 	/**
@@ -38,22 +65,71 @@ final class ServiceTierStamp {
 	}
 
 	/**
-	 * Passes bytes through, writing every event completed by them.
+	 * Passes bytes through, writing every event completed by them: the bytes are written
+	 * as they are, in pieces split where a chunk's field goes, and copied only when an
+	 * event is not yet whole (ASCII markers and braces cannot occur inside a multi-byte
+	 * UTF-8 character, so no text is decoded).
 	 * @param bytes bytes from upstream
+	 * @param offset where they start
 	 * @param length how many
 	 * @param out the client
 	 * @throws IOException if the client is gone
 	 */
-	void write(byte[] bytes, int length, OutputStream out) throws IOException {
-		this.pending.write(bytes, 0, length);
-		byte[] all = this.pending.toByteArray();
-		int end = lastEventEnd(all);
+	void write(byte[] bytes, int offset, int length, OutputStream out) throws IOException {
+		if (this.pendingLength == 0) {
+			int end = lastEventEnd(bytes, offset, offset + length);
+			if (end >= 0) {
+				writeStamped(bytes, offset, end, out);
+			}
+			keep(bytes, (end < 0) ? offset : end, offset + length);
+			return;
+		}
+		keep(bytes, offset, offset + length);
+		int end = lastEventEnd(this.pending, 0, this.pendingLength);
 		if (end < 0) {
 			return;
 		}
-		out.write(stamp(new String(all, 0, end, StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8));
-		this.pending.reset();
-		this.pending.write(all, end, all.length - end);
+		writeStamped(this.pending, 0, end, out);
+		System.arraycopy(this.pending, end, this.pending, 0, this.pendingLength - end);
+		this.pendingLength -= end;
+	}
+
+	/** Appends bytes to the pending event. */
+	private void keep(byte[] bytes, int from, int to) {
+		int n = to - from;
+		if (n == 0) {
+			return;
+		}
+		if (this.pending == null) {
+			this.pending = new byte[Math.max(256, n)];
+		}
+		else if (this.pendingLength + n > this.pending.length) {
+			this.pending = Arrays.copyOf(this.pending, Math.max(this.pendingLength + n, this.pending.length * 2));
+		}
+		System.arraycopy(bytes, from, this.pending, this.pendingLength, n);
+		this.pendingLength += n;
+	}
+
+	/** Writes whole events, each chunk's line with the field before its last brace. */
+	private void writeStamped(byte[] bytes, int from, int to, OutputStream out) throws IOException {
+		int written = from;
+		int line = from;
+		while (line < to) {
+			int newline = indexOf(bytes, (byte) '\n', line, to);
+			int lineEnd = (newline < 0) ? to : newline + 1;
+			if (isChunk(bytes, line, lineEnd)) {
+				int close = lastIndexOf(bytes, (byte) '}', line, lineEnd);
+				if (close >= 0) {
+					out.write(bytes, written, close - written);
+					out.write(this.field);
+					written = close;
+				}
+			}
+			line = lineEnd;
+		}
+		if (to > written) {
+			out.write(bytes, written, to - written);
+		}
 	}
 
 	/**
@@ -62,9 +138,9 @@ final class ServiceTierStamp {
 	 * @throws IOException if the client is gone
 	 */
 	void finish(OutputStream out) throws IOException {
-		if (this.pending.size() > 0) {
-			out.write(this.pending.toByteArray());
-			this.pending.reset();
+		if (this.pendingLength > 0) {
+			out.write(this.pending, 0, this.pendingLength);
+			this.pendingLength = 0;
 		}
 	}
 
@@ -104,48 +180,66 @@ final class ServiceTierStamp {
 	private static final byte[] FIELD_NAME = "\"service_tier\"".getBytes(StandardCharsets.UTF_8);
 
 	private static boolean contains(byte[] haystack, byte[] needle) {
-		outer: for (int i = 0; i + needle.length <= haystack.length; i++) {
-			for (int j = 0; j < needle.length; j++) {
-				if (haystack[i + j] != needle[j]) {
-					continue outer;
-				}
-			}
-			return true;
-		}
-		return false;
+		return indexOf(haystack, needle, 0, haystack.length) >= 0;
 	}
 
-	/** Index just after the last blank line ending an event, or -1. */
-	private static int lastEventEnd(byte[] bytes) {
-		for (int i = bytes.length - 1; i > 0; i--) {
-			if (bytes[i] == '\n' && (bytes[i - 1] == '\n' || (bytes[i - 1] == '\r' && i > 1 && bytes[i - 2] == '\n'))) {
+	/** Index just after the last blank line ending an event in [from, to), or -1. */
+	private static int lastEventEnd(byte[] bytes, int from, int to) {
+		for (int i = to - 1; i > from; i--) {
+			if (bytes[i] == '\n'
+					&& (bytes[i - 1] == '\n' || (bytes[i - 1] == '\r' && i - 2 >= from && bytes[i - 2] == '\n'))) {
 				return i + 1;
 			}
 		}
 		return -1;
 	}
 
-	private String stamp(String events) {
-		StringBuilder result = new StringBuilder(events.length() + 64);
-		int start = 0;
-		while (start < events.length()) {
-			int newline = events.indexOf('\n', start);
-			int end = (newline < 0) ? events.length() : newline + 1;
-			String line = events.substring(start, end);
-			result.append(isChunk(line) ? withField(line) : line);
-			start = end;
+	/** Whether a line is a completion chunk's data, which gets the field. */
+	private static boolean isChunk(byte[] bytes, int from, int to) {
+		return startsWith(bytes, from, to, DATA_OBJECT)
+				&& (indexOf(bytes, CHAT_CHUNK, from, to) >= 0 || indexOf(bytes, TEXT_COMPLETION, from, to) >= 0);
+	}
+
+	private static boolean startsWith(byte[] bytes, int from, int to, byte[] prefix) {
+		if (to - from < prefix.length) {
+			return false;
 		}
-		return result.toString();
+		for (int j = 0; j < prefix.length; j++) {
+			if (bytes[from + j] != prefix[j]) {
+				return false;
+			}
+		}
+		return true;
 	}
 
-	private static boolean isChunk(String line) {
-		return line.startsWith("data: {") && (line.contains("\"object\":\"chat.completion.chunk\"")
-				|| line.contains("\"object\":\"text_completion\""));
+	private static int indexOf(byte[] bytes, byte wanted, int from, int to) {
+		for (int i = from; i < to; i++) {
+			if (bytes[i] == wanted) {
+				return i;
+			}
+		}
+		return -1;
 	}
 
-	private String withField(String line) {
-		int close = line.lastIndexOf('}');
-		return line.substring(0, close) + this.field + line.substring(close);
+	private static int lastIndexOf(byte[] bytes, byte wanted, int from, int to) {
+		for (int i = to - 1; i >= from; i--) {
+			if (bytes[i] == wanted) {
+				return i;
+			}
+		}
+		return -1;
+	}
+
+	private static int indexOf(byte[] bytes, byte[] needle, int from, int to) {
+		outer: for (int i = from; i + needle.length <= to; i++) {
+			for (int j = 0; j < needle.length; j++) {
+				if (bytes[i + j] != needle[j]) {
+					continue outer;
+				}
+			}
+			return i;
+		}
+		return -1;
 	}
 
 }

@@ -124,7 +124,8 @@ public class UpstreamExchange {
 			this.health.record(endpoint, EndpointHealth.Outcome.CONNECT_ERROR, ex.toString());
 			return failedBeforeAnswer(attempt, "Upstream call failed before any byte", ex.toString());
 		}
-		InputStream body = IdleTimeoutInputStream.watch(answer.body(), this.sweeper, this.idleTimeout);
+		IdleTimeoutInputStream body = IdleTimeoutInputStream.watch(LendingInput.of(answer.body(), this.bufferSize),
+				this.sweeper, this.idleTimeout);
 		bodyStream.set(body);
 		attempt.firstByteAt = System.nanoTime();
 		int status = answer.status();
@@ -147,7 +148,7 @@ public class UpstreamExchange {
 		}
 		String contentType = (answer.contentType() != null) ? answer.contentType() : "application/json";
 		ExchangeOutcome outcome;
-		InputStream in = body;
+		IdleTimeoutInputStream in = body;
 		try {
 			outcome = contentType.startsWith("text/event-stream") ? copyStream(attempt, in, status, contentType)
 					: copyWhole(attempt, in, status, contentType, answer.contentLength());
@@ -229,11 +230,13 @@ public class UpstreamExchange {
 		return ExchangeOutcome.DONE;
 	}
 
-	private ExchangeOutcome copyStream(Attempt attempt, InputStream in, int status, String contentType) {
-		byte[] buffer = new byte[this.bufferSize];
-		int n;
+	/**
+	 * Copies an event stream as its bytes arrive, lent from the body's buffer
+	 * ({@link LendingInput}): a held stream keeps no copy buffer while it waits.
+	 */
+	private ExchangeOutcome copyStream(Attempt attempt, IdleTimeoutInputStream in, int status, String contentType) {
 		try {
-			n = in.read(buffer);
+			in.await();
 			attempt.firstByteAt = System.nanoTime();
 		}
 		catch (IOException ex) {
@@ -263,38 +266,68 @@ public class UpstreamExchange {
 		catch (IOException ex) {
 			return ExchangeOutcome.CLIENT_GONE;
 		}
-		ServiceTierStamp stamp = (status < 300) ? new ServiceTierStamp(attempt.tier) : null;
-		while (n >= 0) {
+		StreamCopy copy = new StreamCopy(attempt.sink, out, (status < 300) ? new ServiceTierStamp(attempt.tier) : null);
+		try {
+			while (in.lendTo(copy) >= 0) {
+				// each lend wrote and flushed what arrived
+			}
+		}
+		catch (IOException ex) {
+			// The receiver went away (closing the upstream body aborts the call), or the
+			// endpoint's stream broke.
+			return copy.clientGone ? ExchangeOutcome.CLIENT_GONE : brokenMidStream(attempt, out, ex);
+		}
+		return copy.finish();
+	}
+
+	/** Writes and flushes each piece of an event stream as it is lent. */
+	private static final class StreamCopy implements LendingInput.Borrower {
+
+		private final AnswerSink sink;
+
+		private final OutputStream out;
+
+		private final ServiceTierStamp stamp;
+
+		private boolean clientGone;
+
+		StreamCopy(AnswerSink sink, OutputStream out, ServiceTierStamp stamp) {
+			this.sink = sink;
+			this.out = out;
+			this.stamp = stamp;
+		}
+
+		@Override
+		public void take(byte[] bytes, int offset, int length) throws IOException {
 			try {
-				if (stamp != null) {
-					stamp.write(buffer, n, out);
+				if (this.stamp != null) {
+					this.stamp.write(bytes, offset, length, this.out);
 				}
 				else {
-					out.write(buffer, 0, n);
+					this.out.write(bytes, offset, length);
 				}
-				attempt.sink.flush();
+				this.sink.flush();
 			}
 			catch (IOException ex) {
-				// The receiver went away: closing the upstream body aborts the call.
-				return ExchangeOutcome.CLIENT_GONE;
-			}
-			try {
-				n = in.read(buffer);
-			}
-			catch (IOException ex) {
-				return brokenMidStream(attempt, out, ex);
+				this.clientGone = true;
+				throw ex;
 			}
 		}
-		if (stamp != null) {
-			try {
-				stamp.finish(out);
-				attempt.sink.flush();
+
+		/** Writes what the stamp held back at the stream's normal end. */
+		ExchangeOutcome finish() {
+			if (this.stamp != null) {
+				try {
+					this.stamp.finish(this.out);
+					this.sink.flush();
+				}
+				catch (IOException ex) {
+					return ExchangeOutcome.CLIENT_GONE;
+				}
 			}
-			catch (IOException ex) {
-				return ExchangeOutcome.CLIENT_GONE;
-			}
+			return ExchangeOutcome.DONE;
 		}
-		return ExchangeOutcome.DONE;
+
 	}
 
 	private ExchangeOutcome brokenMidStream(Attempt attempt, OutputStream out, IOException ex) {

@@ -101,6 +101,54 @@ class IdleTimeoutInputStreamTests {
 			.isInstanceOf(IdleTimeoutInputStream.IdleTimeoutException.class);
 	}
 
+	@Test
+	void aLendSilentForTheIdleTimeoutFailsAndTheBorrowersTimeDoesNotCount() throws Exception {
+		// A plain body lends through a buffer of its own.
+		try (IdleTimeoutInputStream body = IdleTimeoutInputStream
+			.watch(LendingInput.of(new ByteArrayInputStream(new byte[] { 1, 2, 3 }), 2), this.sweeper, IDLE)) {
+			assertThat(body.await()).isTrue();
+			StringBuilder lent = new StringBuilder();
+			assertThat(body.lendTo((bytes, offset, length) -> {
+				// The borrower takes longer than the idle timeout to write what it got.
+				this.sweeper.sweep(System.nanoTime() + 10 * IDLE.toNanos());
+				for (int i = 0; i < length; i++) {
+					lent.append(bytes[offset + i]);
+				}
+			})).isEqualTo(2);
+			assertThat(body.read()).as("a read after a lend goes on from where it ended").isEqualTo(3);
+			assertThat(body.lendTo((bytes, offset, length) -> lent.append('!'))).isEqualTo(-1);
+			assertThat(body.await()).isFalse();
+			assertThat(lent).hasToString("12");
+		}
+		Stalled stalled = new Stalled();
+		IdleTimeoutInputStream body = IdleTimeoutInputStream.watch(LendingInput.of(stalled, 16), this.sweeper, IDLE);
+		FutureTask<Integer> lend = new FutureTask<>(() -> body.lendTo((bytes, offset, length) -> {
+		}));
+		Thread.ofVirtual().start(lend);
+		assertThat(stalled.reading.await(10, TimeUnit.SECONDS)).isTrue();
+		this.sweeper.sweep(System.nanoTime() + IDLE.toNanos() + 1);
+		assertThatThrownBy(() -> lend.get(10, TimeUnit.SECONDS)).cause()
+			.isInstanceOf(IdleTimeoutInputStream.IdleTimeoutException.class);
+		assertThat(stalled.closed).isTrue();
+	}
+
+	@Test
+	void whatTheBorrowerThrowsPassesThroughAsItIs() throws Exception {
+		try (IdleTimeoutInputStream body = IdleTimeoutInputStream
+			.watch(LendingInput.of(new ByteArrayInputStream(new byte[] { 1, 2, 3 }), 8), this.sweeper, IDLE)) {
+			IOException gone = new IOException("client gone");
+			assertThatThrownBy(() -> body.lendTo((bytes, offset, length) -> {
+				throw gone;
+			})).isSameAs(gone);
+			assertThat(body.read()).as("the lent bytes count as read").isEqualTo(-1);
+		}
+		try (IdleTimeoutInputStream body = IdleTimeoutInputStream.watch(new ByteArrayInputStream(new byte[1]),
+				this.sweeper, IDLE)) {
+			assertThatThrownBy(body::await).isInstanceOf(IllegalStateException.class)
+				.hasMessage("the watched body does not lend its bytes");
+		}
+	}
+
 	/** Reads on a thread of its own. */
 	private static Future<Integer> reading(InputStream in) {
 		FutureTask<Integer> read = new FutureTask<>(() -> in.read(new byte[8], 0, 8));

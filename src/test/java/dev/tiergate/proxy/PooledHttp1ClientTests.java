@@ -10,6 +10,7 @@ import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -166,6 +167,88 @@ class PooledHttp1ClientTests {
 		assertThat(rest).isEqualTo("data: second\n\ndata: [DONE]\n\n");
 		in.close();
 		assertThat(this.client.idleConnections()).as("read to its end: back in the pool").isEqualTo(1);
+	}
+
+	@Test
+	void lendsAChunkedStreamFromItsConnectionBufferAndPoolsTheConnectionAtItsEnd() throws Exception {
+		this.release = new CountDownLatch(1);
+		UpstreamClient.Answer answer = this.client.post(uri("/stream"), "{}".getBytes(), true, "s").execute();
+		LendingInput in = (LendingInput) answer.body();
+		StringBuilder lent = new StringBuilder();
+		LendingInput.Borrower borrower = (bytes, offset, length) -> lent
+			.append(new String(bytes, offset, length, StandardCharsets.UTF_8));
+		assertThat(in.await()).isTrue();
+		assertThat(lent).as("waiting takes nothing").isEmpty();
+		assertThat(in.lendTo(borrower)).isEqualTo(13);
+		assertThat(lent).as("the first event, while the server waits").hasToString("data: first\n\n");
+		this.release.countDown();
+		while (in.lendTo(borrower) >= 0) {
+			// on to the end
+		}
+		assertThat(lent).hasToString("data: first\n\ndata: second\n\ndata: [DONE]\n\n");
+		answer.body().close();
+		assertThat(this.client.idleConnections()).as("read to its end: back in the pool").isEqualTo(1);
+	}
+
+	/**
+	 * Chunked answers whose chunk heads, data and CRLFs arrive in pieces cut at random (a
+	 * fixed seed): lending and reading give the same body.
+	 */
+	@Test
+	void chunksCutAtRandomAreLentAsTheyAreRead() throws Exception {
+		Random random = new Random(20261202L);
+		for (int round = 0; round < 20; round++) {
+			StringBuilder body = new StringBuilder();
+			StringBuilder wire = new StringBuilder("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+					+ "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
+			for (int c = 0; c < 1 + random.nextInt(30); c++) {
+				String data = "data: {\"n\":" + c + ",\"pad\":\"" + "x".repeat(random.nextInt(300)) + "\"}\n\n";
+				body.append(data);
+				wire.append(Integer.toHexString(data.length()))
+					.append(random.nextBoolean() ? ";ext=1" : "")
+					.append("\r\n")
+					.append(data)
+					.append("\r\n");
+			}
+			wire.append("0\r\n\r\n");
+			byte[] bytes = wire.toString().getBytes(StandardCharsets.ISO_8859_1);
+			long seed = random.nextLong();
+			for (boolean lend : new boolean[] { true, false }) {
+				try (ExecutorService accept = Executors.newVirtualThreadPerTaskExecutor();
+						ServerSocket raw = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+					accept.submit(() -> {
+						try (Socket socket = raw.accept()) {
+							socket.setTcpNoDelay(true);
+							readRequest(socket.getInputStream());
+							Random cuts = new Random(seed);
+							for (int at = 0; at < bytes.length;) {
+								int n = Math.min(bytes.length - at, 1 + cuts.nextInt(200));
+								socket.getOutputStream().write(bytes, at, n);
+								socket.getOutputStream().flush();
+								at += n;
+								Thread.sleep(cuts.nextInt(2));
+							}
+						}
+						return null;
+					});
+					URI uri = URI.create("http://127.0.0.1:" + raw.getLocalPort() + "/s");
+					UpstreamClient.Answer answer = this.client.post(uri, "{}".getBytes(), true, "c").execute();
+					StringBuilder got = new StringBuilder();
+					try (InputStream in = answer.body()) {
+						if (lend) {
+							while (((LendingInput) in).lendTo((b, off, len) -> got
+								.append(new String(b, off, len, StandardCharsets.ISO_8859_1))) >= 0) {
+								// on to the end
+							}
+						}
+						else {
+							got.append(new String(in.readAllBytes(), StandardCharsets.ISO_8859_1));
+						}
+					}
+					assertThat(got).as("round %d, %s", round, lend ? "lent" : "read").hasToString(body.toString());
+				}
+			}
+		}
 	}
 
 	@Test

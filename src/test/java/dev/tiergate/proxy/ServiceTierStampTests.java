@@ -2,6 +2,8 @@ package dev.tiergate.proxy;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Random;
 
 import org.junit.jupiter.api.Test;
 
@@ -16,11 +18,13 @@ class ServiceTierStampTests {
 
 	private static final String CHUNK = "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[]}\n\n";
 
+	private static final String[] TEXTS = { "", "t", "t\u00e9", "\u65e5\u00e9", "\ud83d\ude80", "}{", "a}b{c" };
+
 	private final ByteArrayOutputStream out = new ByteArrayOutputStream();
 
 	private void feed(ServiceTierStamp stamp, String text) throws Exception {
 		byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-		stamp.write(bytes, bytes.length, this.out);
+		stamp.write(bytes, 0, bytes.length, this.out);
 	}
 
 	private String written() {
@@ -81,6 +85,86 @@ class ServiceTierStampTests {
 			.isNull();
 		assertThat(ServiceTierStamp.stampWhole("not json".getBytes(StandardCharsets.UTF_8), Tier.P0)).isNull();
 		assertThat(ServiceTierStamp.stampWhole(new byte[0], Tier.P0)).isNull();
+	}
+
+	@Test
+	void aChunkLineWithoutItsCloseAndBytesThatAreNotUtf8PassUnchanged() throws Exception {
+		ServiceTierStamp stamp = new ServiceTierStamp(Tier.P0);
+		byte[] odd = { 'd', 'a', 't', 'a', ':', ' ', '{', '"', 'x', '"', ':', '"', (byte) 0xc3, (byte) 0x28,
+				(byte) 0xff, '"', '}', '\n', '\n' };
+		String unclosed = "data: {\"object\":\"chat.completion.chunk\",\"choices\":[\n\n";
+		feed(stamp, unclosed);
+		stamp.write(odd, 0, odd.length, this.out);
+		byte[] expected = new byte[unclosed.length() + odd.length];
+		System.arraycopy(unclosed.getBytes(StandardCharsets.UTF_8), 0, expected, 0, unclosed.length());
+		System.arraycopy(odd, 0, expected, unclosed.length(), odd.length);
+		assertThat(this.out.toByteArray()).as("byte for byte").isEqualTo(expected);
+	}
+
+	/**
+	 * Streams of chunks, other events, comments, CRLF and multi-byte text, cut into reads
+	 * at random places and passed from the middle of larger arrays (as the upstream
+	 * connection's buffer lends them): what arrives is each event, whole, stamped where
+	 * it is a chunk, and nothing is written before its event is whole.
+	 */
+	@Test
+	void randomCutsGiveTheSameEventsAsOneRead() throws Exception {
+		Random random = new Random(20261202L);
+		for (int round = 0; round < 500; round++) {
+			StringBuilder input = new StringBuilder();
+			StringBuilder expected = new StringBuilder();
+			int events = 1 + random.nextInt(12);
+			for (int e = 0; e < events; e++) {
+				String end = random.nextBoolean() ? "\n\n" : "\r\n\r\n";
+				String text = TEXTS[random.nextInt(TEXTS.length)];
+				switch (random.nextInt(4)) {
+					case 0 -> {
+						input.append("data: {\"object\":\"chat.completion.chunk\",\"c\":\"")
+							.append(text)
+							.append("\"}")
+							.append(end);
+						expected.append("data: {\"object\":\"chat.completion.chunk\",\"c\":\"")
+							.append(text)
+							.append("\",\"service_tier\":\"flex\"}")
+							.append(end);
+					}
+					case 1 -> {
+						String line = "data: {\"object\":\"text_completion\",\"t\":\"" + text + "\"}";
+						input.append("event: x\n").append(line).append(end);
+						expected.append("event: x\n")
+							.append(line, 0, line.length() - 1)
+							.append(",\"service_tier\":\"flex\"}")
+							.append(end);
+					}
+					case 2 -> {
+						input.append(": keep-alive ").append(text).append(end);
+						expected.append(": keep-alive ").append(text).append(end);
+					}
+					default -> {
+						input.append("data: {\"object\":\"other\",\"t\":\"").append(text).append("\"}").append(end);
+						expected.append("data: {\"object\":\"other\",\"t\":\"").append(text).append("\"}").append(end);
+					}
+				}
+			}
+			byte[] bytes = input.toString().getBytes(StandardCharsets.UTF_8);
+			ServiceTierStamp stamp = new ServiceTierStamp(Tier.P2);
+			this.out.reset();
+			int at = 0;
+			while (at < bytes.length) {
+				int n = Math.min(bytes.length - at, 1 + random.nextInt(90));
+				int lead = random.nextInt(5);
+				byte[] lent = new byte[lead + n + random.nextInt(5)];
+				Arrays.fill(lent, (byte) '#');
+				System.arraycopy(bytes, at, lent, lead, n);
+				stamp.write(lent, lead, n, this.out);
+				at += n;
+				String sofar = written();
+				assertThat(sofar).as("round %d: whole events only", round).matches("(?s)(|.*(\n\n|\r\n\r\n))");
+				assertThat(expected.toString()).as("round %d", round).startsWith(sofar);
+			}
+			stamp.finish(this.out);
+			assertThat(written()).as("round %d", round).isEqualTo(expected.toString());
+		}
 	}
 
 }
