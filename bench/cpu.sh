@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Tiergate's CPU time per request on the front door, with a JFR profile: the simulated fleet in its own JVM (time
-# scale 0.0001), Tiergate in another (full JIT; G1 as the image sets it, -XX:-G1UseAdaptiveIHOP), the load generator
-# in a third; a closed-loop warm-up, then an open loop at a constant rate. CPU time is Tiergate's process (utime +
-# stime from /proc/<pid>/stat) over the measured run, divided by the requests answered in it (its own warm-up seconds
-# included), so it holds up better than throughput when other work shares the cores. Prints one line and writes the recording to bench/results/cpu-<tag>-<date>.jfr.
+# scale 0.0001), Tiergate in another (full JIT; G1 as the image sets it: -XX:+UseG1GC -XX:-G1UseAdaptiveIHOP), the
+# load generator in a third; a closed-loop warm-up, then an open loop at a constant rate. CPU time is Tiergate's
+# process (utime + stime from /proc/<pid>/stat) over the measured run, divided by the requests answered in it (its own
+# warm-up seconds included), so it holds up better than throughput when other work shares the cores. Prints one line
+# and writes the recording to bench/results/cpu-<tag>-<date>.jfr.
 # Options (environment): RATE (200) SECS (30) WARM (40: least warm-up seconds; it goes on 10 s at a time while the JIT
 # compilers of Tiergate and the fleet used BENCH_JIT_QUIET (5) percent of a core, up to BENCH_WARMUP_MAX (300)) TAG
 # (run) TG_OPTS (extra JVM options of Tiergate, e.g. -Dtiergate.proxy.upstream-client=jdk) BENCH_NO_BUILD=1 (skip the
@@ -33,7 +34,7 @@ pids+=($!)
 for _ in $(seq 1 3000); do [ -f "$work/fleet.properties" ] && break; sleep 0.1; done
 api=$(sed -n 's/^apiServer=//p' "$work/fleet.properties")
 model=$(sed -n 's/^model=//p' "$work/fleet.properties")
-TIERGATE_FLEET_API_SERVER="$api" "$java" -Xms512m -Xmx1g -XX:-G1UseAdaptiveIHOP ${TG_OPTS:-} -cp "$cp" dev.tiergate.TestTiergateApplication \
+TIERGATE_FLEET_API_SERVER="$api" "$java" -Xms512m -Xmx1g -XX:+UseG1GC -XX:-G1UseAdaptiveIHOP ${TG_OPTS:-} -cp "$cp" dev.tiergate.TestTiergateApplication \
 	--server.port=18080 --management.server.port=18081 --spring.data.redis.database=13 \
 	--spring.data.redis.connect-timeout=5s --spring.data.redis.timeout=5s --logging.level.root=WARN >"$work/tg.log" 2>&1 &
 tg=$!

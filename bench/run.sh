@@ -3,7 +3,7 @@
 # by side in one run, each in its own process:
 #   1. the simulated fleet (Kubernetes API stand-in + 24 simulated vLLM servers), near-zero service time;
 #   2. Tiergate (the embedded default's wiring, reading that fleet through the official client), full JIT, G1 as
-#      the image sets it (-XX:-G1UseAdaptiveIHOP, Dockerfile);
+#      the image sets it (-XX:+UseG1GC -XX:-G1UseAdaptiveIHOP, Dockerfile);
 #   3. nginx from Debian's package (installed if missing);
 #   4. the load generator (dev.tiergate.bench.LoadGenerator), open loop at a constant rate, latency corrected for
 #      coordinated omission, or closed loop for the maximum rate and one request at a time.
@@ -129,7 +129,7 @@ start_tiergate() {
 	shift
 	log "starting Tiergate (its own JVM, full JIT) against $api"
 	# shellcheck disable=SC2086
-	TIERGATE_FLEET_API_SERVER="$api" "${pin_gw[@]}" "$java" -Xms512m -Xmx1g -XX:-G1UseAdaptiveIHOP ${BENCH_TG_OPTS:-} -cp "$tg_cp" \
+	TIERGATE_FLEET_API_SERVER="$api" "${pin_gw[@]}" "$java" -Xms512m -Xmx1g -XX:+UseG1GC -XX:-G1UseAdaptiveIHOP ${BENCH_TG_OPTS:-} -cp "$tg_cp" \
 		dev.tiergate.TestTiergateApplication \
 		--server.port=18080 --management.server.port=18081 --spring.data.redis.database=13 \
 		--spring.data.redis.connect-timeout=5s --spring.data.redis.timeout=5s --logging.level.root=WARN "$@" \

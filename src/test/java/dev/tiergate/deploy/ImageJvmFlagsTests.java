@@ -37,6 +37,35 @@ class ImageJvmFlagsTests {
 				"-XX:-G1UseAdaptiveIHOP");
 	}
 
+	/**
+	 * Every benchmark script that starts Tiergate starts it with the image's collector
+	 * options (the heap is the script's own), so that what it measures is what a replica
+	 * runs: a launch line that names {@code TestTiergateApplication} on it or on the next
+	 * line.
+	 */
+	@Test
+	void theBenchmarksStartTiergateWithTheImagesCollector() throws IOException {
+		List<String> collector = dockerfileJvmOptions().stream().filter((option) -> option.contains("G1")).toList();
+		assertThat(collector).isNotEmpty();
+		List<String> launches = new ArrayList<>();
+		try (var scripts = Files.list(Path.of("bench"))) {
+			for (Path script : scripts.filter((path) -> path.toString().endsWith(".sh")).sorted().toList()) {
+				List<String> lines = Files.readAllLines(script);
+				for (int i = 0; i < lines.size(); i++) {
+					String line = lines.get(i);
+					String next = (i + 1 < lines.size()) ? lines.get(i + 1) : "";
+					boolean launch = line.contains("\"$java\"") && !line.trim().startsWith("#")
+							&& (line.contains("TestTiergateApplication") || next.contains("TestTiergateApplication"));
+					if (launch) {
+						launches.add(script.getFileName() + ":" + (i + 1));
+						assertThat(line).as("%s line %d", script, i + 1).contains(collector);
+					}
+				}
+			}
+		}
+		assertThat(launches).as("Tiergate's launches in bench/").hasSizeGreaterThanOrEqualTo(4);
+	}
+
 	@Test
 	void theRunningJdkAcceptsTheOptionsAndAppliesThem() throws Exception {
 		List<String> command = new ArrayList<>();
