@@ -12,7 +12,7 @@ import dev.tiergate.tier.Tier;
  * {@code default} or {@code flex}) to each completion chunk of a server-sent event stream
  * as it passes through. Complete events are written at once, each with the field appended
  * to its JSON object; a partial event waits for its end, so the client still gets every
- * event as soon as it is whole.
+ * event as soon as it is whole (up to {@link #MAX_PENDING} bytes of it).
  */
 final class ServiceTierStamp {
 
@@ -27,6 +27,12 @@ final class ServiceTierStamp {
 	private static final byte[] CHAT_CHUNK = ascii("\"object\":\"chat.completion.chunk\"");
 
 	private static final byte[] TEXT_COMPLETION = ascii("\"object\":\"text_completion\"");
+
+	/**
+	 * Most bytes of an event held back until its end (as {@link QuotaPermits} inspects
+	 * SSE lines up to 256 KB); beyond it they pass unstamped.
+	 */
+	static final int MAX_PENDING = 256 * 1024;
 
 	private final byte[] field;
 
@@ -76,6 +82,18 @@ final class ServiceTierStamp {
 	 * @throws IOException if the client is gone
 	 */
 	void write(byte[] bytes, int offset, int length, OutputStream out) throws IOException {
+		if (this.pendingLength + length > MAX_PENDING) {
+			// An event longer than any completion chunk, from a broken or hostile
+			// endpoint: passed on as it is, with the bytes that came with it, rather than
+			// held without bound.
+			if (this.pendingLength > 0) {
+				out.write(this.pending, 0, this.pendingLength);
+			}
+			out.write(bytes, offset, length);
+			this.pending = null;
+			this.pendingLength = 0;
+			return;
+		}
 		if (this.pendingLength == 0) {
 			int end = lastEventEnd(bytes, offset, offset + length);
 			if (end >= 0) {

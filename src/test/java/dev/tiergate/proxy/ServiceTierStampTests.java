@@ -101,6 +101,28 @@ class ServiceTierStampTests {
 		assertThat(this.out.toByteArray()).as("byte for byte").isEqualTo(expected);
 	}
 
+	@Test
+	void anEventThatNeverEndsIsPassedOnRatherThanHeldWithoutBound() throws Exception {
+		ServiceTierStamp stamp = new ServiceTierStamp(Tier.P0);
+		byte[] piece = "x".repeat(4096).getBytes(StandardCharsets.UTF_8);
+		String start = "data: {\"object\":\"chat.completion.chunk\",\"c\":\"";
+		feed(stamp, start);
+		int fed = start.length();
+		while (fed + piece.length <= ServiceTierStamp.MAX_PENDING) {
+			stamp.write(piece, 0, piece.length, this.out);
+			fed += piece.length;
+		}
+		assertThat(this.out.size()).as("held back while it may still end").isZero();
+		stamp.write(piece, 0, piece.length, this.out);
+		fed += piece.length;
+		assertThat(this.out.size()).as("past the bound: everything so far passed on").isEqualTo(fed);
+		assertThat(written()).startsWith(start).doesNotContain("service_tier");
+		this.out.reset();
+		feed(stamp, "\"}\n\n" + CHUNK);
+		assertThat(written()).as("the rest of the long event as it is, then the next event stamped")
+			.isEqualTo("\"}\n\n" + CHUNK.replace("[]}", "[],\"service_tier\":\"priority\"}"));
+	}
+
 	/**
 	 * Streams of chunks, other events, comments, CRLF and multi-byte text, cut into reads
 	 * at random places and passed from the middle of larger arrays (as the upstream
