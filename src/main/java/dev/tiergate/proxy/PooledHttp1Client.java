@@ -543,27 +543,67 @@ final class PooledHttp1Client implements UpstreamClient {
 			}
 		}
 
+		/**
+		 * A chunk's size line, read byte by byte from the connection's buffer with
+		 * nothing allocated: hexadecimal digits, optional spaces or tabs around them and
+		 * any extension after a semicolon, ended by LF (with or without CR).
+		 */
 		private long nextChunk() throws IOException {
-			int[] budget = { MAX_HEADER_BYTES };
-			String line = this.connection.line(budget);
-			int semicolon = line.indexOf(';');
-			String size = ((semicolon >= 0) ? line.substring(0, semicolon) : line).strip();
-			try {
-				long value = Long.parseLong(size, 16);
-				if (value < 0) {
-					throw new IOException("negative chunk size");
+			long size = 0;
+			int digits = 0;
+			boolean digitsEnded = false;
+			boolean extension = false;
+			for (int budget = MAX_HEADER_BYTES;; budget--) {
+				int b = this.connection.read();
+				if (b < 0) {
+					throw new EOFException("connection closed in the answer's head");
 				}
-				return value;
+				if (budget <= 0) {
+					throw new IOException("answer head larger than " + MAX_HEADER_BYTES + " bytes");
+				}
+				if (b == '\n') {
+					break;
+				}
+				if (extension) {
+					continue;
+				}
+				int digit = (b < 0x80) ? Character.digit(b, 16) : -1;
+				if (digit >= 0) {
+					if (digitsEnded) {
+						throw new IOException("bad chunk size: a space between its digits");
+					}
+					if (size > (Long.MAX_VALUE >> 4)) {
+						throw new IOException("bad chunk size: more than 63 bits");
+					}
+					size = (size << 4) | digit;
+					digits++;
+				}
+				else if (b == ';') {
+					extension = true;
+				}
+				else if (b == ' ' || b == '\t' || b == '\r') {
+					// around the digits, and the line's CR
+					digitsEnded = digits > 0;
+				}
+				else {
+					throw new IOException("bad chunk size: byte 0x" + Integer.toHexString(b));
+				}
 			}
-			catch (NumberFormatException ex) {
-				throw new IOException("bad chunk size: " + size, ex);
+			if (digits == 0) {
+				throw new IOException("bad chunk size: no digits");
 			}
+			return size;
 		}
 
+		/** The CRLF (or LF) after a chunk's data. */
 		private void crlf() throws IOException {
-			int[] budget = { 2 + 1 };
-			if (!this.connection.line(budget).isEmpty()) {
-				throw new IOException("chunk not followed by CRLF");
+			int b = this.connection.read();
+			if (b == '\r') {
+				b = this.connection.read();
+			}
+			if (b != '\n') {
+				throw (b < 0) ? new EOFException("connection closed in the answer's head")
+						: new IOException("chunk not followed by CRLF");
 			}
 		}
 

@@ -251,6 +251,46 @@ class PooledHttp1ClientTests {
 		}
 	}
 
+	/**
+	 * Chunk size lines as servers write them are read (upper or lower case, spaces,
+	 * extensions, LF without CR); malformed ones fail the answer with what is wrong.
+	 */
+	@Test
+	void chunkSizesAreReadStrictly() throws Exception {
+		assertThat(chunked("1A ;name=value\r\n" + "x".repeat(26) + "\r\n \t2\nok\n0\r\n\r\n"))
+			.isEqualTo("x".repeat(26) + "ok");
+		for (String[] bad : new String[][] { { "zz", "byte 0x7a" }, { "", "no digits" }, { ";x", "no digits" },
+				{ "1 2", "a space between its digits" }, { "10000000000000000", "more than 63 bits" },
+				{ "-5", "byte 0x2d" }, { "+5", "byte 0x2b" } }) {
+			assertThatThrownBy(() -> chunked(bad[0] + "\r\nhello\r\n0\r\n\r\n")).as(bad[0])
+				.isInstanceOf(IOException.class)
+				.hasMessage("bad chunk size: " + bad[1]);
+		}
+		assertThatThrownBy(() -> chunked("5\r\nhelloX\r\n0\r\n\r\n")).isInstanceOf(IOException.class)
+			.hasMessage("chunk not followed by CRLF");
+	}
+
+	/** A chunked answer of the given body (chunk framing included) from a raw server. */
+	private String chunked(String framed) throws Exception {
+		try (ExecutorService accept = Executors.newVirtualThreadPerTaskExecutor();
+				ServerSocket raw = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+			accept.submit(() -> {
+				try (Socket socket = raw.accept()) {
+					readRequest(socket.getInputStream());
+					socket.getOutputStream()
+						.write(("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n"
+								+ "Connection: close\r\n\r\n" + framed)
+							.getBytes(StandardCharsets.ISO_8859_1));
+				}
+				return null;
+			});
+			URI uri = URI.create("http://127.0.0.1:" + raw.getLocalPort() + "/s");
+			try (InputStream in = this.client.post(uri, "{}".getBytes(), true, "c").execute().body()) {
+				return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+			}
+		}
+	}
+
 	@Test
 	void anAnswerClosedBeforeItsEndClosesItsConnection() throws Exception {
 		this.release = new CountDownLatch(1);
