@@ -18,6 +18,7 @@ import org.springframework.http.MediaType;
 import org.springframework.security.core.Authentication;
 import org.springframework.security.core.context.SecurityContextHolder;
 import org.springframework.security.web.SecurityFilterChain;
+import org.springframework.security.web.context.request.async.WebAsyncManagerIntegrationFilter;
 import org.springframework.web.HttpRequestMethodNotSupportedException;
 import org.springframework.web.filter.ServerHttpObservationFilter;
 
@@ -144,8 +145,9 @@ final class CompletionsServlet extends HttpServlet {
 		/**
 		 * The completions' lane through the filters ({@link CompletionsLane}): before
 		 * every other filter, the draining replica's {@code Connection: close}, the
-		 * {@code /v1} security chain's filters and the quota settlement, then this
-		 * servlet. Off while {@code tiergate.proxy.observe-requests} asks for the
+		 * {@code /v1} security chain's filters ({@link #laneFilters}) and the quota
+		 * settlement, then this servlet. Off while
+		 * {@code tiergate.proxy.observe-requests} asks for the
 		 * {@code http.server.requests} observation, whose filter it would pass by.
 		 */
 		@Bean
@@ -157,18 +159,37 @@ final class CompletionsServlet extends HttpServlet {
 				throw new IllegalStateException(
 						"The /v1 security chain has no filters; the completions need its key filter");
 			}
-			List<Filter> filters = new ArrayList<>();
-			filters.add(closing);
-			filters.addAll(tenantApi.getFilters());
-			filters.add(quotaPermits);
-			FilterRegistrationBean<CompletionsLane> registration = new FilterRegistrationBean<>(
-					new CompletionsLane(Completions.PATHS, filters, completionsServlet.getServlet()));
+			FilterRegistrationBean<CompletionsLane> registration = new FilterRegistrationBean<>(new CompletionsLane(
+					Completions.PATHS, laneFilters(tenantApi, closing, quotaPermits), completionsServlet.getServlet()));
 			registration.setName("completionsLane");
 			registration.setUrlPatterns(Completions.PATHS);
 			registration.setAsyncSupported(true);
 			registration.setOrder(Ordered.HIGHEST_PRECEDENCE);
 			registration.setEnabled(!proxy.observeRequests());
 			return registration;
+		}
+
+		/**
+		 * The lane's filters in order: the draining replica's {@code Connection: close},
+		 * the {@code /v1} chain's filters but its
+		 * {@link WebAsyncManagerIntegrationFilter} (it hands the security context to
+		 * Spring MVC's async requests, which this servlet never makes, and made a
+		 * {@code WebAsyncManager} per request), and the quota settlement.
+		 * @param tenantApi the {@code /v1} security chain
+		 * @param closing the draining replica's filter
+		 * @param quotaPermits the quota settlement
+		 * @return the filters
+		 */
+		static List<Filter> laneFilters(SecurityFilterChain tenantApi, Filter closing, Filter quotaPermits) {
+			List<Filter> filters = new ArrayList<>();
+			filters.add(closing);
+			for (Filter filter : tenantApi.getFilters()) {
+				if (!(filter instanceof WebAsyncManagerIntegrationFilter)) {
+					filters.add(filter);
+				}
+			}
+			filters.add(quotaPermits);
+			return filters;
 		}
 
 	}

@@ -145,4 +145,18 @@ class CompletionsServletTests {
 		assertThat(response.getContentAsString()).isEqualTo("data: {}\n\n");
 	}
 
+	@Test
+	void theLaneRunsTheV1ChainsFiltersButItsAsyncIntegrationBetweenDrainingAndSettlement() {
+		jakarta.servlet.Filter closing = (request, response, chain) -> chain.doFilter(request, response);
+		jakarta.servlet.Filter settlement = (request, response, chain) -> chain.doFilter(request, response);
+		jakarta.servlet.Filter headers = (request, response, chain) -> chain.doFilter(request, response);
+		jakarta.servlet.Filter key = (request, response, chain) -> chain.doFilter(request, response);
+		org.springframework.security.web.SecurityFilterChain tenantApi = new org.springframework.security.web.DefaultSecurityFilterChain(
+				org.springframework.security.web.util.matcher.AnyRequestMatcher.INSTANCE,
+				new org.springframework.security.web.context.request.async.WebAsyncManagerIntegrationFilter(), headers,
+				key);
+		assertThat(CompletionsServlet.Registration.laneFilters(tenantApi, closing, settlement)).containsExactly(closing,
+				headers, key, settlement);
+	}
+
 }
