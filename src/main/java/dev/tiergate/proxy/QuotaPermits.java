@@ -1,7 +1,6 @@
 package dev.tiergate.proxy;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 import org.springframework.beans.factory.ObjectProvider;
@@ -118,17 +117,17 @@ class QuotaPermits extends OncePerRequestFilter {
 	 */
 	static final class UsageCapture extends HttpServletResponseWrapper {
 
-		private static final byte[] DATA = ascii("data:");
+		private static final byte[] DATA = Bytes.ascii("data:");
 
-		private static final byte[] USAGE = ascii("\"usage\"");
+		private static final byte[] USAGE = Bytes.ascii("\"usage\"");
 
-		private static final byte[] CONTENT = ascii("\"content\":\"");
+		private static final byte[] CONTENT = Bytes.ascii("\"content\":\"");
 
-		private static final byte[] NO_CONTENT = ascii("\"content\":\"\"");
+		private static final byte[] NO_CONTENT = Bytes.ascii("\"content\":\"\"");
 
-		private static final byte[] TEXT = ascii("\"text\":\"");
+		private static final byte[] TEXT = Bytes.ascii("\"text\":\"");
 
-		private static final byte[] NO_TEXT = ascii("\"text\":\"\"");
+		private static final byte[] NO_TEXT = Bytes.ascii("\"text\":\"\"");
 
 		/** The JSON answer, or the SSE line, so far. */
 		private final Buffer buffer = new Buffer();
@@ -236,14 +235,14 @@ class QuotaPermits extends OncePerRequestFilter {
 			if (!Arrays.equals(line, 0, Math.min(length, DATA.length), DATA, 0, DATA.length)) {
 				return;
 			}
-			if (indexOf(line, length, USAGE) >= 0) {
+			if (Bytes.indexOf(line, 0, length, USAGE) >= 0) {
 				long[] usage = UsageJson.ofEventData(line, DATA.length, length);
 				if (usage != null) {
 					this.streamUsage = usage;
 				}
 			}
-			if ((indexOf(line, length, CONTENT) >= 0 && indexOf(line, length, NO_CONTENT) < 0)
-					|| (indexOf(line, length, TEXT) >= 0 && indexOf(line, length, NO_TEXT) < 0)) {
+			if ((Bytes.indexOf(line, 0, length, CONTENT) >= 0 && Bytes.indexOf(line, 0, length, NO_CONTENT) < 0)
+					|| (Bytes.indexOf(line, 0, length, TEXT) >= 0 && Bytes.indexOf(line, 0, length, NO_TEXT) < 0)) {
 				this.tokenEvents++;
 			}
 		}
@@ -257,20 +256,6 @@ class QuotaPermits extends OncePerRequestFilter {
 
 		long tokenEvents() {
 			return this.tokenEvents;
-		}
-
-		private static int indexOf(byte[] bytes, int length, byte[] pattern) {
-			byte first = pattern[0];
-			for (int i = 0; i <= length - pattern.length; i++) {
-				if (bytes[i] == first && Arrays.equals(bytes, i, i + pattern.length, pattern, 0, pattern.length)) {
-					return i;
-				}
-			}
-			return -1;
-		}
-
-		private static byte[] ascii(String text) {
-			return text.getBytes(StandardCharsets.US_ASCII);
 		}
 
 	}

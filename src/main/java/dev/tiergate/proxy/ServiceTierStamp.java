@@ -22,11 +22,11 @@ final class ServiceTierStamp {
 
 	private static final byte[] FLEX = fieldOf(Tier.P2);
 
-	private static final byte[] DATA_OBJECT = ascii("data: {");
+	private static final byte[] DATA_OBJECT = Bytes.ascii("data: {");
 
-	private static final byte[] CHAT_CHUNK = ascii("\"object\":\"chat.completion.chunk\"");
+	private static final byte[] CHAT_CHUNK = Bytes.ascii("\"object\":\"chat.completion.chunk\"");
 
-	private static final byte[] TEXT_COMPLETION = ascii("\"object\":\"text_completion\"");
+	private static final byte[] TEXT_COMPLETION = Bytes.ascii("\"object\":\"text_completion\"");
 
 	/**
 	 * Most bytes of an event held back until its end (as {@link QuotaPermits} inspects
@@ -50,11 +50,7 @@ final class ServiceTierStamp {
 	}
 
 	private static byte[] fieldOf(Tier tier) {
-		return ascii(",\"service_tier\":\"" + serviceTier(tier) + "\"");
-	}
-
-	private static byte[] ascii(String text) {
-		return text.getBytes(StandardCharsets.US_ASCII);
+		return Bytes.ascii(",\"service_tier\":\"" + serviceTier(tier) + "\"");
 	}
 
 	/**
@@ -133,10 +129,10 @@ final class ServiceTierStamp {
 		int written = from;
 		int line = from;
 		while (line < to) {
-			int newline = indexOf(bytes, (byte) '\n', line, to);
+			int newline = Bytes.indexOf(bytes, line, to, (byte) '\n');
 			int lineEnd = (newline < 0) ? to : newline + 1;
 			if (isChunk(bytes, line, lineEnd)) {
-				int close = lastIndexOf(bytes, (byte) '}', line, lineEnd);
+				int close = Bytes.lastIndexOf(bytes, line, lineEnd, (byte) '}');
 				if (close >= 0) {
 					out.write(bytes, written, close - written);
 					out.write(this.field);
@@ -198,7 +194,7 @@ final class ServiceTierStamp {
 	private static final byte[] FIELD_NAME = "\"service_tier\"".getBytes(StandardCharsets.UTF_8);
 
 	private static boolean contains(byte[] haystack, byte[] needle) {
-		return indexOf(haystack, needle, 0, haystack.length) >= 0;
+		return Bytes.indexOf(haystack, 0, haystack.length, needle) >= 0;
 	}
 
 	/** Index just after the last blank line ending an event in [from, to), or -1. */
@@ -214,50 +210,8 @@ final class ServiceTierStamp {
 
 	/** Whether a line is a completion chunk's data, which gets the field. */
 	private static boolean isChunk(byte[] bytes, int from, int to) {
-		return startsWith(bytes, from, to, DATA_OBJECT)
-				&& (indexOf(bytes, CHAT_CHUNK, from, to) >= 0 || indexOf(bytes, TEXT_COMPLETION, from, to) >= 0);
-	}
-
-	private static boolean startsWith(byte[] bytes, int from, int to, byte[] prefix) {
-		if (to - from < prefix.length) {
-			return false;
-		}
-		for (int j = 0; j < prefix.length; j++) {
-			if (bytes[from + j] != prefix[j]) {
-				return false;
-			}
-		}
-		return true;
-	}
-
-	private static int indexOf(byte[] bytes, byte wanted, int from, int to) {
-		for (int i = from; i < to; i++) {
-			if (bytes[i] == wanted) {
-				return i;
-			}
-		}
-		return -1;
-	}
-
-	private static int lastIndexOf(byte[] bytes, byte wanted, int from, int to) {
-		for (int i = to - 1; i >= from; i--) {
-			if (bytes[i] == wanted) {
-				return i;
-			}
-		}
-		return -1;
-	}
-
-	private static int indexOf(byte[] bytes, byte[] needle, int from, int to) {
-		outer: for (int i = from; i + needle.length <= to; i++) {
-			for (int j = 0; j < needle.length; j++) {
-				if (bytes[i + j] != needle[j]) {
-					continue outer;
-				}
-			}
-			return i;
-		}
-		return -1;
+		return Bytes.startsWith(bytes, from, to, DATA_OBJECT) && (Bytes.indexOf(bytes, from, to, CHAT_CHUNK) >= 0
+				|| Bytes.indexOf(bytes, from, to, TEXT_COMPLETION) >= 0);
 	}
 
 }

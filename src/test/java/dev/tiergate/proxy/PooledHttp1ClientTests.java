@@ -272,23 +272,39 @@ class PooledHttp1ClientTests {
 
 	/** A chunked answer of the given body (chunk framing included) from a raw server. */
 	private String chunked(String framed) throws Exception {
+		return onceFrom("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n"
+				+ "Connection: close\r\n\r\n" + framed, (uri) -> {
+					try (InputStream in = this.client.post(uri, "{}".getBytes(), true, "c").execute().body()) {
+						return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+					}
+				});
+	}
+
+	/**
+	 * Runs a call against a raw server of its own that reads one request and writes the
+	 * given answer, as it is, then closes the connection.
+	 */
+	private <T> T onceFrom(String answer, RawCall<T> call) throws Exception {
+		// The executor first: the server socket closes first, which ends its accept.
 		try (ExecutorService accept = Executors.newVirtualThreadPerTaskExecutor();
 				ServerSocket raw = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
 			accept.submit(() -> {
 				try (Socket socket = raw.accept()) {
 					readRequest(socket.getInputStream());
-					socket.getOutputStream()
-						.write(("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n"
-								+ "Connection: close\r\n\r\n" + framed)
-							.getBytes(StandardCharsets.ISO_8859_1));
+					socket.getOutputStream().write(answer.getBytes(StandardCharsets.ISO_8859_1));
 				}
 				return null;
 			});
-			URI uri = URI.create("http://127.0.0.1:" + raw.getLocalPort() + "/s");
-			try (InputStream in = this.client.post(uri, "{}".getBytes(), true, "c").execute().body()) {
-				return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-			}
+			return call.call(URI.create("http://127.0.0.1:" + raw.getLocalPort() + "/x"));
 		}
+	}
+
+	/** A call to a raw server. */
+	@FunctionalInterface
+	private interface RawCall<T> {
+
+		T call(URI uri) throws Exception;
+
 	}
 
 	@Test
@@ -407,41 +423,21 @@ class PooledHttp1ClientTests {
 
 	@Test
 	void anAnswerEndedByTheServerClosingIsReadToItsEndAndNotPooled() throws Exception {
-		// The executor first: the server socket closes first, which ends its accept.
-		try (ExecutorService accept = Executors.newVirtualThreadPerTaskExecutor();
-				ServerSocket raw = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-			accept.submit(() -> {
-				try (Socket socket = raw.accept()) {
-					readRequest(socket.getInputStream());
-					socket.getOutputStream()
-						.write("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end"
-							.getBytes(StandardCharsets.ISO_8859_1));
-				}
-				return null;
-			});
-			URI uri = URI.create("http://127.0.0.1:" + raw.getLocalPort() + "/x");
+		onceFrom("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end", (uri) -> {
 			assertThat(read(this.client.post(uri, "{}".getBytes(), false, "a").execute())).isEqualTo("until the end");
 			assertThat(this.client.idleConnections()).isZero();
-		}
+			return null;
+		});
 	}
 
 	@Test
 	void aMalformedAnswerHeadIsAnError() throws Exception {
-		// The executor first: the server socket closes first, which ends its accept.
-		try (ExecutorService accept = Executors.newVirtualThreadPerTaskExecutor();
-				ServerSocket raw = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-			accept.submit(() -> {
-				try (Socket socket = raw.accept()) {
-					readRequest(socket.getInputStream());
-					socket.getOutputStream().write("SSH-2.0-OpenSSH\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
-				}
-				return null;
-			});
-			URI uri = URI.create("http://127.0.0.1:" + raw.getLocalPort() + "/x");
+		onceFrom("SSH-2.0-OpenSSH\r\n\r\n", (uri) -> {
 			assertThatThrownBy(() -> this.client.post(uri, "{}".getBytes(), false, "a").execute())
 				.isInstanceOf(IOException.class)
 				.hasMessageContaining("not an HTTP/1.x status line");
-		}
+			return null;
+		});
 	}
 
 	/** Reads a request's head and its Content-Length body. */
