@@ -3,6 +3,7 @@ package dev.tiergate.proxy;
 import java.io.IOException;
 
 import jakarta.servlet.AsyncContext;
+import jakarta.servlet.AsyncListener;
 import jakarta.servlet.ReadListener;
 import jakarta.servlet.ServletInputStream;
 import jakarta.servlet.http.HttpServletRequest;
@@ -90,6 +91,22 @@ final class ClientConnection implements ReadListener {
 	 */
 	synchronized void answering() {
 		this.answering = true;
+	}
+
+	/**
+	 * Whether the request is in async mode, so that it can be served on another thread.
+	 * @return {@code false} when the container cannot watch it
+	 */
+	boolean async() {
+		return this.async != null;
+	}
+
+	/**
+	 * Adds a listener to the request's async cycle.
+	 * @param listener the listener
+	 */
+	void addListener(AsyncListener listener) {
+		this.async.addListener(listener);
 	}
 
 	/**

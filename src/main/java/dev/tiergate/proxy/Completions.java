@@ -96,14 +96,18 @@ public class Completions {
 	static final int CLIENT_CLOSED_REQUEST = 499;
 
 	/**
-	 * Serves one request.
+	 * Serves one request. A stream, once its quota is admitted, is served on a thread of
+	 * its own ({@link DetachedStream}, unless {@code tiergate.proxy.detach-streams} is
+	 * off) and this returns at once; what fails there is answered through {@code failed}.
 	 * @param request the request, on one of {@link #PATHS}
 	 * @param response its response
 	 * @param tenant the tenant its key authenticated
+	 * @param failed answers a failure of a detached stream before its answer began, as
+	 * the caller answers what this throws
 	 * @throws IOException when the client's connection fails
 	 * @throws InterruptedException when the serving thread is interrupted
 	 */
-	public void complete(HttpServletRequest request, HttpServletResponse response, Tenant tenant)
+	public void complete(HttpServletRequest request, HttpServletResponse response, Tenant tenant, Failed failed)
 			throws IOException, InterruptedException {
 		long started = System.nanoTime();
 		Instant arrived = this.clock.instant();
@@ -134,13 +138,13 @@ public class Completions {
 			this.metrics.count(model, tier, "replica_full");
 			throw this.open.refusal(tier);
 		}
+		boolean detached = false;
 		try {
 			long promptTokens = TokenEstimates.promptTokens(body);
 			long maxTokens = embeddings ? 0 : TokenEstimates.maxTokens(body, this.properties.defaultMaxTokens(),
 					this.properties.contextLength(model, this.registry.maxModelLen(model)));
 			// The quota is checked before queueing (429/503 on refusal); QuotaPermits
-			// settles
-			// it when the response ends.
+			// settles it when the response ends.
 			QuotaPermit permit = this.quota.admit(tenant, tier, model, promptTokens, maxTokens);
 			QuotaPermits.attach(request, response, permit);
 			// The engine's priority follows the tier (UpstreamExchange adds it where the
@@ -150,57 +154,106 @@ public class Completions {
 			// field.
 			ExchangeRequest upstream = new ExchangeRequest(request.getRequestURI(),
 					rewritten ? this.json.writeValueAsBytes(body) : raw, stream, RequestIds.next(), tier);
-			MDC.put("requestId", upstream.requestId());
 			long affinityKey = this.policies.usesAffinity(model)
 					? this.policies.affinityKey(request.getHeader(this.policies.affinityHeader()),
 							RequestBodies.promptPrefix(body, this.policies.prefixLength()))
 					: 0;
 			// From here the client's connection is probed: one that leaves while queued
-			// gives
-			// up its place, one that leaves while its answer is computed aborts the
-			// upstream
-			// call.
+			// gives up its place, one that leaves while its answer is computed aborts the
+			// upstream call.
 			ClientConnection client = ClientConnection.watch(request);
-			Optional<Spillover.Plan> spill = this.spillover.plan(model, tier, tenant.id(), promptTokens, maxTokens);
-			try (Admission admission = this.dispatcher.admit(model, tier, tenant.id(), tenant.weight(),
-					Math.addExact(promptTokens, maxTokens), affinityKey);
-					ClientProbes.Probe probe = this.probes.watch(client, admission::abandon)) {
-				Attempts.Served served = this.attempts.run(admission, upstream, model,
-						new ServletAnswerSink(response, client::answering), spill.orElse(null));
-				ExchangeResult result = served.result();
-				if (result.outcome() == ExchangeOutcome.CLIENT_GONE && !response.isCommitted()) {
-					// Nobody reads it; for the access log (nginx's "client closed
-					// request").
-					response.setStatus(CLIENT_CLOSED_REQUEST);
+			try {
+				Call call = new Call(request, response, tenant, model, tier, upstream, promptTokens, maxTokens,
+						affinityKey, client, started, arrived);
+				if (stream && this.properties.detachStreams() && client.async()) {
+					DetachedStream.start(request, client, () -> serve(call), failed, this.open::close);
+					detached = true;
+					return;
 				}
-				if (result.outcome() == ExchangeOutcome.DONE && result.firstByteAt() != 0) {
-					this.metrics.firstByte(model, tier, Duration.ofNanos(result.firstByteAt() - started));
-				}
-				this.metrics.count(model, tier, result.outcome());
-				long ended = System.nanoTime();
-				this.metrics.duration(model, tier, stream, Duration.ofNanos(ended - started));
-				if (result.outcome() == ExchangeOutcome.DONE) {
-					// QuotaPermits, which settles the quota, completes the record with
-					// the
-					// real usage and the status and appends it to the request log.
-					long firstByte = (result.firstByteAt() != 0) ? result.firstByteAt() : ended;
-					QuotaPermits.attachRecord(request,
-							new RequestRecord(arrived, tenant.id(), tier, model, api(request.getRequestURI()), stream,
-									result.status(), promptTokens, 0, served.queuedNanos() / 1e6,
-									(firstByte - started) / 1e6, (ended - started) / 1e6,
-									RequestRecord.HOSTED.equals(response.getHeader(HostedSpill.SERVED_BY))
-											? RequestRecord.HOSTED : RequestRecord.FLEET));
-				}
+				serve(call);
 			}
 			finally {
-				MDC.remove("endpoint");
-				MDC.remove("requestId");
-				client.complete();
+				if (!detached) {
+					client.complete();
+				}
 			}
 		}
 		finally {
-			this.open.close();
+			if (!detached) {
+				this.open.close();
+			}
 		}
+	}
+
+	/**
+	 * Waits for a slot, calls the endpoint (or the hosted API) and passes the answer on,
+	 * then counts and times it and hands its record to the quota settlement.
+	 */
+	private void serve(Call call) throws IOException, InterruptedException {
+		HttpServletRequest request = call.request();
+		HttpServletResponse response = call.response();
+		Tenant tenant = call.tenant();
+		String model = call.model();
+		Tier tier = call.tier();
+		ExchangeRequest upstream = call.upstream();
+		long promptTokens = call.promptTokens();
+		long maxTokens = call.maxTokens();
+		long started = call.started();
+		ClientConnection client = call.client();
+		MDC.put("requestId", upstream.requestId());
+		Optional<Spillover.Plan> spill = this.spillover.plan(model, tier, tenant.id(), promptTokens, maxTokens);
+		try (Admission admission = this.dispatcher.admit(model, tier, tenant.id(), tenant.weight(),
+				Math.addExact(promptTokens, maxTokens), call.affinityKey());
+				ClientProbes.Probe probe = this.probes.watch(client, admission::abandon)) {
+			Attempts.Served served = this.attempts.run(admission, upstream, model,
+					new ServletAnswerSink(response, client::answering), spill.orElse(null));
+			ExchangeResult result = served.result();
+			if (result.outcome() == ExchangeOutcome.CLIENT_GONE && !response.isCommitted()) {
+				// Nobody reads it; for the access log (nginx's "client closed request").
+				response.setStatus(CLIENT_CLOSED_REQUEST);
+			}
+			if (result.outcome() == ExchangeOutcome.DONE && result.firstByteAt() != 0) {
+				this.metrics.firstByte(model, tier, Duration.ofNanos(result.firstByteAt() - started));
+			}
+			this.metrics.count(model, tier, result.outcome());
+			long ended = System.nanoTime();
+			this.metrics.duration(model, tier, upstream.stream(), Duration.ofNanos(ended - started));
+			if (result.outcome() == ExchangeOutcome.DONE) {
+				// QuotaPermits, which settles the quota, completes the record with the
+				// real usage and the status and appends it to the request log.
+				long firstByte = (result.firstByteAt() != 0) ? result.firstByteAt() : ended;
+				QuotaPermits.attachRecord(request,
+						new RequestRecord(call.arrived(), tenant.id(), tier, model, api(request.getRequestURI()),
+								upstream.stream(), result.status(), promptTokens, 0, served.queuedNanos() / 1e6,
+								(firstByte - started) / 1e6, (ended - started) / 1e6,
+								RequestRecord.HOSTED.equals(response.getHeader(HostedSpill.SERVED_BY))
+										? RequestRecord.HOSTED : RequestRecord.FLEET));
+			}
+		}
+		finally {
+			MDC.remove("endpoint");
+			MDC.remove("requestId");
+		}
+	}
+
+	/** A request accepted, with what serving it needs. */
+	private record Call(HttpServletRequest request, HttpServletResponse response, Tenant tenant, String model,
+			Tier tier, ExchangeRequest upstream, long promptTokens, long maxTokens, long affinityKey,
+			ClientConnection client, long started, Instant arrived) {
+	}
+
+	/** Answers a failure of a request served on a thread of its own. */
+	@FunctionalInterface
+	public interface Failed {
+
+		/**
+		 * Answers a failure, in OpenAI's error shape when nothing of the answer has been
+		 * sent.
+		 * @param failure what was thrown
+		 * @throws IOException when the client's connection fails
+		 */
+		void answer(Exception failure) throws IOException;
+
 	}
 
 	private static String api(String path) {

@@ -60,6 +60,11 @@ import jakarta.validation.constraints.Positive;
  * at once, and each tier is kept out of the shares reserved for the tiers above it
  * ({@link OpenRequests}). 0 (the default) derives it from the heap: what the heap holds
  * beyond 256 MB at 128 KB per request, at least 64 (6,144 for a 1 GB heap)
+ * @param detachStreams whether a streamed request, once its quota is admitted, is served
+ * on a virtual thread of its own while the servlet container's thread returns (on by
+ * default): a held stream's thread then parks about 27 frames deep instead of about 54,
+ * less heap per held stream (docs/benchmarks.md); off, the container's thread serves it
+ * to its end, as it serves every other request
  */
 @Validated
 @ConfigurationProperties("tiergate.proxy")
@@ -74,7 +79,7 @@ public record ProxyProperties(@DefaultValue("1MB") @NotNull DataSize maxRequestS
 		@DefaultValue("pooled") @NotNull UpstreamClientKind upstreamClient,
 		@DefaultValue("4s") @NotNull Duration upstreamPoolIdleTimeout,
 		@DefaultValue("256") @Positive int upstreamPoolMaxIdle, @DefaultValue("false") boolean observeRequests,
-		@DefaultValue("0") @Min(0) @Max(10_000_000) int maxOpenRequests) {
+		@DefaultValue("0") @Min(0) @Max(10_000_000) int maxOpenRequests, @DefaultValue("true") boolean detachStreams) {
 
 	public ProxyProperties {
 		positive("upstream-connect-timeout", upstreamConnectTimeout);

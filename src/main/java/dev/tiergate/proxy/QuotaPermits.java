@@ -84,30 +84,42 @@ class QuotaPermits extends OncePerRequestFilter {
 			chain.doFilter(request, capture);
 		}
 		finally {
-			boolean served = capture.getStatus() < 400 && capture.written > 0;
-			long[] usage = served ? capture.usage() : null;
-			if (request.getAttribute(PERMIT) instanceof QuotaPermit permit) {
-				request.removeAttribute(PERMIT);
-				if (served && RequestRecord.HOSTED.equals(capture.getHeader(HostedSpill.SERVED_BY))) {
-					permit.servedByHosted();
-				}
-				if (!served) {
-					permit.close();
-				}
-				else if (usage != null) {
-					permit.complete(usage[0], usage[1]);
-				}
-				else {
-					permit.completeUnreported();
-				}
+			// A stream served on a thread of its own is still running: settled at its
+			// end.
+			DetachedStream detached = DetachedStream.of(request);
+			if (detached != null) {
+				detached.settleWhenServed(() -> settle(request, capture));
 			}
-			if (request.getAttribute(RECORD) instanceof RequestRecord record) {
-				request.removeAttribute(RECORD);
-				if (served) {
-					this.log.append(
-							record.completed(capture.getStatus(), (usage != null) ? usage[0] : record.promptTokens(),
-									(usage != null) ? usage[1] : capture.tokenEvents()));
-				}
+			else {
+				settle(request, capture);
+			}
+		}
+	}
+
+	private void settle(HttpServletRequest request, UsageCapture capture) {
+		boolean served = capture.getStatus() < 400 && capture.written > 0;
+		long[] usage = served ? capture.usage() : null;
+		if (request.getAttribute(PERMIT) instanceof QuotaPermit permit) {
+			request.removeAttribute(PERMIT);
+			if (served && RequestRecord.HOSTED.equals(capture.getHeader(HostedSpill.SERVED_BY))) {
+				permit.servedByHosted();
+			}
+			if (!served) {
+				permit.close();
+			}
+			else if (usage != null) {
+				permit.complete(usage[0], usage[1]);
+			}
+			else {
+				permit.completeUnreported();
+			}
+		}
+		if (request.getAttribute(RECORD) instanceof RequestRecord record) {
+			request.removeAttribute(RECORD);
+			if (served) {
+				this.log
+					.append(record.completed(capture.getStatus(), (usage != null) ? usage[0] : record.promptTokens(),
+							(usage != null) ? usage[1] : capture.tokenEvents()));
 			}
 		}
 	}

@@ -70,7 +70,7 @@ final class CompletionsServlet extends HttpServlet {
 			// The pattern MVC would have matched, for http_server_requests' uri tag.
 			ServerHttpObservationFilter.findObservationContext(request)
 				.ifPresent((context) -> context.setPathPattern(request.getRequestURI()));
-			this.completions.complete(request, response, tenant());
+			this.completions.complete(request, response, tenant(), (failure) -> fail(request, response, failure));
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
@@ -117,12 +117,15 @@ final class CompletionsServlet extends HttpServlet {
 		this.json.writeValue(response.getOutputStream(), OpenAiErrorsAdvice.body(failure));
 	}
 
-	/** What serves one authenticated request: {@link Completions#complete}. */
+	/**
+	 * What serves one authenticated request: {@link Completions#complete}, which answers
+	 * the failures of a stream it serves on a thread of its own through {@link #fail}.
+	 */
 	@FunctionalInterface
 	interface Handler {
 
-		void complete(HttpServletRequest request, HttpServletResponse response, Tenant tenant)
-				throws IOException, InterruptedException;
+		void complete(HttpServletRequest request, HttpServletResponse response, Tenant tenant,
+				Completions.Failed failed) throws IOException, InterruptedException;
 
 	}
 

@@ -103,10 +103,9 @@ class HostedSpillTests {
 	}
 
 	private HostedSpill hostedSpill(Spillover spillover) {
-		return new HostedSpill(spillover, this.json,
-				new ProxyProperties(null, null, null, null, null, 256,
-						org.springframework.util.unit.DataSize.ofKilobytes(8), null, 32768, null, true,
-						ProxyProperties.UpstreamClientKind.POOLED, java.time.Duration.ofSeconds(4), 256, false, 0),
+		return new HostedSpill(spillover, this.json, new ProxyProperties(null, null, null, null, null, 256,
+				org.springframework.util.unit.DataSize.ofKilobytes(8), null, 32768, null, true,
+				ProxyProperties.UpstreamClientKind.POOLED, java.time.Duration.ofSeconds(4), 256, false, 0, true),
 				this.sweeper);
 	}
 

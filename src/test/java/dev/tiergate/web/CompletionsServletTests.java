@@ -61,7 +61,7 @@ class CompletionsServletTests {
 	void servesTheAuthenticatedTenant() throws Exception {
 		authenticate();
 		AtomicReference<Tenant> seen = new AtomicReference<>();
-		MockHttpServletResponse response = call("POST", (request, answer, tenant) -> {
+		MockHttpServletResponse response = call("POST", (request, answer, tenant, failed) -> {
 			seen.set(tenant);
 			answer.getWriter().write("{}");
 		});
@@ -73,7 +73,7 @@ class CompletionsServletTests {
 	@Test
 	void anotherMethodIs405NamingPost() throws Exception {
 		authenticate();
-		MockHttpServletResponse response = call("GET", (request, answer, tenant) -> {
+		MockHttpServletResponse response = call("GET", (request, answer, tenant, failed) -> {
 			throw new AssertionError("not served");
 		});
 		assertThat(response.getStatus()).isEqualTo(405);
@@ -83,7 +83,7 @@ class CompletionsServletTests {
 
 	@Test
 	void noAuthenticatedTenantIsRefusedNotTrusted() throws Exception {
-		MockHttpServletResponse response = call("POST", (request, answer, tenant) -> {
+		MockHttpServletResponse response = call("POST", (request, answer, tenant, failed) -> {
 			throw new AssertionError("not served");
 		});
 		assertThat(response.getStatus()).isEqualTo(401);
@@ -93,7 +93,7 @@ class CompletionsServletTests {
 	@Test
 	void anOpenAiFailureKeepsItsStatusCodeAndRetryAfter() throws Exception {
 		authenticate();
-		MockHttpServletResponse response = call("POST", (request, answer, tenant) -> {
+		MockHttpServletResponse response = call("POST", (request, answer, tenant, failed) -> {
 			throw new OpenAiException(429, "rate_limit_error", "rate_limit_exceeded", "Slow down.",
 					Duration.ofMillis(1500));
 		});
@@ -108,7 +108,7 @@ class CompletionsServletTests {
 	@Test
 	void anUnexpectedFailureIs500WithoutDetail() throws Exception {
 		authenticate();
-		MockHttpServletResponse response = call("POST", (request, answer, tenant) -> {
+		MockHttpServletResponse response = call("POST", (request, answer, tenant, failed) -> {
 			answer.getOutputStream().write("partial, not committed".getBytes());
 			throw new IllegalStateException("secret internals");
 		});
@@ -122,7 +122,7 @@ class CompletionsServletTests {
 	void anInterruptedRequestIsAnsweredAndStaysInterrupted() throws Exception {
 		authenticate();
 		try {
-			MockHttpServletResponse response = call("POST", (request, answer, tenant) -> {
+			MockHttpServletResponse response = call("POST", (request, answer, tenant, failed) -> {
 				throw new InterruptedException();
 			});
 			assertThat(response.getStatus()).isEqualTo(500);
@@ -134,9 +134,22 @@ class CompletionsServletTests {
 	}
 
 	@Test
+	void aFailureOfAStreamServedOnAThreadOfItsOwnIsAnsweredAsAThrownOne() throws Exception {
+		authenticate();
+		MockHttpServletResponse response = call("POST", (request, answer, tenant, failed) -> {
+			// as a detached stream's thread does, once the servlet has returned
+			failed
+				.answer(new OpenAiException(503, "server_error", "no_capacity", "No capacity.", Duration.ofSeconds(1)));
+		});
+		assertThat(response.getStatus()).isEqualTo(503);
+		assertThat(response.getHeader("Retry-After")).isEqualTo("1");
+		assertThat(error(response).get("code").asString()).isEqualTo("no_capacity");
+	}
+
+	@Test
 	void aFailureAfterTheAnswerBeganAddsNothingToIt() throws Exception {
 		authenticate();
-		MockHttpServletResponse response = call("POST", (request, answer, tenant) -> {
+		MockHttpServletResponse response = call("POST", (request, answer, tenant, failed) -> {
 			answer.getOutputStream().write("data: {}\n\n".getBytes());
 			answer.flushBuffer();
 			throw new IOException("Broken pipe");
