@@ -15,9 +15,9 @@ import jakarta.servlet.http.HttpServletRequest;
 /**
  * A streamed request served to its end on a virtual thread of its own, once the servlet
  * container's thread that took it has returned (the servlet's async way). A held stream
- * then parks about 27 frames deep instead of about 54: the container's frames, the
- * filters' and the servlet's are gone from its stack, ~10 KiB of heap per held stream
- * (docs/benchmarks.md).
+ * then parks 26 frames deep instead of about 54: the container's frames, the filters' and
+ * the servlet's are gone from its stack, about 8 KiB of heap per held stream (62 KiB
+ * instead of 70, docs/benchmarks.md).
  * <p>
  * The request was put in async mode when its client began to be watched
  * ({@link ClientConnection#watch}); the quota settlement ({@link QuotaPermits}) ends the

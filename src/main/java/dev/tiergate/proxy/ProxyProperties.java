@@ -62,9 +62,9 @@ import jakarta.validation.constraints.Positive;
  * beyond 256 MB at 128 KB per request, at least 64 (6,144 for a 1 GB heap)
  * @param detachStreams whether a streamed request, once its quota is admitted, is served
  * on a virtual thread of its own while the servlet container's thread returns (on by
- * default): a held stream's thread then parks about 27 frames deep instead of about 54,
- * less heap per held stream (docs/benchmarks.md); off, the container's thread serves it
- * to its end, as it serves every other request
+ * default): a held stream's thread then parks 26 frames deep instead of about 54, less
+ * heap per held stream (docs/benchmarks.md); off, the container's thread serves it to its
+ * end, as it serves every other request
  */
 @Validated
 @ConfigurationProperties("tiergate.proxy")
