@@ -57,6 +57,7 @@ final class DetachedStream implements AsyncListener {
 	/** Whether the serving thread is done; guarded by this. */
 	private boolean served;
 
+	/** Whether the filter has returned; guarded by this. */
 	private boolean filtered;
 
 	private DetachedStream(ClientConnection client, Runnable closed) {
@@ -75,9 +76,14 @@ final class DetachedStream implements AsyncListener {
 	static void start(HttpServletRequest request, ClientConnection client, Serving serve, Completions.Failed failed,
 			Runnable closed) {
 		DetachedStream stream = new DetachedStream(client, closed);
-		request.setAttribute(ATTRIBUTE, stream);
-		client.addListener(stream);
 		THREADS.newThread(() -> stream.run(serve, failed)).start();
+		// Only once its thread runs, so that a request whose thread could not start is
+		// answered and settled as any other. Neither comes too late: the container
+		// handles nothing else of this request (an error of the serving thread's
+		// included) before this thread has returned, and the filter reads the attribute
+		// as it returns.
+		client.addListener(stream);
+		request.setAttribute(ATTRIBUTE, stream);
 	}
 
 	/**
