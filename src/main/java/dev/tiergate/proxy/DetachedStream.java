@@ -57,9 +57,6 @@ final class DetachedStream implements AsyncListener {
 	/** Whether the serving thread is done; guarded by this. */
 	private boolean served;
 
-	/** Whether the filter has returned; guarded by this. */
-	private boolean filtered;
-
 	private DetachedStream(ClientConnection client, Runnable closed) {
 		this.client = client;
 		this.closed = closed;
@@ -127,10 +124,6 @@ final class DetachedStream implements AsyncListener {
 	void settleWhenServed(Runnable settlement) {
 		boolean now;
 		synchronized (this) {
-			if (this.filtered) {
-				throw new IllegalStateException("settled twice");
-			}
-			this.filtered = true;
 			now = this.served;
 			if (!now) {
 				this.settle = settlement;

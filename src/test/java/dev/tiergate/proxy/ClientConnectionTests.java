@@ -14,8 +14,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-import org.apache.catalina.Context;
-import org.apache.catalina.startup.Tomcat;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -33,7 +31,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class ClientConnectionTests {
 
-	private final Tomcat tomcat = new Tomcat();
+	private BareTomcat tomcat;
 
 	/** Per request: whether a probe found the client gone within the watch. */
 	private volatile CompletableFuture<Boolean> verdict = new CompletableFuture<>();
@@ -46,10 +44,6 @@ class ClientConnectionTests {
 
 	@BeforeEach
 	void start() throws Exception {
-		this.tomcat.setPort(0);
-		this.tomcat.setBaseDir(System.getProperty("java.io.tmpdir"));
-		this.tomcat.getConnector();
-		Context context = this.tomcat.addContext("", null);
 		HttpServlet servlet = new HttpServlet() {
 
 			@Override
@@ -82,20 +76,17 @@ class ClientConnectionTests {
 			}
 
 		};
-		Tomcat.addServlet(context, "echo", servlet).setAsyncSupported(true);
-		context.addServletMappingDecoded("/echo", "echo");
-		this.tomcat.start();
+		this.tomcat = new BareTomcat("/echo", servlet);
 	}
 
 	@AfterEach
 	void stop() throws Exception {
-		this.tomcat.stop();
-		this.tomcat.destroy();
+		this.tomcat.close();
 		this.sweeper.close();
 	}
 
 	private int port() {
-		return this.tomcat.getConnector().getLocalPort();
+		return this.tomcat.port();
 	}
 
 	@Test

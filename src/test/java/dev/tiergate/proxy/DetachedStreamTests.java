@@ -20,8 +20,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import org.apache.catalina.Context;
-import org.apache.catalina.startup.Tomcat;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -47,7 +45,7 @@ class DetachedStreamTests {
 
 	private static final int EVENTS = 20;
 
-	private final Tomcat tomcat = new Tomcat();
+	private BareTomcat tomcat;
 
 	/** Settlements per request id. */
 	private final Map<String, AtomicInteger> settlements = new ConcurrentHashMap<>();
@@ -62,27 +60,19 @@ class DetachedStreamTests {
 
 	@BeforeEach
 	void start() throws Exception {
-		this.tomcat.setPort(0);
-		this.tomcat.setBaseDir(System.getProperty("java.io.tmpdir"));
-		this.tomcat.getConnector();
-		Context context = this.tomcat.addContext("", null);
-		HttpServlet servlet = new HttpServlet() {
+		this.tomcat = new BareTomcat("/stream", new HttpServlet() {
 
 			@Override
 			protected void doPost(HttpServletRequest request, HttpServletResponse response) throws IOException {
 				serve(request, response);
 			}
 
-		};
-		Tomcat.addServlet(context, "stream", servlet).setAsyncSupported(true);
-		context.addServletMappingDecoded("/stream", "stream");
-		this.tomcat.start();
+		});
 	}
 
 	@AfterEach
 	void stop() throws Exception {
-		this.tomcat.stop();
-		this.tomcat.destroy();
+		this.tomcat.close();
 	}
 
 	/**
@@ -152,7 +142,7 @@ class DetachedStreamTests {
 	 */
 	private Result call(String id, long filterMillis, long eventMillis, int leaveAfter, boolean fails)
 			throws IOException {
-		try (Socket socket = new Socket("127.0.0.1", this.tomcat.getConnector().getLocalPort())) {
+		try (Socket socket = new Socket("127.0.0.1", this.tomcat.port())) {
 			socket.setSoTimeout(20_000);
 			OutputStream out = socket.getOutputStream();
 			out.write(("POST /stream HTTP/1.1\r\nHost: localhost\r\nX-Id: " + id + "\r\nX-Filter-Ms: " + filterMillis
