@@ -28,6 +28,9 @@
 #   into its byte and char arrays by length and holder, saved beside the results (the dump is deleted; it pauses
 #   Tiergate for seconds, so the run's latencies are not comparable)   BENCH_CONTAINER (tomcat) Tiergate's servlet container: tomcat or jetty (Maven
 #   profile "jetty"), for comparing memory per connection
+#   BENCH_NMT=1 Tiergate with -XX:NativeMemoryTracking=summary, and its native memory by category (jcmd
+#   VM.native_memory summary) half-way through each streaming run, saved beside the results: where the resident memory
+#   outside the heap goes
 #   BENCH_PIN=1 Tiergate and nginx on CPU 1, the fleet and the load generators on CPU 0 (taskset), so that what the
 #   gateway costs the machine's other work (a fleet descheduled, a GC thread waiting for a core) is kept apart from
 #   what it adds to a request; each JVM then sizes itself for one processor
@@ -123,13 +126,15 @@ model=$(sed -n 's/^model=//p' "$work/fleet.properties")
 ports=$(sed -n 's/^llamaPorts=//p' "$work/fleet.properties")
 first_port=${ports%%,*}
 
+nmt_opt=
+[ "${BENCH_NMT:-0}" = 1 ] && nmt_opt=-XX:NativeMemoryTracking=summary
 # start_tiergate API_SERVER [ARGS...]: Tiergate in its own JVM (full JIT) on that fleet; sets tiergate_pid.
 start_tiergate() {
 	local api=$1
 	shift
 	log "starting Tiergate (its own JVM, full JIT) against $api"
 	# shellcheck disable=SC2086
-	TIERGATE_FLEET_API_SERVER="$api" "${pin_gw[@]}" "$java" -Xms512m -Xmx1g -XX:+UseG1GC -XX:-G1UseAdaptiveIHOP ${BENCH_TG_OPTS:-} -cp "$tg_cp" \
+	TIERGATE_FLEET_API_SERVER="$api" "${pin_gw[@]}" "$java" -Xms512m -Xmx1g -XX:+UseG1GC -XX:-G1UseAdaptiveIHOP ${nmt_opt} ${BENCH_TG_OPTS:-} -cp "$tg_cp" \
 		dev.tiergate.TestTiergateApplication \
 		--server.port=18080 --management.server.port=18081 --spring.data.redis.database=13 \
 		--spring.data.redis.connect-timeout=5s --spring.data.redis.timeout=5s --logging.level.root=WARN "$@" \
@@ -288,6 +293,11 @@ if [ -n "$streams" ]; then
 				( sleep $((stream_seconds / 2 + 2)); "$JAVA_HOME/bin/jcmd" "$tiergate_pid" GC.class_histogram \
 					>"$histogram.full" 2>&1; { head -63 "$histogram.full"; echo ...; tail -1 "$histogram.full"; } >"$histogram"
 					rm -f "$histogram.full" ) &
+			fi
+			if [ -n "$nmt_opt" ] && [ "$target" = tiergate ]; then
+				( sleep $((stream_seconds / 2 + 1)); { echo "# Tiergate RSS $(($(rss_kib "$tiergate_pid") / 1024)) MiB";
+					"$JAVA_HOME/bin/jcmd" "$tiergate_pid" VM.native_memory summary scale=MB; } \
+					>"bench/results/streams-$c-nmt-$stamp.txt" 2>&1 ) &
 			fi
 			dumper=
 			if [ "${BENCH_HEAP_ARRAYS:-0}" = 1 ] && [ "$target" = tiergate ]; then

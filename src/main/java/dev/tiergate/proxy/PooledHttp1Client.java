@@ -40,9 +40,10 @@ final class PooledHttp1Client implements UpstreamClient {
 
 	/**
 	 * Bytes read from a connection at a time; held by each open connection, so once per
-	 * open stream (an event is about 200 bytes; longer answers take more reads).
+	 * open stream (an event is about 200 bytes, a small completion's answer with its head
+	 * under a kilobyte; longer answers take a read per kilobyte).
 	 */
-	private static final int BUFFER = 4096;
+	private static final int BUFFER = 1024;
 
 	private static final int MAX_HEADER_BYTES = 64 * 1024;
 

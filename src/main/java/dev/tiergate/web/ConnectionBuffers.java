@@ -23,10 +23,11 @@ import jakarta.validation.constraints.NotNull;
  * the request reader's characters (16 KB) and the response writer's characters (twice the
  * response buffer; these three sized through {@link SizedBuffersHttp11NioProtocol}) and
  * the chunked request's trailer buffer (Tomcat's {@code maxTrailerSize}, 8 KB). A
- * streamed token is an event of about 200 bytes and a completion request a few kilobytes,
- * so smaller buffers cost little speed and save memory per connection
- * (docs/benchmarks.md, "where a stream's memory goes"). Bodies larger than the buffer are
- * read and written in several steps, as before.
+ * streamed token is an event of about 200 bytes, and a small completion's request and
+ * answer under a kilobyte each, so 1 KB buffers (the defaults) cost a larger body a few
+ * more system calls (one per kilobyte read or written) and save memory per open
+ * connection (docs/benchmarks.md, "10,000 streams in a 1 GiB process"). Bodies larger
+ * than the buffer are read and written in several steps, as before.
  */
 @Configuration(proxyBeanMethods = false)
 @ConditionalOnClass(name = "org.apache.catalina.startup.Tomcat")
@@ -72,9 +73,9 @@ class ConnectionBuffers {
 	 */
 	@Validated
 	@ConfigurationProperties("tiergate.server")
-	record Properties(@DefaultValue("4KB") @NotNull DataSize socketReadBuffer,
-			@DefaultValue("4KB") @NotNull DataSize socketWriteBuffer,
-			@DefaultValue("4KB") @NotNull DataSize responseBuffer,
+	record Properties(@DefaultValue("1KB") @NotNull DataSize socketReadBuffer,
+			@DefaultValue("1KB") @NotNull DataSize socketWriteBuffer,
+			@DefaultValue("1KB") @NotNull DataSize responseBuffer,
 			@DefaultValue("1KB") @NotNull DataSize requestReaderBuffer,
 			@DefaultValue("1KB") @NotNull DataSize responseWriterBuffer,
 			@DefaultValue("1KB") @NotNull DataSize maxRequestTrailerSize) {

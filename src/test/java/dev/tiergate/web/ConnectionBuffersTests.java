@@ -48,11 +48,11 @@ class ConnectionBuffersTests {
 	}
 
 	@Test
-	void defaultsAreHalfOfTomcats() {
+	void defaultsAreAnEighthOfTomcats() {
 		ConnectionBuffers.Properties properties = bind(Map.of());
-		assertThat(properties.socketReadBuffer()).isEqualTo(DataSize.ofKilobytes(4));
-		assertThat(properties.socketWriteBuffer()).isEqualTo(DataSize.ofKilobytes(4));
-		assertThat(properties.responseBuffer()).isEqualTo(DataSize.ofKilobytes(4));
+		assertThat(properties.socketReadBuffer()).isEqualTo(DataSize.ofKilobytes(1));
+		assertThat(properties.socketWriteBuffer()).isEqualTo(DataSize.ofKilobytes(1));
+		assertThat(properties.responseBuffer()).isEqualTo(DataSize.ofKilobytes(1));
 		assertThat(properties.requestReaderBuffer()).isEqualTo(DataSize.ofKilobytes(1));
 		assertThat(properties.responseWriterBuffer()).isEqualTo(DataSize.ofKilobytes(1));
 		assertThat(properties.maxRequestTrailerSize()).isEqualTo(DataSize.ofKilobytes(1));

@@ -29,7 +29,6 @@ import org.springframework.security.web.authentication.www.BasicAuthenticationFi
 import org.springframework.security.web.csrf.CookieCsrfTokenRepository;
 import org.springframework.security.web.csrf.CsrfException;
 import org.springframework.security.web.header.HeaderWriterFilter;
-import org.springframework.security.web.savedrequest.CookieRequestCache;
 import org.springframework.security.web.util.matcher.OrRequestMatcher;
 import org.springframework.security.web.util.matcher.RequestMatcher;
 
@@ -171,8 +170,8 @@ class SecurityConfiguration {
 								: "Your role does not allow this operation.")))
 			// No session before login: the page a signed-out visitor asked for is kept in
 			// a cookie, and so is the login form's CSRF token, so anonymous requests cost
-			// the server no memory.
-			.requestCache((cache) -> cache.requestCache(new CookieRequestCache()))
+			// the server no memory (unless its address is too long for a cookie).
+			.requestCache((cache) -> cache.requestCache(new ShortUrlCookieRequestCache()))
 			.csrf((csrf) -> csrf.csrfTokenRepository(new CookieCsrfTokenRepository()))
 			.sessionManagement((session) -> session.sessionCreationPolicy(SessionCreationPolicy.IF_REQUIRED))
 			.formLogin((form) -> form.loginPage("/login").permitAll())
