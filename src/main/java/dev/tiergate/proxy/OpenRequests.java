@@ -10,7 +10,7 @@ import dev.tiergate.tier.TierDefinition;
 /**
  * The front door's open requests on this replica, and how many it may hold. Each open
  * request holds the servlet container's buffers for its connection, a virtual thread and
- * an upstream connection until its answer ends (about 62 KiB of live heap per stream with
+ * an upstream connection until its answer ends (about 44 KiB of live heap per stream with
  * Tomcat, held for the whole length of the stream: docs/benchmarks.md), so a replica
  * asked for more streams than its heap holds would otherwise collect garbage until it
  * answers nothing, health checks included. Beyond the limit a request is refused at once
@@ -30,11 +30,11 @@ public final class OpenRequests {
 	static final long HEAP_BASELINE = 256L * 1024 * 1024;
 
 	/**
-	 * Heap assumed per open request, for the default limit: the ~62 KiB of live heap
-	 * measured per held stream with Tomcat (docs/benchmarks.md), and room for the
-	 * collector: at the limit, under half of the heap is live.
+	 * Heap assumed per open request, for the default limit: the ~44 KiB of live heap
+	 * measured per held stream with Tomcat (docs/benchmarks.md, 2026-12-02 17:27 UTC),
+	 * and room for the collector: at the limit, under half of the heap is live.
 	 */
-	static final long HEAP_PER_REQUEST = 128L * 1024;
+	static final long HEAP_PER_REQUEST = 96L * 1024;
 
 	/** The least default limit, whatever the heap. */
 	static final int MIN_DEFAULT_LIMIT = 64;

@@ -59,7 +59,7 @@ import jakarta.validation.constraints.Positive;
  * streams included, all tiers together; beyond it a request gets 503 {@code replica_full}
  * at once, and each tier is kept out of the shares reserved for the tiers above it
  * ({@link OpenRequests}). 0 (the default) derives it from the heap: what the heap holds
- * beyond 256 MB at 128 KB per request, at least 64 (6,144 for a 1 GB heap)
+ * beyond 256 MB at 96 KB per request, at least 64 (8,192 for a 1 GB heap)
  * @param detachStreams whether a streamed request, once its quota is admitted, is served
  * on a virtual thread of its own while the servlet container's thread returns (on by
  * default): a held stream's thread then parks 26 frames deep instead of about 54, less

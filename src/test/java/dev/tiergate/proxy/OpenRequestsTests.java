@@ -94,9 +94,9 @@ class OpenRequestsTests {
 
 	@Test
 	void theDefaultLimitIsWhatTheHeapHoldsBeyondItsBaseline() {
-		assertThat(OpenRequests.defaultLimit(1024L * 1024 * 1024)).isEqualTo(6144);
-		assertThat(OpenRequests.defaultLimit(768L * 1024 * 1024)).isEqualTo(4096);
-		assertThat(OpenRequests.defaultLimit(4L * 1024 * 1024 * 1024)).isEqualTo(30_720);
+		assertThat(OpenRequests.defaultLimit(1024L * 1024 * 1024)).isEqualTo(8192);
+		assertThat(OpenRequests.defaultLimit(768L * 1024 * 1024)).isEqualTo(5461);
+		assertThat(OpenRequests.defaultLimit(4L * 1024 * 1024 * 1024)).isEqualTo(40_960);
 		assertThat(OpenRequests.defaultLimit(260L * 1024 * 1024)).isEqualTo(OpenRequests.MIN_DEFAULT_LIMIT);
 		assertThat(OpenRequests.defaultLimit(Long.MAX_VALUE)).isEqualTo(Integer.MAX_VALUE);
 		assertThatIllegalArgumentException().isThrownBy(() -> new OpenRequests(0, TierProperties.DEFAULTS, RETRY));

@@ -50,7 +50,7 @@ class ProxyPropertiesBindingTests {
 	void theOpenRequestLimitComesFromTheHeapUnlessSet() {
 		long gigabyte = 1024L * 1024 * 1024;
 		assertThat(bind(Map.of()).maxOpenRequests()).isZero();
-		assertThat(bind(Map.of()).openRequestLimit(gigabyte)).isEqualTo(6144);
+		assertThat(bind(Map.of()).openRequestLimit(gigabyte)).isEqualTo(8192);
 		assertThat(bind(Map.of("tiergate.proxy.max-open-requests", "500")).openRequestLimit(gigabyte)).isEqualTo(500);
 	}
 

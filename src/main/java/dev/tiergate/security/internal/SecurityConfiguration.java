@@ -173,6 +173,7 @@ class SecurityConfiguration {
 			// the server no memory (unless its address is too long for a cookie).
 			.requestCache((cache) -> cache.requestCache(new ShortUrlCookieRequestCache()))
 			.csrf((csrf) -> csrf.csrfTokenRepository(new CookieCsrfTokenRepository()))
+			.addFilterAfter(new EagerCsrfCookieFilter(), BasicAuthenticationFilter.class)
 			.sessionManagement((session) -> session.sessionCreationPolicy(SessionCreationPolicy.IF_REQUIRED))
 			.formLogin((form) -> form.loginPage("/login").permitAll())
 			.logout((logout) -> logout.logoutSuccessUrl("/login?logout"))
