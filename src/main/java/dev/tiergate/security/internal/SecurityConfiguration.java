@@ -170,7 +170,8 @@ class SecurityConfiguration {
 								: "Your role does not allow this operation.")))
 			// No session before login: the page a signed-out visitor asked for is kept in
 			// a cookie, and so is the login form's CSRF token, so anonymous requests cost
-			// the server no memory (unless its address is too long for a cookie).
+			// the server no memory (a page whose address is too long for a cookie is not
+			// kept).
 			.requestCache((cache) -> cache.requestCache(new ShortUrlCookieRequestCache()))
 			.csrf((csrf) -> csrf.csrfTokenRepository(new CookieCsrfTokenRepository()))
 			.addFilterAfter(new EagerCsrfCookieFilter(), BasicAuthenticationFilter.class)
