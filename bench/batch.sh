@@ -20,11 +20,8 @@ work=$(mktemp -d /tmp/tiergate-batch-bench.XXXXXX)
 mkdir -p bench/results
 log() { printf '%s batch-bench: %s\n' "$(date -u +%T)" "$*" >&2; }
 
-if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
-	log "building"
-	./mvnw -B -q test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt -Dmdep.includeScope=test
-fi
-cp="target/test-classes:target/classes:$(cat target/cp.txt)"
+log "class paths (bench/classpath.sh; building unless BENCH_NO_BUILD=1)"
+. bench/classpath.sh
 
 port=${BATCH_REDIS_PORT:-}
 if [ -z "$port" ]; then

@@ -22,10 +22,7 @@ export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 java="$JAVA_HOME/bin/java"
 RATE=${RATE:-200}; SECS=${SECS:-30}; WARM=${WARM:-40}; TAG=${TAG:-run}
 stamp=$(date -u +%Y-%m-%dT%H%M%SZ)
-if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
-	./mvnw -B -q test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt -Dmdep.includeScope=test
-fi
-cp="target/test-classes:target/classes:$(cat target/cp.txt)"
+. bench/classpath.sh
 work=$(mktemp -d /tmp/tiergate-cpu.XXXXXX)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
@@ -34,7 +31,7 @@ pids+=($!)
 for _ in $(seq 1 3000); do [ -f "$work/fleet.properties" ] && break; sleep 0.1; done
 api=$(sed -n 's/^apiServer=//p' "$work/fleet.properties")
 model=$(sed -n 's/^model=//p' "$work/fleet.properties")
-TIERGATE_FLEET_API_SERVER="$api" "$java" -Xms512m -Xmx1g -XX:+UseG1GC -XX:-G1UseAdaptiveIHOP ${TG_OPTS:-} -cp "$cp" dev.tiergate.TestTiergateApplication \
+TIERGATE_FLEET_API_SERVER="$api" "$java" -Xms512m -Xmx1g -XX:+UseG1GC -XX:-G1UseAdaptiveIHOP ${TG_OPTS:-} -cp "$tg_cp" dev.tiergate.TestTiergateApplication \
 	--server.port=18080 --management.server.port=18081 --spring.data.redis.database=13 \
 	--spring.data.redis.connect-timeout=5s --spring.data.redis.timeout=5s --logging.level.root=WARN >"$work/tg.log" 2>&1 &
 tg=$!

@@ -38,11 +38,8 @@ cleanup() {
 trap cleanup EXIT
 log() { printf '%s flood: %s\n' "$(date -u +%T)" "$*" >&2; }
 
-if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
-	log "building"
-	./mvnw -B -q test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt -Dmdep.includeScope=test
-fi
-cp="target/test-classes:target/classes:$(cat target/cp.txt)"
+log "class paths (bench/classpath.sh; building unless BENCH_NO_BUILD=1)"
+. bench/classpath.sh
 
 log "starting the simulated fleet at time scale $scale (its own JVM)"
 "$java" -Xmx1g -cp "$cp" dev.tiergate.bench.FleetProcess "$scale" "$work/fleet.properties" >"$work/fleet.log" 2>&1 &
@@ -59,7 +56,7 @@ model=$(sed -n 's/^model=//p' "$work/fleet.properties")
 ports=$(sed -n 's/^llamaPorts=//p' "$work/fleet.properties")
 
 log "starting Tiergate (its own JVM, full JIT), engine priority $priority"
-TIERGATE_FLEET_API_SERVER="$api_server" "$java" -Xms512m -Xmx1g -XX:+UseG1GC -XX:-G1UseAdaptiveIHOP -cp "$cp" dev.tiergate.TestTiergateApplication \
+TIERGATE_FLEET_API_SERVER="$api_server" "$java" -Xms512m -Xmx1g -XX:+UseG1GC -XX:-G1UseAdaptiveIHOP -cp "$tg_cp" dev.tiergate.TestTiergateApplication \
 	--server.port=18080 --management.server.port=18081 --spring.data.redis.database=13 \
 	--spring.data.redis.connect-timeout=5s --spring.data.redis.timeout=5s --logging.level.root=WARN \
 	--tiergate.proxy.priority-from-pods="$priority" --tiergate.proxy.upstream-timeout=30m \

@@ -42,11 +42,8 @@ free_port() {
 	done
 }
 
-if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
-	log "building"
-	./mvnw -B -q test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt -Dmdep.includeScope=test
-fi
-cp="target/test-classes:target/classes:$(cat target/cp.txt)"
+log "class paths (bench/classpath.sh; building unless BENCH_NO_BUILD=1)"
+. bench/classpath.sh
 cpus=$(nproc)
 pin() { # pin CORE: taskset prefix when there are cores to spare
 	if [ "$cpus" -ge 4 ]; then echo "taskset -c $1"; fi
@@ -73,7 +70,7 @@ replica() {
 	port=$(free_port $((18100 + core * 100)))
 	mport=$(free_port $((port + 1)))
 	# shellcheck disable=SC2046
-	TIERGATE_FLEET_API_SERVER="$api_server" $(pin "$core") "$java" -Xms512m -Xmx1g -XX:+UseG1GC -XX:-G1UseAdaptiveIHOP -cp "$cp" \
+	TIERGATE_FLEET_API_SERVER="$api_server" $(pin "$core") "$java" -Xms512m -Xmx1g -XX:+UseG1GC -XX:-G1UseAdaptiveIHOP -cp "$tg_cp" \
 		dev.tiergate.TestTiergateApplication --server.port="$port" --management.server.port="$mport" \
 		--spring.data.redis.port="$redis_port" --spring.data.redis.timeout=5s --spring.data.redis.connect-timeout=5s \
 		--tiergate.replica.id="$name" --tiergate.replicas.enabled=true --tiergate.replicas.fleet="$fleet_name" \

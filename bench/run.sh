@@ -82,21 +82,8 @@ trap cleanup EXIT
 
 log() { printf '%s bench: %s\n' "$(date -u +%T)" "$*" >&2; }
 
-if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
-	log "building"
-	./mvnw -B -q test-compile dependency:build-classpath -Dmdep.outputFile=target/cp.txt -Dmdep.includeScope=test
-fi
-cp="target/test-classes:target/classes:$(cat target/cp.txt)"
-# The servlet container Tiergate runs in: tomcat (the default, as shipped) or jetty (Maven profile "jetty"), for
-# comparing memory per connection; the load generators and fleets keep the default class path.
-tg_cp=$cp
-if [ "${BENCH_CONTAINER:-tomcat}" = jetty ]; then
-	if [ "${BENCH_NO_BUILD:-0}" != 1 ] || [ ! -f target/cp-jetty.txt ]; then
-		log "resolving the Jetty class path"
-		./mvnw -B -q -Pjetty dependency:build-classpath -Dmdep.outputFile=target/cp-jetty.txt -Dmdep.includeScope=test
-	fi
-	tg_cp="target/test-classes:target/classes:$(cat target/cp-jetty.txt)"
-fi
+log "class paths (bench/classpath.sh; building unless BENCH_NO_BUILD=1)"
+. bench/classpath.sh
 
 if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
 	log "installing nginx"

@@ -39,9 +39,10 @@ class ImageJvmFlagsTests {
 
 	/**
 	 * Every benchmark script that starts Tiergate starts it with the image's collector
-	 * options (the heap is the script's own), so that what it measures is what a replica
-	 * runs: a launch line that names {@code TestTiergateApplication} on it or on the next
-	 * line.
+	 * options (the heap is the script's own) and on the image's class path
+	 * ({@code $tg_cp} of {@code bench/classpath.sh}: no test libraries), so that what it
+	 * measures is what a replica runs: a launch line that names
+	 * {@code TestTiergateApplication} on it or on the next line.
 	 */
 	@Test
 	void theBenchmarksStartTiergateWithTheImagesCollector() throws IOException {
@@ -58,7 +59,7 @@ class ImageJvmFlagsTests {
 							&& (line.contains("TestTiergateApplication") || next.contains("TestTiergateApplication"));
 					if (launch) {
 						launches.add(script.getFileName() + ":" + (i + 1));
-						assertThat(line).as("%s line %d", script, i + 1).contains(collector);
+						assertThat(line).as("%s line %d", script, i + 1).contains(collector).contains("-cp \"$tg_cp\"");
 					}
 				}
 			}
