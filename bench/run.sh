@@ -305,12 +305,15 @@ if [ -n "$streams" ]; then
 					>"$arrays" 2>&1 || true
 				rm -f "$work/heap.hprof"
 			fi
-			# replace the RSS at the end of the run by the peak during it
-			python3 - "$results" "$(($(cat "$peak") / 1024))" <<'PYR'
+			# replace the RSS at the end of the run by the peak during it, sampled, and by the kernel's high-water
+			# mark of the process (VmHWM: exact, but since the process started, so it includes the earlier runs)
+			python3 - "$results" "$(($(cat "$peak") / 1024))" \
+				"$(($(awk '/VmHWM/{print $2}' "/proc/$tiergate_pid/status" 2>/dev/null || echo 0) / 1024))" <<'PYR'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 rows[-1]["tiergateRssMiB"] = int(sys.argv[2])
 rows[-1]["rssIsPeak"] = True
+rows[-1]["tiergateRssHighWaterMiB"] = int(sys.argv[3])
 open(sys.argv[1], "w").write("".join(json.dumps(r) + "\n" for r in rows))
 PYR
 		done
@@ -379,17 +382,19 @@ if stream_rows:
         return v[k] if v else float("nan")
     out += ["", "Streaming: each target held C concurrent streams (closed loop, C workers), each stream %s tokens at %s tokens/s"
             " from a paced server (40 of them, 256 slots each). Held = streams answered 200 past their first byte and not yet ended, sampled"
-            " every 100 ms; TTFB counts the streams answered 200 (refusals are errors). Tiergate RSS is the peak during the run (sampled every 200 ms)." % (os.environ.get("BENCH_STREAM_TOKENS", "100"), os.environ.get("BENCH_STREAM_RATE", "50")), "",
-            "| scenario | target | streams ended/s | errors | held: mean | held: min | TTFB p50 ms | TTFB p99 ms | added TTFB p50 | added TTFB p99 | end-to-end p50 s | idle CPU % | Tiergate peak RSS MiB |",
+            " every 100 ms; TTFB counts the streams answered 200 (refusals are errors). Tiergate RSS is the peak during the run (sampled every 200 ms), and the process's high-water mark (the kernel's VmHWM, since Tiergate started: it includes the runs before)." % (os.environ.get("BENCH_STREAM_TOKENS", "100"), os.environ.get("BENCH_STREAM_RATE", "50")), "",
+            "| scenario | target | streams ended/s | errors | held: mean | held: min | TTFB p50 ms | TTFB p99 ms | added TTFB p50 | added TTFB p99 | end-to-end p50 s | idle CPU % | Tiergate peak RSS MiB: sampled / high-water mark |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in stream_rows:
         d = by.get(("direct", r["scenario"]))
         add = lambda k: ("%.2f" % (fb(r, k) - fb(d, k))) if d and r["target"] != "direct" else "—"
         res = r["result"]
         h = res.get("heldStreams", {})
-        out.append("| %s | %s | %.0f | %d | %.0f | %d | %.2f | %.2f | %s | %s | %.2f | %.1f | %d |" % (
+        hwm = r.get("tiergateRssHighWaterMiB")
+        out.append("| %s | %s | %.0f | %d | %.0f | %d | %.2f | %.2f | %s | %s | %.2f | %.1f | %d / %s |" % (
             r["scenario"], r["target"], res["throughput"], res["errors"], h.get("mean", 0), h.get("min", 0),
-            fb(r, "p50"), fb(r, "p99"), add("p50"), add("p99"), lat(r, "p50") / 1000, r["idleCpuPct"], r["tiergateRssMiB"]))
+            fb(r, "p50"), fb(r, "p99"), add("p50"), add("p99"), lat(r, "p50") / 1000, r["idleCpuPct"], r["tiergateRssMiB"],
+            hwm if hwm is not None else "—"))
 for name in ("jmh-scheduler.txt", "jmh-quota.txt"):
     p = os.path.join(work, name)
     if os.path.exists(p):
