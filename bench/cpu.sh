@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Tiergate's CPU time per request on the front door, with a JFR profile: the simulated fleet in its own JVM (time
-# scale 0.0001), Tiergate in another (full JIT; G1 as the image sets it: -XX:+UseG1GC -XX:-G1UseAdaptiveIHOP), the
-# load generator in a third; a closed-loop warm-up, then an open loop at a constant rate. CPU time is Tiergate's
+# scale 0.0001), Tiergate in another (full JIT; the image's JVM options, environment and class path: -XX:+UseG1GC
+# -XX:-G1UseAdaptiveIHOP -XX:TrimNativeHeapInterval=5000, MALLOC_ARENA_MAX=2, bench/classpath.sh), the load generator
+# in a third; a closed-loop warm-up, then an open loop at a constant rate. CPU time is Tiergate's
 # process (utime + stime from /proc/<pid>/stat) over the measured run, divided by the requests answered in it (its own
 # warm-up seconds included), so it holds up better than throughput when other work shares the cores. Prints one line
 # and writes the recording to bench/results/cpu-<tag>-<date>.jfr.
@@ -31,7 +32,7 @@ pids+=($!)
 for _ in $(seq 1 3000); do [ -f "$work/fleet.properties" ] && break; sleep 0.1; done
 api=$(sed -n 's/^apiServer=//p' "$work/fleet.properties")
 model=$(sed -n 's/^model=//p' "$work/fleet.properties")
-TIERGATE_FLEET_API_SERVER="$api" "$java" -Xms512m -Xmx1g -XX:+UseG1GC -XX:-G1UseAdaptiveIHOP ${TG_OPTS:-} -cp "$tg_cp" dev.tiergate.TestTiergateApplication \
+MALLOC_ARENA_MAX=2 TIERGATE_FLEET_API_SERVER="$api" "$java" -Xms512m -Xmx1g -XX:+UseG1GC -XX:-G1UseAdaptiveIHOP -XX:TrimNativeHeapInterval=5000 ${TG_OPTS:-} -cp "$tg_cp" dev.tiergate.TestTiergateApplication \
 	--server.port=18080 --management.server.port=18081 --spring.data.redis.database=13 \
 	--spring.data.redis.connect-timeout=5s --spring.data.redis.timeout=5s --logging.level.root=WARN >"$work/tg.log" 2>&1 &
 tg=$!

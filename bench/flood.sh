@@ -56,7 +56,7 @@ model=$(sed -n 's/^model=//p' "$work/fleet.properties")
 ports=$(sed -n 's/^llamaPorts=//p' "$work/fleet.properties")
 
 log "starting Tiergate (its own JVM, full JIT), engine priority $priority"
-TIERGATE_FLEET_API_SERVER="$api_server" "$java" -Xms512m -Xmx1g -XX:+UseG1GC -XX:-G1UseAdaptiveIHOP -cp "$tg_cp" dev.tiergate.TestTiergateApplication \
+MALLOC_ARENA_MAX=2 TIERGATE_FLEET_API_SERVER="$api_server" "$java" -Xms512m -Xmx1g -XX:+UseG1GC -XX:-G1UseAdaptiveIHOP -XX:TrimNativeHeapInterval=5000 -cp "$tg_cp" dev.tiergate.TestTiergateApplication \
 	--server.port=18080 --management.server.port=18081 --spring.data.redis.database=13 \
 	--spring.data.redis.connect-timeout=5s --spring.data.redis.timeout=5s --logging.level.root=WARN \
 	--tiergate.proxy.priority-from-pods="$priority" --tiergate.proxy.upstream-timeout=30m \

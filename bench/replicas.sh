@@ -70,7 +70,7 @@ replica() {
 	port=$(free_port $((18100 + core * 100)))
 	mport=$(free_port $((port + 1)))
 	# shellcheck disable=SC2046
-	TIERGATE_FLEET_API_SERVER="$api_server" $(pin "$core") "$java" -Xms512m -Xmx1g -XX:+UseG1GC -XX:-G1UseAdaptiveIHOP -cp "$tg_cp" \
+	MALLOC_ARENA_MAX=2 TIERGATE_FLEET_API_SERVER="$api_server" $(pin "$core") "$java" -Xms512m -Xmx1g -XX:+UseG1GC -XX:-G1UseAdaptiveIHOP -XX:TrimNativeHeapInterval=5000 -cp "$tg_cp" \
 		dev.tiergate.TestTiergateApplication --server.port="$port" --management.server.port="$mport" \
 		--spring.data.redis.port="$redis_port" --spring.data.redis.timeout=5s --spring.data.redis.connect-timeout=5s \
 		--tiergate.replica.id="$name" --tiergate.replicas.enabled=true --tiergate.replicas.fleet="$fleet_name" \

@@ -2,8 +2,9 @@
 # The front-door benchmark: direct to one simulated pod, nginx (least_conn over the same pods) and Tiergate, side
 # by side in one run, each in its own process:
 #   1. the simulated fleet (Kubernetes API stand-in + 24 simulated vLLM servers), near-zero service time;
-#   2. Tiergate (the embedded default's wiring, reading that fleet through the official client), full JIT, G1 as
-#      the image sets it (-XX:+UseG1GC -XX:-G1UseAdaptiveIHOP, Dockerfile);
+#   2. Tiergate (the embedded default's wiring, reading that fleet through the official client), full JIT, the
+#      image's JVM options and environment (-XX:+UseG1GC -XX:-G1UseAdaptiveIHOP -XX:TrimNativeHeapInterval=5000,
+#      MALLOC_ARENA_MAX=2; Dockerfile) and its class path (bench/classpath.sh);
 #   3. nginx from Debian's package (installed if missing);
 #   4. the load generator (dev.tiergate.bench.LoadGenerator), open loop at a constant rate, latency corrected for
 #      coordinated omission, or closed loop for the maximum rate and one request at a time.
@@ -121,7 +122,7 @@ start_tiergate() {
 	shift
 	log "starting Tiergate (its own JVM, full JIT) against $api"
 	# shellcheck disable=SC2086
-	TIERGATE_FLEET_API_SERVER="$api" "${pin_gw[@]}" "$java" -Xms512m -Xmx1g -XX:+UseG1GC -XX:-G1UseAdaptiveIHOP ${nmt_opt} ${BENCH_TG_OPTS:-} -cp "$tg_cp" \
+	MALLOC_ARENA_MAX=2 TIERGATE_FLEET_API_SERVER="$api" "${pin_gw[@]}" "$java" -Xms512m -Xmx1g -XX:+UseG1GC -XX:-G1UseAdaptiveIHOP -XX:TrimNativeHeapInterval=5000 ${nmt_opt} ${BENCH_TG_OPTS:-} -cp "$tg_cp" \
 		dev.tiergate.TestTiergateApplication \
 		--server.port=18080 --management.server.port=18081 --spring.data.redis.database=13 \
 		--spring.data.redis.connect-timeout=5s --spring.data.redis.timeout=5s --logging.level.root=WARN "$@" \
