@@ -13,6 +13,9 @@
 #   the warm-up goes on, 10 s at a time, while the JIT compilers of the JVMs serving the target (the fleet; Tiergate
 #   for tiergate) used more than BENCH_JIT_QUIET (5) percent of a core in the last 10 s, up to BENCH_WARMUP_MAX (300)
 #   BENCH_RATES ("500 1000 2000"; "" skips them)  BENCH_MAX_CONCURRENCY (50) workers of the maximum-rate run
+#   BENCH_RATE_CONNECTIONS (unset: up to 2,000) requests outstanding at once in the constant-rate runs, and so the
+#   load generator's connections (its JDK client opens one for every request sent while the others are busy); 50 is
+#   wrk2's or hey's fixed set of 50 connections, where a request waiting for one counts as latency
 #   BENCH_TARGETS ("direct nginx tiergate")       BENCH_NO_BUILD=1 skip the build
 #   BENCH_STREAMS ("1000 10000") concurrent streams of the streaming scenario ("" skips it)
 #   BENCH_STREAM_SECONDS (20) measured seconds per streaming run
@@ -60,6 +63,7 @@ stream_seconds=${BENCH_STREAM_SECONDS:-20}
 stream_tokens=${BENCH_STREAM_TOKENS:-100}
 stream_rate=${BENCH_STREAM_RATE:-50}
 tenant_limits=${BENCH_TENANT_LIMITS:-}
+rate_connections=${BENCH_RATE_CONNECTIONS:-}
 # BENCH_PIN=1: the gateway under test (Tiergate, nginx) on one core, everything else on the other
 pin_gw=() pin_env=()
 if [ "${BENCH_PIN:-0}" = 1 ]; then
@@ -237,7 +241,7 @@ for target in $targets; do
 	# requests, a grown heap) that the next run would inherit; a closed loop leaves at most its workers' requests.
 	load max "$target" --concurrency "$maxc"
 	for rate in $rates; do
-		load "rate-$rate" "$target" --rate "$rate"
+		load "rate-$rate" "$target" --rate "$rate" ${rate_connections:+--max-in-flight "$rate_connections"}
 	done
 done
 
