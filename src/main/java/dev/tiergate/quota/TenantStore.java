@@ -389,7 +389,12 @@ public class TenantStore {
 			}
 		}
 		try {
-			Optional<Tenant> tenant = read(hash);
+			// A read that ended between this thread's look at the memory and its
+			// claim of the read has left the key fresh: answer from it, not from a
+			// second read.
+			Known known = this.lastKnown.get(hash);
+			Optional<Tenant> tenant = (known != null && this.clock.millis() - known.at() < this.keyCacheTtlMillis)
+					? Optional.of(known.tenant()) : read(hash);
 			mine.complete(tenant);
 			return tenant;
 		}
