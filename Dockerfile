@@ -41,6 +41,7 @@ EXPOSE 8080 8081
 # Outside the heap, glibc's malloc keeps two arenas instead of up to eight per core, and the JVM hands freed native
 # memory back to the system every 5 s (the C2 compiler's arenas peak at tens of MB during warm-up and are freed after):
 # 997 and 998 MiB resident at most with 10,000 held streams and a 717 MB heap, against 1,010 and 1,021 MiB without,
-# runs alternated (docs/benchmarks.md, "Result, 2026-12-03"). The same flags and environment as pom.xml's Jib image (ImageJvmFlagsTests).
+# runs alternated (docs/benchmarks.md, "Result, 2026-12-03"). The same flags and environment as pom.xml's Jib image
+# (ImageJvmFlagsTests).
 ENV MALLOC_ARENA_MAX=2
 ENTRYPOINT ["java", "-XX:MaxRAMPercentage=70", "-XX:+UseG1GC", "-XX:-G1UseAdaptiveIHOP", "-XX:TrimNativeHeapInterval=5000", "--enable-native-access=ALL-UNNAMED", "org.springframework.boot.loader.launch.JarLauncher"]

@@ -371,8 +371,8 @@ public class TenantStore {
 	 */
 	public Optional<Tenant> authenticate(String key) {
 		String hash = ApiKeys.hash(key);
-		Known fresh = this.lastKnown.get(hash);
-		if (fresh != null && this.clock.millis() - fresh.at() < this.keyCacheTtlMillis) {
+		Known fresh = fresh(hash);
+		if (fresh != null) {
 			return Optional.of(fresh.tenant());
 		}
 		CompletableFuture<Optional<Tenant>> mine = new CompletableFuture<>();
@@ -392,9 +392,8 @@ public class TenantStore {
 			// A read that ended between this thread's look at the memory and its
 			// claim of the read has left the key fresh: answer from it, not from a
 			// second read.
-			Known known = this.lastKnown.get(hash);
-			Optional<Tenant> tenant = (known != null && this.clock.millis() - known.at() < this.keyCacheTtlMillis)
-					? Optional.of(known.tenant()) : read(hash);
+			Known known = fresh(hash);
+			Optional<Tenant> tenant = (known != null) ? Optional.of(known.tenant()) : read(hash);
 			mine.complete(tenant);
 			return tenant;
 		}
@@ -405,6 +404,15 @@ public class TenantStore {
 		finally {
 			this.reading.remove(hash, mine);
 		}
+	}
+
+	/**
+	 * What this replica remembers of a key hash, if it is younger than the key memory's
+	 * time to live.
+	 */
+	private Known fresh(String hash) {
+		Known known = this.lastKnown.get(hash);
+		return (known != null && this.clock.millis() - known.at() < this.keyCacheTtlMillis) ? known : null;
 	}
 
 	/**
