@@ -2,7 +2,8 @@
 # Tiergate's CPU time per request on the front door, with a JFR profile: the simulated fleet in its own JVM (time
 # scale 0.0001), Tiergate in another (full JIT; the image's JVM options, environment and class path: -XX:+UseG1GC
 # -XX:-G1UseAdaptiveIHOP -XX:TrimNativeHeapInterval=5000, MALLOC_ARENA_MAX=2, bench/classpath.sh), the load generator
-# in a third; a closed-loop warm-up, then an open loop at a constant rate. CPU time is Tiergate's
+# in a third; a closed-loop warm-up, then an open loop at a constant rate (its load generator, a new JVM, warms itself
+# first with the same load: 2 s, then a second at a time until its own compilers used under BENCH_JIT_QUIET percent of a core for 3 s in a row). CPU time is Tiergate's
 # process (utime + stime from /proc/<pid>/stat) over the measured run, divided by the requests answered in it (its own
 # warm-up seconds included), so it holds up better than throughput when other work shares the cores. Prints one line
 # and writes the recording to bench/results/cpu-<tag>-<date>.jfr.
@@ -15,7 +16,10 @@
 # the recording, -histogram.txt) THREADS=1 (each of Tiergate's threads' CPU time and context switches over the
 # measured run, per request, summed by thread name with numbers dropped: which threads a request wakes, beside the
 # recording, -threads.txt) LIMITS (the tenant's limits as JSON; default none, admitted without a Redis round trip;
-# e.g. '{"monthlyTokenBudget":1000000000000}' runs the admission script per request)
+# e.g. '{"monthlyTokenBudget":1000000000000}' runs the admission script per request) JFR=0 (no recording: JFR.start
+# disturbs the first seconds of the run) SLOW_MS (with it, each measured request slower than SLOW_MS ms is listed in
+# -slow.txt beside the recording's name: the wall-clock ms it ended, its latency in ms, its number; to lay the tail
+# beside a collector's log, e.g. TG_OPTS=-Xlog:gc*,safepoint:file=/tmp/gc.log:utctime)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
@@ -57,14 +61,19 @@ cpu() { awk '{print $14 + $15}' "/proc/$tg/stat"; }
 sys() { awk '{print $15}' "/proc/$tg/stat"; }
 # Redis's CPU seconds (user + system), which the request path spends in the admission and settlement scripts
 redis_cpu() { redis-cli info cpu | tr -d '\r' | awk -F: '/^used_cpu_(sys|user):/{s += $2} END{printf "%.3f", s}'; }
-jfr="bench/results/cpu-$TAG-$stamp.jfr"
+base="bench/results/cpu-$TAG-$stamp"
+jfr="$base.jfr"
 # CONC=N: a closed loop of N workers (the maximum rate) instead of the open loop at RATE
 load="--rate $RATE"
 [ -n "${CONC:-}" ] && load="--concurrency $CONC"
+slow=()
+[ -n "${SLOW_MS:-}" ] && slow=(--slow-ms "$SLOW_MS" --slow-out "$base-slow.txt")
 mkdir -p bench/results
-"$JAVA_HOME/bin/jfr" configure --input profile "jdk.ExecutionSample#period=${JFR_PERIOD:-10ms}" \
-	--output "$work/cpu.jfc" >/dev/null
-"$JAVA_HOME/bin/jcmd" "$tg" JFR.start name=cpu settings="$work/cpu.jfc" filename="$(pwd)/$jfr" >/dev/null
+if [ "${JFR:-1}" = 1 ]; then
+	"$JAVA_HOME/bin/jfr" configure --input profile "jdk.ExecutionSample#period=${JFR_PERIOD:-10ms}" \
+		--output "$work/cpu.jfc" >/dev/null
+	"$JAVA_HOME/bin/jcmd" "$tg" JFR.start name=cpu settings="$work/cpu.jfc" filename="$(pwd)/$jfr" >/dev/null
+fi
 # threads_snapshot: "name cpu_ticks context_switches" per thread of Tiergate
 threads_snapshot() {
 	for t in /proc/"$tg"/task/*; do
@@ -78,19 +87,20 @@ c0=$(cpu)
 s0=$(sys)
 r0=$(redis_cpu)
 if [ "${HISTOGRAM:-0}" = 1 ]; then
-	( sleep $((SECS / 2 + 2)); "$JAVA_HOME/bin/jcmd" "$tg" GC.class_histogram 2>&1 | head -43 >"${jfr%.jfr}-histogram.txt" ) &
+	( sleep $((SECS / 2 + 2)); "$JAVA_HOME/bin/jcmd" "$tg" GC.class_histogram 2>&1 | head -43 >"$base-histogram.txt" ) &
 fi
 "$java" -Xmx512m -cp "$cp" dev.tiergate.bench.LoadGenerator --url http://127.0.0.1:18080/v1/chat/completions \
-	--key "$key" --model "$model" $load --seconds "$SECS" --warmup 2 --out "$work/run.json" >/dev/null
+	--key "$key" --model "$model" $load --seconds "$SECS" --warmup 2 --jit-quiet "${BENCH_JIT_QUIET:-5}" --warmup-max 60 \
+	--out "$work/run.json" "${slow[@]}" >/dev/null
 c1=$(cpu)
 s1=$(sys)
 j1=$(jit_ms "$tg")
 r1=$(redis_cpu)
 [ "${THREADS:-0}" = 1 ] && threads_snapshot >"$work/threads1.txt"
-"$JAVA_HOME/bin/jcmd" "$tg" JFR.stop name=cpu >/dev/null
+[ "${JFR:-1}" = 1 ] && "$JAVA_HOME/bin/jcmd" "$tg" JFR.stop name=cpu >/dev/null
 n=$(python3 -c "import json; print(json.load(open('$work/run.json'))['answeredWithWarmup'])")
 if [ "${THREADS:-0}" = 1 ]; then
-	python3 - "$work/threads0.txt" "$work/threads1.txt" "$n" "$(getconf CLK_TCK)" >"${jfr%.jfr}-threads.txt" <<'PYT'
+	python3 - "$work/threads0.txt" "$work/threads1.txt" "$n" "$(getconf CLK_TCK)" >"$base-threads.txt" <<'PYT'
 import sys, collections
 def load(path):
     sums = collections.defaultdict(lambda: [0, 0])
@@ -114,4 +124,4 @@ echo "tag=$TAG load=${load// /=} answered=$n ok/errors/p50ms/p99ms/per_s=$ok loa
 	"tiergate_cpu_ms_per_request=$(awk -v c=$((c1 - c0)) -v n="$n" -v t="$ticks" 'BEGIN{printf "%.3f", c * 1000 / t / n}')" \
 	"of_which_kernel=$(awk -v c=$((s1 - s0)) -v n="$n" -v t="$ticks" 'BEGIN{printf "%.3f", c * 1000 / t / n}')" \
 	"redis_cpu_ms_per_request=$(awk -v a="$r0" -v b="$r1" -v n="$n" 'BEGIN{printf "%.3f", (b - a) * 1000 / n}')" \
-	"jit_ms_per_request=$(awk -v c=$((j1 - j0)) -v n="$n" 'BEGIN{printf "%.3f", c / n}') warmed_s=$warmed jfr=$jfr"
+	"jit_ms_per_request=$(awk -v c=$((j1 - j0)) -v n="$n" 'BEGIN{printf "%.3f", c / n}') warmed_s=$warmed jfr=$([ "${JFR:-1}" = 1 ] && echo "$jfr" || echo none)"

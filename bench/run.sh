@@ -11,7 +11,10 @@
 # Writes bench/results/<date>.md and .json. Options (environment):
 #   BENCH_SECONDS (20) measured seconds per run   BENCH_WARMUP (30) least warm-up seconds per target before its runs;
 #   the warm-up goes on, 10 s at a time, while the JIT compilers of the JVMs serving the target (the fleet; Tiergate
-#   for tiergate) used more than BENCH_JIT_QUIET (5) percent of a core in the last 10 s, up to BENCH_WARMUP_MAX (300)
+#   for tiergate) used more than BENCH_JIT_QUIET (5) percent of a core in the last 10 s, up to BENCH_WARMUP_MAX (300);
+#   each run's load generator then warms itself with the run's load for 2 s and a second more at a time until its own
+#   compilers used under BENCH_JIT_QUIET percent of a core for 3 s in a row, up to BENCH_LOADGEN_WARMUP_MAX (60) seconds (not the streaming
+#   runs, whose 2 s of warm-up open the streams they hold)
 #   BENCH_RATES ("500 1000 2000"; "" skips them)  BENCH_MAX_CONCURRENCY (50) workers of the maximum-rate run
 #   BENCH_RATE_CONNECTIONS (unset: up to 2,000) requests outstanding at once in the constant-rate runs, and so the
 #   load generator's connections (its JDK client opens one for every request sent while the others are busy); 50 is
@@ -205,8 +208,14 @@ load() {
 	read -r r0 s0 < <(redis_calls)
 	j0=$(jit_ms "$fleet_pid") jt0=$(jit_ms "$tiergate_pid")
 	read -r t0 i0 g0 gi0 < <(cpu_sample)
+	local w0 w1
+	# the load generator's own JIT: not for the streaming runs, whose 2 s of warm-up open the streams they hold
+	local quiet=(--jit-quiet "${BENCH_JIT_QUIET:-5}" --warmup-max "${BENCH_LOADGEN_WARMUP_MAX:-60}")
+	case " $* " in *" --stream "*) quiet=() ;; esac
+	w0=$(date +%s%N)
 	"${pin_env[@]}" "$java" -Xmx"$loadgen_xmx" -cp "$cp" dev.tiergate.bench.LoadGenerator --url "$(url_of "$target")" --key "$key" \
-		--model "$model" --seconds "$seconds" --warmup 2 --out "$out" "$@" >/dev/null
+		--model "$model" --seconds "$seconds" --warmup 2 "${quiet[@]}" --out "$out" "$@" >/dev/null
+	w1=$(date +%s%N)
 	read -r t1 i1 g1 gi1 < <(cpu_sample)
 	local r1 s1 j1 jt1
 	j1=$(jit_ms "$fleet_pid") jt1=$(jit_ms "$tiergate_pid")
@@ -215,8 +224,8 @@ load() {
 	idle=$(awk -v a="$((t1 - t0))" -v b="$((i1 - i0))" 'BEGIN{printf "%.1f", (a > 0) ? 100 * b / a : 0}')
 	local gw_idle
 	gw_idle=$(awk -v a="$((g1 - g0))" -v b="$((gi1 - gi0))" 'BEGIN{printf "%.1f", (a > 0) ? 100 * b / a : 0}')
-	printf '{"scenario":"%s","target":"%s","idleCpuPct":%s,"core1IdlePct":%s,"pinned":%s,"tiergateRssMiB":%d,"redisCalls":%d,"redisScriptCalls":%d,"fleetJitMs":%d,"tiergateJitMs":%d,"warmupSeconds":%d,"result":%s}\n' \
-		"$name" "$target" "$idle" "$gw_idle" "$([ ${#pin_gw[@]} -gt 0 ] && echo true || echo false)" "$(($(rss_kib "$tiergate_pid") / 1024))" "$((r1 - r0))" "$((s1 - s0))" "$((j1 - j0))" "$((jt1 - jt0))" "${warmed:-0}" "$(cat "$out")" >>"$results"
+	printf '{"scenario":"%s","target":"%s","idleCpuPct":%s,"core1IdlePct":%s,"pinned":%s,"tiergateRssMiB":%d,"redisCalls":%d,"redisScriptCalls":%d,"fleetJitMs":%d,"tiergateJitMs":%d,"wallMs":%d,"warmupSeconds":%d,"result":%s}\n' \
+		"$name" "$target" "$idle" "$gw_idle" "$([ ${#pin_gw[@]} -gt 0 ] && echo true || echo false)" "$(($(rss_kib "$tiergate_pid") / 1024))" "$((r1 - r0))" "$((s1 - s0))" "$((j1 - j0))" "$((jt1 - jt0))" "$(((w1 - w0) / 1000000))" "${warmed:-0}" "$(cat "$out")" >>"$results"
 	log "$target $name: $(cat "$out" | head -c 300)"
 }
 
@@ -350,10 +359,14 @@ out = ["# Front-door benchmark, " + stamp, "",
        % ("".join("%s=%s " % (k, shlex.quote(v)) for k, v in sorted(os.environ.items()) if k.startswith("BENCH_")),
           seconds, warmup, revision()), "",
        "Warm-up: at least %ss per target, then 10 s more at a time until the JIT compilers of the JVMs serving it (the fleet;"
-       " Tiergate too for tiergate) used under %s%% of a core (BENCH_JIT_QUIET), at most %ss (BENCH_WARMUP_MAX); the table"
-       " gives the seconds each target took, and the compilers' share of a core during each run (fleet / Tiergate). Redis:"
+       " Tiergate too for tiergate) used under %s%% of a core (BENCH_JIT_QUIET), at most %ss (BENCH_WARMUP_MAX); then each"
+       " run's load generator, a JVM started afresh, warms itself with the run's own load for 2 s and then a second at a"
+       " time until its own compilers used under that share of a core for 3 s in a row, at most %ss (BENCH_LOADGEN_WARMUP_MAX). The table gives"
+       " the seconds of both warm-ups (target / load generator), and the compilers' share of a core (the fleet's and"
+       " Tiergate's over the load generator's life, its own over the measured run: fleet / Tiergate / load generator). Redis:"
        " commands per answered request, those run inside scripts included, and in brackets the script calls (EVAL, EVALSHA),"
-       " each one or part of one round trip." % (warmup, os.environ.get("BENCH_JIT_QUIET", "5"), os.environ.get("BENCH_WARMUP_MAX", "300")), "",
+       " each one or part of one round trip." % (warmup, os.environ.get("BENCH_JIT_QUIET", "5"), os.environ.get("BENCH_WARMUP_MAX", "300"),
+                                                 os.environ.get("BENCH_LOADGEN_WARMUP_MAX", "60")), "",
        "| scenario | target | throughput/s | errors | p50 ms | p99 ms | p99.9 ms | added p50 | added p99 | added p99.9 | idle CPU % | Tiergate RSS MiB | Redis commands (script calls)/request | warm-up s | JIT % of a core |",
        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
 stream_rows = [r for r in rows if r["scenario"].startswith("streams-")]
@@ -365,12 +378,16 @@ for r in rows:
     answered = res["answeredWithWarmup"]
     calls = ("%.2f (%.2f)" % (r["redisCalls"] / answered, r.get("redisScriptCalls", 0) / answered)) if r["target"] == "tiergate" and answered else "—"
     idle = "%.1f" % r["idleCpuPct"] + (" (gateway's core %.1f)" % r["core1IdlePct"] if r.get("pinned") else "")
-    # the run's seconds and its load generator's 2 s of warm-up
-    jit = lambda k: "%.1f" % (r.get(k, 0) / ((float(seconds) + 2) * 10))
+    # the fleet's and Tiergate's compilers over the load generator's whole life (its warm-up included); its own over
+    # the measured run
+    wall = r.get("wallMs") or (float(seconds) + 2) * 1000
+    jit = lambda k: "%.1f" % (100.0 * r.get(k, 0) / wall)
+    lg_jit = ("%.1f" % (res["jitMsInRun"] / (10.0 * res["seconds"]))) if "jitMsInRun" in res else "—"
+    warm = "%s / %s" % (r.get("warmupSeconds", "—"), ("%.0f" % res["warmupSeconds"]) if "warmupSeconds" in res else "—")
     out.append("| %s | %s | %.0f | %d | %.2f | %.2f | %.2f | %s | %s | %s | %s | %d | %s | %s | %s |" % (
         r["scenario"], r["target"], res["throughput"], res["errors"], lat(r, "p50"), lat(r, "p99"), lat(r, "p999"),
-        add("p50"), add("p99"), add("p999"), idle, r["tiergateRssMiB"], calls, r.get("warmupSeconds", "—"),
-        jit("fleetJitMs") + " / " + (jit("tiergateJitMs") if r["target"] == "tiergate" else "—")))
+        add("p50"), add("p99"), add("p999"), idle, r["tiergateRssMiB"], calls, warm,
+        jit("fleetJitMs") + " / " + (jit("tiergateJitMs") if r["target"] == "tiergate" else "—") + " / " + lg_jit))
 mx = {t: by[(t, "max")]["result"]["throughput"] for t in ("nginx", "tiergate") if (t, "max") in by}
 if len(mx) == 2 and mx["nginx"] > 0:
     out += ["", "Maximum rate: Tiergate %.0f/s, nginx %.0f/s: **%.2f x nginx** (goal 0.5 x)." % (mx["tiergate"], mx["nginx"], mx["tiergate"] / mx["nginx"])]

@@ -39,11 +39,24 @@ import org.HdrHistogram.Recorder;
  * not yet) is sampled every 100 ms; {@code --timeout S} (60) bounds a request until its
  * headers. A closed-loop streaming worker turned away with a {@code Retry-After} (429,
  * 503) waits that long before its next request, as OpenAI's client libraries do, instead
- * of asking again at once. Writes one JSON object of results to {@code --out}.
+ * of asking again at once. {@code --warmup S} (5) seconds of the same load come first,
+ * not measured; with {@code --jit-quiet P} the warm-up then goes on a second at a time
+ * until this JVM's own compilers used under P percent of a core for 3 seconds in a row,
+ * up to {@code --warmup-max S} (60) seconds in all. Writes one JSON object of results to
+ * {@code --out}, with the warm-up's seconds and the compilers' milliseconds during the
+ * measured run. With {@code --slow-ms T --slow-out F}, every measured request that took
+ * longer than T ms is also written to F, one line each: the wall-clock millisecond it
+ * ended, its latency in ms, and its worker's request number (closed loop) or its place in
+ * the schedule (open loop), to lay the tail beside a collector's or the kernel's log.
  */
 public final class LoadGenerator {
 
 	private static final long HIGHEST = Duration.ofSeconds(120).toNanos();
+
+	/**
+	 * Seconds in a row with the compilers quiet that end {@code --jit-quiet}'s warm-up.
+	 */
+	private static final int QUIET_SECONDS = 3;
 
 	private final HttpClient http = HttpClient.newBuilder()
 		.version(HttpClient.Version.HTTP_1_1)
@@ -67,6 +80,17 @@ public final class LoadGenerator {
 	private final LongAdder answered = new LongAdder();
 
 	private final Map<String, LongAdder> statuses = new ConcurrentHashMap<>();
+
+	/** Measured requests over {@code --slow-ms}: end (epoch ms), latency (ns), number. */
+	private final java.util.Queue<long[]> slow = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+	private long slowNanos = Long.MAX_VALUE;
+
+	/** Seconds of warm-up before the measured run, {@code --jit-quiet}'s included. */
+	private double warmupSeconds;
+
+	/** Milliseconds this JVM's compilers spent during the measured run. */
+	private long jitMillis;
 
 	private volatile boolean recording;
 
@@ -96,7 +120,8 @@ public final class LoadGenerator {
 		}
 		if (!options.containsKey("url") || !options.containsKey("out")) {
 			System.err.println("usage: LoadGenerator --url U --out F (--rate R | --concurrency C) [--seconds S]"
-					+ " [--warmup S] [--key K] [--model M] [--max-tokens N] [--stream] [--max-in-flight N]");
+					+ " [--warmup S] [--key K] [--model M] [--max-tokens N] [--stream] [--max-in-flight N]"
+					+ " [--jit-quiet P [--warmup-max S]] [--slow-ms T --slow-out F]");
 			System.exit(2);
 		}
 		new LoadGenerator(options).run();
@@ -106,9 +131,19 @@ public final class LoadGenerator {
 		double seconds = Double.parseDouble(this.options.getOrDefault("seconds", "20"));
 		double warmup = Double.parseDouble(this.options.getOrDefault("warmup", "5"));
 		HttpRequest request = request();
+		if (this.options.containsKey("slow-ms")) {
+			this.slowNanos = (long) (Double.parseDouble(this.options.get("slow-ms")) * 1e6);
+		}
 		if (warmup > 0) {
 			drive(request, warmup);
 		}
+		double warmed = warmup;
+		if (this.options.containsKey("jit-quiet")) {
+			warmed += warmUntilQuiet(request, Double.parseDouble(this.options.get("jit-quiet")),
+					Double.parseDouble(this.options.getOrDefault("warmup-max", "60")) - warmup);
+		}
+		this.warmupSeconds = warmed;
+		long compiled = compilationMillis();
 		this.latency.reset();
 		this.firstByte.reset();
 		this.ok.reset();
@@ -126,10 +161,44 @@ public final class LoadGenerator {
 		long started = System.nanoTime();
 		long sent = drive(request, seconds);
 		double elapsed = (System.nanoTime() - started) / 1e9;
+		this.jitMillis = compilationMillis() - compiled;
 		this.recording = false;
 		sampler.join();
 		write(sent, elapsed);
 		System.exit(0);
+	}
+
+	/**
+	 * This process's own JIT: a load generator started afresh for a run compiles its HTTP
+	 * client while it sends, on the cores the target shares (at one request at a time on
+	 * a 2-core machine, with 2 s of warm-up, half the requests over 2 ms were in the
+	 * first seconds of a 30 s run; docs/benchmarks.md, 2026-12-03 09:32). Goes on a
+	 * second at a time until the compilers used under {@code quietPercent} of a core in
+	 * each of {@link #QUIET_SECONDS} seconds in a row (at 500/s, one quiet second came
+	 * before another 10% of a core of compiling), at most {@code most} seconds.
+	 * @return the seconds it went on
+	 */
+	private double warmUntilQuiet(HttpRequest request, double quietPercent, double most) throws InterruptedException {
+		double went = 0;
+		int quiet = 0;
+		while (went < most && quiet < QUIET_SECONDS) {
+			long before = compilationMillis();
+			long from = System.nanoTime();
+			drive(request, 1);
+			double seconds = (System.nanoTime() - from) / 1e9;
+			went += seconds;
+			quiet = ((compilationMillis() - before) < quietPercent * 10 * seconds) ? quiet + 1 : 0;
+		}
+		return went;
+	}
+
+	/**
+	 * Milliseconds the JIT compilers of this JVM have spent, summed over its compiler
+	 * threads.
+	 */
+	private static long compilationMillis() {
+		java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+		return (jit != null && jit.isCompilationTimeMonitoringSupported()) ? jit.getTotalCompilationTime() : 0;
 	}
 
 	private HttpRequest request() {
@@ -162,9 +231,10 @@ public final class LoadGenerator {
 			List<Thread> threads = new ArrayList<>();
 			for (int w = 0; w < workers; w++) {
 				threads.add(Thread.ofVirtual().start(() -> {
+					long number = 0;
 					while (System.nanoTime() < end) {
 						started.incrementAndGet();
-						long retryAfter = send(request, System.nanoTime());
+						long retryAfter = send(request, System.nanoTime(), number++);
 						if (backOff && retryAfter > 0) {
 							LockSupport.parkNanos(Math.min(retryAfter, end - System.nanoTime()));
 						}
@@ -191,9 +261,10 @@ public final class LoadGenerator {
 				LockSupport.parkNanos(wait);
 			}
 			inFlight.acquire();
+			long number = i;
 			Thread.ofVirtual().start(() -> {
 				try {
-					send(request, intended);
+					send(request, intended, number);
 				}
 				finally {
 					inFlight.release();
@@ -210,7 +281,7 @@ public final class LoadGenerator {
 	 * @return the nanoseconds of its {@code Retry-After} when it was turned away with one
 	 * (429 or 503), else 0
 	 */
-	private long send(HttpRequest request, long intended) {
+	private long send(HttpRequest request, long intended, long number) {
 		long retryAfter = 0;
 		try {
 			HttpResponse<java.io.InputStream> response = this.http.send(request,
@@ -245,6 +316,9 @@ public final class LoadGenerator {
 			this.answered.increment();
 			if (this.recording) {
 				this.latency.recordValue(Math.min(HIGHEST, done - intended));
+				if (done - intended > this.slowNanos) {
+					this.slow.add(new long[] { System.currentTimeMillis(), done - intended, number });
+				}
 				this.statuses.computeIfAbsent(Integer.toString(status), (k) -> new LongAdder()).increment();
 				(status == 200 ? this.ok : this.errors).increment();
 			}
@@ -280,6 +354,8 @@ public final class LoadGenerator {
 				this.ok.sum(), this.errors.sum()));
 		json.append(String.format(Locale.ROOT, "\"seconds\":%.3f,\"throughput\":%.1f,\"answeredWithWarmup\":%d,",
 				elapsed, done / elapsed, this.answered.sum()));
+		json.append(String.format(Locale.ROOT, "\"warmupSeconds\":%.1f,\"jitMsInRun\":%d,", this.warmupSeconds,
+				this.jitMillis));
 		json.append("\"latencyMs\":").append(percentiles(all)).append(',');
 		json.append("\"firstByteMs\":").append(percentiles(first)).append(',');
 		synchronized (this.held) {
@@ -292,6 +368,13 @@ public final class LoadGenerator {
 				this.statuses.entrySet().stream().map((e) -> "\"" + e.getKey() + "\":" + e.getValue().sum()).toList());
 		json.append(statusList).append("}}");
 		Files.writeString(Path.of(this.options.get("out")), json.toString(), StandardCharsets.UTF_8);
+		if (this.options.containsKey("slow-out")) {
+			StringBuilder lines = new StringBuilder();
+			for (long[] request : this.slow) {
+				lines.append(String.format(Locale.ROOT, "%d %.3f %d%n", request[0], request[1] / 1e6, request[2]));
+			}
+			Files.writeString(Path.of(this.options.get("slow-out")), lines, StandardCharsets.UTF_8);
+		}
 		System.out.println(json);
 	}
 
