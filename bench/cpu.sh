@@ -3,7 +3,8 @@
 # scale 0.0001), Tiergate in another (full JIT; the image's JVM options, environment and class path: -XX:+UseG1GC
 # -XX:-G1UseAdaptiveIHOP -XX:TrimNativeHeapInterval=5000, MALLOC_ARENA_MAX=2, bench/classpath.sh), the load generator
 # in a third; a closed-loop warm-up, then an open loop at a constant rate (its load generator, a new JVM, warms itself
-# first with the same load: 2 s, then a second at a time until its own compilers used under BENCH_JIT_QUIET percent of a core for 3 s in a row). CPU time is Tiergate's
+# first with the same load: 2 s, then a second at a time until its own compilers used under BENCH_JIT_QUIET percent of
+# a core for 3 s in a row, at most BENCH_LOADGEN_WARMUP_MAX (60) s, as in bench/run.sh). CPU time is Tiergate's
 # process (utime + stime from /proc/<pid>/stat) over the measured run, divided by the requests answered in it (its own
 # warm-up seconds included), so it holds up better than throughput when other work shares the cores. Prints one line
 # and writes the recording to bench/results/cpu-<tag>-<date>.jfr.
@@ -90,7 +91,8 @@ if [ "${HISTOGRAM:-0}" = 1 ]; then
 	( sleep $((SECS / 2 + 2)); "$JAVA_HOME/bin/jcmd" "$tg" GC.class_histogram 2>&1 | head -43 >"$base-histogram.txt" ) &
 fi
 "$java" -Xmx512m -cp "$cp" dev.tiergate.bench.LoadGenerator --url http://127.0.0.1:18080/v1/chat/completions \
-	--key "$key" --model "$model" $load --seconds "$SECS" --warmup 2 --jit-quiet "${BENCH_JIT_QUIET:-5}" --warmup-max 60 \
+	--key "$key" --model "$model" $load --seconds "$SECS" --warmup 2 --jit-quiet "${BENCH_JIT_QUIET:-5}" \
+	--warmup-max "${BENCH_LOADGEN_WARMUP_MAX:-60}" \
 	--out "$work/run.json" "${slow[@]}" >/dev/null
 c1=$(cpu)
 s1=$(sys)

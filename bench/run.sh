@@ -13,8 +13,8 @@
 #   the warm-up goes on, 10 s at a time, while the JIT compilers of the JVMs serving the target (the fleet; Tiergate
 #   for tiergate) used more than BENCH_JIT_QUIET (5) percent of a core in the last 10 s, up to BENCH_WARMUP_MAX (300);
 #   each run's load generator then warms itself with the run's load for 2 s and a second more at a time until its own
-#   compilers used under BENCH_JIT_QUIET percent of a core for 3 s in a row, up to BENCH_LOADGEN_WARMUP_MAX (60) seconds (not the streaming
-#   runs, whose 2 s of warm-up open the streams they hold)
+#   compilers used under BENCH_JIT_QUIET percent of a core for 3 s in a row, up to BENCH_LOADGEN_WARMUP_MAX (60)
+#   seconds (not the streaming runs, whose 2 s of warm-up open the streams they hold)
 #   BENCH_RATES ("500 1000 2000"; "" skips them)  BENCH_MAX_CONCURRENCY (50) workers of the maximum-rate run
 #   BENCH_RATE_CONNECTIONS (unset: up to 2,000) requests outstanding at once in the constant-rate runs, and so the
 #   load generator's connections (its JDK client opens one for every request sent while the others are busy); 50 is

@@ -1,5 +1,7 @@
 package dev.tiergate.bench;
 
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -13,7 +15,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -82,7 +86,7 @@ public final class LoadGenerator {
 	private final Map<String, LongAdder> statuses = new ConcurrentHashMap<>();
 
 	/** Measured requests over {@code --slow-ms}: end (epoch ms), latency (ns), number. */
-	private final java.util.Queue<long[]> slow = new java.util.concurrent.ConcurrentLinkedQueue<>();
+	private final Queue<long[]> slow = new ConcurrentLinkedQueue<>();
 
 	private long slowNanos = Long.MAX_VALUE;
 
@@ -197,7 +201,7 @@ public final class LoadGenerator {
 	 * threads.
 	 */
 	private static long compilationMillis() {
-		java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+		CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
 		return (jit != null && jit.isCompilationTimeMonitoringSupported()) ? jit.getTotalCompilationTime() : 0;
 	}
 
