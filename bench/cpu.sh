@@ -20,7 +20,9 @@
 # e.g. '{"monthlyTokenBudget":1000000000000}' runs the admission script per request) JFR=0 (no recording: JFR.start
 # disturbs the first seconds of the run) SLOW_MS (with it, each measured request slower than SLOW_MS ms is listed in
 # -slow.txt beside the recording's name: the wall-clock ms it ended, its latency in ms, its number; to lay the tail
-# beside a collector's log, e.g. TG_OPTS=-Xlog:gc*,safepoint:file=/tmp/gc.log:utctime)
+# beside a collector's log, e.g. TG_OPTS=-Xlog:gc*,safepoint:file=/tmp/gc.log:utctime) IDLE=1 (no load in the measured
+# SECS, which start 5 s after the warm-up's last request: every figure is per second instead of per request, the
+# background work of a replica nobody calls: its timers, pollers and scrapers; with THREADS=1, which threads wake)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
@@ -70,6 +72,11 @@ load="--rate $RATE"
 slow=()
 [ -n "${SLOW_MS:-}" ] && slow=(--slow-ms "$SLOW_MS" --slow-out "$base-slow.txt")
 mkdir -p bench/results
+per=request
+if [ "${IDLE:-0}" = 1 ]; then
+	per=second
+	sleep 5
+fi
 if [ "${JFR:-1}" = 1 ]; then
 	"$JAVA_HOME/bin/jfr" configure --input profile "jdk.ExecutionSample#period=${JFR_PERIOD:-10ms}" \
 		--output "$work/cpu.jfc" >/dev/null
@@ -90,19 +97,28 @@ r0=$(redis_cpu)
 if [ "${HISTOGRAM:-0}" = 1 ]; then
 	( sleep $((SECS / 2 + 2)); "$JAVA_HOME/bin/jcmd" "$tg" GC.class_histogram 2>&1 | head -43 >"$base-histogram.txt" ) &
 fi
-"$java" -Xmx512m -cp "$cp" dev.tiergate.bench.LoadGenerator --url http://127.0.0.1:18080/v1/chat/completions \
-	--key "$key" --model "$model" $load --seconds "$SECS" --warmup 2 --jit-quiet "${BENCH_JIT_QUIET:-5}" \
-	--warmup-max "${BENCH_LOADGEN_WARMUP_MAX:-60}" \
-	--out "$work/run.json" "${slow[@]}" >/dev/null
+if [ "$per" = second ]; then
+	sleep "$SECS"
+else
+	"$java" -Xmx512m -cp "$cp" dev.tiergate.bench.LoadGenerator --url http://127.0.0.1:18080/v1/chat/completions \
+		--key "$key" --model "$model" $load --seconds "$SECS" --warmup 2 --jit-quiet "${BENCH_JIT_QUIET:-5}" \
+		--warmup-max "${BENCH_LOADGEN_WARMUP_MAX:-60}" \
+		--out "$work/run.json" "${slow[@]}" >/dev/null
+fi
 c1=$(cpu)
 s1=$(sys)
 j1=$(jit_ms "$tg")
 r1=$(redis_cpu)
 [ "${THREADS:-0}" = 1 ] && threads_snapshot >"$work/threads1.txt"
 [ "${JFR:-1}" = 1 ] && "$JAVA_HOME/bin/jcmd" "$tg" JFR.stop name=cpu >/dev/null
-n=$(python3 -c "import json; print(json.load(open('$work/run.json'))['answeredWithWarmup'])")
+if [ "$per" = second ]; then
+	n=$SECS
+	load=idle
+else
+	n=$(python3 -c "import json; print(json.load(open('$work/run.json'))['answeredWithWarmup'])")
+fi
 if [ "${THREADS:-0}" = 1 ]; then
-	python3 - "$work/threads0.txt" "$work/threads1.txt" "$n" "$(getconf CLK_TCK)" >"$base-threads.txt" <<'PYT'
+	python3 - "$work/threads0.txt" "$work/threads1.txt" "$n" "$(getconf CLK_TCK)" "$per" >"$base-threads.txt" <<'PYT'
 import sys, collections
 def load(path):
     sums = collections.defaultdict(lambda: [0, 0])
@@ -111,19 +127,20 @@ def load(path):
         if len(parts) == 3:
             sums[parts[0]][0] += int(parts[1]); sums[parts[0]][1] += int(parts[2])
     return sums
-a, b, n, tck = load(sys.argv[1]), load(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+a, b, n, tck, per = load(sys.argv[1]), load(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 rows = [(name, (b[name][0] - a.get(name, [0, 0])[0]) * 1000.0 / tck / n, (b[name][1] - a.get(name, [0, 0])[1]) / n) for name in b]
-print("%-40s %14s %18s" % ("thread (numbers dropped)", "cpu ms/request", "switches/request"))
+print("%-40s %14s %18s" % ("thread (numbers dropped)", "cpu ms/" + per, "switches/" + per))
 for name, cpu, sw in sorted(rows, key=lambda r: -r[2]):
     if cpu > 0.001 or sw > 0.01:
         print("%-40s %14.3f %18.2f" % (name, cpu, sw))
 print("%-40s %14.3f %18.2f" % ("total", sum(r[1] for r in rows), sum(r[2] for r in rows)))
 PYT
 fi
-ok=$(python3 -c "import json; r = json.load(open('$work/run.json')); print(r['ok'], r['errors'], r['latencyMs']['p50'], r['latencyMs']['p99'], r['throughput'])")
+ok=none
+[ "$per" = request ] && ok=$(python3 -c "import json; r = json.load(open('$work/run.json')); print(r['ok'], r['errors'], r['latencyMs']['p50'], r['latencyMs']['p99'], r['throughput'])")
 ticks=$(getconf CLK_TCK)
 echo "tag=$TAG load=${load// /=} answered=$n ok/errors/p50ms/p99ms/per_s=$ok load=$(cut -d' ' -f1-3 /proc/loadavg)" \
-	"tiergate_cpu_ms_per_request=$(awk -v c=$((c1 - c0)) -v n="$n" -v t="$ticks" 'BEGIN{printf "%.3f", c * 1000 / t / n}')" \
+	"tiergate_cpu_ms_per_$per=$(awk -v c=$((c1 - c0)) -v n="$n" -v t="$ticks" 'BEGIN{printf "%.3f", c * 1000 / t / n}')" \
 	"of_which_kernel=$(awk -v c=$((s1 - s0)) -v n="$n" -v t="$ticks" 'BEGIN{printf "%.3f", c * 1000 / t / n}')" \
-	"redis_cpu_ms_per_request=$(awk -v a="$r0" -v b="$r1" -v n="$n" 'BEGIN{printf "%.3f", (b - a) * 1000 / n}')" \
-	"jit_ms_per_request=$(awk -v c=$((j1 - j0)) -v n="$n" 'BEGIN{printf "%.3f", c / n}') warmed_s=$warmed jfr=$([ "${JFR:-1}" = 1 ] && echo "$jfr" || echo none)"
+	"redis_cpu_ms_per_$per=$(awk -v a="$r0" -v b="$r1" -v n="$n" 'BEGIN{printf "%.3f", (b - a) * 1000 / n}')" \
+	"jit_ms_per_$per=$(awk -v c=$((j1 - j0)) -v n="$n" 'BEGIN{printf "%.3f", c / n}') warmed_s=$warmed jfr=$([ "${JFR:-1}" = 1 ] && echo "$jfr" || echo none)"

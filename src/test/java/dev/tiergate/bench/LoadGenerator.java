@@ -96,12 +96,13 @@ public final class LoadGenerator {
 	/** Milliseconds this JVM's compilers spent during the measured run. */
 	private long jitMillis;
 
-	private volatile boolean recording;
+	/** Whether {@link #held} is sampled: during the measured run only. */
+	private volatile boolean sampling;
 
 	/** Answers whose first byte has arrived and whose end has not: streams held open. */
 	private final java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
 
-	/** Samples of {@link #open}, every 100 ms while recording. */
+	/** Samples of {@link #open}, every 100 ms of the measured run. */
 	private final Histogram held = new Histogram(1_000_000, 3);
 
 	private LoadGenerator(Map<String, String> options) {
@@ -153,9 +154,10 @@ public final class LoadGenerator {
 		this.ok.reset();
 		this.errors.reset();
 		this.statuses.clear();
-		this.recording = true;
+		this.slow.clear();
+		this.sampling = true;
 		Thread sampler = Thread.ofPlatform().daemon().start(() -> {
-			while (this.recording) {
+			while (this.sampling) {
 				synchronized (this.held) {
 					this.held.recordValue(Math.max(0, this.open.get()));
 				}
@@ -166,7 +168,7 @@ public final class LoadGenerator {
 		long sent = drive(request, seconds);
 		double elapsed = (System.nanoTime() - started) / 1e9;
 		this.jitMillis = compilationMillis() - compiled;
-		this.recording = false;
+		this.sampling = false;
 		sampler.join();
 		write(sent, elapsed);
 		System.exit(0);
@@ -277,6 +279,12 @@ public final class LoadGenerator {
 			i++;
 		}
 		inFlight.acquire(Integer.parseInt(this.options.getOrDefault("max-in-flight", "2000")));
+		// The whole while, also when the last request left before it (at 1 request/s,
+		// one second of load is one request): the throughput and --jit-quiet's seconds
+		// are per second of load.
+		for (long left = end - System.nanoTime(); left > 0; left = end - System.nanoTime()) {
+			LockSupport.parkNanos(left);
+		}
 		return i;
 	}
 
@@ -310,29 +318,26 @@ public final class LoadGenerator {
 					this.open.addAndGet(-held);
 				}
 				// Time to first byte of answers, not of refusals (a 503 replica_full
-				// comes at
-				// once and would make a full replica look fast).
-				if (this.recording && status == 200) {
+				// comes at once and would make a full replica look fast).
+				if (status == 200) {
 					this.firstByte.recordValue(Math.min(HIGHEST, first - intended));
 				}
 			}
 			long done = System.nanoTime();
 			this.answered.increment();
-			if (this.recording) {
-				this.latency.recordValue(Math.min(HIGHEST, done - intended));
-				if (done - intended > this.slowNanos) {
-					this.slow.add(new long[] { System.currentTimeMillis(), done - intended, number });
-				}
-				this.statuses.computeIfAbsent(Integer.toString(status), (k) -> new LongAdder()).increment();
-				(status == 200 ? this.ok : this.errors).increment();
+			// Recorded in the warm-up too, and reset before the measured run, so that the
+			// warm-up compiles the same code as the measured run.
+			this.latency.recordValue(Math.min(HIGHEST, done - intended));
+			if (done - intended > this.slowNanos) {
+				this.slow.add(new long[] { System.currentTimeMillis(), done - intended, number });
 			}
+			this.statuses.computeIfAbsent(Integer.toString(status), (k) -> new LongAdder()).increment();
+			(status == 200 ? this.ok : this.errors).increment();
 		}
 		catch (Exception ex) {
-			if (this.recording) {
-				this.latency.recordValue(Math.min(HIGHEST, System.nanoTime() - intended));
-				this.statuses.computeIfAbsent(ex.getClass().getSimpleName(), (k) -> new LongAdder()).increment();
-				this.errors.increment();
-			}
+			this.latency.recordValue(Math.min(HIGHEST, System.nanoTime() - intended));
+			this.statuses.computeIfAbsent(ex.getClass().getSimpleName(), (k) -> new LongAdder()).increment();
+			this.errors.increment();
 		}
 		return retryAfter;
 	}
