@@ -10,6 +10,7 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.util.unit.DataSize;
 
+import dev.tiergate.batch.internal.BatchKeys;
 import dev.tiergate.batch.internal.BatchQueue;
 import dev.tiergate.batch.internal.BatchRecords;
 import dev.tiergate.batch.internal.RedisFileStore;
@@ -18,6 +19,7 @@ import dev.tiergate.proxy.ProxyProperties;
 import dev.tiergate.proxy.UpstreamExchange;
 import dev.tiergate.proxy.HostedSpill;
 import dev.tiergate.replica.ReplicaIdentity;
+import dev.tiergate.replica.ReplicaSubscription;
 import dev.tiergate.spill.Spillover;
 import dev.tiergate.quota.QuotaService;
 import dev.tiergate.quota.TenantStore;
@@ -81,6 +83,14 @@ class BatchConfiguration {
 				requestLog.getIfAvailable(() -> RequestLog.NONE), "worker-" + replica.name(), spillover, hosted);
 		workers.enqueuer(batches::enqueue);
 		return workers;
+	}
+
+	/**
+	 * Wakes this replica's workers when any replica activates a batch.
+	 */
+	@Bean
+	ReplicaSubscription batchActivations(BatchWorkers workers) {
+		return new ReplicaSubscription(BatchKeys.ACTIVATED, (member) -> workers.wake());
 	}
 
 	@Bean

@@ -24,7 +24,13 @@ import jakarta.validation.constraints.NotNull;
  * @param maxItems most requests in one batch input file (OpenAI allows 50,000)
  * @param maxLineErrors most invalid lines a refused file's message lists
  * @param workers whether this replica runs batch workers
- * @param pollInterval how often workers look for room and new items when idle
+ * @param pollInterval how often workers look for room and new items while batches are
+ * unfinished and no item was taken (an item that ends wakes them at once)
+ * @param idlePollInterval how often workers look for batches while none is unfinished and
+ * none of their items runs; a batch's activation is announced over Redis pub/sub and
+ * wakes every replica's workers at once, so this only bounds the delay when an
+ * announcement was missed (default 1s: one Redis read per second on an idle replica
+ * instead of twenty)
  * @param maxItemsPerRead most items taken from one batch's stream at once
  * @param maxInFlight most items this replica runs at once, whatever the room
  * @param prefetch items per pool taken beyond its room and left waiting in the
@@ -56,7 +62,7 @@ import jakarta.validation.constraints.NotNull;
 public record BatchProperties(@DefaultValue("100MB") @NotNull DataSize maxFileSize,
 		@DefaultValue("1MB") @NotNull DataSize chunkSize, @DefaultValue("50000") @Min(1) @Max(1_000_000) int maxItems,
 		@DefaultValue("20") @Min(1) @Max(1000) int maxLineErrors, @DefaultValue("true") boolean workers,
-		@DefaultValue("50ms") @NotNull Duration pollInterval,
+		@DefaultValue("50ms") @NotNull Duration pollInterval, @DefaultValue("1s") @NotNull Duration idlePollInterval,
 		@DefaultValue("64") @Min(1) @Max(10_000) int maxItemsPerRead,
 		@DefaultValue("1024") @Min(1) @Max(100_000) int maxInFlight, @DefaultValue("8") @Min(0) @Max(1000) int prefetch,
 		@DefaultValue("1.0") @DecimalMin("0.0") @DecimalMax("10.0") double prefetchPerLease,
@@ -86,7 +92,8 @@ public record BatchProperties(@DefaultValue("100MB") @NotNull DataSize maxFileSi
 			throw new IllegalArgumentException(
 					"tiergate.batch.chunk-size must be between 64KB and 8MB (was " + chunkSize + ")");
 		}
-		for (Duration d : new Duration[] { pollInterval, retryBackoff, maxRetryBackoff, claimIdle, reclaimInterval }) {
+		for (Duration d : new Duration[] { pollInterval, idlePollInterval, retryBackoff, maxRetryBackoff, claimIdle,
+				reclaimInterval }) {
 			if (d.isNegative() || d.isZero()) {
 				throw new IllegalArgumentException("tiergate.batch durations must be positive (was " + d + ")");
 			}

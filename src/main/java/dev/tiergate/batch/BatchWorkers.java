@@ -1,6 +1,7 @@
 package dev.tiergate.batch;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -115,6 +116,11 @@ public class BatchWorkers implements SmartLifecycle {
 
 	private long lastReclaim;
 
+	/** Whether the loop's last pass found no unfinished batch and nothing running. */
+	private boolean idle;
+
+	private volatile long passes;
+
 	private long lastHeartbeat;
 
 	private int rotation;
@@ -205,6 +211,7 @@ public class BatchWorkers implements SmartLifecycle {
 	private void run() {
 		while (this.active) {
 			boolean took = false;
+			this.idle = false;
 			try {
 				took = cycle();
 			}
@@ -214,13 +221,25 @@ public class BatchWorkers implements SmartLifecycle {
 				}
 				logger.warn("Batch worker cycle failed: {}", ex.toString());
 			}
+			this.passes++;
 			if (!took) {
-				LockSupport.parkNanos(this.properties.pollInterval().toNanos());
+				// No unfinished batch and nothing running: nothing can change but an
+				// activation, which is announced (wake) or found at the idle poll.
+				Duration wait = this.idle ? this.properties.idlePollInterval() : this.properties.pollInterval();
+				LockSupport.parkNanos(wait.toNanos());
 				if (Thread.interrupted() && !this.active) {
 					return;
 				}
 			}
 		}
+	}
+
+	/**
+	 * The loop's passes since it started, for tests.
+	 * @return the count
+	 */
+	long passes() {
+		return this.passes;
 	}
 
 	/**
@@ -239,6 +258,7 @@ public class BatchWorkers implements SmartLifecycle {
 		}
 		List<String> active = this.records.active();
 		if (active.isEmpty()) {
+			this.idle = this.inFlight.get() == 0;
 			if (maintain) {
 				this.metrics.refresh(everyPoolAtZero(), Map.of());
 			}
@@ -353,8 +373,11 @@ public class BatchWorkers implements SmartLifecycle {
 		}
 	}
 
-	/** Wakes the loop from its poll interval: a slot or an in-flight place was freed. */
-	private void wake() {
+	/**
+	 * Wakes the loop from its poll interval: a slot or an in-flight place was freed, or a
+	 * batch was activated (on any replica: {@code BatchKeys.ACTIVATED}).
+	 */
+	void wake() {
 		Thread thread = this.loop;
 		if (thread != null) {
 			LockSupport.unpark(thread);

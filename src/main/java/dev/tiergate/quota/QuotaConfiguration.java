@@ -1,6 +1,5 @@
 package dev.tiergate.quota;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Locale;
@@ -12,12 +11,10 @@ import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.data.redis.core.StringRedisTemplate;
-import org.springframework.data.redis.listener.ChannelTopic;
-import org.springframework.data.redis.listener.RedisMessageListenerContainer;
 
 import dev.tiergate.audit.AuditLog;
+import dev.tiergate.replica.ReplicaSubscription;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.resource.Delay;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -48,13 +45,8 @@ class QuotaConfiguration {
 	 * Hears which tenants other replicas changed, so that this one forgets their keys.
 	 */
 	@Bean
-	RedisMessageListenerContainer tenantChangesListener(RedisConnectionFactory connections, TenantStore tenants) {
-		RedisMessageListenerContainer container = new RedisMessageListenerContainer();
-		container.setConnectionFactory(connections);
-		container.addMessageListener(
-				(message, pattern) -> tenants.forget(new String(message.getBody(), StandardCharsets.UTF_8)),
-				new ChannelTopic(TenantStore.CHANGES));
-		return container;
+	ReplicaSubscription tenantChanges(TenantStore tenants) {
+		return new ReplicaSubscription(TenantStore.CHANGES, tenants::forget);
 	}
 
 	@Bean

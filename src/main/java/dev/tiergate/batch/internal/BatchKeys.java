@@ -14,6 +14,13 @@ public final class BatchKeys {
 	/** Sorted set of unfinished batches ({@code <tenant>/<batch id>}), by creation. */
 	public static final String ACTIVE = "tg:batch:active";
 
+	/**
+	 * Pub/sub channel on which a batch's activation is announced (the message is
+	 * {@code <tenant>/<batch id>}), so that idle workers look at once instead of at their
+	 * next idle poll.
+	 */
+	public static final String ACTIVATED = "tg:batch:activated";
+
 	private static final Pattern ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
 
 	private BatchKeys() {

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
+import org.springframework.dao.DataAccessException;
 import org.springframework.data.redis.core.StringRedisTemplate;
 import org.springframework.data.redis.core.script.DefaultRedisScript;
 import org.springframework.data.redis.core.script.RedisScript;
@@ -164,13 +165,23 @@ public class BatchRecords {
 	}
 
 	/**
-	 * Lists a batch as unfinished, for every replica's workers.
+	 * Lists a batch as unfinished, for every replica's workers, and announces it on
+	 * {@link BatchKeys#ACTIVATED} so that idle workers look at once. An announcement that
+	 * no replica hears (a subscriber reconnecting) only delays the batch's start to the
+	 * workers' next idle poll.
 	 * @param tenant the tenant
 	 * @param id the batch
 	 * @param createdAt its creation, the order workers take batches in
 	 */
 	public void activate(String tenant, String id, long createdAt) {
-		this.redis.opsForZSet().add(BatchKeys.ACTIVE, tenant + "/" + id, createdAt);
+		String member = tenant + "/" + id;
+		this.redis.opsForZSet().add(BatchKeys.ACTIVE, member, createdAt);
+		try {
+			this.redis.convertAndSend(BatchKeys.ACTIVATED, member);
+		}
+		catch (DataAccessException ex) {
+			// listed all the same: workers find it at their next idle poll
+		}
 	}
 
 	/**

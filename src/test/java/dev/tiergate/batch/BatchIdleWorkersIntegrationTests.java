@@ -1,0 +1,71 @@
+package dev.tiergate.batch;
+
+import java.time.Duration;
+
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.data.redis.core.StringRedisTemplate;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+import dev.tiergate.EmbeddedDefaults;
+import dev.tiergate.batch.internal.BatchKeys;
+import tools.jackson.databind.JsonNode;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Tests for the batch workers of a replica with no batch to run: their loop rests for
+ * {@code idle-poll-interval} (here ten minutes, so that nothing in these tests can be
+ * found by polling) instead of reading Redis every {@code poll-interval}, and a batch's
+ * activation, announced over Redis pub/sub by whichever replica created it, wakes it at
+ * once.
+ */
+class BatchIdleWorkersIntegrationTests extends BatchTestSupport {
+
+	@DynamicPropertySource
+	static void idle(DynamicPropertyRegistry registry) {
+		registry.add("tiergate.batch.idle-poll-interval", () -> "10m");
+		// A database of its own: no batch of another cached test context is unfinished
+		// here, and no other context's workers take this one's items.
+		registry.add("spring.data.redis.database", () -> "10");
+	}
+
+	@Autowired
+	private BatchWorkers workers;
+
+	@Autowired
+	private StringRedisTemplate redis;
+
+	@Test
+	void anIdleLoopRestsAndAnAnnouncementFromAnyPublisherWakesIt() {
+		// With the 50 ms poll of a busy loop that would be 40 passes in two seconds. (The
+		// channel is shared by every database of the Redis server: another test
+		// context's activation may wake this loop once or twice.)
+		await().atMost(Duration.ofSeconds(30)).until(() -> {
+			long before = this.workers.passes();
+			Thread.sleep(2000);
+			return this.workers.passes() - before <= 2;
+		});
+		long before = this.workers.passes();
+		// As another replica announces a batch it activated.
+		this.redis.convertAndSend(BatchKeys.ACTIVATED, "someone/batch_announced");
+		await().atMost(Duration.ofSeconds(5)).until(() -> this.workers.passes() > before);
+	}
+
+	@Test
+	void aBatchCreatedWhileTheWorkersRestRunsToCompletedWithoutWaitingForTheIdlePoll() throws Exception {
+		await().atMost(Duration.ofSeconds(30)).until(() -> {
+			long before = this.workers.passes();
+			Thread.sleep(1000);
+			return this.workers.passes() - before <= 1;
+		});
+		String key = EmbeddedDefaults.BATCHCO_KEY;
+		String fileId = uploadFile(key, Uploads.chatFile(5, LLAMA, 4));
+		String id = json.readTree(createBatch(key, fileId, "/v1/chat/completions").body()).get("id").asString();
+		JsonNode batch = awaitStatus(key, id, "completed");
+		assertThat(batch.get("request_counts").get("completed").asInt()).isEqualTo(5);
+	}
+
+}
