@@ -11,10 +11,14 @@ import java.time.Instant;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.locks.LockSupport;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.data.redis.core.RedisCallback;
+import org.springframework.data.redis.core.StringRedisTemplate;
 
 import dev.tiergate.EmbeddedDefaults;
 import dev.tiergate.FleetIntegrationTestSupport;
@@ -44,6 +48,34 @@ class RequestLogIntegrationTests extends FleetIntegrationTestSupport {
 
 	@Autowired
 	private RedisRequestLog log;
+
+	@Autowired
+	private StringRedisTemplate redis;
+
+	@Test
+	void aPipelinesCommandsGoToRedisTogetherWhenItCloses() throws Exception {
+		String key = "tg:test:pipeline:" + UUID.randomUUID();
+		boolean[] seenBeforeClose = new boolean[1];
+		try {
+			this.redis.executePipelined((RedisCallback<Object>) (connection) -> {
+				connection.stringCommands().set(key.getBytes(StandardCharsets.UTF_8), new byte[] { '1' });
+				// Another connection (the template's shared one) looks while the pipeline
+				// is open: with a write per command the value is there within
+				// milliseconds.
+				long until = System.nanoTime() + Duration.ofMillis(300).toNanos();
+				while (System.nanoTime() < until && !seenBeforeClose[0]) {
+					seenBeforeClose[0] = Boolean.TRUE.equals(this.redis.hasKey(key));
+					LockSupport.parkNanos(Duration.ofMillis(10).toNanos());
+				}
+				return null;
+			});
+			assertThat(seenBeforeClose[0]).as("the pipeline's SET reached Redis before the pipeline closed").isFalse();
+			assertThat(this.redis.opsForValue().get(key)).isEqualTo("1");
+		}
+		finally {
+			this.redis.delete(key);
+		}
+	}
 
 	/**
 	 * Flushes until the window holds the records: a record is appended once its answer
