@@ -56,8 +56,10 @@ class BatchConfiguration {
 
 	@Bean
 	BatchService batchService(FileStore files, BatchRecords records, BatchQueue queue, QuotaService quota,
-			ServedModels models, ProxyProperties proxy, BatchProperties properties, JsonMapper json, Clock clock) {
-		return new BatchService(files, records, queue, quota, models, proxy, properties, json, clock);
+			ServedModels models, ProxyProperties proxy, BatchProperties properties, JsonMapper json, Clock clock,
+			ObjectProvider<BatchFaults> faults) {
+		return new BatchService(files, records, queue, quota, models, proxy, properties, json, clock,
+				faults.getIfAvailable(() -> BatchFaults.NONE));
 	}
 
 	@Bean

@@ -1,11 +1,11 @@
 package dev.tiergate.batch;
 
 /**
- * Fault injection points in the batch workers, for tests that kill a worker at a chosen
- * step. The workers call {@link #at} at each point; an implementation that throws there
- * stops that step as a crash would: nothing after it happens (no result written, no
- * acknowledgement), and the item stays pending for another worker to claim. Production
- * has no implementation ({@link #NONE}).
+ * Fault injection points in the batch workers and the queueing of a batch, for tests that
+ * kill a worker at a chosen step. The workers call {@link #at} at each point; an
+ * implementation that throws there stops that step as a crash would: nothing after it
+ * happens (no result written, no acknowledgement), and the item stays pending for another
+ * worker to claim. Production has no implementation ({@link #NONE}).
  */
 @FunctionalInterface
 public interface BatchFaults {
@@ -18,6 +18,15 @@ public interface BatchFaults {
 	 * Where a worker is.
 	 */
 	enum Point {
+
+		/** A page of a batch's items is queued (on creation, or queueing again). */
+		QUEUED,
+
+		/**
+		 * Queueing a new batch failed; it is about to be marked failed and its tokens
+		 * released.
+		 */
+		QUEUEING_FAILED,
 
 		/** About to read new items from a batch's stream. */
 		BEFORE_READ,

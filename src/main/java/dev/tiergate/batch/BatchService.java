@@ -67,8 +67,11 @@ public class BatchService {
 
 	private final Clock clock;
 
+	private final BatchFaults faults;
+
 	BatchService(FileStore files, BatchRecords records, BatchQueue queue, QuotaService quota, ServedModels models,
-			ProxyProperties proxy, BatchProperties properties, JsonMapper json, Clock clock) {
+			ProxyProperties proxy, BatchProperties properties, JsonMapper json, Clock clock, BatchFaults faults) {
+		this.faults = faults;
 		this.files = files;
 		this.records = records;
 		this.queue = queue;
@@ -128,9 +131,17 @@ public class BatchService {
 				null, null, null, checked.items(), 0, 0, tokens[0], request.metadata(), List.of());
 		try {
 			this.records.create(batch, nowMillis);
+			// Listed as unfinished before its items are queued: if this replica dies
+			// while
+			// queueing, the workers of another find it in validating past claim-idle and
+			// queue it again from its file (BatchWorkers.maintain). Listed only at the
+			// end,
+			// such a batch stayed validating for good, its tokens reserved.
+			this.records.activate(tenant.id(), id, now);
 			enqueue(tenant, batch);
 		}
 		catch (RuntimeException ex) {
+			this.faults.at(BatchFaults.Point.QUEUEING_FAILED, id, null);
 			this.quota.releaseEnqueued(tenant.id(), id);
 			this.records.transition(tenant.id(), id, BatchStatus.FAILED, "failed_at", now,
 					EnumSet.of(BatchStatus.VALIDATING));
@@ -168,12 +179,14 @@ public class BatchService {
 			pageBytes[0] += text.length();
 			if (page.size() == ENQUEUE_PAGE || pageBytes[0] >= ENQUEUE_PAGE_BYTES) {
 				this.queue.enqueue(tenant.id(), batch.id(), page);
+				this.faults.at(BatchFaults.Point.QUEUED, batch.id(), null);
 				page.clear();
 				pageBytes[0] = 0;
 			}
 		});
 		if (!page.isEmpty()) {
 			this.queue.enqueue(tenant.id(), batch.id(), page);
+			this.faults.at(BatchFaults.Point.QUEUED, batch.id(), null);
 		}
 		long now = this.clock.instant().getEpochSecond();
 		this.records.transition(tenant.id(), batch.id(), BatchStatus.IN_PROGRESS, "in_progress_at", now,

@@ -46,11 +46,12 @@ import static org.awaitility.Awaitility.await;
  * and a new application on the same Redis finishes the batch: 500 results, each
  * {@code custom_id} exactly once. The kill points: before a result is written, between
  * the write and the acknowledgement, while a new worker reclaims the dead one's items,
- * and while the dead one finalizes the batch (before and after writing its files).
- * Expiry: the application's clock ({@link ShiftedClock}) jumps past the batch's window;
- * it expires with what ran in its output file and the rest as {@code batch_expired}
- * errors. Runs on Redis database 14, so that the shared test applications (database 15)
- * do not take part.
+ * while the dead one finalizes the batch (before and after writing its files), and while
+ * it queues a new batch's items (another replica queues it again from its file). Expiry:
+ * the application's clock ({@link ShiftedClock}) jumps past the batch's window; it
+ * expires with what ran in its output file and the rest as {@code batch_expired} errors.
+ * Runs on Redis database 14, so that the shared test applications (database 15) do not
+ * take part.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class BatchCrashIntegrationTests {
@@ -82,6 +83,8 @@ class BatchCrashIntegrationTests {
 
 		volatile String killedAt;
 
+		volatile String killedBatch;
+
 		void arm(BatchFaults.Point point, int after) {
 			this.point = point;
 			this.after = after;
@@ -94,6 +97,7 @@ class BatchCrashIntegrationTests {
 			}
 			if (at == this.point && this.seen.incrementAndGet() == this.after) {
 				this.killedAt = customId;
+				this.killedBatch = batchId;
 				this.dead = true;
 				throw new IllegalStateException("killed");
 			}
@@ -329,6 +333,33 @@ class BatchCrashIntegrationTests {
 
 	@Test
 	@Order(6)
+	void aReplicaThatDiesWhileQueueingABatchLeavesItToAnotherThatQueuesItAgainAndCompletesItExactlyOnce()
+			throws Exception {
+		App first = armed(BatchFaults.Point.QUEUED, 1);
+		HttpResponse<String> file = http.send(Uploads.upload(first.uri("/v1/files"), EmbeddedDefaults.BATCHCO_KEY,
+				"batch", "crash.jsonl", Uploads.chatFile(ITEMS, SimulatedGpuFleet.LLAMA, 8)),
+				HttpResponse.BodyHandlers.ofString());
+		assertThat(file.statusCode()).as(file.body()).isEqualTo(200);
+		// The replica dies once the items are queued, before the batch is in progress:
+		// its
+		// caller gets no answer worth reading (a dead process gives none).
+		http.send(HttpRequest.newBuilder(first.uri("/v1/batches"))
+			.header("Authorization", "Bearer " + EmbeddedDefaults.BATCHCO_KEY)
+			.header("Content-Type", "application/json")
+			.POST(HttpRequest.BodyPublishers.ofString("""
+					{"input_file_id":"%s","endpoint":"/v1/chat/completions","completion_window":"24h"}"""
+				.formatted(json.readTree(file.body()).get("id").asString())))
+			.build(), HttpResponse.BodyHandlers.ofString());
+		assertThat(first.crash().dead).isTrue();
+		String id = first.crash().killedBatch;
+		assertThat(batch(first, id).get("status").asString()).as("killed while queueing").isEqualTo("validating");
+		first.context().close();
+		current = null;
+		assertExactlyOnce(app(), id);
+	}
+
+	@Test
+	@Order(7)
 	void aBatchPastItsCompletionWindowExpiresWithWhatRanAndTheRestAsErrors() throws Exception {
 		int items = 3000;
 		App app = app();
