@@ -157,6 +157,7 @@ public class BatchService {
 	 * @param batch a batch in {@code validating}
 	 */
 	void enqueue(Tenant tenant, Batch batch) {
+		this.records.queueingProgressed(tenant.id(), batch.id(), this.clock.millis());
 		this.queue.start(tenant.id(), batch.id());
 		List<QueueItem> page = new ArrayList<>(ENQUEUE_PAGE);
 		long[] pageBytes = new long[1];
@@ -179,6 +180,7 @@ public class BatchService {
 			pageBytes[0] += text.length();
 			if (page.size() == ENQUEUE_PAGE || pageBytes[0] >= ENQUEUE_PAGE_BYTES) {
 				this.queue.enqueue(tenant.id(), batch.id(), page);
+				this.records.queueingProgressed(tenant.id(), batch.id(), this.clock.millis());
 				this.faults.at(BatchFaults.Point.QUEUED, batch.id(), null);
 				page.clear();
 				pageBytes[0] = 0;

@@ -693,8 +693,10 @@ public class BatchWorkers implements SmartLifecycle {
 			}
 			case FINALIZING -> this.finalizer.finalizeBatch(batch, this.name);
 			case VALIDATING -> {
-				long age = this.clock.instant().getEpochSecond() - batch.createdAt();
-				if (age * 1000 > this.properties.claimIdle().toMillis()) {
+				// Queueing notes its progress with every page: one that made none for
+				// claim-idle was cut off (its replica died), a slow one goes on alone.
+				long last = Math.max(batch.createdAt() * 1000, this.records.queueingProgress(tenant, batch.id()));
+				if (this.clock.millis() - last > this.properties.claimIdle().toMillis()) {
 					// Its queueing was cut off: start it again from the file.
 					this.tenants.find(tenant)
 						.ifPresentOrElse((t) -> restartQueueing(t, batch), () -> this.finalizer.failOrphaned(batch));

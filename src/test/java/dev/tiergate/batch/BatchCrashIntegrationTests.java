@@ -8,8 +8,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.AfterEach;
@@ -85,6 +87,12 @@ class BatchCrashIntegrationTests {
 
 		volatile String killedBatch;
 
+		/** How long each queued page takes longer (a slow queueing, not a crash). */
+		volatile long queueingPauseMillis;
+
+		/** The threads that queued pages, in order. */
+		final List<String> queuedOn = new CopyOnWriteArrayList<>();
+
 		void arm(BatchFaults.Point point, int after) {
 			this.point = point;
 			this.after = after;
@@ -94,6 +102,17 @@ class BatchCrashIntegrationTests {
 		public void at(BatchFaults.Point at, String batchId, String customId) {
 			if (this.dead) {
 				throw new IllegalStateException("killed");
+			}
+			if (at == BatchFaults.Point.QUEUED) {
+				this.queuedOn.add(Thread.currentThread().getName());
+				if (this.queueingPauseMillis > 0) {
+					try {
+						Thread.sleep(this.queueingPauseMillis);
+					}
+					catch (InterruptedException ex) {
+						Thread.currentThread().interrupt();
+					}
+				}
 			}
 			if (at == this.point && this.seen.incrementAndGet() == this.after) {
 				this.killedAt = customId;
@@ -360,6 +379,21 @@ class BatchCrashIntegrationTests {
 
 	@Test
 	@Order(7)
+	void aSlowQueueingIsNotQueuedAgainBesideItself() throws Exception {
+		App app = app();
+		// Five pages of 1,000 items, each 700 ms slower than it is: the queueing takes
+		// over twice claim-idle (1,500 ms here), though no page waits as long as that.
+		app.crash().queueingPauseMillis = 700;
+		String id = startBatch(app, 5000, 1);
+		assertThat(batch(app, id).get("status").asString()).isIn("in_progress", "finalizing", "completed");
+		// The workers' loop maintains every 200 ms here: time for it to have started a
+		// second queueing had it taken the slow one for a dead one.
+		Thread.sleep(1000);
+		assertThat(app.crash().queuedOn).as("the pages queued, by thread").hasSize(5).doesNotContain("batch-workers");
+	}
+
+	@Test
+	@Order(8)
 	void aBatchPastItsCompletionWindowExpiresWithWhatRanAndTheRestAsErrors() throws Exception {
 		int items = 3000;
 		App app = app();

@@ -58,6 +58,9 @@ public class BatchRecords {
 
 	private final StringRedisTemplate redis;
 
+	/** Field of a batch's hash: when its queueing last made progress (milliseconds). */
+	private static final String QUEUEING_PROGRESS = "queueing_progress_ms";
+
 	private final JsonMapper json;
 
 	/**
@@ -162,6 +165,33 @@ public class BatchRecords {
 		Long taken = this.redis.execute(TAKE_OVER, List.of(batchKey(tenant, id)), owner, Long.toString(nowMillis),
 				Long.toString(untilMillis));
 		return taken != null && taken == 1;
+	}
+
+	/**
+	 * Notes that the queueing of a batch's items made progress (began, or queued a page),
+	 * so that workers restart only a queueing that stopped, not one that is slow.
+	 * @param tenant the tenant
+	 * @param id the batch
+	 * @param nowMillis the time
+	 */
+	public void queueingProgressed(String tenant, String id, long nowMillis) {
+		this.redis.opsForHash().put(batchKey(tenant, id), QUEUEING_PROGRESS, Long.toString(nowMillis));
+	}
+
+	/**
+	 * When the queueing of a batch's items last made progress.
+	 * @param tenant the tenant
+	 * @param id the batch
+	 * @return the time in milliseconds, or 0 if never noted
+	 */
+	public long queueingProgress(String tenant, String id) {
+		Object value = this.redis.opsForHash().get(batchKey(tenant, id), QUEUEING_PROGRESS);
+		try {
+			return (value != null) ? Long.parseLong(value.toString()) : 0;
+		}
+		catch (NumberFormatException ex) {
+			return 0;
+		}
 	}
 
 	/**
