@@ -211,20 +211,25 @@ class BatchCrashIntegrationTests {
 	}
 
 	private static String startBatch(App app, int items, int maxTokens) throws Exception {
+		HttpResponse<String> batch = sendBatch(app, items, maxTokens);
+		assertThat(batch.statusCode()).as(batch.body()).isEqualTo(200);
+		return json.readTree(batch.body()).get("id").asString();
+	}
+
+	/** Uploads a file of chat items and asks for a batch of it. */
+	private static HttpResponse<String> sendBatch(App app, int items, int maxTokens) throws Exception {
 		HttpResponse<String> file = http.send(
 				Uploads.upload(app.uri("/v1/files"), EmbeddedDefaults.BATCHCO_KEY, "batch", "crash.jsonl",
 						Uploads.chatFile(items, SimulatedGpuFleet.LLAMA, maxTokens)),
 				HttpResponse.BodyHandlers.ofString());
 		assertThat(file.statusCode()).as(file.body()).isEqualTo(200);
-		HttpResponse<String> batch = http.send(HttpRequest.newBuilder(app.uri("/v1/batches"))
+		return http.send(HttpRequest.newBuilder(app.uri("/v1/batches"))
 			.header("Authorization", "Bearer " + EmbeddedDefaults.BATCHCO_KEY)
 			.header("Content-Type", "application/json")
 			.POST(HttpRequest.BodyPublishers.ofString("""
 					{"input_file_id":"%s","endpoint":"/v1/chat/completions","completion_window":"24h"}"""
 				.formatted(json.readTree(file.body()).get("id").asString())))
 			.build(), HttpResponse.BodyHandlers.ofString());
-		assertThat(batch.statusCode()).as(batch.body()).isEqualTo(200);
-		return json.readTree(batch.body()).get("id").asString();
 	}
 
 	private static JsonNode batch(App app, String id) throws Exception {
@@ -355,20 +360,9 @@ class BatchCrashIntegrationTests {
 	void aReplicaThatDiesWhileQueueingABatchLeavesItToAnotherThatQueuesItAgainAndCompletesItExactlyOnce()
 			throws Exception {
 		App first = armed(BatchFaults.Point.QUEUED, 1);
-		HttpResponse<String> file = http.send(Uploads.upload(first.uri("/v1/files"), EmbeddedDefaults.BATCHCO_KEY,
-				"batch", "crash.jsonl", Uploads.chatFile(ITEMS, SimulatedGpuFleet.LLAMA, 8)),
-				HttpResponse.BodyHandlers.ofString());
-		assertThat(file.statusCode()).as(file.body()).isEqualTo(200);
 		// The replica dies once the items are queued, before the batch is in progress:
-		// its
-		// caller gets no answer worth reading (a dead process gives none).
-		http.send(HttpRequest.newBuilder(first.uri("/v1/batches"))
-			.header("Authorization", "Bearer " + EmbeddedDefaults.BATCHCO_KEY)
-			.header("Content-Type", "application/json")
-			.POST(HttpRequest.BodyPublishers.ofString("""
-					{"input_file_id":"%s","endpoint":"/v1/chat/completions","completion_window":"24h"}"""
-				.formatted(json.readTree(file.body()).get("id").asString())))
-			.build(), HttpResponse.BodyHandlers.ofString());
+		// its caller gets no answer worth reading (a dead process gives none).
+		sendBatch(first, ITEMS, 8);
 		assertThat(first.crash().dead).isTrue();
 		String id = first.crash().killedBatch;
 		assertThat(batch(first, id).get("status").asString()).as("killed while queueing").isEqualTo("validating");
