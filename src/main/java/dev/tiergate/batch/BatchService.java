@@ -132,11 +132,10 @@ public class BatchService {
 		try {
 			this.records.create(batch, nowMillis);
 			// Listed as unfinished before its items are queued: if this replica dies
-			// while
-			// queueing, the workers of another find it in validating past claim-idle and
-			// queue it again from its file (BatchWorkers.maintain). Listed only at the
-			// end,
-			// such a batch stayed validating for good, its tokens reserved.
+			// while queueing, the workers of another find it validating with no
+			// queueing progress for claim-idle and queue it again from its file
+			// (BatchWorkers.maintain). Listed only at the end, such a batch stayed
+			// validating for good, its tokens reserved.
 			this.records.activate(tenant.id(), id, now);
 			enqueue(tenant, batch);
 		}

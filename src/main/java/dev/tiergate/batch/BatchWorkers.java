@@ -223,7 +223,7 @@ public class BatchWorkers implements SmartLifecycle {
 			}
 			this.passes++;
 			if (!took) {
-				// No unfinished batch and nothing running: nothing can change but an
+				// Idle (no unfinished batch, nothing running): nothing can change but an
 				// activation, which is announced (wake) or found at the idle poll.
 				Duration wait = this.idle ? this.properties.idlePollInterval() : this.properties.pollInterval();
 				LockSupport.parkNanos(wait.toNanos());
