@@ -17,7 +17,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 
 /**
  * The replicas' beans: slot ownership through Redis when
- * {@code tiergate.replicas.enabled}, and the view of the fleet in every case.
+ * {@code tiergate.replicas.enabled}, and in every case the view of the fleet and the
+ * readiness part {@code slotOwnership}.
  */
 @Configuration(proxyBeanMethods = false)
 class ReplicasConfiguration {
@@ -28,6 +29,11 @@ class ReplicasConfiguration {
 			Tiers tiers, ReplicaIdentity identity, ReplicasProperties properties, Clock clock, MeterRegistry meters) {
 		return new SlotOwnership(runtime, registry, new RedisSlotLedger(redis, properties.fleet()), tiers, identity,
 				properties, clock, meters);
+	}
+
+	@Bean
+	SlotOwnershipHealthIndicator slotOwnershipHealthIndicator(ObjectProvider<SlotOwnership> ownership) {
+		return new SlotOwnershipHealthIndicator(ownership.getIfAvailable());
 	}
 
 	@Bean

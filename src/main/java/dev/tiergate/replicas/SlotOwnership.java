@@ -88,6 +88,8 @@ public final class SlotOwnership implements SmartLifecycle, EndpointRegistry.End
 
 	private final Map<String, Integer> ownedByPool = new ConcurrentHashMap<>();
 
+	private final Map<String, Integer> wantedByPool = new ConcurrentHashMap<>();
+
 	private final Map<String, Counter> changes = new ConcurrentHashMap<>();
 
 	private final Timer handover;
@@ -99,6 +101,8 @@ public final class SlotOwnership implements SmartLifecycle, EndpointRegistry.End
 	private volatile boolean halted;
 
 	private volatile boolean fenced;
+
+	private volatile boolean heldItsShare;
 
 	private long lastSuccessMillis;
 
@@ -181,6 +185,44 @@ public final class SlotOwnership implements SmartLifecycle, EndpointRegistry.End
 	 */
 	public boolean fenced() {
 		return this.fenced;
+	}
+
+	/**
+	 * What this replica waits for before it can serve, since it started: a replica
+	 * joining a fleet owns no slot until the others have given up theirs (each when its
+	 * leases there have ended), and until then it would answer every request 503
+	 * {@code no_capacity}. Readiness waits for this (the {@code slotOwnership} health
+	 * indicator), so that a Service sends a new replica nothing before it can start a
+	 * request. Once it has held its share of every pool it stays {@code null}: slots that
+	 * move with demand later, or a fenced replica, do not take it out of service.
+	 * @return {@code null} once it holds slots in every pool with slots (or was given
+	 * none there, as with more replicas than slots), else what it waits for
+	 */
+	public String waitingFor() {
+		if (this.heldItsShare) {
+			return null;
+		}
+		if (this.rounds.get() == 0) {
+			return "its first slot sync";
+		}
+		for (SlotUse use : this.runtime.slotUse()) {
+			int slots = 0;
+			int granted = 0;
+			for (SlotUse.EndpointUse endpoint : use.endpoints()) {
+				slots += endpoint.slots();
+				granted += endpoint.granted();
+			}
+			if (slots == 0 || granted > 0) {
+				continue;
+			}
+			Integer wanted = this.wantedByPool.get(use.pool());
+			if (wanted == null || wanted > 0) {
+				return "its share of pool " + use.pool() + " (" + slots + " slots held by other replicas until their"
+						+ " leases there end)";
+			}
+		}
+		this.heldItsShare = true;
+		return null;
 	}
 
 	/**
@@ -418,11 +460,13 @@ public final class SlotOwnership implements SmartLifecycle, EndpointRegistry.End
 						.description("Slots this replica gained or gave up, one per slot")
 						.tag("pool", pool)
 						.register(this.meters));
+			int wanted = 0;
 			for (SlotUse.EndpointUse endpoint : use.endpoints()) {
 				int grant = result.grants().get(i++);
 				int want = wants.getOrDefault(endpoint.key(), 0);
 				grants.put(endpoint.key(), grant);
 				owned += grant;
+				wanted += want;
 				Integer before = this.grantedByEndpoint.put(endpoint.key(), grant);
 				if (before != null && before != grant) {
 					counter.increment(Math.abs(grant - before));
@@ -438,6 +482,7 @@ public final class SlotOwnership implements SmartLifecycle, EndpointRegistry.End
 				}
 			}
 			this.runtime.grant(use.pool(), grants);
+			this.wantedByPool.put(use.pool(), wanted);
 			if (this.ownedByPool.put(use.pool(), owned) == null) {
 				Gauge.builder("tiergate.owned.slots", this.ownedByPool, (m) -> m.getOrDefault(use.pool(), 0))
 					.description("Slots of the pool this replica owns")
