@@ -106,6 +106,9 @@ public class BatchWorkers implements SmartLifecycle {
 	/** Items handed to a thread whose admission has not reached the dispatcher yet. */
 	private final Map<String, AtomicInteger> starting = new ConcurrentHashMap<>();
 
+	/** Batches this replica is queueing again after a cut-off, as tenant/batch. */
+	private final Set<String> requeueing = ConcurrentHashMap.newKeySet();
+
 	private final AtomicInteger inFlight = new AtomicInteger();
 
 	private volatile boolean active;
@@ -706,9 +709,37 @@ public class BatchWorkers implements SmartLifecycle {
 		}
 	}
 
+	/**
+	 * Queues a cut-off batch again from its file, on a thread of its own: a large file
+	 * takes a while, and this loop keeps taking the other batches' items meanwhile. At
+	 * most one such queueing per batch on this replica at a time (the next maintenance
+	 * pass may come before the first page noted progress).
+	 */
 	private void restartQueueing(Tenant tenant, Batch batch) {
+		String key = tenant.id() + "/" + batch.id();
+		if (!this.requeueing.add(key)) {
+			return;
+		}
 		logger.info("Queueing of batch {} was cut off; queueing it again", batch.id());
-		this.enqueuer.accept(tenant, batch);
+		try {
+			Thread.ofVirtual().name("batch-requeue-" + batch.id()).start(() -> {
+				try {
+					this.enqueuer.accept(tenant, batch);
+				}
+				catch (RuntimeException ex) {
+					logger.warn("Queueing batch {} again failed (tried again after claim-idle): {}", batch.id(),
+							ex.toString());
+				}
+				finally {
+					this.requeueing.remove(key);
+					wake();
+				}
+			});
+		}
+		catch (RuntimeException ex) {
+			this.requeueing.remove(key);
+			throw ex;
+		}
 	}
 
 	private java.util.function.BiConsumer<Tenant, Batch> enqueuer = (tenant, batch) -> {

@@ -128,10 +128,15 @@ class BatchCrashIntegrationTests {
 	record App(ConfigurableApplicationContext context, Crash crash, ShiftedClock clock, int port) {
 
 		static App start(BatchFaults.Point point, int after) {
+			return start(point, after, 0);
+		}
+
+		static App start(BatchFaults.Point point, int after, long queueingPauseMillis) {
 			Crash crash = new Crash();
 			if (point != null) {
 				crash.arm(point, after);
 			}
+			crash.queueingPauseMillis = queueingPauseMillis;
 			ShiftedClock clock = new ShiftedClock();
 			ConfigurableApplicationContext context = new SpringApplicationBuilder(TiergateApplication.class,
 					EmbeddedDefaults.class)
@@ -367,8 +372,19 @@ class BatchCrashIntegrationTests {
 		String id = first.crash().killedBatch;
 		assertThat(batch(first, id).get("status").asString()).as("killed while queueing").isEqualTo("validating");
 		first.context().close();
-		current = null;
-		assertExactlyOnce(app(), id);
+		// The new replica queues the batch again slowly (its one page 1.5 s): its
+		// workers' loop goes on meanwhile, since a large file would keep it from the
+		// other batches' items for as long.
+		App second = App.start(null, 0, 1500);
+		current = second;
+		BatchWorkers workers = second.context().getBean(BatchWorkers.class);
+		await().atMost(Duration.ofSeconds(30)).until(() -> !second.crash().queuedOn.isEmpty());
+		long passes = workers.passes();
+		Thread.sleep(500);
+		assertThat(workers.passes() - passes).as("passes of the workers' loop while the batch was queued again")
+			.isGreaterThanOrEqualTo(3);
+		assertThat(second.crash().queuedOn).as("the threads that queued pages").doesNotContain("batch-workers");
+		assertExactlyOnce(second, id);
 	}
 
 	@Test
