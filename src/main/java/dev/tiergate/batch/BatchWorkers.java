@@ -13,6 +13,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
@@ -25,6 +26,8 @@ import dev.tiergate.batch.internal.BatchRecords;
 import dev.tiergate.batch.internal.QueueItem;
 import dev.tiergate.dispatch.Admission;
 import dev.tiergate.dispatch.DispatchRuntime;
+import dev.tiergate.dispatch.Lease;
+import dev.tiergate.dispatch.LeaseListener;
 import dev.tiergate.dispatch.RejectReason;
 import dev.tiergate.problem.TiergateException;
 import dev.tiergate.proxy.ExchangeOutcome;
@@ -122,6 +125,14 @@ public class BatchWorkers implements SmartLifecycle {
 	/** Whether the loop's last pass found no unfinished batch and nothing running. */
 	private boolean idle;
 
+	/** Set while the loop would be woken by a lease ending ({@link #slotFreed()}). */
+	private final AtomicBoolean roomWatch = new AtomicBoolean();
+
+	/**
+	 * Set by {@link #wake()}: the next pass comes at once, not after the poll interval.
+	 */
+	private volatile boolean urgent;
+
 	private volatile long passes;
 
 	private long lastHeartbeat;
@@ -173,6 +184,18 @@ public class BatchWorkers implements SmartLifecycle {
 		}
 		this.items = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("batch-item-", 0).factory());
 		this.active = true;
+		this.dispatcher.addLeaseListener(new LeaseListener() {
+
+			@Override
+			public void leaseStarted(Lease lease, long epochNanos) {
+			}
+
+			@Override
+			public void leaseEnded(Lease lease, long epochNanos) {
+				slotFreed();
+			}
+
+		});
 		// A platform thread: the loop that fills freed slots must not wait for a carrier
 		// behind the item threads it starts.
 		this.loop = Thread.ofPlatform().daemon().name("batch-workers").start(this::run);
@@ -212,9 +235,15 @@ public class BatchWorkers implements SmartLifecycle {
 	}
 
 	private void run() {
+		long pollNanos = this.properties.pollInterval().toNanos();
+		long idleNanos = this.properties.idlePollInterval().toNanos();
 		while (this.active) {
+			long passStarted = System.nanoTime();
 			boolean took = false;
 			this.idle = false;
+			this.urgent = false;
+			// Armed before the pass: a slot freed while it runs wakes the wait after it.
+			this.roomWatch.set(true);
 			try {
 				took = cycle();
 			}
@@ -225,14 +254,48 @@ public class BatchWorkers implements SmartLifecycle {
 				logger.warn("Batch worker cycle failed: {}", ex.toString());
 			}
 			this.passes++;
-			if (!took) {
-				// Idle (no unfinished batch, nothing running): nothing can change but an
+			if (took) {
+				continue;
+			}
+			if (this.idle) {
+				// No unfinished batch, nothing running: nothing can change but an
 				// activation, which is announced (wake) or found at the idle poll.
-				Duration wait = this.idle ? this.properties.idlePollInterval() : this.properties.pollInterval();
-				LockSupport.parkNanos(wait.toNanos());
-				if (Thread.interrupted() && !this.active) {
-					return;
+				this.roomWatch.set(false);
+				LockSupport.parkNanos(idleNanos);
+			}
+			else {
+				// Unfinished batches, none of whose items could be taken: no room, or
+				// nothing left to read here. Either changes when a slot frees up (a
+				// lease ending in the dispatcher), an item of ours ends or a batch is
+				// activated (wake), or at maintenance; room that opens otherwise (new
+				// endpoints, more slots granted) is found at the idle poll.
+				long untilMaintenance = this.lastReclaim + this.properties.reclaimInterval().toMillis()
+						- this.clock.millis();
+				LockSupport.parkNanos(Math.max(pollNanos, Math.min(idleNanos, untilMaintenance * 1_000_000L)));
+				this.roomWatch.set(false);
+				// Freed slots wake at most one pass per poll interval: under busy
+				// interactive traffic a lease ends every millisecond.
+				long left;
+				while (!this.urgent && this.active && (left = passStarted + pollNanos - System.nanoTime()) > 0) {
+					LockSupport.parkNanos(left);
 				}
+			}
+			if (Thread.interrupted() && !this.active) {
+				return;
+			}
+		}
+	}
+
+	/**
+	 * A lease ended somewhere in the dispatcher: room may have opened for a batch. Wakes
+	 * the loop when it waits having taken nothing (once per wait; a volatile read
+	 * otherwise).
+	 */
+	private void slotFreed() {
+		if (this.roomWatch.get() && this.roomWatch.compareAndSet(true, false)) {
+			Thread thread = this.loop;
+			if (thread != null) {
+				LockSupport.unpark(thread);
 			}
 		}
 	}
@@ -381,6 +444,7 @@ public class BatchWorkers implements SmartLifecycle {
 	 * batch was activated (on any replica: {@code BatchKeys.ACTIVATED}).
 	 */
 	void wake() {
+		this.urgent = true;
 		Thread thread = this.loop;
 		if (thread != null) {
 			LockSupport.unpark(thread);

@@ -372,15 +372,15 @@ class BatchCrashIntegrationTests {
 		String id = first.crash().killedBatch;
 		assertThat(batch(first, id).get("status").asString()).as("killed while queueing").isEqualTo("validating");
 		first.context().close();
-		// The new replica queues the batch again slowly (its one page 1.5 s): its
-		// workers' loop goes on meanwhile, since a large file would keep it from the
-		// other batches' items for as long.
-		App second = App.start(null, 0, 1500);
+		// The new replica queues the batch again slowly (its one page 3 s): its workers'
+		// loop goes on meanwhile (a pass at least every reclaim interval, 200 ms here),
+		// since a large file would keep it from the other batches' items for as long.
+		App second = App.start(null, 0, 3000);
 		current = second;
 		BatchWorkers workers = second.context().getBean(BatchWorkers.class);
 		await().atMost(Duration.ofSeconds(30)).until(() -> !second.crash().queuedOn.isEmpty());
 		long passes = workers.passes();
-		Thread.sleep(500);
+		Thread.sleep(1500);
 		assertThat(workers.passes() - passes).as("passes of the workers' loop while the batch was queued again")
 			.isGreaterThanOrEqualTo(3);
 		assertThat(second.crash().queuedOn).as("the threads that queued pages").doesNotContain("batch-workers");

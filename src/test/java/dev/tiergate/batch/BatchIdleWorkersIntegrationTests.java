@@ -1,6 +1,8 @@
 package dev.tiergate.batch;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -10,6 +12,9 @@ import org.springframework.test.context.DynamicPropertySource;
 
 import dev.tiergate.EmbeddedDefaults;
 import dev.tiergate.batch.internal.BatchKeys;
+import dev.tiergate.dispatch.Admission;
+import dev.tiergate.dispatch.DispatchRuntime;
+import dev.tiergate.tier.Tier;
 import tools.jackson.databind.JsonNode;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -27,6 +32,11 @@ class BatchIdleWorkersIntegrationTests extends BatchTestSupport {
 	@DynamicPropertySource
 	static void idle(DynamicPropertyRegistry registry) {
 		registry.add("tiergate.batch.idle-poll-interval", () -> "10m");
+		// No maintenance pass and no items taken beyond the room within a test: only a
+		// freed slot can start a batch item that found no room.
+		registry.add("tiergate.batch.reclaim-interval", () -> "10m");
+		registry.add("tiergate.batch.prefetch", () -> "0");
+		registry.add("tiergate.batch.prefetch-per-lease", () -> "0");
 		// A database of its own: no batch of another cached test context is unfinished
 		// here, and no other context's workers take this one's items.
 		registry.add("spring.data.redis.database", () -> "10");
@@ -37,6 +47,9 @@ class BatchIdleWorkersIntegrationTests extends BatchTestSupport {
 
 	@Autowired
 	private StringRedisTemplate redis;
+
+	@Autowired
+	private DispatchRuntime runtime;
 
 	@Test
 	void anIdleLoopRestsAndAnAnnouncementFromAnyPublisherWakesIt() {
@@ -66,6 +79,43 @@ class BatchIdleWorkersIntegrationTests extends BatchTestSupport {
 		String id = json.readTree(createBatch(key, fileId, "/v1/chat/completions").body()).get("id").asString();
 		JsonNode batch = awaitStatus(key, id, "completed");
 		assertThat(batch.get("request_counts").get("completed").asInt()).isEqualTo(5);
+	}
+
+	@Test
+	void aLoopWithNoRoomRestsAndASlotFreedWakesIt() throws Exception {
+		List<Admission> held = new ArrayList<>();
+		try {
+			// Requests of the test's own hold every slot of the pool: no room for a
+			// batch item.
+			while (this.runtime.room(LLAMA, Tier.P0) > 0) {
+				Admission admission = this.runtime.admit(LLAMA, Tier.P0, "room-test", 1, 1);
+				held.add(admission);
+				admission.awaitSlot(Duration.ofSeconds(5));
+			}
+			assertThat(this.runtime.room(LLAMA, Tier.P2)).isZero();
+			String key = EmbeddedDefaults.BATCHCO_KEY;
+			String fileId = uploadFile(key, Uploads.chatFile(3, LLAMA, 4));
+			String id = json.readTree(createBatch(key, fileId, "/v1/chat/completions").body()).get("id").asString();
+			awaitStatus(key, id, "in_progress");
+			// An unfinished batch without room: with a pass every poll interval (50 ms)
+			// that would be 40 passes in two seconds.
+			await().atMost(Duration.ofSeconds(30)).until(() -> {
+				long before = this.workers.passes();
+				Thread.sleep(2000);
+				return this.workers.passes() - before <= 2;
+			});
+			assertThat(awaitStatus(key, id, "in_progress").get("request_counts").get("completed").asInt()).isZero();
+			// One slot frees up: the loop takes an item at once, and the next ones as
+			// each ends.
+			long before = this.workers.passes();
+			held.remove(held.size() - 1).close();
+			await().atMost(Duration.ofSeconds(5)).until(() -> this.workers.passes() > before);
+			JsonNode batch = awaitStatus(key, id, "completed");
+			assertThat(batch.get("request_counts").get("completed").asInt()).isEqualTo(3);
+		}
+		finally {
+			held.forEach(Admission::close);
+		}
 	}
 
 }
