@@ -24,13 +24,15 @@ import jakarta.validation.constraints.NotNull;
  * @param maxItems most requests in one batch input file (OpenAI allows 50,000)
  * @param maxLineErrors most invalid lines a refused file's message lists
  * @param workers whether this replica runs batch workers
- * @param pollInterval how often workers look for room and new items while batches are
- * unfinished and no item was taken (an item that ends wakes them at once)
- * @param idlePollInterval how often workers look for batches while none is unfinished and
- * none of their items runs; a batch's activation is announced over Redis pub/sub and
- * wakes every replica's workers at once, so this only bounds the delay when an
- * announcement was missed (default 1s: one Redis read per second on an idle replica
- * instead of twenty)
+ * @param pollInterval the shortest time between two passes of the workers' loop that slots
+ * freeing up in the dispatcher wake, while batches are unfinished and the last pass took
+ * no item (an item of theirs that ends, or an activation, wakes them at once)
+ * @param idlePollInterval the longest the workers wait, having taken no item, before they
+ * read Redis again (with unfinished batches, at most until the next maintenance); with no
+ * batch unfinished and none of their items running, how often they look for batches: a
+ * batch's activation is announced over Redis pub/sub and wakes every replica's workers at
+ * once, so this only bounds the delay when an announcement was missed (default 1s: one
+ * Redis read per second on an idle replica instead of twenty)
  * @param maxItemsPerRead most items taken from one batch's stream at once
  * @param maxInFlight most items this replica runs at once, whatever the room
  * @param prefetch items per pool taken beyond its room and left waiting in the
