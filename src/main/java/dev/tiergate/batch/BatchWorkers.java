@@ -240,10 +240,15 @@ public class BatchWorkers implements SmartLifecycle {
 		while (this.active) {
 			long passStarted = System.nanoTime();
 			boolean took = false;
+			boolean wasIdle = this.idle;
 			this.idle = false;
 			this.urgent = false;
-			// Armed before the pass: a slot freed while it runs wakes the wait after it.
-			this.roomWatch.set(true);
+			if (!wasIdle) {
+				// Armed before the pass: a slot freed while it runs wakes the wait after
+				// it. (Not after an idle pass: interactive traffic would add passes to
+				// an idle loop.)
+				this.roomWatch.set(true);
+			}
 			try {
 				took = cycle();
 			}
@@ -269,6 +274,7 @@ public class BatchWorkers implements SmartLifecycle {
 				// lease ending in the dispatcher), an item of ours ends or a batch is
 				// activated (wake), or at maintenance; room that opens otherwise (new
 				// endpoints, more slots granted) is found at the idle poll.
+				this.roomWatch.set(true);
 				long untilMaintenance = this.lastReclaim + this.properties.reclaimInterval().toMillis()
 						- this.clock.millis();
 				LockSupport.parkNanos(Math.max(pollNanos, Math.min(idleNanos, untilMaintenance * 1_000_000L)));
