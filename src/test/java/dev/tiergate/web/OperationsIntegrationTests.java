@@ -139,6 +139,20 @@ class OperationsIntegrationTests extends FleetIntegrationTestSupport {
 	}
 
 	@Test
+	void theProbesOnThePublicPortSayOnlyTheStatus() throws Exception {
+		for (String probe : new String[] { "/livez", "/readyz" }) {
+			HttpResponse<String> response = http.send(
+					HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + this.port + probe)).build(),
+					HttpResponse.BodyHandlers.ofString());
+			assertThat(response.statusCode()).as(probe).isEqualTo(200);
+			assertThat(response.body()).as(probe).isEqualTo("{\"status\":\"UP\"}");
+		}
+		// The management port's health still says which part is which.
+		assertThat(management("/actuator/health/readiness").statusCode()).isEqualTo(200);
+		assertThat(management("/actuator/health").body()).contains("\"inferencePods\"");
+	}
+
+	@Test
 	void healthSaysWhichPartsAreUpAndWhichQuotaModeIsActive() throws Exception {
 		String health = management("/actuator/health").body();
 		assertThat(health).contains("\"kubernetesInformers\"").contains("\"quota\"").contains("\"mode\":\"redis\"");
