@@ -106,6 +106,8 @@ public final class SlotOwnership implements SmartLifecycle, EndpointRegistry.End
 
 	private long lastSuccessMillis;
 
+	private volatile long startedMillis;
+
 	/**
 	 * The ownership of one replica.
 	 * @param runtime the dispatcher
@@ -194,9 +196,12 @@ public final class SlotOwnership implements SmartLifecycle, EndpointRegistry.End
 	 * {@code no_capacity}. Readiness waits for this (the {@code slotOwnership} health
 	 * indicator), so that a Service sends a new replica nothing before it can start a
 	 * request. Once it has held its share of every pool it stays {@code null}: slots that
-	 * move with demand later, or a fenced replica, do not take it out of service.
+	 * move with demand later, or a fenced replica, do not take it out of service. It
+	 * waits at most {@code ready-within} after its start for the slots (the first sync is
+	 * always waited for).
 	 * @return {@code null} once it holds slots in every pool with slots (or was given
-	 * none there, as with more replicas than slots), else what it waits for
+	 * none there, as with more replicas than slots) or waited {@code ready-within}, else
+	 * what it waits for
 	 */
 	public String waitingFor() {
 		if (this.heldItsShare) {
@@ -217,8 +222,16 @@ public final class SlotOwnership implements SmartLifecycle, EndpointRegistry.End
 			}
 			Integer wanted = this.wantedByPool.get(use.pool());
 			if (wanted == null || wanted > 0) {
-				return "its share of pool " + use.pool() + " (" + slots + " slots held by other replicas until their"
-						+ " leases there end)";
+				String waiting = "its share of pool " + use.pool() + " (" + slots
+						+ " slots held by other replicas until their leases there end)";
+				if (this.clock.millis() - this.startedMillis < this.properties.readyWithin().toMillis()) {
+					return waiting;
+				}
+				logger.warn(
+						"Ready without {} after tiergate.replicas.ready-within ({}): that pool's requests are "
+								+ "answered 503 no_capacity here until a slot moves to this replica",
+						waiting, this.properties.readyWithin());
+				break;
 			}
 		}
 		this.heldItsShare = true;
@@ -247,6 +260,7 @@ public final class SlotOwnership implements SmartLifecycle, EndpointRegistry.End
 		this.runtime.shareSlots();
 		this.running = true;
 		this.lastSuccessMillis = this.clock.millis();
+		this.startedMillis = this.lastSuccessMillis;
 		this.executor.execute(this::syncSafely);
 		long every = Math.max(1, this.properties.syncInterval().toMillis());
 		this.executor.scheduleWithFixedDelay(this::syncSafely, every, every, TimeUnit.MILLISECONDS);

@@ -101,6 +101,28 @@ class ReplicaReadinessIntegrationTests {
 	}
 
 	@Test
+	void aJoiningReplicaIsReadyAfterReadyWithinEvenWithoutASlot() throws Exception {
+		// As above, but the joining replica waits at most 3 s: a pool held by long
+		// streams
+		// must not stall a rolling update.
+		this.fleet = Replica.fleetOf(1, 2);
+		SimulatedInferenceServer server = this.fleet.servers(Replica.MODEL).get(0);
+		Replica first = start("ready-c");
+		await().atMost(Duration.ofSeconds(20)).until(() -> first.owned() == 2 && readyz(first) == 200);
+		List<CompletableFuture<Integer>> calls = List.of(openStream(first), openStream(first));
+		await().atMost(Duration.ofSeconds(20)).until(() -> server.running() == 2 && this.streams.size() == 2);
+		Replica joining = start("ready-d", "--tiergate.replicas.ready-within=3s");
+		assertThat(readyz(joining)).as("readiness of a replica without slots").isEqualTo(503);
+		await().atMost(Duration.ofSeconds(15)).until(() -> readyz(joining) == 200);
+		assertThat(joining.owned()).as("slots of the joining replica, the streams still running").isZero();
+		assertThat(server.running()).isEqualTo(2);
+		this.streams.forEach(ReplicaReadinessIntegrationTests::closeQuietly);
+		for (CompletableFuture<Integer> call : calls) {
+			assertThat(call.get()).isEqualTo(200);
+		}
+	}
+
+	@Test
 	void aReplicaAloneInItsFleetIsReadyWithEverySlot() throws Exception {
 		this.fleet = Replica.fleetOf(2, 2);
 		Replica alone = start("ready-alone");
@@ -112,8 +134,8 @@ class ReplicaReadinessIntegrationTests {
 		assertThat(health.path("details").path("ownedSlots").path(Replica.MODEL).asInt()).isEqualTo(4);
 	}
 
-	private Replica start(String id) {
-		Replica replica = Replica.start(id, this.fleet, FLEET, this.fleet.servers(Replica.MODEL).size());
+	private Replica start(String id, String... extra) {
+		Replica replica = Replica.start(id, this.fleet, FLEET, this.fleet.servers(Replica.MODEL).size(), extra);
 		this.replicas.add(replica);
 		return replica;
 	}
