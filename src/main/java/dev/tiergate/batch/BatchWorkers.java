@@ -26,8 +26,6 @@ import dev.tiergate.batch.internal.BatchRecords;
 import dev.tiergate.batch.internal.QueueItem;
 import dev.tiergate.dispatch.Admission;
 import dev.tiergate.dispatch.DispatchRuntime;
-import dev.tiergate.dispatch.Lease;
-import dev.tiergate.dispatch.LeaseListener;
 import dev.tiergate.dispatch.RejectReason;
 import dev.tiergate.problem.TiergateException;
 import dev.tiergate.proxy.ExchangeOutcome;
@@ -184,18 +182,7 @@ public class BatchWorkers implements SmartLifecycle {
 		}
 		this.items = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("batch-item-", 0).factory());
 		this.active = true;
-		this.dispatcher.addLeaseListener(new LeaseListener() {
-
-			@Override
-			public void leaseStarted(Lease lease, long epochNanos) {
-			}
-
-			@Override
-			public void leaseEnded(Lease lease, long epochNanos) {
-				slotFreed();
-			}
-
-		});
+		this.dispatcher.addLeaseListener((lease, epochNanos) -> slotFreed());
 		// A platform thread: the loop that fills freed slots must not wait for a carrier
 		// behind the item threads it starts.
 		this.loop = Thread.ofPlatform().daemon().name("batch-workers").start(this::run);

@@ -1,9 +1,10 @@
 package dev.tiergate.dispatch;
 
 /**
- * Hears every lease start and end of the live runtime, for metering. Calls come under the
- * pool's lock, in order per pool, stamped with the runtime's clock: an implementation
- * only records (no I/O, no waiting, no call back into the runtime).
+ * Hears every lease start and end of the live runtime: for metering, and for the batch
+ * workers, whom a freed slot wakes. Calls come under the pool's lock, in order per pool,
+ * stamped with the runtime's clock: an implementation only records or unparks a thread
+ * (no I/O, no waiting, no call back into the runtime).
  */
 public interface LeaseListener {
 
@@ -12,7 +13,8 @@ public interface LeaseListener {
 	 * @param lease the lease (its endpoint attachment is the routing endpoint)
 	 * @param epochNanos when, in nanoseconds since the epoch
 	 */
-	void leaseStarted(Lease lease, long epochNanos);
+	default void leaseStarted(Lease lease, long epochNanos) {
+	}
 
 	/**
 	 * A lease gave its slot back: finished, cancelled, preempted or moved elsewhere.

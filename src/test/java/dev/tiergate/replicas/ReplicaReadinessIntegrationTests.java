@@ -65,14 +65,8 @@ class ReplicaReadinessIntegrationTests {
 
 	@Test
 	void aJoiningReplicaIsReadyOnlyOnceItHoldsASlot() throws Exception {
-		// One pod of two slots; the first replica owns both and keeps them busy with two
-		// long streams.
-		this.fleet = Replica.fleetOf(1, 2);
-		SimulatedInferenceServer server = this.fleet.servers(Replica.MODEL).get(0);
-		Replica first = start("ready-a");
-		await().atMost(Duration.ofSeconds(20)).until(() -> first.owned() == 2 && readyz(first) == 200);
-		List<CompletableFuture<Integer>> calls = List.of(openStream(first), openStream(first));
-		await().atMost(Duration.ofSeconds(20)).until(() -> server.running() == 2 && this.streams.size() == 2);
+		Holding holding = firstReplicaHoldsBothSlots("ready-a");
+		Replica first = holding.first();
 
 		// The second replica is started: its share (min-share, one slot) is leased on the
 		// first until a stream ends.
@@ -95,7 +89,7 @@ class ReplicaReadinessIntegrationTests {
 		await().atMost(Duration.ofSeconds(20)).until(() -> joining.owned() == 1 && readyz(joining) == 200);
 		assertThat(slotOwnership(joining).path("status").asString()).isEqualTo("UP");
 		closeQuietly(this.streams.get(1));
-		for (CompletableFuture<Integer> call : calls) {
+		for (CompletableFuture<Integer> call : holding.calls()) {
 			assertThat(call.get()).isEqualTo(200);
 		}
 	}
@@ -103,21 +97,16 @@ class ReplicaReadinessIntegrationTests {
 	@Test
 	void aJoiningReplicaIsReadyAfterReadyWithinEvenWithoutASlot() throws Exception {
 		// As above, but the joining replica waits at most 3 s: a pool held by long
-		// streams
-		// must not stall a rolling update.
-		this.fleet = Replica.fleetOf(1, 2);
+		// streams must not stall a rolling update.
+		Holding holding = firstReplicaHoldsBothSlots("ready-c");
 		SimulatedInferenceServer server = this.fleet.servers(Replica.MODEL).get(0);
-		Replica first = start("ready-c");
-		await().atMost(Duration.ofSeconds(20)).until(() -> first.owned() == 2 && readyz(first) == 200);
-		List<CompletableFuture<Integer>> calls = List.of(openStream(first), openStream(first));
-		await().atMost(Duration.ofSeconds(20)).until(() -> server.running() == 2 && this.streams.size() == 2);
 		Replica joining = start("ready-d", "--tiergate.replicas.ready-within=3s");
 		assertThat(readyz(joining)).as("readiness of a replica without slots").isEqualTo(503);
 		await().atMost(Duration.ofSeconds(15)).until(() -> readyz(joining) == 200);
 		assertThat(joining.owned()).as("slots of the joining replica, the streams still running").isZero();
 		assertThat(server.running()).isEqualTo(2);
 		this.streams.forEach(ReplicaReadinessIntegrationTests::closeQuietly);
-		for (CompletableFuture<Integer> call : calls) {
+		for (CompletableFuture<Integer> call : holding.calls()) {
 			assertThat(call.get()).isEqualTo(200);
 		}
 	}
@@ -132,6 +121,25 @@ class ReplicaReadinessIntegrationTests {
 		assertThat(health.path("status").asString()).isEqualTo("UP");
 		assertThat(health.path("details").path("fenced").asBoolean(true)).isFalse();
 		assertThat(health.path("details").path("ownedSlots").path(Replica.MODEL).asInt()).isEqualTo(4);
+	}
+
+	/** A first replica and the two streams of it that hold both slots. */
+	private record Holding(Replica first, List<CompletableFuture<Integer>> calls) {
+
+	}
+
+	/**
+	 * One pod of two slots; a first replica owns both and keeps them busy with two long
+	 * streams.
+	 */
+	private Holding firstReplicaHoldsBothSlots(String id) {
+		this.fleet = Replica.fleetOf(1, 2);
+		SimulatedInferenceServer server = this.fleet.servers(Replica.MODEL).get(0);
+		Replica first = start(id);
+		await().atMost(Duration.ofSeconds(20)).until(() -> first.owned() == 2 && readyz(first) == 200);
+		List<CompletableFuture<Integer>> calls = List.of(openStream(first), openStream(first));
+		await().atMost(Duration.ofSeconds(20)).until(() -> server.running() == 2 && this.streams.size() == 2);
+		return new Holding(first, calls);
 	}
 
 	private Replica start(String id, String... extra) {
