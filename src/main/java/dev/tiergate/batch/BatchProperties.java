@@ -25,8 +25,9 @@ import jakarta.validation.constraints.NotNull;
  * @param maxLineErrors most invalid lines a refused file's message lists
  * @param workers whether this replica runs batch workers
  * @param pollInterval the shortest time between two passes of the workers' loop that
- * slots freeing up in the dispatcher wake, while batches are unfinished and the last pass
- * took no item (an item of theirs that ends, or an activation, wakes them at once)
+ * slots freeing up or added in the dispatcher wake, while batches are unfinished and the
+ * last pass took no item (an item of theirs that ends, or an activation, wakes them at
+ * once)
  * @param idlePollInterval the longest the workers wait, having taken no item, before they
  * read Redis again (with unfinished batches, at most until the next maintenance); with no
  * batch unfinished and none of their items running, how often they look for batches: a

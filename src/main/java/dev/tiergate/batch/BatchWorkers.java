@@ -26,6 +26,8 @@ import dev.tiergate.batch.internal.BatchRecords;
 import dev.tiergate.batch.internal.QueueItem;
 import dev.tiergate.dispatch.Admission;
 import dev.tiergate.dispatch.DispatchRuntime;
+import dev.tiergate.dispatch.Lease;
+import dev.tiergate.dispatch.LeaseListener;
 import dev.tiergate.dispatch.RejectReason;
 import dev.tiergate.problem.TiergateException;
 import dev.tiergate.proxy.ExchangeOutcome;
@@ -182,7 +184,19 @@ public class BatchWorkers implements SmartLifecycle {
 		}
 		this.items = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("batch-item-", 0).factory());
 		this.active = true;
-		this.dispatcher.addLeaseListener((lease, epochNanos) -> slotFreed());
+		this.dispatcher.addLeaseListener(new LeaseListener() {
+
+			@Override
+			public void leaseEnded(Lease lease, long epochNanos) {
+				slotFreed();
+			}
+
+			@Override
+			public void roomOpened(String pool, long epochNanos) {
+				slotFreed();
+			}
+
+		});
 		// A platform thread: the loop that fills freed slots must not wait for a carrier
 		// behind the item threads it starts.
 		this.loop = Thread.ofPlatform().daemon().name("batch-workers").start(this::run);
@@ -258,9 +272,9 @@ public class BatchWorkers implements SmartLifecycle {
 			else {
 				// Unfinished batches, none of whose items could be taken: no room, or
 				// nothing left to read here. Either changes when a slot frees up (a
-				// lease ending in the dispatcher), an item of ours ends or a batch is
-				// activated (wake), or at maintenance; room that opens otherwise (new
-				// endpoints, more slots granted) is found at the idle poll.
+				// lease ending in the dispatcher) or is added (an endpoint, a grant, a
+				// tier's share), an item of ours ends or a batch is activated (wake),
+				// or at maintenance.
 				this.roomWatch.set(true);
 				long untilMaintenance = this.lastReclaim + this.properties.reclaimInterval().toMillis()
 						- this.clock.millis();
@@ -280,9 +294,9 @@ public class BatchWorkers implements SmartLifecycle {
 	}
 
 	/**
-	 * A lease ended somewhere in the dispatcher: room may have opened for a batch. Wakes
-	 * the loop when it waits having taken nothing (once per wait; a volatile read
-	 * otherwise).
+	 * A lease ended somewhere in the dispatcher, or slots were added to a pool: room may
+	 * have opened for a batch. Wakes the loop when it waits having taken nothing (once
+	 * per wait; a volatile read otherwise).
 	 */
 	private void slotFreed() {
 		if (this.roomWatch.get() && this.roomWatch.compareAndSet(true, false)) {

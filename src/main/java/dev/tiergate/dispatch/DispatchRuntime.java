@@ -101,6 +101,13 @@ public class DispatchRuntime implements EndpointRegistry.EndpointListener {
 		}
 	}
 
+	private void roomOpened(String pool) {
+		if (!this.leaseListeners.isEmpty()) {
+			long now = now();
+			this.leaseListeners.forEach((listener) -> listener.roomOpened(pool, now));
+		}
+	}
+
 	long now() {
 		Instant instant = this.clock.instant();
 		return instant.getEpochSecond() * 1_000_000_000L + instant.getNano();
@@ -534,17 +541,30 @@ public class DispatchRuntime implements EndpointRegistry.EndpointListener {
 		}
 
 		void configure(Map<Tier, TierDefinition> definitions) {
-			run(() -> this.scheduler.configure(definitions, now()));
+			run(() -> {
+				this.scheduler.configure(definitions, now());
+				// A tier's share may have grown.
+				roomOpened(this.model);
+			});
 		}
 
 		void upsert(Endpoint endpoint) {
 			run(() -> {
+				int before = this.scheduler.acceptingSlots();
 				this.endpoints.put(endpoint.key(), endpoint);
 				int slots = slotsFor(endpoint);
 				this.applied.put(endpoint.key(), slots);
 				this.scheduler.upsertEndpoint(endpoint.key(), slots, endpoint.accepting(), endpoint.node(), endpoint,
 						now());
+				slotsAdded(before);
 			});
+		}
+
+		/** Under the lock: tells the listeners when the accepting slots grew. */
+		private void slotsAdded(int acceptingBefore) {
+			if (this.scheduler.acceptingSlots() > acceptingBefore) {
+				roomOpened(this.model);
+			}
 		}
 
 		void remove(Endpoint endpoint) {
@@ -577,6 +597,7 @@ public class DispatchRuntime implements EndpointRegistry.EndpointListener {
 
 		/** Gives the scheduler each endpoint's slots again where they changed. */
 		private void reapply() {
+			int accepting = this.scheduler.acceptingSlots();
 			long now = now();
 			for (Endpoint endpoint : this.endpoints.values()) {
 				int slots = slotsFor(endpoint);
@@ -586,6 +607,7 @@ public class DispatchRuntime implements EndpointRegistry.EndpointListener {
 							endpoint, now);
 				}
 			}
+			slotsAdded(accepting);
 		}
 
 		/** Under the lock. */

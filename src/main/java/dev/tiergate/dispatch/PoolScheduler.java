@@ -1100,6 +1100,14 @@ public final class PoolScheduler {
 	}
 
 	/**
+	 * Slots of the endpoints that take new requests.
+	 * @return the slots
+	 */
+	public int acceptingSlots() {
+		return this.acceptingSlots;
+	}
+
+	/**
 	 * Slots of accepting endpoints, plus those still held beyond that: on draining
 	 * endpoints, or on an endpoint whose slot count dropped below its leases.
 	 * @return capacity in slots

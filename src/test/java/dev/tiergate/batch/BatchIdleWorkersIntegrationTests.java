@@ -11,6 +11,10 @@ import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 import dev.tiergate.EmbeddedDefaults;
+import dev.tiergate.cost.GpuProfile;
+import dev.tiergate.cost.GpuServiceTimeModel;
+import dev.tiergate.cost.ModelProfile;
+import dev.tiergate.cost.SliceShare;
 import dev.tiergate.batch.internal.BatchKeys;
 import dev.tiergate.dispatch.Admission;
 import dev.tiergate.dispatch.DispatchRuntime;
@@ -25,7 +29,7 @@ import static org.awaitility.Awaitility.await;
  * {@code idle-poll-interval} (here ten minutes, so that nothing in these tests can be
  * found by polling) instead of reading Redis every {@code poll-interval}, and a batch's
  * activation, announced over Redis pub/sub by whichever replica created it, wakes it at
- * once.
+ * once; with batches unfinished and no room, a slot freed or added wakes it.
  */
 class BatchIdleWorkersIntegrationTests extends BatchTestSupport {
 
@@ -115,6 +119,49 @@ class BatchIdleWorkersIntegrationTests extends BatchTestSupport {
 		}
 		finally {
 			held.forEach(Admission::close);
+		}
+	}
+
+	@Test
+	void aLoopWithNoRoomIsWokenBySlotsAddedToThePool() throws Exception {
+		// A pool of the test's own on the shared fleet (other test contexts see it come
+		// and go): one pod of one slot, held by a request of the test.
+		String model = "room-test-llama";
+		GpuProfile a100 = GpuProfile.a100Sxm80gb();
+		GpuServiceTimeModel timing = new GpuServiceTimeModel(a100, ModelProfile.llama31_8b(), SliceShare.mps(4), 0.05);
+		List<Admission> held = new ArrayList<>();
+		List<String> pods = new ArrayList<>();
+		try {
+			pods.add("room-test-0");
+			fleet().addPod("room-test-0", model, "room-test-node", 1, timing);
+			await().atMost(Duration.ofSeconds(10)).until(() -> this.runtime.room(model, Tier.P0) == 1);
+			Admission admission = this.runtime.admit(model, Tier.P0, "room-test", 1, 1);
+			held.add(admission);
+			admission.awaitSlot(Duration.ofSeconds(5));
+			assertThat(this.runtime.room(model, Tier.P2)).isZero();
+			String key = EmbeddedDefaults.BATCHCO_KEY;
+			String fileId = uploadFile(key, Uploads.chatFile(3, model, 4));
+			String id = json.readTree(createBatch(key, fileId, "/v1/chat/completions").body()).get("id").asString();
+			awaitStatus(key, id, "in_progress");
+			await().atMost(Duration.ofSeconds(30)).until(() -> {
+				long before = this.workers.passes();
+				Thread.sleep(2000);
+				return this.workers.passes() - before <= 2;
+			});
+			// A second pod appears (the pool scaled up): no lease ended, and neither the
+			// idle poll nor maintenance (ten minutes here) comes within the test, yet the
+			// batch runs on the new pod while the first slot stays held.
+			pods.add("room-test-1");
+			fleet().addPod("room-test-1", model, "room-test-node", 4, timing);
+			await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
+				JsonNode batch = json.readTree(get("/v1/batches/" + id, "Bearer " + key).body());
+				assertThat(batch.get("request_counts").get("completed").asInt()).isEqualTo(3);
+			});
+			assertThat(awaitStatus(key, id, "completed").get("request_counts").get("failed").asInt()).isZero();
+		}
+		finally {
+			held.forEach(Admission::close);
+			pods.forEach((pod) -> fleet().removePod(pod));
 		}
 	}
 

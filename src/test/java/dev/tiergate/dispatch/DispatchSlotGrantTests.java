@@ -29,10 +29,11 @@ class DispatchSlotGrantTests {
 
 	private final InMemoryClusterView cluster = new InMemoryClusterView();
 
+	private final Tiers tiers = new Tiers(TierProperties.DEFAULTS);
+
 	private final DispatchRuntime runtime = new DispatchRuntime(
-			new EndpointRegistry(this.cluster, RoutingProperties.withSlots(1, Map.of())),
-			new Tiers(TierProperties.DEFAULTS), new DispatchProperties(2, 1000, Duration.ofSeconds(1)), this.clock,
-			new SimpleMeterRegistry());
+			new EndpointRegistry(this.cluster, RoutingProperties.withSlots(1, Map.of())), this.tiers,
+			new DispatchProperties(2, 1000, Duration.ofSeconds(1)), this.clock, new SimpleMeterRegistry());
 
 	private final List<Admission> admissions = new ArrayList<>();
 
@@ -44,6 +45,49 @@ class DispatchSlotGrantTests {
 
 	private String key() {
 		return this.runtime.slotUse().get(0).endpoints().get(0).key();
+	}
+
+	@Test
+	void theListenersHearOfSlotsAddedAndOfNothingElse() throws Exception {
+		List<String> opened = new ArrayList<>();
+		this.runtime.addLeaseListener(new LeaseListener() {
+
+			@Override
+			public void leaseEnded(Lease lease, long epochNanos) {
+			}
+
+			@Override
+			public void roomOpened(String pool, long epochNanos) {
+				opened.add(pool);
+			}
+
+		});
+		// An endpoint appears; the same again changes nothing.
+		this.cluster.upsert(InMemoryClusterView.pod("a", "m", 4));
+		this.cluster.upsert(InMemoryClusterView.pod("a", "m", 4));
+		assertThat(opened).containsExactly("m");
+		// More slots are heard of; fewer, and an endpoint leaving, are not.
+		this.cluster.upsert(InMemoryClusterView.pod("a", "m", 6));
+		this.cluster.upsert(InMemoryClusterView.pod("a", "m", 2));
+		this.cluster.upsert(InMemoryClusterView.pod("b", "m", 2));
+		this.cluster.remove(InMemoryClusterView.pod("b", "m", 2));
+		assertThat(opened).containsExactly("m", "m", "m");
+		// Shared slots: none until granted, then a larger grant is heard of, a smaller
+		// or an equal one is not.
+		this.runtime.shareSlots();
+		this.runtime.grant("m", Map.of(key(), 1));
+		this.runtime.grant("m", Map.of(key(), 1));
+		this.runtime.grant("m", Map.of(key(), 2));
+		this.runtime.grant("m", Map.of(key(), 1));
+		assertThat(opened).containsExactly("m", "m", "m", "m", "m");
+		// A lease ending is a lease event, not this one.
+		Admission.Running running = tryStart();
+		assertThat(running).isNotNull();
+		this.admissions.forEach(Admission::close);
+		assertThat(opened).hasSize(5);
+		// The tiers defined anew: a tier's share may have grown.
+		this.tiers.update(Map.of(Tier.P0, new TierProperties.Override(0.0, null, null, null, null, null)));
+		assertThat(opened).hasSize(6);
 	}
 
 	@Test

@@ -384,6 +384,24 @@ public final class SimulatedGpuFleet implements AutoCloseable {
 	}
 
 	/**
+	 * Deletes a pod that {@link #addPod} made and stops its server.
+	 * @param name pod name
+	 */
+	public void removePod(String name) {
+		try {
+			new CoreV1Api(this.client).deleteNamespacedPod(name, NAMESPACE).execute();
+		}
+		catch (ApiException ex) {
+			throw new IllegalStateException("Cannot delete pod " + name + ": " + ex.getCode(), ex);
+		}
+		this.modelOfPod.remove(name);
+		SimulatedInferenceServer server = this.servers.remove(name);
+		if (server != null) {
+			server.close();
+		}
+	}
+
+	/**
 	 * The simulated DCGM exporter of a node.
 	 * @param node the node's name
 	 * @return its exporter, or {@code null} for an unknown node
