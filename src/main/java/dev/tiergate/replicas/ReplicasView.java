@@ -75,11 +75,14 @@ public class ReplicasView {
 	 * @param leader the leader's name, {@code null} when not known
 	 * @param heartbeatTtlMillis the heartbeat TTL
 	 * @param fenced whether this replica has fenced itself (no sync for too long)
+	 * @param waitingFor what this replica, having just joined, waits for before it
+	 * reports ready (its first slot sync, or its share of a pool whose slots other
+	 * replicas still hold); {@code null} once ready or without slot sharing
 	 * @param slots per pool, all its endpoints' slots
 	 * @param replicas the live replicas, by name
 	 */
 	public record Fleet(String fleet, boolean sharing, String self, String leader, long heartbeatTtlMillis,
-			boolean fenced, Map<String, Integer> slots, List<Replica> replicas) {
+			boolean fenced, String waitingFor, Map<String, Integer> slots, List<Replica> replicas) {
 
 	}
 
@@ -140,7 +143,8 @@ public class ReplicasView {
 		}
 		return new Fleet(this.properties.fleet(), this.ownership != null, me, leader.orElse(null),
 				this.properties.heartbeatTtl().toMillis(), this.ownership != null && this.ownership.fenced(),
-				new LinkedHashMap<>(slots), List.copyOf(replicas));
+				(this.ownership != null) ? this.ownership.waitingFor() : null, new LinkedHashMap<>(slots),
+				List.copyOf(replicas));
 	}
 
 	private static Boolean leaderOf(LeaderView view, Optional<String> leader, String name) {

@@ -1,8 +1,6 @@
 package dev.tiergate.quota;
 
-import java.net.CookieManager;
 import java.net.URI;
-import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -12,8 +10,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -30,6 +26,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 
 import org.springframework.beans.factory.annotation.Autowired;
 
+import dev.tiergate.DashboardSession;
 import dev.tiergate.FleetIntegrationTestSupport;
 import dev.tiergate.HeadlessChromium;
 import dev.tiergate.audit.AuditEntry;
@@ -264,50 +261,6 @@ class QuotaDashboardBrowserTests extends FleetIntegrationTestSupport {
 	private static void assertForbidden(HttpResponse<String> response) {
 		assertThat(response.statusCode()).as(response.body()).isEqualTo(403);
 		assertThat(response.body()).contains("Your role does not allow this operation.");
-	}
-
-	/**
-	 * A dashboard session over plain HTTP, as a hand-made client (not the page) would use
-	 * it: signed in with the login form, posting forms with the session's CSRF token.
-	 */
-	private record DashboardSession(HttpClient client, URI base, String csrf) {
-
-		static DashboardSession signIn(URI base, String username, String password) throws Exception {
-			HttpClient client = HttpClient.newBuilder().cookieHandler(new CookieManager()).build();
-			String token = csrf(client
-				.send(HttpRequest.newBuilder(base.resolve("/login")).build(), HttpResponse.BodyHandlers.ofString())
-				.body());
-			HttpResponse<String> login = client.send(HttpRequest.newBuilder(base.resolve("/login"))
-				.header("Content-Type", "application/x-www-form-urlencoded")
-				.POST(HttpRequest.BodyPublishers
-					.ofString("username=" + username + "&password=" + password + "&_csrf=" + token))
-				.build(), HttpResponse.BodyHandlers.ofString());
-			assertThat(login.statusCode()).isEqualTo(302);
-			assertThat(login.headers().firstValue("Location").orElseThrow()).doesNotContain("error");
-			// The token of the signed-in session, from the sign-out form every page
-			// carries.
-			String sessionToken = csrf(client
-				.send(HttpRequest.newBuilder(base.resolve("/quota/tenants")).build(),
-						HttpResponse.BodyHandlers.ofString())
-				.body());
-			return new DashboardSession(client, base, sessionToken);
-		}
-
-		HttpResponse<String> post(String path, String form) throws Exception {
-			String body = (form.isEmpty() ? "" : form + "&") + "_csrf="
-					+ URLEncoder.encode(this.csrf, StandardCharsets.UTF_8);
-			return this.client.send(HttpRequest.newBuilder(this.base.resolve(path))
-				.header("Content-Type", "application/x-www-form-urlencoded")
-				.POST(HttpRequest.BodyPublishers.ofString(body))
-				.build(), HttpResponse.BodyHandlers.ofString());
-		}
-
-		private static String csrf(String page) {
-			Matcher token = Pattern.compile("name=\"_csrf\" value=\"([^\"]+)\"").matcher(page);
-			assertThat(token.find()).as("a CSRF token in the page").isTrue();
-			return token.group(1);
-		}
-
 	}
 
 }

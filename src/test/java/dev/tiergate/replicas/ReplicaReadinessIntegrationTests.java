@@ -20,7 +20,9 @@ import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import dev.tiergate.DashboardSession;
 import dev.tiergate.EmbeddedDefaults;
+import dev.tiergate.FleetIntegrationTestSupport;
 import dev.tiergate.fleet.SimulatedGpuFleet;
 import dev.tiergate.fleet.SimulatedInferenceServer;
 
@@ -81,6 +83,13 @@ class ReplicaReadinessIntegrationTests {
 		assertThat(waiting.path("status").asString()).isEqualTo("DOWN");
 		assertThat(waiting.path("details").path("waitingFor").asString())
 			.startsWith("its share of pool " + Replica.MODEL);
+		// The operator sees it in the API and on the Replicas page.
+		assertThat(replicasView(joining).path("waitingFor").asString())
+			.startsWith("its share of pool " + Replica.MODEL);
+		DashboardSession operator = DashboardSession.signIn(joining.uri("/"), "admin", "admin");
+		assertThat(operator.get("/fragments/replicas").body()).contains(
+				"is not ready yet (no traffic from the Service): it waits for its share of pool " + Replica.MODEL);
+		assertThat(replicasView(first).path("waitingFor").isNull()).isTrue();
 		assertThat(readyz(first)).as("readiness of the replica holding the slots").isEqualTo(200);
 
 		// A stream ends: its slot moves to the joining replica, which is then ready and
@@ -88,6 +97,8 @@ class ReplicaReadinessIntegrationTests {
 		closeQuietly(this.streams.get(0));
 		await().atMost(Duration.ofSeconds(20)).until(() -> joining.owned() == 1 && readyz(joining) == 200);
 		assertThat(slotOwnership(joining).path("status").asString()).isEqualTo("UP");
+		assertThat(replicasView(joining).path("waitingFor").isNull()).isTrue();
+		assertThat(operator.get("/fragments/replicas").body()).doesNotContain("is not ready yet");
 		closeQuietly(this.streams.get(1));
 		for (CompletableFuture<Integer> call : holding.calls()) {
 			assertThat(call.get()).isEqualTo(200);
@@ -172,6 +183,15 @@ class ReplicaReadinessIntegrationTests {
 			}
 			return response.statusCode();
 		});
+	}
+
+	private static JsonNode replicasView(Replica replica) throws IOException, InterruptedException {
+		HttpResponse<String> view = http.send(HttpRequest.newBuilder(replica.uri("/api/v1/replicas"))
+			.header("Authorization", FleetIntegrationTestSupport.basic("admin", "admin"))
+			.timeout(Duration.ofSeconds(5))
+			.build(), HttpResponse.BodyHandlers.ofString());
+		assertThat(view.statusCode()).as(view.body()).isEqualTo(200);
+		return json.readTree(view.body());
 	}
 
 	private static int readyz(Replica replica) throws IOException, InterruptedException {

@@ -18,6 +18,7 @@ import org.springframework.boot.tomcat.TomcatWebServer;
 import org.springframework.boot.web.server.servlet.context.ServletWebServerApplicationContext;
 import org.springframework.beans.factory.annotation.Value;
 
+import dev.tiergate.DashboardSession;
 import dev.tiergate.EmbeddedDefaults;
 import dev.tiergate.FleetIntegrationTestSupport;
 import dev.tiergate.fleet.SimulatedGpuFleet;
@@ -208,40 +209,17 @@ class OperationsIntegrationTests extends FleetIntegrationTestSupport {
 
 	@Test
 	void everyDashboardPageRendersForASignedInViewer() throws Exception {
-		java.net.http.HttpClient browser = java.net.http.HttpClient.newBuilder()
-			.cookieHandler(new java.net.CookieManager())
-			.build();
-		String loginPage = browser
-			.send(HttpRequest.newBuilder(uri("/login")).build(), HttpResponse.BodyHandlers.ofString())
-			.body();
-		java.util.regex.Matcher csrf = java.util.regex.Pattern.compile("name=\"_csrf\" value=\"([^\"]+)\"")
-			.matcher(loginPage);
-		assertThat(csrf.find()).isTrue();
-		HttpResponse<String> login = browser.send(HttpRequest.newBuilder(uri("/login"))
-			.header("Content-Type", "application/x-www-form-urlencoded")
-			.POST(HttpRequest.BodyPublishers.ofString("username=viewer&password=viewer&_csrf=" + csrf.group(1)))
-			.build(), HttpResponse.BodyHandlers.ofString());
-		assertThat(login.statusCode()).isEqualTo(302);
-		assertThat(login.headers().firstValue("Location").orElseThrow()).doesNotContain("error");
+		DashboardSession viewer = DashboardSession.signIn(uri("/"), "viewer", "viewer");
 		for (String page : new String[] { "/", "/fragments/overview", "/queues", "/fragments/queues",
 				"/queues/waits.json", "/endpoints", "/fragments/endpoints", "/cluster/sharing",
 				"/cluster/priority-classes", "/audit", "/quota/tenants", "/quota/tenants/acme", "/replicas",
 				"/fragments/replicas" }) {
-			HttpResponse<String> response = browser.send(HttpRequest.newBuilder(uri(page)).build(),
-					HttpResponse.BodyHandlers.ofString());
+			HttpResponse<String> response = viewer.get(page);
 			assertThat(response.statusCode()).as(page + ": " + response.body()).isEqualTo(200);
 		}
 		// A viewer's forged change, with a valid CSRF token from the page's sign-out
 		// form, is refused.
-		java.util.regex.Matcher pageToken = java.util.regex.Pattern.compile("name=\"_csrf\" value=\"([^\"]+)\"")
-			.matcher(browser.send(HttpRequest.newBuilder(uri("/")).build(), HttpResponse.BodyHandlers.ofString())
-				.body());
-		assertThat(pageToken.find()).isTrue();
-		HttpResponse<String> forged = browser.send(HttpRequest.newBuilder(uri("/cluster/priority-classes/sync"))
-			.header("Content-Type", "application/x-www-form-urlencoded")
-			.POST(HttpRequest.BodyPublishers.ofString("_csrf=" + pageToken.group(1)))
-			.build(), HttpResponse.BodyHandlers.ofString());
-		assertThat(forged.statusCode()).isEqualTo(403);
+		assertThat(viewer.post("/cluster/priority-classes/sync", "").statusCode()).isEqualTo(403);
 	}
 
 	@Test
