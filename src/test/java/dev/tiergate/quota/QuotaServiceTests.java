@@ -365,6 +365,76 @@ class QuotaServiceTests {
 	}
 
 	@Test
+	void aShortRequestOfATenantWithoutLimitsIsCountedWithoutItsLeaseEverBeingWritten() throws Exception {
+		// A Redis of the test's own, so that its command counts are this service's.
+		RedisProcess own = new RedisProcess();
+		own.start();
+		LettuceConnectionFactory connections = new LettuceConnectionFactory(
+				new RedisStandaloneConfiguration("127.0.0.1", own.port),
+				LettuceClientConfiguration.builder().commandTimeout(Duration.ofSeconds(5)).build());
+		connections.afterPropertiesSet();
+		connections.start();
+		try {
+			StringRedisTemplate template = new StringRedisTemplate(connections);
+			// The longest linger (1 s): the admissions wait on this replica until
+			// status() flushes them, with the ends that came meanwhile, in one call.
+			QuotaProperties properties = new QuotaProperties(Duration.ofSeconds(30), Duration.ofSeconds(1), 3,
+					Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(1), Map.of(), 100_000, 256,
+					Duration.ofSeconds(1));
+			QuotaService service = new QuotaService(template, properties, Clock.systemUTC(), this.meters,
+					new QuotaBackendCircuit(3, Duration.ofSeconds(1), Clock.systemUTC(), this.meters));
+			this.services.add(service);
+			Tenant tenant = tenant(Limits.NONE);
+			QuotaPermit served = service.admit(tenant, Tier.P1, "m", 100, 400L);
+			QuotaPermit unserved = service.admit(tenant, Tier.P1, "m", 50, 300L);
+			served.complete(98, 17);
+			unserved.close();
+			QuotaStatus status = service.status(this.id);
+			assertThat(status.inFlight()).isZero();
+			assertThat(status.monthTokens()).as("the real usage, as with the lease taken and given back")
+				.isEqualTo(98 + 17);
+			assertThat(service.usage(this.id, java.time.YearMonth.now(Clock.systemUTC()))).singleElement()
+				.satisfies((usage) -> {
+					assertThat(usage.requests()).isEqualTo(1);
+					assertThat(usage.promptTokens()).isEqualTo(98);
+					assertThat(usage.completionTokens()).isEqualTo(17);
+				});
+			// takeLease's commands: the in-flight record and the leases' expiry.
+			assertThat(calls(template, "hset")).as("in-flight records written").isZero();
+			assertThat(calls(template, "pexpire")).as("lease expiries set").isZero();
+			// Replays whose answers were lost, of an admission and of an end, change
+			// nothing.
+			service.settle(SettlementJournal.Settlement.admission(this.id, false, served.requestId(), 500));
+			service.settle(new SettlementJournal.Settlement(this.id, false, served.requestId(), 98, 17, "P1", "m", true,
+					500, served.month(), false));
+			assertThat(service.status(this.id).monthTokens()).isEqualTo(98 + 17);
+			assertThat(service.status(this.id).inFlight()).isZero();
+			assertThat(service.usage(this.id, java.time.YearMonth.now(Clock.systemUTC()))).singleElement()
+				.satisfies((usage) -> assertThat(usage.requests()).isEqualTo(1));
+		}
+		finally {
+			connections.destroy();
+			own.kill();
+		}
+	}
+
+	/** A command's calls so far ({@code INFO commandstats}). */
+	private static long calls(StringRedisTemplate template, String command) {
+		java.util.Properties info = template.execute(
+				(RedisCallback<java.util.Properties>) (connection) -> connection.serverCommands().info("commandstats"));
+		String stats = (info != null) ? info.getProperty("cmdstat_" + command) : null;
+		if (stats == null) {
+			return 0;
+		}
+		for (String part : stats.split(",")) {
+			if (part.startsWith("calls=")) {
+				return Long.parseLong(part.substring("calls=".length()));
+			}
+		}
+		return 0;
+	}
+
+	@Test
 	void aTenantWithoutLimitsIsAdmittedWhileRedisIsFrozenAndCountedOnceItAnswers() throws Exception {
 		RedisProcess own = new RedisProcess();
 		own.start();
