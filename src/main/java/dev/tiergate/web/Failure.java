@@ -13,6 +13,7 @@ import org.springframework.security.access.AccessDeniedException;
 import org.springframework.web.ErrorResponse;
 import org.springframework.web.bind.MethodArgumentNotValidException;
 import org.springframework.web.method.annotation.HandlerMethodValidationException;
+import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
 
 import dev.tiergate.problem.ProblemTypes;
 import dev.tiergate.problem.TiergateException;
@@ -62,6 +63,22 @@ record Failure(int status, String code, String openAiType, String message, Strin
 			String field = fieldOf(unreadable);
 			return badRequest("invalid_json", (field != null) ? field + ": has the wrong type or an out-of-range value"
 					: "The request body is not valid JSON of the expected shape.", field);
+		}
+		if (ex instanceof MethodArgumentTypeMismatchException mismatch) {
+			// A query or path parameter that does not convert, e.g. ?limit=x: the
+			// caller's fault, not the server's.
+			String name = mismatch.getName();
+			Class<?> type = mismatch.getRequiredType();
+			String expected = (type == null) ? "a valid value"
+					: (type == int.class || type == Integer.class || type == long.class || type == Long.class)
+							? "a whole number within range" : "a valid " + type.getSimpleName();
+			Object value = mismatch.getValue();
+			String shown = (value == null) ? "" : value.toString();
+			if (shown.length() > 40) {
+				shown = shown.substring(0, 40) + "...";
+			}
+			return badRequest("invalid_value",
+					"Parameter '" + name + "' must be " + expected + ", not '" + shown + "'.", name);
 		}
 		if (ex instanceof HandlerMethodValidationException) {
 			return badRequest("invalid_request", "Invalid request parameters.", null);

@@ -208,6 +208,23 @@ class OperationsIntegrationTests extends FleetIntegrationTestSupport {
 	}
 
 	@Test
+	void aQueryParameterOfTheWrongTypeIs400NamingIt() throws Exception {
+		// Found by a sweep of bad inputs: these were 500 internal_error.
+		String operator = "Bearer " + EmbeddedDefaults.CI_TOKEN;
+		for (String value : new String[] { "x", "99999999999999999999", "1e400" }) {
+			HttpResponse<String> audit = get("/api/v1/audit?limit=" + value, operator);
+			assertThat(audit.statusCode()).isEqualTo(400);
+			assertThat(audit.body()).contains("invalid-request").contains("\"field\":\"limit\"");
+			assertThat(audit.body()).contains("Parameter 'limit' must be a whole number within range");
+			for (String path : new String[] { "/v1/files?limit=", "/v1/batches?limit=" }) {
+				HttpResponse<String> openAi = get(path + value, "Bearer " + EmbeddedDefaults.BATCHCO_KEY);
+				assertThat(openAi.statusCode()).as(path + value + ": " + openAi.body()).isEqualTo(400);
+				assertThat(openAi.body()).contains("\"param\":\"limit\"").contains("invalid_value");
+			}
+		}
+	}
+
+	@Test
 	void everyDashboardPageRendersForASignedInViewer() throws Exception {
 		DashboardSession viewer = DashboardSession.signIn(uri("/"), "viewer", "viewer");
 		for (String page : new String[] { "/", "/fragments/overview", "/queues", "/fragments/queues",
