@@ -55,16 +55,24 @@ class BatchIdleWorkersIntegrationTests extends BatchTestSupport {
 	@Autowired
 	private DispatchRuntime runtime;
 
+	/**
+	 * Waits until the workers' loop makes at most {@code passes} passes in {@code over}
+	 * (a loop polling every 50 ms would make 20 a second).
+	 */
+	private void awaitResting(Duration over, int passes) {
+		await().atMost(Duration.ofSeconds(30)).until(() -> {
+			long before = this.workers.passes();
+			Thread.sleep(over.toMillis());
+			return this.workers.passes() - before <= passes;
+		});
+	}
+
 	@Test
 	void anIdleLoopRestsAndAnAnnouncementFromAnyPublisherWakesIt() {
 		// With the 50 ms poll of a busy loop that would be 40 passes in two seconds. (The
 		// channel is shared by every database of the Redis server: another test
 		// context's activation may wake this loop once or twice.)
-		await().atMost(Duration.ofSeconds(30)).until(() -> {
-			long before = this.workers.passes();
-			Thread.sleep(2000);
-			return this.workers.passes() - before <= 2;
-		});
+		awaitResting(Duration.ofMillis(2000), 2);
 		long before = this.workers.passes();
 		// As another replica announces a batch it activated.
 		this.redis.convertAndSend(BatchKeys.ACTIVATED, "someone/batch_announced");
@@ -73,11 +81,7 @@ class BatchIdleWorkersIntegrationTests extends BatchTestSupport {
 
 	@Test
 	void aBatchCreatedWhileTheWorkersRestRunsToCompletedWithoutWaitingForTheIdlePoll() throws Exception {
-		await().atMost(Duration.ofSeconds(30)).until(() -> {
-			long before = this.workers.passes();
-			Thread.sleep(1000);
-			return this.workers.passes() - before <= 1;
-		});
+		awaitResting(Duration.ofMillis(1000), 1);
 		String key = EmbeddedDefaults.BATCHCO_KEY;
 		String fileId = uploadFile(key, Uploads.chatFile(5, LLAMA, 4));
 		String id = json.readTree(createBatch(key, fileId, "/v1/chat/completions").body()).get("id").asString();
@@ -103,11 +107,7 @@ class BatchIdleWorkersIntegrationTests extends BatchTestSupport {
 			awaitStatus(key, id, "in_progress");
 			// An unfinished batch without room: with a pass every poll interval (50 ms)
 			// that would be 40 passes in two seconds.
-			await().atMost(Duration.ofSeconds(30)).until(() -> {
-				long before = this.workers.passes();
-				Thread.sleep(2000);
-				return this.workers.passes() - before <= 2;
-			});
+			awaitResting(Duration.ofMillis(2000), 2);
 			assertThat(awaitStatus(key, id, "in_progress").get("request_counts").get("completed").asInt()).isZero();
 			// One slot frees up: the loop takes an item at once, and the next ones as
 			// each ends.
@@ -143,11 +143,7 @@ class BatchIdleWorkersIntegrationTests extends BatchTestSupport {
 			String fileId = uploadFile(key, Uploads.chatFile(3, model, 4));
 			String id = json.readTree(createBatch(key, fileId, "/v1/chat/completions").body()).get("id").asString();
 			awaitStatus(key, id, "in_progress");
-			await().atMost(Duration.ofSeconds(30)).until(() -> {
-				long before = this.workers.passes();
-				Thread.sleep(2000);
-				return this.workers.passes() - before <= 2;
-			});
+			awaitResting(Duration.ofMillis(2000), 2);
 			// A second pod appears (the pool scaled up): no lease ended, and neither the
 			// idle poll nor maintenance (ten minutes here) comes within the test, yet the
 			// batch runs on the new pod while the first slot stays held.

@@ -367,15 +367,8 @@ class QuotaServiceTests {
 	@Test
 	void aShortRequestOfATenantWithoutLimitsIsCountedWithoutItsLeaseEverBeingWritten() throws Exception {
 		// A Redis of the test's own, so that its command counts are this service's.
-		RedisProcess own = new RedisProcess();
-		own.start();
-		LettuceConnectionFactory connections = new LettuceConnectionFactory(
-				new RedisStandaloneConfiguration("127.0.0.1", own.port),
-				LettuceClientConfiguration.builder().commandTimeout(Duration.ofSeconds(5)).build());
-		connections.afterPropertiesSet();
-		connections.start();
-		try {
-			StringRedisTemplate template = new StringRedisTemplate(connections);
+		try (OwnRedis own = OwnRedis.start(Duration.ofSeconds(5))) {
+			StringRedisTemplate template = own.template();
 			// The longest linger (1 s): the admissions wait on this replica until
 			// status() flushes them, with the ends that came meanwhile, in one call.
 			QuotaProperties properties = new QuotaProperties(Duration.ofSeconds(30), Duration.ofSeconds(1), 3,
@@ -412,10 +405,35 @@ class QuotaServiceTests {
 			assertThat(service.usage(this.id, java.time.YearMonth.now(Clock.systemUTC()))).singleElement()
 				.satisfies((usage) -> assertThat(usage.requests()).isEqualTo(1));
 		}
-		finally {
-			connections.destroy();
-			own.kill();
+	}
+
+	/**
+	 * A {@code redis-server} of the test's own and a template on it.
+	 *
+	 * @param process the server
+	 * @param connections the connections to it
+	 * @param template the template
+	 */
+	private record OwnRedis(RedisProcess process, LettuceConnectionFactory connections,
+			StringRedisTemplate template) implements AutoCloseable {
+
+		static OwnRedis start(Duration commandTimeout) throws Exception {
+			RedisProcess process = new RedisProcess();
+			process.start();
+			LettuceConnectionFactory connections = new LettuceConnectionFactory(
+					new RedisStandaloneConfiguration("127.0.0.1", process.port),
+					LettuceClientConfiguration.builder().commandTimeout(commandTimeout).build());
+			connections.afterPropertiesSet();
+			connections.start();
+			return new OwnRedis(process, connections, new StringRedisTemplate(connections));
 		}
+
+		@Override
+		public void close() {
+			this.connections.destroy();
+			this.process.kill();
+		}
+
 	}
 
 	/** A command's calls so far ({@code INFO commandstats}). */
@@ -436,15 +454,8 @@ class QuotaServiceTests {
 
 	@Test
 	void aTenantWithoutLimitsIsAdmittedWhileRedisIsFrozenAndCountedOnceItAnswers() throws Exception {
-		RedisProcess own = new RedisProcess();
-		own.start();
-		LettuceConnectionFactory connections = new LettuceConnectionFactory(
-				new RedisStandaloneConfiguration("127.0.0.1", own.port),
-				LettuceClientConfiguration.builder().commandTimeout(Duration.ofMillis(300)).build());
-		connections.afterPropertiesSet();
-		connections.start();
-		try {
-			StringRedisTemplate frozen = new StringRedisTemplate(connections);
+		try (OwnRedis own = OwnRedis.start(Duration.ofMillis(300))) {
+			StringRedisTemplate frozen = own.template();
 			// Leases of 30 s: no renewal (nor its replay of the journal) within the test.
 			QuotaProperties properties = new QuotaProperties(Duration.ofSeconds(30), Duration.ofSeconds(1), 3,
 					Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(1), Map.of(), 100_000, 256,
@@ -454,7 +465,7 @@ class QuotaServiceTests {
 			QuotaService service = new QuotaService(frozen, properties, Clock.systemUTC(), this.meters, circuit);
 			this.services.add(service);
 			service.status(this.id); // connected
-			own.signal("STOP");
+			own.process().signal("STOP");
 			// P1 fails closed while Redis is away, but nothing about this tenant needs
 			// Redis before the answer.
 			QuotaPermit permit = service.admit(tenant(Limits.NONE), Tier.P1, "m", 10, 100L);
@@ -463,7 +474,7 @@ class QuotaServiceTests {
 			assertThatThrownBy(() -> service.admit(tenant(new Limits(100L, null, null, null)), Tier.P1, "m", 1, 1L))
 				.isInstanceOf(QuotaException.Unavailable.class);
 			assertThat(circuit.state()).isEqualTo(QuotaBackendCircuit.State.CLOSED);
-			own.signal("CONT");
+			own.process().signal("CONT");
 			// Redis answers again, and the end reaches it before the journal's next
 			// replay: it must not pass the admission.
 			permit.complete(10, 20);
@@ -473,10 +484,6 @@ class QuotaServiceTests {
 			assertThat(status.monthTokens()).as("the admission applied before the end").isEqualTo(30);
 			assertThat(service.usage(this.id, java.time.YearMonth.now(Clock.systemUTC()))).singleElement()
 				.satisfies((usage) -> assertThat(usage.requests()).isEqualTo(1));
-		}
-		finally {
-			connections.destroy();
-			own.kill();
 		}
 	}
 
